@@ -1,0 +1,73 @@
+//! The `AsyncFuture` trait: a completion handle any thread can observe.
+
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use crate::Error;
+
+/// A completion handle that any thread can observe, and a `Future` that a
+/// coroutine can await.
+///
+/// Implemented by [`Promise`](crate::Promise), every
+/// [`TaskHandle`](crate::TaskHandle), [`Gather`](crate::Gather) and
+/// [`Shield`](crate::Shield). Awaiting one yields `Result<Self::Value,
+/// Error>`, as does [`result`](AsyncFuture::result).
+///
+/// A future is pending, then reaches exactly one terminal state — finished
+/// with a value, cancelled, or (a task) panicked — which never changes.
+///
+/// ```
+/// use std::time::Duration;
+/// use taskchain_core::{AsyncFuture, Error, TaskManager};
+///
+/// let manager = TaskManager::new();
+/// let promise = manager.promise::<u32>();
+/// assert_eq!(promise.result(Some(Duration::ZERO)), Err(Error::Timeout));
+/// promise.set_result(7).unwrap();
+/// assert_eq!(promise.result(None), Ok(7));
+/// assert_eq!(promise.set_result(8), Err(Error::AlreadyDone));
+/// ```
+pub trait AsyncFuture: std::future::Future + Unpin {
+    /// The value of a future that finished.
+    type Value;
+
+    /// Whether the future reached its terminal state.
+    fn is_done(&self) -> bool;
+
+    /// Whether the future ended cancelled.
+    fn is_cancelled(&self) -> bool;
+
+    /// Cancels the future. Returns true if this call moved it to cancelled
+    /// (for a running task: if it made the cancel request), false if it was
+    /// already done or being cancelled.
+    fn cancel(&self) -> bool;
+
+    /// Registers `cx`'s waker to be woken when the future is done, without
+    /// reading it; `Ready` if it is done already.
+    fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()>;
+
+    /// Reads the terminal state without waiting: `None` while pending.
+    fn try_take(&self) -> Option<Result<Self::Value, Error>>;
+
+    /// Runs `callback` with this future once it is done (finished or
+    /// cancelled), on a later poll of the chain it belongs to: never inline
+    /// in `set_result` or `cancel`.
+    ///
+    /// Returns [`Error::NoChain`] for a future that belongs to no chain (a
+    /// promise made outside any task with [`Promise::new`](crate::Promise::new)).
+    fn add_done_callback<F>(&self, callback: F) -> Result<(), Error>
+    where
+        F: FnOnce(&Self) + Send + 'static,
+        Self: Sized;
+
+    /// Blocks the calling thread until the future is done or `timeout`
+    /// passes, then reads it: the value, [`Error::Cancelled`],
+    /// [`Error::Panicked`], or [`Error::Timeout`] (the future stays pending
+    /// and may be waited on again).
+    fn result(&self, timeout: Option<Duration>) -> Result<Self::Value, Error>;
+
+    /// Blocks until the future is done, then reads it.
+    fn wait(&self) -> Result<Self::Value, Error> {
+        self.result(None)
+    }
+}

@@ -1,0 +1,207 @@
+//! `TaskBuilder`: a task with its properties set, not yet scheduled.
+
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use crate::cell::{Cell, Options};
+use crate::chain_core::ChainCore;
+use crate::context;
+use crate::{
+    duration_from_secs, Coroutine, DoneStatus, Error, Recurring, RecurringCoroutine, Task,
+    TaskContext, TaskHandle,
+};
+
+/// A task and its properties (name, sort, priority, delay, `upon_death`,
+/// chain), not yet scheduled.
+///
+/// Schedule it with `add_task` on a manager or chain, or await it from a
+/// coroutine: an unscheduled task that is awaited is scheduled on the
+/// awaiting task's chain.
+///
+/// ```
+/// use taskchain_core::{TaskBuilder, TaskManager};
+///
+/// let manager = TaskManager::new();
+/// let outer = manager.spawn(async {
+///     let inner = TaskBuilder::coroutine(async { 20 }).name("inner");
+///     inner.await.unwrap() + 1
+/// });
+/// assert_eq!(manager.run_until(&outer), Ok(21));
+/// ```
+pub struct TaskBuilder<W> {
+    work: W,
+    opts: Options,
+    chain: Option<String>,
+    error: Option<Error>,
+}
+
+impl<W: Task> TaskBuilder<W> {
+    /// A builder for any [`Task`].
+    pub fn new(work: W) -> Self {
+        TaskBuilder {
+            work,
+            opts: Options {
+                name: None,
+                sort: 0,
+                priority: 0,
+                delay: None,
+                upon_death: None,
+            },
+            chain: None,
+            error: None,
+        }
+    }
+
+    /// Names the task (names need not be unique).
+    pub fn name(mut self, name: &str) -> Self {
+        self.opts.name = Some(Arc::from(name));
+        self
+    }
+
+    /// Sets the sort (default 0): lower sorts run first in each epoch.
+    pub fn sort(mut self, sort: i32) -> Self {
+        self.opts.sort = sort;
+        self
+    }
+
+    /// Sets the priority (default 0): higher runs first within a sort.
+    pub fn priority(mut self, priority: i32) -> Self {
+        self.opts.priority = priority;
+        self
+    }
+
+    /// Delays the first run by `delay`; also the wait of `Again`.
+    pub fn delay(mut self, delay: Duration) -> Self {
+        self.opts.delay = Some(delay);
+        self
+    }
+
+    /// [`delay`](Self::delay) in seconds. A negative, NaN or infinite value
+    /// makes scheduling fail with [`Error::InvalidDuration`].
+    pub fn delay_secs(mut self, secs: f64) -> Self {
+        match duration_from_secs(secs) {
+            Ok(d) => self.opts.delay = Some(d),
+            Err(e) => self.error = Some(e),
+        }
+        self
+    }
+
+    /// Runs `f(clean_exit)` once when the task ends: `true` if it finished
+    /// normally, `false` if it was removed, cancelled or panicked.
+    pub fn upon_death(mut self, f: impl FnOnce(bool) + Send + 'static) -> Self {
+        self.opts.upon_death = Some(Box::new(f));
+        self
+    }
+
+    /// Names the chain a manager schedules the task on (default: the
+    /// default chain).
+    pub fn chain(mut self, chain: &str) -> Self {
+        self.chain = Some(chain.to_owned());
+        self
+    }
+
+    /// The chain set with [`chain`](Self::chain).
+    pub fn chain_name(&self) -> Option<&str> {
+        self.chain.as_deref()
+    }
+
+    /// Schedules the task on `core`.
+    pub(crate) fn spawn_into(self, core: &Arc<ChainCore>, local: bool) -> Result<Arc<Cell<W>>, Error> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let delay = self.opts.delay;
+        let cell = Cell::new(core.clone(), self.work, self.opts, local);
+        let wake_at = delay
+            .filter(|d| !d.is_zero())
+            .map(|d| core.now().saturating_add(d));
+        core.submit(cell.clone(), wake_at);
+        Ok(cell)
+    }
+}
+
+impl<F: Future + 'static> TaskBuilder<Coroutine<F>> {
+    /// A builder for a one-shot coroutine task.
+    pub fn coroutine(future: F) -> Self {
+        TaskBuilder::new(Coroutine::new(future))
+    }
+}
+
+impl<F> TaskBuilder<Recurring<F>>
+where
+    F: FnMut(&TaskContext<'_>) -> DoneStatus + 'static,
+{
+    /// A builder for a recurring task.
+    pub fn recurring(f: F) -> Self {
+        TaskBuilder::new(Recurring(f))
+    }
+}
+
+impl<F, Fut> TaskBuilder<RecurringCoroutine<F, Fut>>
+where
+    F: FnMut() -> Fut + 'static,
+    Fut: Future<Output = DoneStatus> + 'static,
+{
+    /// A builder for a recurring coroutine task.
+    pub fn recurring_coroutine(f: F) -> Self {
+        TaskBuilder::new(RecurringCoroutine::new(f))
+    }
+}
+
+impl<W> std::fmt::Debug for TaskBuilder<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TaskBuilder")
+            .field("name", &self.opts.name)
+            .field("sort", &self.opts.sort)
+            .field("priority", &self.opts.priority)
+            .field("delay", &self.opts.delay)
+            .field("chain", &self.chain)
+            .finish()
+    }
+}
+
+impl<W> IntoFuture for TaskBuilder<W>
+where
+    W: Task + Send,
+    W::Output: Send,
+{
+    type Output = Result<W::Output, Error>;
+    type IntoFuture = ScheduledTask<W::Output>;
+
+    /// Schedules the task on the awaiting task's chain.
+    fn into_future(self) -> Self::IntoFuture {
+        let spawned = context::current_chain()
+            .ok_or(Error::NoChain)
+            .and_then(|core| self.spawn_into(&core, false));
+        ScheduledTask(match spawned {
+            Ok(cell) => Ok(TaskHandle::new(cell)),
+            Err(e) => Err(Some(e)),
+        })
+    }
+}
+
+/// An awaited [`TaskBuilder`]: the task was scheduled on the awaiting
+/// task's chain (or could not be, and the await yields the error).
+#[derive(Debug)]
+pub struct ScheduledTask<T: 'static>(Result<TaskHandle<T>, Option<Error>>);
+
+impl<T: 'static> ScheduledTask<T> {
+    /// The scheduled task's handle, if it could be scheduled.
+    pub fn handle(&self) -> Option<&TaskHandle<T>> {
+        self.0.as_ref().ok()
+    }
+}
+
+impl<T: 'static> Future for ScheduledTask<T> {
+    type Output = Result<T, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.0 {
+            Ok(handle) => Pin::new(handle).poll(cx),
+            Err(e) => Poll::Ready(Err(e.take().unwrap_or(Error::AlreadyTaken))),
+        }
+    }
+}

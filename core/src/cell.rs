@@ -1,0 +1,556 @@
+//! The task cell: one allocation per spawned task that holds its header
+//! (id, sort, priority, state bits), its work (the closure or future), and
+//! then its result.
+//!
+//! The state word decides who may touch the work: only the holder of the
+//! `RUNNING` bit polls or drops it. A cancel from any thread either claims
+//! that bit (the task is queued or sleeping: it is dropped at once) or leaves
+//! a request the runner honours (the task is running or suspended in an
+//! await).
+
+use std::cell::UnsafeCell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_task::{waker_ref, ArcWake};
+
+use crate::chain_core::ChainCore;
+use crate::context::{self, RunFrame};
+use crate::error::panic_message;
+use crate::future_state::{FutureState, Job, Outcome};
+use crate::{Step, Task, TaskContext};
+
+/// In a run queue, the injection queue, or about to be.
+pub(crate) const SCHEDULED: u32 = 1 << 0;
+/// Being run; the runner owns the work.
+pub(crate) const RUNNING: u32 = 1 << 1;
+/// Woken while running: run again next epoch.
+pub(crate) const WOKEN: u32 = 1 << 2;
+/// Terminal: the result is in the future state.
+pub(crate) const COMPLETE: u32 = 1 << 3;
+/// `cancel()` was called.
+pub(crate) const CANCEL_REQUESTED: u32 = 1 << 4;
+/// The cancel request reached an await point in the coroutine.
+pub(crate) const CANCEL_DELIVERED: u32 = 1 << 5;
+/// A run began with the cancel already requested.
+pub(crate) const CANCEL_SEEN: u32 = 1 << 6;
+/// A coroutine invocation is in progress (returned `Pending`).
+pub(crate) const SUSPENDED: u32 = 1 << 7;
+/// In the sleep heap (delay, `Again`, `pause`).
+pub(crate) const SLEEPING: u32 = 1 << 8;
+/// The work is `!Send`: only the chain's owner thread may drop it.
+pub(crate) const LOCAL: u32 = 1 << 9;
+/// A typed handle is alive; without one the output is dropped at once.
+pub(crate) const HANDLE: u32 = 1 << 10;
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Start time of a task that has not run yet: it orders after every started
+/// task of the same sort and priority, as the newest.
+const NOT_STARTED: u64 = u64::MAX;
+
+/// Rarely used task properties, allocated only for tasks that set one.
+#[derive(Default)]
+pub(crate) struct Meta {
+    pub(crate) name: Option<Arc<str>>,
+    pub(crate) upon_death: Mutex<Option<Box<dyn FnOnce(bool) + Send>>>,
+    /// Nanoseconds; `u64::MAX` means no delay.
+    delay: AtomicU64,
+}
+
+/// The type-independent part of a task cell.
+pub(crate) struct Header {
+    pub(crate) state: AtomicU32,
+    /// Bumped on every enqueue; queue entries with an older token are stale.
+    pub(crate) token: AtomicU32,
+    pub(crate) id: u64,
+    sort: AtomicI32,
+    priority: AtomicI32,
+    /// Timeslice credit (see `FrameChain`).
+    pub(crate) credit: AtomicI32,
+    /// Key in the chain's registry.
+    pub(crate) slot: AtomicU32,
+    start_time: AtomicU64,
+    start_epoch: AtomicU64,
+    pub(crate) chain: Arc<ChainCore>,
+    meta: OnceLock<Box<Meta>>,
+}
+
+/// How a task is set up before it is scheduled.
+pub(crate) struct Options {
+    pub(crate) name: Option<Arc<str>>,
+    pub(crate) sort: i32,
+    pub(crate) priority: i32,
+    pub(crate) delay: Option<Duration>,
+    pub(crate) upon_death: Option<Box<dyn FnOnce(bool) + Send>>,
+}
+
+impl Header {
+    fn new(chain: Arc<ChainCore>, opts: Options, local: bool) -> Self {
+        let meta = OnceLock::new();
+        if opts.name.is_some() || opts.upon_death.is_some() || opts.delay.is_some() {
+            let m = Meta {
+                name: opts.name,
+                upon_death: Mutex::new(opts.upon_death),
+                delay: AtomicU64::new(delay_nanos(opts.delay)),
+            };
+            let _ = meta.set(Box::new(m));
+        }
+        Header {
+            state: AtomicU32::new(if local { LOCAL | HANDLE } else { HANDLE }),
+            token: AtomicU32::new(0),
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            sort: AtomicI32::new(opts.sort),
+            priority: AtomicI32::new(opts.priority),
+            credit: AtomicI32::new(0),
+            slot: AtomicU32::new(u32::MAX),
+            start_time: AtomicU64::new(NOT_STARTED),
+            start_epoch: AtomicU64::new(0),
+            chain,
+            meta,
+        }
+    }
+
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.meta.get().and_then(|m| m.name.as_deref())
+    }
+
+    pub(crate) fn name_arc(&self) -> Option<&Arc<str>> {
+        self.meta.get().and_then(|m| m.name.as_ref())
+    }
+
+    pub(crate) fn sort(&self) -> i32 {
+        self.sort.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn priority(&self) -> i32 {
+        self.priority.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_sort(&self, sort: i32) {
+        self.sort.store(sort, Ordering::Relaxed);
+    }
+
+    pub(crate) fn set_priority(&self, priority: i32) {
+        self.priority.store(priority, Ordering::Relaxed);
+    }
+
+    pub(crate) fn delay(&self) -> Option<Duration> {
+        let nanos = self.meta.get()?.delay.load(Ordering::Relaxed);
+        (nanos != u64::MAX).then(|| Duration::from_nanos(nanos))
+    }
+
+    pub(crate) fn set_delay(&self, delay: Option<Duration>) {
+        let meta = self.meta.get_or_init(|| {
+            Box::new(Meta {
+                delay: AtomicU64::new(u64::MAX),
+                ..Meta::default()
+            })
+        });
+        meta.delay.store(delay_nanos(delay), Ordering::Relaxed);
+    }
+
+    /// When the task first ran (or last returned `Again`); `None` before.
+    pub(crate) fn start_time(&self) -> Option<Duration> {
+        let nanos = self.start_time.load(Ordering::Relaxed);
+        (nanos != NOT_STARTED).then(|| Duration::from_nanos(nanos))
+    }
+
+    pub(crate) fn start_nanos(&self) -> u64 {
+        self.start_time.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn start_epoch(&self) -> u64 {
+        self.start_epoch.load(Ordering::Relaxed)
+    }
+
+    /// Restarts the task's age (on its first run and on `Again`).
+    pub(crate) fn restart(&self, now: Duration, epoch: u64) {
+        let nanos = u64::try_from(now.as_nanos()).unwrap_or(NOT_STARTED - 1);
+        self.start_time.store(nanos, Ordering::Relaxed);
+        self.start_epoch.store(epoch, Ordering::Relaxed);
+    }
+
+    fn take_upon_death(&self) -> Option<Box<dyn FnOnce(bool) + Send>> {
+        let meta = self.meta.get()?;
+        let mut slot = meta.upon_death.lock().unwrap_or_else(|e| e.into_inner());
+        slot.take()
+    }
+}
+
+fn delay_nanos(delay: Option<Duration>) -> u64 {
+    delay.map_or(u64::MAX, |d| {
+        u64::try_from(d.as_nanos()).unwrap_or(u64::MAX - 1)
+    })
+}
+
+/// What the chain must do with a task after running it.
+pub(crate) enum RunResult {
+    /// Nothing: the task finished, is suspended, or the entry was stale.
+    Idle,
+    /// Run it again next epoch.
+    Next(TaskRef),
+    /// Run it again this epoch if the frame budget allows, else next epoch.
+    Pickup(TaskRef),
+    /// Put it to sleep until this time on the chain's clock (`pause`).
+    Sleep(TaskRef, Duration),
+}
+
+/// A task cell seen without its types: what chains and registries hold.
+pub(crate) trait RawTask: Send + Sync + 'static {
+    fn header(&self) -> &Header;
+    /// Runs the task once; the caller has seen it `SCHEDULED`.
+    fn run(self: Arc<Self>, now: Duration, epoch: u64) -> RunResult;
+    /// Requests cancellation (see the module docs).
+    fn cancel(self: Arc<Self>) -> bool;
+    /// Cancels at once, whatever the task is doing (shutdown). `may_drop_work`
+    /// is false off the owner thread of a local task: its work is leaked
+    /// rather than dropped on the wrong thread.
+    fn abort(self: Arc<Self>, may_drop_work: bool);
+    fn is_done(&self) -> bool;
+    fn is_cancelled(&self) -> bool;
+    fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()>;
+    fn add_job(&self, job: Job) -> Result<(), crate::Error>;
+    /// The typed handle went away: drop the output (on the owner thread).
+    fn release_handle(&self);
+}
+
+/// A type-erased task reference.
+pub(crate) type TaskRef = Arc<dyn RawTask>;
+
+/// The cell of a task with work `W`.
+pub(crate) struct Cell<W: Task> {
+    pub(crate) header: Header,
+    pub(crate) result: FutureState<W::Output>,
+    /// Touched only by the holder of `RUNNING` (or by `abort`, which claims
+    /// it), never moved: it is pinned in place from its first poll.
+    work: UnsafeCell<Option<W>>,
+}
+
+// SAFETY: the work and the output are only touched by the holder of the
+// RUNNING bit (work) or through the future state's mutex (output). For a
+// `LOCAL` task (whose `W` or output may be `!Send`), the runner is always the
+// chain's owner thread, `abort` off that thread leaks the work instead of
+// dropping it, and the output is dropped by the `!Send` handle on the owner
+// thread or at completion by the runner when no handle is alive. Spawning a
+// `!Send` task is only possible through `LocalSpawner`, which checks the
+// owner thread.
+unsafe impl<W: Task> Send for Cell<W> {}
+// SAFETY: as above; shared access goes through atomics and mutexes.
+unsafe impl<W: Task> Sync for Cell<W> {}
+
+impl<W: Task> Cell<W> {
+    pub(crate) fn new(chain: Arc<ChainCore>, work: W, opts: Options, local: bool) -> Arc<Self> {
+        Arc::new(Cell {
+            header: Header::new(chain, opts, local),
+            result: FutureState::new(),
+            work: UnsafeCell::new(Some(work)),
+        })
+    }
+
+    /// Ends the task: drops the work, runs `upon_death`, publishes the
+    /// outcome, and retires it from its chain. The caller holds `RUNNING`.
+    fn finish(&self, mut outcome: Outcome<W::Output>, drop_work: bool) {
+        let work = {
+            // SAFETY: the caller holds RUNNING, so nobody else touches `work`.
+            unsafe { &mut *self.work.get() }.take()
+        };
+        if drop_work {
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(work))) {
+                outcome = Outcome::Panicked(panic_message(&*payload));
+            }
+        } else {
+            std::mem::forget(work);
+        }
+        let clean_exit = matches!(outcome, Outcome::Ready(_));
+        if let Some(upon_death) = self.header.take_upon_death() {
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(move || upon_death(clean_exit))) {
+                outcome = Outcome::Panicked(panic_message(&*payload));
+            }
+        }
+        let prev = self
+            .header
+            .state
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+                Some((s | COMPLETE) & !(RUNNING | SCHEDULED | SLEEPING | WOKEN))
+            })
+            .unwrap_or_else(|s| s);
+        if prev & SLEEPING != 0 {
+            self.header.chain.sleeping_changed(-1);
+        }
+        // `complete` cannot fail: only the RUNNING holder completes a task.
+        let _ = self.result.complete(outcome, Some(&*self.header.chain));
+        if self.header.state.load(Ordering::Acquire) & HANDLE == 0 {
+            self.result.clear_value();
+        }
+        self.header.chain.retire(&self.header);
+    }
+
+    /// Leaves `RUNNING`, setting `also`; returns false if a wake arrived
+    /// meanwhile: the task is then `SCHEDULED` (without `also`) and must be
+    /// requeued.
+    fn release(&self, also: u32) -> bool {
+        let mut s = self.header.state.load(Ordering::Acquire);
+        loop {
+            let woken = s & WOKEN != 0;
+            let new = if woken {
+                (s & !(RUNNING | WOKEN)) | SCHEDULED
+            } else {
+                (s & !RUNNING) | also
+            };
+            match self
+                .header
+                .state
+                .compare_exchange(s, new, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return !woken,
+                Err(actual) => s = actual,
+            }
+        }
+    }
+}
+
+impl<W: Task> ArcWake for Cell<W> {
+    fn wake_by_ref(arc_self: &Arc<Self>) {
+        let state = &arc_self.header.state;
+        let mut s = state.load(Ordering::Acquire);
+        loop {
+            if s & COMPLETE != 0 || s & SCHEDULED != 0 {
+                return;
+            }
+            let new = if s & RUNNING != 0 {
+                s | WOKEN
+            } else {
+                s | SCHEDULED
+            };
+            match state.compare_exchange(s, new, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) if s & RUNNING != 0 => return,
+                Ok(_) => break,
+                Err(actual) => s = actual,
+            }
+        }
+        let task: TaskRef = arc_self.clone();
+        arc_self.header.chain.schedule(task);
+    }
+}
+
+impl<W: Task> RawTask for Cell<W> {
+    fn header(&self) -> &Header {
+        &self.header
+    }
+
+    fn run(self: Arc<Self>, now: Duration, epoch: u64) -> RunResult {
+        let state = &self.header.state;
+        let mut s = state.load(Ordering::Acquire);
+        loop {
+            if s & COMPLETE != 0 || s & SCHEDULED == 0 || s & RUNNING != 0 {
+                return RunResult::Idle;
+            }
+            let new = (s & !(SCHEDULED | SLEEPING | WOKEN)) | RUNNING;
+            match state.compare_exchange(s, new, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => break,
+                Err(actual) => s = actual,
+            }
+        }
+        if s & SLEEPING != 0 {
+            self.header.chain.sleeping_changed(-1);
+        }
+        if self.header.start_nanos() == NOT_STARTED {
+            self.header.restart(now, epoch);
+        }
+        if s & CANCEL_REQUESTED != 0 {
+            if s & SUSPENDED == 0 {
+                self.finish(Outcome::Cancelled, true);
+                return RunResult::Idle;
+            }
+            state.fetch_or(CANCEL_SEEN, Ordering::AcqRel);
+        }
+
+        let frame = RunFrame {
+            header: &self.header,
+            sleep_until: std::cell::Cell::new(None),
+            yield_next: std::cell::Cell::new(false),
+        };
+        let polled = {
+            let _enter = context::enter(&frame);
+            let waker = waker_ref(&self);
+            let mut cx = Context::from_waker(&waker);
+            let tc = TaskContext {
+                header: &self.header,
+                now,
+                epoch,
+            };
+            catch_unwind(AssertUnwindSafe(|| {
+                // SAFETY: we hold RUNNING, so we have exclusive access to the
+                // work; it lives inside the `Arc` allocation and is never
+                // moved out until `finish` drops it, so pinning is sound.
+                match unsafe { &mut *self.work.get() } {
+                    Some(work) => unsafe { Pin::new_unchecked(work) }.poll_task(&mut cx, &tc),
+                    None => Poll::Pending,
+                }
+            }))
+        };
+
+        let (sleep_until, yield_next) = (frame.sleep_until.get(), frame.yield_next.get());
+        drop(frame);
+        let step = match polled {
+            Err(payload) => {
+                self.finish(Outcome::Panicked(panic_message(&*payload)), true);
+                return RunResult::Idle;
+            }
+            Ok(Poll::Ready(step)) => step,
+            Ok(Poll::Pending) => return self.suspend(sleep_until, yield_next),
+        };
+        let s = state.fetch_and(!SUSPENDED, Ordering::AcqRel);
+        let cancelled = s & CANCEL_REQUESTED != 0;
+        match step {
+            Step::Done(v) | Step::Exit(v) => {
+                self.finish(if cancelled { Outcome::Cancelled } else { Outcome::Ready(v) }, true);
+                RunResult::Idle
+            }
+            _ if cancelled || self.header.chain.is_shut_down() => {
+                self.finish(Outcome::Cancelled, true);
+                RunResult::Idle
+            }
+            Step::Cont => {
+                self.release(SCHEDULED);
+                RunResult::Next(self)
+            }
+            Step::Pickup => {
+                self.release(SCHEDULED);
+                RunResult::Pickup(self)
+            }
+            Step::Again => {
+                let chain = &self.header.chain;
+                let now = chain.now();
+                self.header.restart(now, epoch);
+                match self.header.delay() {
+                    Some(d) if !d.is_zero() => self.sleep(now.saturating_add(d)),
+                    _ => {
+                        self.release(SCHEDULED);
+                        RunResult::Next(self)
+                    }
+                }
+            }
+        }
+    }
+
+    fn cancel(self: Arc<Self>) -> bool {
+        let state = &self.header.state;
+        let mut s = state.load(Ordering::Acquire);
+        loop {
+            if s & (COMPLETE | CANCEL_REQUESTED) != 0 {
+                return false;
+            }
+            let busy = s & (RUNNING | SUSPENDED) != 0;
+            let off_owner = s & LOCAL != 0 && !self.header.chain.is_owner_thread();
+            let new = if busy || off_owner {
+                s | CANCEL_REQUESTED
+            } else {
+                (s | CANCEL_REQUESTED | RUNNING) & !SCHEDULED
+            };
+            match state.compare_exchange(s, new, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => break,
+                Err(actual) => s = actual,
+            }
+        }
+        if s & RUNNING != 0 {
+            // The runner sees the request when the run ends.
+        } else if s & SUSPENDED != 0 || s & LOCAL != 0 && !self.header.chain.is_owner_thread() {
+            // Wake it so the request reaches its await point (or its owner).
+            ArcWake::wake_by_ref(&self);
+        } else {
+            self.finish(Outcome::Cancelled, true);
+        }
+        true
+    }
+
+    fn abort(self: Arc<Self>, may_drop_work: bool) {
+        let state = &self.header.state;
+        let mut s = state.load(Ordering::Acquire);
+        loop {
+            if s & COMPLETE != 0 || s & RUNNING != 0 {
+                // Done, or its runner will see the request.
+                state.fetch_or(CANCEL_REQUESTED, Ordering::AcqRel);
+                return;
+            }
+            let new = (s | CANCEL_REQUESTED | RUNNING) & !SCHEDULED;
+            match state.compare_exchange(s, new, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => break,
+                Err(actual) => s = actual,
+            }
+        }
+        self.finish(Outcome::Cancelled, may_drop_work);
+    }
+
+    fn is_done(&self) -> bool {
+        self.header.state.load(Ordering::Acquire) & COMPLETE != 0
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.result.is_cancelled()
+    }
+
+    fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
+        self.result.poll_done(cx)
+    }
+
+    fn add_job(&self, job: Job) -> Result<(), crate::Error> {
+        self.result.add_callback(job, Some(&*self.header.chain))
+    }
+
+    fn release_handle(&self) {
+        self.header.state.fetch_and(!HANDLE, Ordering::AcqRel);
+        self.result.clear_value();
+    }
+}
+
+impl<W: Task> Cell<W> {
+    /// Leaves `RUNNING` for the sleep heap, unless woken meanwhile.
+    fn sleep(self: Arc<Self>, until: Duration) -> RunResult {
+        self.header.chain.sleeping_changed(1);
+        if self.release(SLEEPING) {
+            RunResult::Sleep(self, until)
+        } else {
+            self.header.chain.sleeping_changed(-1);
+            RunResult::Next(self)
+        }
+    }
+
+    /// The coroutine returned `Pending`: decide between suspension, sleep,
+    /// a run next frame, or (cancel requested) requeue or abort.
+    fn suspend(self: Arc<Self>, sleep_until: Option<Duration>, yield_next: bool) -> RunResult {
+        if self.header.chain.is_shut_down() {
+            // Shutdown found it running and left it to us.
+            self.finish(Outcome::Cancelled, true);
+            return RunResult::Idle;
+        }
+        let s = self.header.state.fetch_or(SUSPENDED, Ordering::AcqRel);
+        if s & CANCEL_REQUESTED != 0 && s & CANCEL_DELIVERED == 0 {
+            if s & CANCEL_SEEN != 0 {
+                // A whole run passed without an await point of ours taking
+                // the request: the coroutine awaits something foreign.
+                self.finish(Outcome::Cancelled, true);
+                return RunResult::Idle;
+            }
+            self.release(SCHEDULED);
+            return RunResult::Next(self);
+        }
+        if let Some(until) = sleep_until {
+            return self.sleep(until);
+        }
+        if yield_next {
+            self.release(SCHEDULED);
+            return RunResult::Next(self);
+        }
+        if self.release(0) {
+            RunResult::Idle
+        } else {
+            RunResult::Next(self)
+        }
+    }
+}

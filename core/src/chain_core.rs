@@ -1,0 +1,392 @@
+//! The state a chain shares with its tasks: its name, clock and settings,
+//! the registry of live tasks (for lookups, listing and shutdown), and the
+//! queues through which any thread hands it woken tasks and done callbacks.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::thread::{self, Thread, ThreadId};
+use std::time::Duration;
+
+use slab::Slab;
+
+use crate::cell::{Header, TaskRef, LOCAL, SCHEDULED, SLEEPING};
+use crate::future_state::{Dispatch, Job};
+use crate::glob::glob_match;
+use crate::{ChainSettings, Clock, Error};
+
+/// The part of a chain its tasks point to.
+///
+/// Opaque: it is public only so that chains of other crates (the backends)
+/// can be built around it with [`ChainCore::new`].
+pub struct ChainCore {
+    name: Arc<str>,
+    clock: Arc<dyn Clock>,
+    settings: Mutex<ChainSettings>,
+    shared: Mutex<Shared>,
+    /// Set when the injection queue is non-empty, so a poller checks it
+    /// without taking the lock.
+    pub(crate) injected: AtomicBool,
+    sleeping: AtomicIsize,
+    /// Live (registered, not yet terminal) tasks.
+    live: AtomicUsize,
+    epoch: AtomicU64,
+    owner: OnceLock<ThreadId>,
+    shut_down: AtomicBool,
+    parked: Mutex<Option<Thread>>,
+    has_parked: AtomicBool,
+}
+
+#[derive(Default)]
+pub(crate) struct Shared {
+    registry: Slab<TaskRef>,
+    names: HashMap<Arc<str>, Vec<u32>>,
+    /// Tasks to (re)place in the run queues; `Some(t)`: to sleep until `t`.
+    pub(crate) injection: Vec<(TaskRef, Option<Duration>)>,
+    pub(crate) callbacks: Vec<Job>,
+}
+
+impl std::fmt::Debug for ChainCore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChainCore").field("name", &self.name).finish()
+    }
+}
+
+impl ChainCore {
+    /// A chain core named `name` reading `clock`, with `settings`.
+    pub fn new(name: &str, clock: Arc<dyn Clock>, settings: ChainSettings) -> Arc<Self> {
+        Arc::new(ChainCore {
+            name: name.into(),
+            clock,
+            settings: Mutex::new(settings),
+            shared: Mutex::new(Shared::default()),
+            injected: AtomicBool::new(false),
+            sleeping: AtomicIsize::new(0),
+            live: AtomicUsize::new(0),
+            epoch: AtomicU64::new(0),
+            owner: OnceLock::new(),
+            shut_down: AtomicBool::new(false),
+            parked: Mutex::new(None),
+            has_parked: AtomicBool::new(false),
+        })
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub(crate) fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    pub(crate) fn now(&self) -> Duration {
+        self.clock.now()
+    }
+
+    pub(crate) fn settings(&self) -> ChainSettings {
+        self.settings.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub(crate) fn set_settings(&self, settings: ChainSettings) {
+        *self.settings.lock().unwrap_or_else(|e| e.into_inner()) = settings;
+    }
+
+    pub(crate) fn shared(&self) -> MutexGuard<'_, Shared> {
+        self.shared.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.shut_down.load(Ordering::Acquire)
+    }
+
+    /// Binds the chain to the calling thread for `!Send` tasks.
+    pub(crate) fn claim_owner(&self) -> Result<(), Error> {
+        let me = thread::current().id();
+        if *self.owner.get_or_init(|| me) == me {
+            Ok(())
+        } else {
+            Err(Error::WrongThread)
+        }
+    }
+
+    /// True unless the chain is bound to another thread.
+    pub(crate) fn is_owner_thread(&self) -> bool {
+        self.owner
+            .get()
+            .is_none_or(|owner| *owner == thread::current().id())
+    }
+
+    /// Epochs run so far.
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Relaxed)
+    }
+
+    /// Starts the next epoch; returns its number.
+    pub(crate) fn next_epoch(&self) -> u64 {
+        self.epoch.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+
+
+    pub(crate) fn sleeping_changed(&self, delta: isize) {
+        self.sleeping.fetch_add(delta, Ordering::Relaxed);
+    }
+
+    pub(crate) fn sleeping_count(&self) -> usize {
+        self.sleeping.load(Ordering::Relaxed).max(0) as usize
+    }
+
+    pub(crate) fn task_count(&self) -> usize {
+        self.live.load(Ordering::Acquire)
+    }
+
+    /// Registers a new task and queues it (to sleep until `wake_at` if
+    /// given). After shutdown the task is cancelled instead.
+    pub(crate) fn submit(&self, task: TaskRef, wake_at: Option<Duration>) {
+        let header = task.header();
+        header.state.fetch_or(
+            if wake_at.is_some() { SLEEPING } else { SCHEDULED },
+            Ordering::AcqRel,
+        );
+        if wake_at.is_some() {
+            self.sleeping_changed(1);
+        }
+        let mut shared = self.shared();
+        if self.is_shut_down() {
+            drop(shared);
+            let local = header.state.load(Ordering::Relaxed) & LOCAL != 0;
+            task.abort(!local || self.is_owner_thread());
+            return;
+        }
+        self.live.fetch_add(1, Ordering::AcqRel);
+        let slot = shared.registry.insert(task.clone());
+        header.slot.store(slot as u32, Ordering::Relaxed);
+        if let Some(name) = header.name_arc() {
+            shared.names.entry(name.clone()).or_default().push(slot as u32);
+        }
+        shared.injection.push((task, wake_at));
+        drop(shared);
+        self.injected.store(true, Ordering::Release);
+        self.notify();
+    }
+
+    /// Queues a woken (or re-sorted) task.
+    pub(crate) fn schedule(&self, task: TaskRef) {
+        self.shared().injection.push((task, None));
+        self.injected.store(true, Ordering::Release);
+        self.notify();
+    }
+
+    /// Forgets a task that reached its terminal state. On the thread
+    /// polling this chain the registry update waits for the end of the
+    /// epoch, so a frame takes the registry lock once, not once per task.
+    pub(crate) fn retire(&self, header: &Header) {
+        let slot = header.slot.swap(u32::MAX, Ordering::AcqRel);
+        if slot == u32::MAX {
+            return;
+        }
+        self.live.fetch_sub(1, Ordering::AcqRel);
+        let deferred = RETIRING.with(|r| {
+            if std::ptr::eq(r.chain.get(), self) {
+                r.slots.borrow_mut().push(slot);
+                true
+            } else {
+                false
+            }
+        });
+        if !deferred {
+            self.remove_slots(&[slot]);
+        }
+        self.notify();
+    }
+
+    /// Removes retired tasks from the registry and the name index.
+    fn remove_slots(&self, slots: &[u32]) {
+        let mut removed = Vec::with_capacity(slots.len());
+        {
+            let mut shared = self.shared();
+            for &slot in slots {
+                let Some(task) = shared.registry.try_remove(slot as usize) else {
+                    continue;
+                };
+                if let Some(name) = task.header().name_arc() {
+                    if let Some(same) = shared.names.get_mut(name) {
+                        if let Some(i) = same.iter().position(|s| *s == slot) {
+                            same.swap_remove(i);
+                        }
+                        if same.is_empty() {
+                            shared.names.remove(name);
+                        }
+                    }
+                }
+                removed.push(task);
+            }
+        }
+        // Dropped outside the lock: these may be the last references.
+        drop(removed);
+    }
+
+    /// Defers registry updates for tasks retired on this thread until the
+    /// guard drops (the poller holds one for each epoch).
+    pub(crate) fn batch_retire(self: &Arc<Self>) -> RetireBatch {
+        let prev_chain = RETIRING.with(|r| r.chain.replace(Arc::as_ptr(self)));
+        let prev_slots = RETIRING.with(|r| std::mem::take(&mut *r.slots.borrow_mut()));
+        RetireBatch {
+            core: self.clone(),
+            prev_chain,
+            prev_slots,
+        }
+    }
+
+    /// Wakes a thread blocked in `wait_for_tasks` or `run_until`.
+    pub(crate) fn notify(&self) {
+        if self.has_parked.load(Ordering::Acquire) {
+            if let Some(t) = self.parked.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+                t.unpark();
+            }
+        }
+    }
+
+    /// Parks the calling thread until notified or `timeout` passes.
+    pub(crate) fn park(&self, timeout: Duration) {
+        *self.parked.lock().unwrap_or_else(|e| e.into_inner()) = Some(thread::current());
+        self.has_parked.store(true, Ordering::Release);
+        if !self.injected.load(Ordering::Acquire) {
+            thread::park_timeout(timeout);
+        }
+        self.has_parked.store(false, Ordering::Release);
+        *self.parked.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// Every live task, in no particular order.
+    pub(crate) fn tasks(&self) -> Vec<TaskRef> {
+        self.shared()
+            .registry
+            .iter()
+            .map(|(_, t)| t.clone())
+            .filter(|t| !t.is_done())
+            .collect()
+    }
+
+    /// Live tasks named exactly `name`, oldest first.
+    pub(crate) fn find_by_name(&self, name: &str) -> Vec<TaskRef> {
+        let shared = self.shared();
+        let mut found: Vec<TaskRef> = shared
+            .names
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter_map(|slot| shared.registry.get(*slot as usize).cloned())
+            .filter(|t| !t.is_done())
+            .collect();
+        drop(shared);
+        found.sort_by_key(|t| t.header().id);
+        found
+    }
+
+    /// Live tasks whose name matches the glob `pattern`, oldest first.
+    pub(crate) fn find_matching(&self, pattern: &str) -> Vec<TaskRef> {
+        let shared = self.shared();
+        let mut found: Vec<TaskRef> = shared
+            .names
+            .iter()
+            .filter(|(name, _)| glob_match(pattern, name))
+            .flat_map(|(_, slots)| slots.iter())
+            .filter_map(|slot| shared.registry.get(*slot as usize).cloned())
+            .filter(|t| !t.is_done())
+            .collect();
+        drop(shared);
+        found.sort_by_key(|t| t.header().id);
+        found
+    }
+
+    /// Stops taking tasks, cancels every live one (running `upon_death`
+    /// once each) and runs the pending done callbacks.
+    pub(crate) fn shutdown(&self) {
+        self.shut_down.store(true, Ordering::Release);
+        let owner = self.is_owner_thread();
+        loop {
+            let tasks: Vec<TaskRef> = self.shared().registry.drain().collect();
+            if tasks.is_empty() {
+                break;
+            }
+            for task in &tasks {
+                let local = task.header().state.load(Ordering::Relaxed) & LOCAL != 0;
+                task.clone().abort(!local || owner);
+            }
+        }
+        let (injection, callbacks) = {
+            let mut shared = self.shared();
+            shared.names.clear();
+            (
+                std::mem::take(&mut shared.injection),
+                std::mem::take(&mut shared.callbacks),
+            )
+        };
+        drop(injection);
+        for job in callbacks {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+        }
+    }
+
+    /// Runs the done callbacks queued so far.
+    pub(crate) fn run_callbacks(&self) {
+        let jobs = std::mem::take(&mut self.shared().callbacks);
+        for job in jobs {
+            // A panicking callback must not take the chain down; it has no
+            // future of its own to carry the panic, so it is reported on
+            // stderr by the panic hook and the chain goes on.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+        }
+    }
+}
+
+impl Dispatch for ChainCore {
+    fn dispatch(&self, job: Job) {
+        if self.is_shut_down() {
+            // Nobody will poll this chain again: run it here rather than
+            // lose it.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+            return;
+        }
+        self.shared().callbacks.push(job);
+        self.notify();
+    }
+}
+
+/// The chain whose registry updates this thread defers, and the slots
+/// retired meanwhile.
+struct Retiring {
+    chain: Cell<*const ChainCore>,
+    slots: RefCell<Vec<u32>>,
+}
+
+thread_local! {
+    static RETIRING: Retiring = const {
+        Retiring {
+            chain: Cell::new(std::ptr::null()),
+            slots: RefCell::new(Vec::new()),
+        }
+    };
+}
+
+/// Flushes deferred registry updates when dropped (see
+/// [`ChainCore::batch_retire`]).
+pub(crate) struct RetireBatch {
+    core: Arc<ChainCore>,
+    prev_chain: *const ChainCore,
+    prev_slots: Vec<u32>,
+}
+
+impl Drop for RetireBatch {
+    fn drop(&mut self) {
+        let slots = RETIRING.with(|r| {
+            r.chain.set(self.prev_chain);
+            std::mem::replace(&mut *r.slots.borrow_mut(), std::mem::take(&mut self.prev_slots))
+        });
+        if !slots.is_empty() {
+            self.core.remove_slots(&slots);
+        }
+    }
+}

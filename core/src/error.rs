@@ -1,0 +1,82 @@
+//! The one error type of taskchain: every fallible operation returns it.
+
+use std::fmt;
+
+/// What went wrong in a taskchain operation or in the task a future stands for.
+///
+/// Bad input never panics in taskchain: it comes back as one of these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The future was cancelled before it finished.
+    Cancelled,
+    /// `result(timeout)` gave up waiting; the future is still pending and may
+    /// be waited on again.
+    Timeout,
+    /// The task panicked while it ran; the message is the panic payload when it
+    /// was a string.
+    Panicked(String),
+    /// `set_result` (or `cancel`) on a future that is already done.
+    AlreadyDone,
+    /// The value of this future was already taken by an earlier read (task
+    /// outputs are moved out once, like a `JoinHandle`'s).
+    AlreadyTaken,
+    /// A task tried to await its own future, which could never complete.
+    AwaitSelf,
+    /// No chain of this name exists in the manager.
+    UnknownChain(String),
+    /// A chain of this name already exists.
+    DuplicateChain(String),
+    /// A delay, pause or duration given in seconds was negative, NaN or
+    /// infinite.
+    InvalidDuration(String),
+    /// A chain setting was out of range (for instance a negative frame
+    /// budget).
+    InvalidSetting(String),
+    /// The operation needs to run inside a task (for instance `pause` awaited
+    /// from a foreign executor) or on a chain, and there is none.
+    NoChain,
+    /// `poll()` was called on a chain from inside one of its own tasks.
+    Reentrant,
+    /// The chain holds `!Send` tasks and was polled, or a local spawner was
+    /// used, from a thread other than the one that owns them.
+    WrongThread,
+    /// The chain (or its manager) was shut down and takes no more tasks.
+    Shutdown,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Cancelled => f.write_str("the future was cancelled"),
+            Error::Timeout => f.write_str("timed out waiting for the future"),
+            Error::Panicked(msg) => write!(f, "the task panicked: {msg}"),
+            Error::AlreadyDone => f.write_str("the future is already done"),
+            Error::AlreadyTaken => f.write_str("the result was already taken"),
+            Error::AwaitSelf => f.write_str("a task cannot await itself"),
+            Error::UnknownChain(name) => write!(f, "no task chain named {name:?}"),
+            Error::DuplicateChain(name) => write!(f, "a task chain named {name:?} already exists"),
+            Error::InvalidDuration(why) => write!(f, "invalid duration: {why}"),
+            Error::InvalidSetting(why) => write!(f, "invalid chain setting: {why}"),
+            Error::NoChain => f.write_str("not running inside a task chain"),
+            Error::Reentrant => f.write_str("a chain cannot be polled from its own task"),
+            Error::WrongThread => {
+                f.write_str("the chain holds !Send tasks owned by another thread")
+            }
+            Error::Shutdown => f.write_str("the chain was shut down"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Turns a panic payload into the message carried by [`Error::Panicked`].
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_owned()
+    }
+}

@@ -1,0 +1,319 @@
+//! The state machine every taskchain future shares: pending, then exactly one
+//! terminal state, with the wakers and done callbacks waiting on it.
+//!
+//! Promises, task cells, gathers and shields each embed one `FutureState`.
+//! Completion never runs user code inline: wakers are woken (which only
+//! queues tasks) and done callbacks are handed to the future's home chain,
+//! which runs them on a later poll.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::{self, Thread};
+use std::time::{Duration, Instant};
+
+use crate::Error;
+
+/// A unit of deferred work: a done callback bound to its future.
+pub(crate) type Job = Box<dyn FnOnce() + Send>;
+
+/// Where a future's done callbacks run: a chain that runs them on its next
+/// poll (or worker).
+pub(crate) trait Dispatch: Send + Sync {
+    /// Queues `job` to run on a later poll of this chain.
+    fn dispatch(&self, job: Job);
+}
+
+/// The value slot of a future.
+pub(crate) enum Slot<T> {
+    Pending,
+    Ready(T),
+    Taken,
+    Cancelled,
+    /// Boxed so that a slot is no bigger than its value and a tag.
+    Panicked(Box<String>),
+}
+
+/// What a future finishes with.
+pub(crate) enum Outcome<T> {
+    Ready(T),
+    Cancelled,
+    Panicked(String),
+}
+
+struct Inner<T> {
+    slot: Slot<T>,
+    waiters: Waiters,
+}
+
+/// Who waits for completion: one waker inline (a future awaited by one
+/// task allocates nothing), more wakers and any done callbacks in a list.
+enum Waiters {
+    None,
+    One(Waker),
+    Many(Box<WaitList>),
+}
+
+#[derive(Default)]
+struct WaitList {
+    wakers: Vec<Waker>,
+    callbacks: Vec<Job>,
+}
+
+impl Waiters {
+    fn list(&mut self) -> &mut WaitList {
+        if !matches!(self, Waiters::Many(_)) {
+            let mut list = Box::<WaitList>::default();
+            if let Waiters::One(first) = std::mem::replace(self, Waiters::None) {
+                list.wakers.push(first);
+            }
+            *self = Waiters::Many(list);
+        }
+        match self {
+            Waiters::Many(list) => list,
+            _ => unreachable!("just made a list"),
+        }
+    }
+
+    fn register(&mut self, waker: &Waker) {
+        match self {
+            Waiters::None => *self = Waiters::One(waker.clone()),
+            Waiters::One(w) if w.will_wake(waker) => {}
+            _ => {
+                let wakers = &mut self.list().wakers;
+                // Only the newest entry is checked: a waiter re-polled with
+                // nothing registered in between is caught, and registering
+                // stays O(1) however many tasks await one promise.
+                if !wakers.last().is_some_and(|w| w.will_wake(waker)) {
+                    wakers.push(waker.clone());
+                }
+            }
+        }
+    }
+
+    /// Wakes every waker; returns the done callbacks.
+    fn wake_all(self) -> Vec<Job> {
+        match self {
+            Waiters::None => Vec::new(),
+            Waiters::One(w) => {
+                w.wake();
+                Vec::new()
+            }
+            Waiters::Many(list) => {
+                let WaitList { wakers, callbacks } = *list;
+                wakers.into_iter().for_each(Waker::wake);
+                callbacks
+            }
+        }
+    }
+}
+
+/// Pending, then one terminal state; see the module docs.
+pub(crate) struct FutureState<T> {
+    inner: Mutex<Inner<T>>,
+}
+
+impl<T> Default for FutureState<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> FutureState<T> {
+    pub(crate) const fn new() -> Self {
+        FutureState {
+            inner: Mutex::new(Inner {
+                slot: Slot::Pending,
+                waiters: Waiters::None,
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner<T>> {
+        // A poisoned lock only means a waker or a value's destructor panicked
+        // elsewhere; the state itself is always consistent between statements.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn is_done(&self) -> bool {
+        !matches!(self.lock().slot, Slot::Pending)
+    }
+
+    pub(crate) fn is_cancelled(&self) -> bool {
+        matches!(self.lock().slot, Slot::Cancelled)
+    }
+
+    /// Moves the future to its terminal state. Errors with `AlreadyDone` if it
+    /// had one; the outcome is then dropped by the caller's `Err`.
+    pub(crate) fn complete(
+        &self,
+        outcome: Outcome<T>,
+        home: Option<&dyn Dispatch>,
+    ) -> Result<(), (Error, Outcome<T>)> {
+        let mut inner = self.lock();
+        if !matches!(inner.slot, Slot::Pending) {
+            return Err((Error::AlreadyDone, outcome));
+        }
+        inner.slot = match outcome {
+            Outcome::Ready(v) => Slot::Ready(v),
+            Outcome::Cancelled => Slot::Cancelled,
+            Outcome::Panicked(m) => Slot::Panicked(Box::new(m)),
+        };
+        let waiters = std::mem::replace(&mut inner.waiters, Waiters::None);
+        drop(inner);
+        let callbacks = waiters.wake_all();
+        if let Some(home) = home {
+            for job in callbacks {
+                home.dispatch(job);
+            }
+        }
+        Ok(())
+    }
+
+    /// Queues a done callback, or dispatches it at once if the future is done.
+    /// Errors with `NoChain` when the future has no home to run it on.
+    pub(crate) fn add_callback(&self, job: Job, home: Option<&dyn Dispatch>) -> Result<(), Error> {
+        let Some(home) = home else {
+            return Err(Error::NoChain);
+        };
+        let mut inner = self.lock();
+        if matches!(inner.slot, Slot::Pending) {
+            inner.waiters.list().callbacks.push(job);
+        } else {
+            drop(inner);
+            home.dispatch(job);
+        }
+        Ok(())
+    }
+
+    /// Registers `cx`'s waker unless the future is done.
+    pub(crate) fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut inner = self.lock();
+        if matches!(inner.slot, Slot::Pending) {
+            inner.waiters.register(cx.waker());
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    }
+
+    /// Reads the terminal state with `read`, or registers the waker.
+    pub(crate) fn poll_read(
+        &self,
+        cx: &mut Context<'_>,
+        read: impl FnOnce(&mut Slot<T>) -> Result<T, Error>,
+    ) -> Poll<Result<T, Error>> {
+        let mut inner = self.lock();
+        if matches!(inner.slot, Slot::Pending) {
+            inner.waiters.register(cx.waker());
+            Poll::Pending
+        } else {
+            Poll::Ready(read(&mut inner.slot))
+        }
+    }
+
+    /// Reads the terminal state if there is one, without waiting.
+    pub(crate) fn try_read(
+        &self,
+        read: impl FnOnce(&mut Slot<T>) -> Result<T, Error>,
+    ) -> Option<Result<T, Error>> {
+        let mut inner = self.lock();
+        if matches!(inner.slot, Slot::Pending) {
+            None
+        } else {
+            Some(read(&mut inner.slot))
+        }
+    }
+
+    /// Blocks the calling thread until the future is done (or `timeout`
+    /// passes), then reads it with `read`.
+    pub(crate) fn wait(
+        &self,
+        timeout: Option<Duration>,
+        read: impl FnOnce(&mut Slot<T>) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        block_until(timeout, |cx| self.poll_done(cx))?;
+        self.try_read(read).unwrap_or(Err(Error::Timeout))
+    }
+
+    /// Drops whatever value the slot holds (used where a value must be
+    /// dropped on a particular thread).
+    pub(crate) fn clear_value(&self) {
+        let mut inner = self.lock();
+        if matches!(inner.slot, Slot::Ready(_)) {
+            inner.slot = Slot::Taken;
+        }
+    }
+}
+
+/// Reads a terminal slot by moving the value out (task outputs).
+pub(crate) fn take<T>(slot: &mut Slot<T>) -> Result<T, Error> {
+    match std::mem::replace(slot, Slot::Taken) {
+        Slot::Ready(v) => Ok(v),
+        other => {
+            let err = slot_error(&other);
+            *slot = other;
+            Err(err)
+        }
+    }
+}
+
+/// Reads a terminal slot by cloning the value (shared promises).
+pub(crate) fn clone_out<T: Clone>(slot: &mut Slot<T>) -> Result<T, Error> {
+    match slot {
+        Slot::Ready(v) => Ok(v.clone()),
+        other => Err(slot_error(other)),
+    }
+}
+
+fn slot_error<T>(slot: &Slot<T>) -> Error {
+    match slot {
+        Slot::Pending => Error::Timeout,
+        Slot::Ready(_) | Slot::Taken => Error::AlreadyTaken,
+        Slot::Cancelled => Error::Cancelled,
+        Slot::Panicked(m) => Error::Panicked(String::clone(m)),
+    }
+}
+
+/// Unparks the waiting thread. One per thread, so repeated waits register
+/// the same waker (`will_wake` deduplicates it) instead of piling up.
+struct ThreadWaker(Thread);
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+thread_local! {
+    static THREAD_WAKER: Waker = Waker::from(Arc::new(ThreadWaker(thread::current())));
+}
+
+/// Parks the calling thread until `poll` is ready or `timeout` passes
+/// (`Err(Timeout)`).
+pub(crate) fn block_until(
+    timeout: Option<Duration>,
+    mut poll: impl FnMut(&mut Context<'_>) -> Poll<()>,
+) -> Result<(), Error> {
+    let deadline = timeout.map(|t| Instant::now().checked_add(t));
+    THREAD_WAKER.with(|waker| {
+        let mut cx = Context::from_waker(waker);
+        loop {
+            if poll(&mut cx).is_ready() {
+                return Ok(());
+            }
+            match deadline {
+                None | Some(None) => thread::park(),
+                Some(Some(deadline)) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return Err(Error::Timeout);
+                    }
+                    thread::park_timeout(deadline - now);
+                }
+            }
+        }
+    })
+}

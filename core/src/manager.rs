@@ -1,0 +1,292 @@
+//! `TaskManager`: the set of chains a program runs, with chain "default"
+//! from the start, polled together once per frame.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use crate::frame_chain::drive;
+use crate::{
+    AnyTask, AsyncFuture, Clock, DoneStatus, Error, FrameChain, Gather, LocalSpawner, Promise,
+    RealClock, Task, TaskBuilder, TaskChain, TaskChainExt, TaskContext, TaskHandle,
+};
+
+/// The name of the chain every manager starts with.
+pub const DEFAULT_CHAIN: &str = "default";
+
+/// Panda3D's `taskMgr`: named chains, polled together once per frame.
+///
+/// ```
+/// use std::time::Duration;
+/// use taskchain_core::{pause, ManualClock, TaskManager};
+///
+/// let clock = ManualClock::new();
+/// let manager = TaskManager::with_clock(clock.clone());
+/// let countdown = manager.spawn(async {
+///     for _ in 0..3 {
+///         pause(Duration::from_secs(1)).await?;
+///     }
+///     Ok::<_, taskchain_core::Error>("Launch!")
+/// });
+/// let mut frames = 0;
+/// while !countdown.is_done() {
+///     manager.poll().unwrap();          // one frame: never blocks
+///     clock.advance(Duration::from_millis(500));
+///     frames += 1;
+/// }
+/// assert_eq!(frames, 7);
+/// ```
+///
+/// Dropping the manager shuts every chain down.
+pub struct TaskManager {
+    clock: Arc<dyn Clock>,
+    default: Arc<FrameChain>,
+    chains: RwLock<BTreeMap<String, Arc<dyn TaskChain>>>,
+}
+
+impl Default for TaskManager {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TaskManager {
+    /// A manager on the real clock.
+    pub fn new() -> Self {
+        Self::with_clock(RealClock::new())
+    }
+
+    /// A manager whose chains read `clock` (a [`ManualClock`](crate::ManualClock)
+    /// in tests).
+    pub fn with_clock(clock: impl Clock) -> Self {
+        let clock: Arc<dyn Clock> = Arc::new(clock);
+        let default = FrameChain::new(DEFAULT_CHAIN, clock.clone());
+        let mut chains: BTreeMap<String, Arc<dyn TaskChain>> = BTreeMap::new();
+        chains.insert(DEFAULT_CHAIN.to_owned(), default.clone());
+        TaskManager {
+            clock,
+            default,
+            chains: RwLock::new(chains),
+        }
+    }
+
+    /// The manager's clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The chain named "default".
+    pub fn default_chain(&self) -> &Arc<FrameChain> {
+        &self.default
+    }
+
+    /// Makes a new frame chain named `name`.
+    ///
+    /// Returns [`Error::DuplicateChain`] if the name is taken.
+    pub fn make_task_chain(&self, name: &str) -> Result<Arc<FrameChain>, Error> {
+        let chain = FrameChain::new(name, self.clock.clone());
+        self.add_chain(chain.clone())?;
+        Ok(chain)
+    }
+
+    /// Adds a chain built elsewhere (a backend's threaded chain).
+    ///
+    /// Returns [`Error::DuplicateChain`] if its name is taken.
+    pub fn add_chain(&self, chain: Arc<dyn TaskChain>) -> Result<(), Error> {
+        let mut chains = self.chains.write().unwrap_or_else(|e| e.into_inner());
+        let name = chain.name().to_owned();
+        if chains.contains_key(&name) {
+            return Err(Error::DuplicateChain(name));
+        }
+        chains.insert(name, chain);
+        Ok(())
+    }
+
+    /// The chain named `name`.
+    ///
+    /// Returns [`Error::UnknownChain`] if there is none.
+    pub fn find_chain(&self, name: &str) -> Result<Arc<dyn TaskChain>, Error> {
+        self.chains
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::UnknownChain(name.to_owned()))
+    }
+
+    /// Every chain, in name order.
+    pub fn chains(&self) -> Vec<Arc<dyn TaskChain>> {
+        self.chains
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// Runs one epoch of every chain, chains in name order (threaded chains
+    /// run by themselves; polling them does nothing).
+    ///
+    /// Every chain is polled even if one fails; the first error is
+    /// returned ([`Error::Reentrant`] from inside a task,
+    /// [`Error::WrongThread`] off the owner thread of `!Send` tasks).
+    pub fn poll(&self) -> Result<(), Error> {
+        let mut first_error = None;
+        for chain in self.chains() {
+            if let Err(e) = chain.poll() {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// Spawns a coroutine task on the default chain.
+    pub fn spawn<F>(&self, future: F) -> TaskHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.default.spawn(future)
+    }
+
+    /// Adds a recurring task to the default chain.
+    pub fn add<F>(&self, f: F) -> TaskHandle<()>
+    where
+        F: FnMut(&TaskContext<'_>) -> DoneStatus + Send + 'static,
+    {
+        self.default.add(f)
+    }
+
+    /// Schedules a built task on the chain it names (default: "default").
+    ///
+    /// Returns [`Error::UnknownChain`] for a chain that does not exist and
+    /// [`Error::InvalidDuration`] for a bad delay.
+    pub fn add_task<W>(&self, task: TaskBuilder<W>) -> Result<TaskHandle<W::Output>, Error>
+    where
+        W: Task + Send,
+        W::Output: Send,
+    {
+        let chain = self.find_chain(task.chain_name().unwrap_or(DEFAULT_CHAIN))?;
+        chain.add_task(task)
+    }
+
+    /// A spawner for `!Send` tasks on the default chain, bound to the
+    /// calling thread (see [`FrameChain::local_spawner`]).
+    pub fn local_spawner(&self) -> Result<LocalSpawner, Error> {
+        self.default.local_spawner()
+    }
+
+    /// A pending promise whose done callbacks run on the default chain.
+    pub fn promise<T: Send + 'static>(&self) -> Promise<T> {
+        self.default.promise()
+    }
+
+    /// [`gather`](crate::gather) with callbacks on the default chain.
+    pub fn gather<F>(&self, futures: impl IntoIterator<Item = F>) -> Gather<F>
+    where
+        F: AsyncFuture + Send + Sync + 'static,
+    {
+        self.default.gather(futures)
+    }
+
+    /// Polls every chain until `future` is done, then reads it (asyncio's
+    /// `run_until_complete` for a future that is already scheduled).
+    ///
+    /// With a manual clock, something must advance it for pauses to end.
+    pub fn run_until<F: AsyncFuture>(&self, future: &F) -> Result<F::Value, Error> {
+        self.poll_until(None, || future.is_done())?;
+        future.try_take().unwrap_or(Err(Error::Timeout))
+    }
+
+    /// Spawns `future` on the default chain from this thread (it may be
+    /// `!Send`) and polls every chain until it completes.
+    ///
+    /// Returns [`Error::WrongThread`] if another thread owns the default
+    /// chain.
+    pub fn run_until_complete<F: Future + 'static>(&self, future: F) -> Result<F::Output, Error> {
+        let handle = self.local_spawner()?.spawn(future);
+        self.poll_until(None, || handle.is_done())?;
+        handle.try_take().unwrap_or(Err(Error::Timeout))
+    }
+
+    /// Polls every chain until `done()` or `timeout` passes.
+    fn poll_until(&self, timeout: Option<Duration>, done: impl FnMut() -> bool) -> Result<(), Error> {
+        drive(
+            self.default.core(),
+            timeout,
+            || self.poll(),
+            || self.chains().iter().all(|c| c.is_idle()),
+            done,
+        )
+    }
+
+    /// Blocks until every chain is empty, polling the frame chains
+    /// meanwhile; [`Error::Timeout`] if `timeout` passes first.
+    pub fn wait_for_tasks(&self, timeout: Option<Duration>) -> Result<(), Error> {
+        self.poll_until(timeout, || {
+            self.chains().iter().all(|c| c.stats().total() == 0)
+        })
+    }
+
+    /// The oldest live task named `name`, on any chain.
+    pub fn find_task(&self, name: &str) -> Option<AnyTask> {
+        self.find_tasks(name).into_iter().next()
+    }
+
+    /// Every live task named `name`, on every chain, oldest first.
+    pub fn find_tasks(&self, name: &str) -> Vec<AnyTask> {
+        self.collect(|c| c.find_tasks(name))
+    }
+
+    /// Every live task whose name matches the glob `pattern`, oldest first.
+    pub fn find_tasks_matching(&self, pattern: &str) -> Vec<AnyTask> {
+        self.collect(|c| c.find_tasks_matching(pattern))
+    }
+
+    /// Removes every task named `name` on every chain; returns how many.
+    pub fn remove_by_name(&self, name: &str) -> usize {
+        self.chains().iter().map(|c| c.remove_by_name(name)).sum()
+    }
+
+    /// Every live task, oldest first.
+    pub fn tasks(&self) -> Vec<AnyTask> {
+        self.collect(|c| c.tasks())
+    }
+
+    /// Every live task that is not sleeping, oldest first.
+    pub fn active_tasks(&self) -> Vec<AnyTask> {
+        self.collect(|c| c.active_tasks())
+    }
+
+    /// Every sleeping task, oldest first.
+    pub fn sleeping_tasks(&self) -> Vec<AnyTask> {
+        self.collect(|c| c.sleeping_tasks())
+    }
+
+    fn collect(&self, f: impl Fn(&dyn TaskChain) -> Vec<AnyTask>) -> Vec<AnyTask> {
+        let mut all: Vec<AnyTask> = self.chains().iter().flat_map(|c| f(&**c)).collect();
+        all.sort_by_key(AnyTask::id);
+        all
+    }
+
+    /// Shuts every chain down (see [`TaskChain::shutdown`]).
+    pub fn shutdown(&self) {
+        for chain in self.chains() {
+            chain.shutdown();
+        }
+    }
+}
+
+impl Drop for TaskManager {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+impl std::fmt::Debug for TaskManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<String> = self.chains().iter().map(|c| c.name().to_owned()).collect();
+        f.debug_struct("TaskManager").field("chains", &names).finish()
+    }
+}

@@ -1,0 +1,184 @@
+//! `shield`: a future whose cancellation leaves the future it wraps alone.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Weak};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use crate::chain_core::ChainCore;
+use crate::context;
+use crate::future_state::{block_until, Dispatch, FutureState, Outcome};
+use crate::{AsyncFuture, Error};
+
+/// Shields `future` from cancellation: cancelling the shield (or a
+/// coroutine awaiting it) cancels only the shield; `future` keeps running.
+/// `future` finishing or being cancelled finishes or cancels the shield.
+///
+/// ```
+/// use taskchain_core::{shield, AsyncFuture, TaskManager};
+///
+/// let manager = TaskManager::new();
+/// let save = manager.promise::<u32>();
+/// let guard = shield(save.clone());
+/// assert!(guard.cancel());
+/// assert!(!save.is_cancelled());  // the shielded promise goes on
+/// save.set_result(1).unwrap();
+/// ```
+pub fn shield<F>(future: F) -> Shield<F>
+where
+    F: AsyncFuture + Send + Sync + 'static,
+{
+    Shield::with_home(future, context::current_chain())
+}
+
+/// The future [`shield`] returns.
+///
+/// # Cancellation
+///
+/// Cancelling it moves only the shield to cancelled; the wrapped future is
+/// untouched.
+pub struct Shield<F> {
+    inner: Arc<Inner<F>>,
+}
+
+struct Inner<F> {
+    future: F,
+    state: FutureState<()>,
+    home: Option<Arc<ChainCore>>,
+}
+
+struct InnerWaker<F>(Weak<Inner<F>>);
+
+impl<F: AsyncFuture + Send + Sync + 'static> Wake for InnerWaker<F> {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        if let Some(inner) = self.0.upgrade() {
+            inner.inner_done();
+        }
+    }
+}
+
+impl<F: AsyncFuture> Inner<F> {
+    fn home(&self) -> Option<&dyn Dispatch> {
+        self.home.as_deref().map(|c| c as &dyn Dispatch)
+    }
+
+    fn inner_done(&self) {
+        let outcome = if self.future.is_cancelled() {
+            Outcome::Cancelled
+        } else {
+            Outcome::Ready(())
+        };
+        let _ = self.state.complete(outcome, self.home());
+    }
+}
+
+impl<F> Shield<F>
+where
+    F: AsyncFuture + Send + Sync + 'static,
+{
+    pub(crate) fn with_home(future: F, home: Option<Arc<ChainCore>>) -> Self {
+        let inner = Arc::new(Inner {
+            future,
+            state: FutureState::new(),
+            home,
+        });
+        let waker = Waker::from(Arc::new(InnerWaker(Arc::downgrade(&inner))));
+        if inner
+            .future
+            .poll_done(&mut Context::from_waker(&waker))
+            .is_ready()
+        {
+            inner.inner_done();
+        }
+        Shield { inner }
+    }
+
+    /// The shielded future.
+    pub fn get_ref(&self) -> &F {
+        &self.inner.future
+    }
+
+    fn read(&self) -> Result<F::Value, Error> {
+        if self.inner.state.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        self.inner
+            .future
+            .try_take()
+            .unwrap_or(Err(Error::Timeout))
+    }
+}
+
+impl<F> Future for Shield<F>
+where
+    F: AsyncFuture + Send + Sync + 'static,
+{
+    type Output = Result<F::Value, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if self.inner.state.is_done() {
+            return Poll::Ready(self.read());
+        }
+        if context::take_cancel() {
+            self.cancel();
+            return Poll::Ready(Err(Error::Cancelled));
+        }
+        match self.inner.state.poll_done(cx) {
+            Poll::Ready(()) => Poll::Ready(self.read()),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<F> AsyncFuture for Shield<F>
+where
+    F: AsyncFuture + Send + Sync + 'static,
+{
+    type Value = F::Value;
+
+    fn is_done(&self) -> bool {
+        self.inner.state.is_done()
+    }
+    fn is_cancelled(&self) -> bool {
+        self.inner.state.is_cancelled()
+    }
+    fn cancel(&self) -> bool {
+        self.inner
+            .state
+            .complete(Outcome::Cancelled, self.inner.home())
+            .is_ok()
+    }
+    fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
+        self.inner.state.poll_done(cx)
+    }
+    fn try_take(&self) -> Option<Result<F::Value, Error>> {
+        self.inner.state.is_done().then(|| self.read())
+    }
+    fn add_done_callback<C>(&self, callback: C) -> Result<(), Error>
+    where
+        C: FnOnce(&Self) + Send + 'static,
+    {
+        let me = Shield {
+            inner: self.inner.clone(),
+        };
+        self.inner
+            .state
+            .add_callback(Box::new(move || callback(&me)), self.inner.home())
+    }
+    fn result(&self, timeout: Option<Duration>) -> Result<F::Value, Error> {
+        block_until(timeout, |cx| self.inner.state.poll_done(cx))?;
+        self.read()
+    }
+}
+
+impl<F> std::fmt::Debug for Shield<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shield")
+            .field("done", &self.inner.state.is_done())
+            .finish()
+    }
+}
