@@ -109,7 +109,11 @@ impl<W: Task> TaskBuilder<W> {
     }
 
     /// Schedules the task on `core`.
-    pub(crate) fn spawn_into(self, core: &Arc<ChainCore>, local: bool) -> Result<Arc<Cell<W>>, Error> {
+    pub(crate) fn spawn_into(
+        self,
+        core: &Arc<ChainCore>,
+        local: bool,
+    ) -> Result<Arc<Cell<W>>, Error> {
         if let Some(e) = self.error {
             return Err(e);
         }

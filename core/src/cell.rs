@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use futures_task::{waker_ref, ArcWake};
 
-use crate::chain_core::ChainCore;
+use crate::chain_core::{ChainCore, Placement};
 use crate::context::{self, RunFrame};
 use crate::error::panic_message;
 use crate::future_state::{FutureState, Job, Outcome};
@@ -53,11 +53,14 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// task of the same sort and priority, as the newest.
 const NOT_STARTED: u64 = u64::MAX;
 
+/// The callback a task runs once when it ends, with `clean_exit`.
+pub(crate) type UponDeath = Box<dyn FnOnce(bool) + Send>;
+
 /// Rarely used task properties, allocated only for tasks that set one.
 #[derive(Default)]
 pub(crate) struct Meta {
     pub(crate) name: Option<Arc<str>>,
-    pub(crate) upon_death: Mutex<Option<Box<dyn FnOnce(bool) + Send>>>,
+    pub(crate) upon_death: Mutex<Option<UponDeath>>,
     /// Nanoseconds; `u64::MAX` means no delay.
     delay: AtomicU64,
 }
@@ -75,7 +78,11 @@ pub(crate) struct Header {
     /// Key in the chain's registry.
     pub(crate) slot: AtomicU32,
     start_time: AtomicU64,
-    start_epoch: AtomicU64,
+    /// Wrapping epoch numbers: a task's age in frames is a wrapping
+    /// difference, so 32 bits do.
+    start_epoch: AtomicU32,
+    /// The epoch of the task's latest run.
+    pub(crate) ran_epoch: AtomicU32,
     pub(crate) chain: Arc<ChainCore>,
     meta: OnceLock<Box<Meta>>,
 }
@@ -86,7 +93,7 @@ pub(crate) struct Options {
     pub(crate) sort: i32,
     pub(crate) priority: i32,
     pub(crate) delay: Option<Duration>,
-    pub(crate) upon_death: Option<Box<dyn FnOnce(bool) + Send>>,
+    pub(crate) upon_death: Option<UponDeath>,
 }
 
 impl Header {
@@ -109,7 +116,8 @@ impl Header {
             credit: AtomicI32::new(0),
             slot: AtomicU32::new(u32::MAX),
             start_time: AtomicU64::new(NOT_STARTED),
-            start_epoch: AtomicU64::new(0),
+            start_epoch: AtomicU32::new(0),
+            ran_epoch: AtomicU32::new(0),
             chain,
             meta,
         }
@@ -164,18 +172,19 @@ impl Header {
         self.start_time.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn start_epoch(&self) -> u64 {
-        self.start_epoch.load(Ordering::Relaxed)
+    /// Epochs from the task's start to `epoch`.
+    pub(crate) fn frames_since_start(&self, epoch: u64) -> u64 {
+        u64::from((epoch as u32).wrapping_sub(self.start_epoch.load(Ordering::Relaxed)))
     }
 
     /// Restarts the task's age (on its first run and on `Again`).
     pub(crate) fn restart(&self, now: Duration, epoch: u64) {
         let nanos = u64::try_from(now.as_nanos()).unwrap_or(NOT_STARTED - 1);
         self.start_time.store(nanos, Ordering::Relaxed);
-        self.start_epoch.store(epoch, Ordering::Relaxed);
+        self.start_epoch.store(epoch as u32, Ordering::Relaxed);
     }
 
-    fn take_upon_death(&self) -> Option<Box<dyn FnOnce(bool) + Send>> {
+    fn take_upon_death(&self) -> Option<UponDeath> {
         let meta = self.meta.get()?;
         let mut slot = meta.upon_death.lock().unwrap_or_else(|e| e.into_inner());
         slot.take()
@@ -213,6 +222,8 @@ pub(crate) trait RawTask: Send + Sync + 'static {
     fn abort(self: Arc<Self>, may_drop_work: bool);
     fn is_done(&self) -> bool;
     fn is_cancelled(&self) -> bool;
+    /// Why the task ended without a value, if it did.
+    fn error(&self) -> Option<crate::Error>;
     fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()>;
     fn add_job(&self, job: Job) -> Result<(), crate::Error>;
     /// The typed handle went away: drop the output (on the owner thread).
@@ -276,7 +287,7 @@ impl<W: Task> Cell<W> {
             .header
             .state
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
-                Some((s | COMPLETE) & !(RUNNING | SCHEDULED | SLEEPING | WOKEN))
+                Some((s | COMPLETE) & !(RUNNING | SCHEDULED | SLEEPING | WOKEN | SUSPENDED))
             })
             .unwrap_or_else(|s| s);
         if prev & SLEEPING != 0 {
@@ -290,10 +301,10 @@ impl<W: Task> Cell<W> {
         self.header.chain.retire(&self.header);
     }
 
-    /// Leaves `RUNNING`, setting `also`; returns false if a wake arrived
-    /// meanwhile: the task is then `SCHEDULED` (without `also`) and must be
-    /// requeued.
-    fn release(&self, also: u32) -> bool {
+    /// Leaves `RUNNING`, setting `also` and clearing `clear`; returns false
+    /// if a wake arrived meanwhile: the task is then `SCHEDULED` (without
+    /// `also`) and must be requeued.
+    fn release(&self, also: u32, clear: u32) -> bool {
         let mut s = self.header.state.load(Ordering::Acquire);
         loop {
             let woken = s & WOKEN != 0;
@@ -302,6 +313,7 @@ impl<W: Task> Cell<W> {
             } else {
                 (s & !RUNNING) | also
             };
+            let new = new & !clear;
             match self
                 .header
                 .state
@@ -334,7 +346,7 @@ impl<W: Task> ArcWake for Cell<W> {
             }
         }
         let task: TaskRef = arc_self.clone();
-        arc_self.header.chain.schedule(task);
+        arc_self.header.chain.schedule(task, Placement::Run);
     }
 }
 
@@ -362,6 +374,7 @@ impl<W: Task> RawTask for Cell<W> {
         if self.header.start_nanos() == NOT_STARTED {
             self.header.restart(now, epoch);
         }
+        self.header.ran_epoch.store(epoch as u32, Ordering::Relaxed);
         if s & CANCEL_REQUESTED != 0 {
             if s & SUSPENDED == 0 {
                 self.finish(Outcome::Cancelled, true);
@@ -396,7 +409,6 @@ impl<W: Task> RawTask for Cell<W> {
         };
 
         let (sleep_until, yield_next) = (frame.sleep_until.get(), frame.yield_next.get());
-        drop(frame);
         let step = match polled {
             Err(payload) => {
                 self.finish(Outcome::Panicked(panic_message(&*payload)), true);
@@ -405,11 +417,18 @@ impl<W: Task> RawTask for Cell<W> {
             Ok(Poll::Ready(step)) => step,
             Ok(Poll::Pending) => return self.suspend(sleep_until, yield_next),
         };
-        let s = state.fetch_and(!SUSPENDED, Ordering::AcqRel);
-        let cancelled = s & CANCEL_REQUESTED != 0;
+        // `finish` and `release` clear SUSPENDED: this invocation is over.
+        let cancelled = state.load(Ordering::Acquire) & CANCEL_REQUESTED != 0;
         match step {
             Step::Done(v) | Step::Exit(v) => {
-                self.finish(if cancelled { Outcome::Cancelled } else { Outcome::Ready(v) }, true);
+                self.finish(
+                    if cancelled {
+                        Outcome::Cancelled
+                    } else {
+                        Outcome::Ready(v)
+                    },
+                    true,
+                );
                 RunResult::Idle
             }
             _ if cancelled || self.header.chain.is_shut_down() => {
@@ -417,11 +436,11 @@ impl<W: Task> RawTask for Cell<W> {
                 RunResult::Idle
             }
             Step::Cont => {
-                self.release(SCHEDULED);
+                self.release(SCHEDULED, SUSPENDED);
                 RunResult::Next(self)
             }
             Step::Pickup => {
-                self.release(SCHEDULED);
+                self.release(SCHEDULED, SUSPENDED);
                 RunResult::Pickup(self)
             }
             Step::Again => {
@@ -429,9 +448,9 @@ impl<W: Task> RawTask for Cell<W> {
                 let now = chain.now();
                 self.header.restart(now, epoch);
                 match self.header.delay() {
-                    Some(d) if !d.is_zero() => self.sleep(now.saturating_add(d)),
+                    Some(d) if !d.is_zero() => self.sleep(now.saturating_add(d), SUSPENDED),
                     _ => {
-                        self.release(SCHEDULED);
+                        self.release(SCHEDULED, SUSPENDED);
                         RunResult::Next(self)
                     }
                 }
@@ -495,6 +514,10 @@ impl<W: Task> RawTask for Cell<W> {
         self.result.is_cancelled()
     }
 
+    fn error(&self) -> Option<crate::Error> {
+        self.result.error()
+    }
+
     fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
         self.result.poll_done(cx)
     }
@@ -511,9 +534,9 @@ impl<W: Task> RawTask for Cell<W> {
 
 impl<W: Task> Cell<W> {
     /// Leaves `RUNNING` for the sleep heap, unless woken meanwhile.
-    fn sleep(self: Arc<Self>, until: Duration) -> RunResult {
+    fn sleep(self: Arc<Self>, until: Duration, clear: u32) -> RunResult {
         self.header.chain.sleeping_changed(1);
-        if self.release(SLEEPING) {
+        if self.release(SLEEPING, clear) {
             RunResult::Sleep(self, until)
         } else {
             self.header.chain.sleeping_changed(-1);
@@ -537,17 +560,17 @@ impl<W: Task> Cell<W> {
                 self.finish(Outcome::Cancelled, true);
                 return RunResult::Idle;
             }
-            self.release(SCHEDULED);
+            self.release(SCHEDULED, 0);
             return RunResult::Next(self);
         }
         if let Some(until) = sleep_until {
-            return self.sleep(until);
+            return self.sleep(until, 0);
         }
         if yield_next {
-            self.release(SCHEDULED);
+            self.release(SCHEDULED, 0);
             return RunResult::Next(self);
         }
-        if self.release(0) {
+        if self.release(0, 0) {
             RunResult::Idle
         } else {
             RunResult::Next(self)

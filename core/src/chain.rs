@@ -87,12 +87,20 @@ pub trait TaskChain: Send + Sync {
 
     /// The oldest live task named exactly `name`.
     fn find_task(&self, name: &str) -> Option<AnyTask> {
-        self.core().find_by_name(name).into_iter().next().map(AnyTask)
+        self.core()
+            .find_by_name(name)
+            .into_iter()
+            .next()
+            .map(AnyTask)
     }
 
     /// Every live task named exactly `name`, oldest first.
     fn find_tasks(&self, name: &str) -> Vec<AnyTask> {
-        self.core().find_by_name(name).into_iter().map(AnyTask).collect()
+        self.core()
+            .find_by_name(name)
+            .into_iter()
+            .map(AnyTask)
+            .collect()
     }
 
     /// Every live task whose name matches the glob `pattern` (`*` any run,
@@ -124,12 +132,18 @@ pub trait TaskChain: Send + Sync {
 
     /// Live tasks that are not sleeping, oldest first.
     fn active_tasks(&self) -> Vec<AnyTask> {
-        self.tasks().into_iter().filter(|t| !t.is_sleeping()).collect()
+        self.tasks()
+            .into_iter()
+            .filter(|t| !t.is_sleeping())
+            .collect()
     }
 
     /// Tasks waiting out a delay, `Again` or `pause`, oldest first.
     fn sleeping_tasks(&self) -> Vec<AnyTask> {
-        self.tasks().into_iter().filter(AnyTask::is_sleeping).collect()
+        self.tasks()
+            .into_iter()
+            .filter(AnyTask::is_sleeping)
+            .collect()
     }
 }
 

@@ -29,7 +29,8 @@ pub struct ChainCore {
     /// without taking the lock.
     pub(crate) injected: AtomicBool,
     sleeping: AtomicIsize,
-    /// Live (registered, not yet terminal) tasks.
+    /// Registered tasks not yet terminal (the registry itself may lag by
+    /// an epoch, see `retire`).
     live: AtomicUsize,
     epoch: AtomicU64,
     owner: OnceLock<ThreadId>,
@@ -38,18 +39,32 @@ pub struct ChainCore {
     has_parked: AtomicBool,
 }
 
+/// Why a task is handed to the poller.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Placement {
+    /// Spawned or woken: run it this epoch if its sort allows, else next.
+    Run,
+    /// Its sort or priority changed: re-order it, but never run it twice in
+    /// one epoch.
+    Resort,
+    /// Spawned with a delay: sleep until this time.
+    SleepUntil(Duration),
+}
+
 #[derive(Default)]
 pub(crate) struct Shared {
     registry: Slab<TaskRef>,
     names: HashMap<Arc<str>, Vec<u32>>,
     /// Tasks to (re)place in the run queues; `Some(t)`: to sleep until `t`.
-    pub(crate) injection: Vec<(TaskRef, Option<Duration>)>,
+    pub(crate) injection: Vec<(TaskRef, Placement)>,
     pub(crate) callbacks: Vec<Job>,
 }
 
 impl std::fmt::Debug for ChainCore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChainCore").field("name", &self.name).finish()
+        f.debug_struct("ChainCore")
+            .field("name", &self.name)
+            .finish()
     }
 }
 
@@ -85,7 +100,10 @@ impl ChainCore {
     }
 
     pub(crate) fn settings(&self) -> ChainSettings {
-        self.settings.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.settings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub(crate) fn set_settings(&self, settings: ChainSettings) {
@@ -127,8 +145,6 @@ impl ChainCore {
         self.epoch.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-
-
     pub(crate) fn sleeping_changed(&self, delta: isize) {
         self.sleeping.fetch_add(delta, Ordering::Relaxed);
     }
@@ -137,6 +153,7 @@ impl ChainCore {
         self.sleeping.load(Ordering::Relaxed).max(0) as usize
     }
 
+    /// Live tasks: registered and not yet terminal.
     pub(crate) fn task_count(&self) -> usize {
         self.live.load(Ordering::Acquire)
     }
@@ -145,10 +162,14 @@ impl ChainCore {
     /// given). After shutdown the task is cancelled instead.
     pub(crate) fn submit(&self, task: TaskRef, wake_at: Option<Duration>) {
         let header = task.header();
-        header.state.fetch_or(
-            if wake_at.is_some() { SLEEPING } else { SCHEDULED },
-            Ordering::AcqRel,
-        );
+        // Not shared yet: a plain read-modify-write is enough.
+        let s = header.state.load(Ordering::Relaxed);
+        let queued = if wake_at.is_some() {
+            SLEEPING
+        } else {
+            SCHEDULED
+        };
+        header.state.store(s | queued, Ordering::Release);
         if wake_at.is_some() {
             self.sleeping_changed(1);
         }
@@ -163,17 +184,23 @@ impl ChainCore {
         let slot = shared.registry.insert(task.clone());
         header.slot.store(slot as u32, Ordering::Relaxed);
         if let Some(name) = header.name_arc() {
-            shared.names.entry(name.clone()).or_default().push(slot as u32);
+            shared
+                .names
+                .entry(name.clone())
+                .or_default()
+                .push(slot as u32);
         }
-        shared.injection.push((task, wake_at));
+        shared
+            .injection
+            .push((task, wake_at.map_or(Placement::Run, Placement::SleepUntil)));
         drop(shared);
         self.injected.store(true, Ordering::Release);
         self.notify();
     }
 
-    /// Queues a woken (or re-sorted) task.
-    pub(crate) fn schedule(&self, task: TaskRef) {
-        self.shared().injection.push((task, None));
+    /// Hands a woken (`Run`) or re-sorted (`Resort`) task to the poller.
+    pub(crate) fn schedule(&self, task: TaskRef, placement: Placement) {
+        self.shared().injection.push((task, placement));
         self.injected.store(true, Ordering::Release);
         self.notify();
     }
@@ -182,10 +209,12 @@ impl ChainCore {
     /// polling this chain the registry update waits for the end of the
     /// epoch, so a frame takes the registry lock once, not once per task.
     pub(crate) fn retire(&self, header: &Header) {
-        let slot = header.slot.swap(u32::MAX, Ordering::AcqRel);
+        // Called once per task, by whoever completed it.
+        let slot = header.slot.load(Ordering::Acquire);
         if slot == u32::MAX {
             return;
         }
+        header.slot.store(u32::MAX, Ordering::Release);
         self.live.fetch_sub(1, Ordering::AcqRel);
         let deferred = RETIRING.with(|r| {
             if std::ptr::eq(r.chain.get(), self) {
@@ -242,7 +271,12 @@ impl ChainCore {
     /// Wakes a thread blocked in `wait_for_tasks` or `run_until`.
     pub(crate) fn notify(&self) {
         if self.has_parked.load(Ordering::Acquire) {
-            if let Some(t) = self.parked.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            if let Some(t) = self
+                .parked
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_ref()
+            {
                 t.unpark();
             }
         }
@@ -383,7 +417,10 @@ impl Drop for RetireBatch {
     fn drop(&mut self) {
         let slots = RETIRING.with(|r| {
             r.chain.set(self.prev_chain);
-            std::mem::replace(&mut *r.slots.borrow_mut(), std::mem::take(&mut self.prev_slots))
+            std::mem::replace(
+                &mut *r.slots.borrow_mut(),
+                std::mem::take(&mut self.prev_slots),
+            )
         });
         if !slots.is_empty() {
             self.core.remove_slots(&slots);

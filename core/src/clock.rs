@@ -114,7 +114,9 @@ impl ManualClock {
     /// Sets the clock to `t` (it may go backwards; chains treat a clock that
     /// went back as not having moved).
     pub fn set(&self, t: Duration) {
-        self.inner.nanos.store(saturating_nanos(t), Ordering::SeqCst);
+        self.inner
+            .nanos
+            .store(saturating_nanos(t), Ordering::SeqCst);
     }
 
     /// Sets how far each `tick` moves the clock.

@@ -38,7 +38,7 @@ impl Drop for EnterGuard {
 
 /// Makes `frame` the current frame until the guard drops.
 pub(crate) fn enter(frame: &RunFrame<'_>) -> EnterGuard {
-    let ptr = frame as *const RunFrame<'_> as *const RunFrame<'static>;
+    let ptr = (frame as *const RunFrame<'_>).cast::<RunFrame<'static>>();
     let prev = CURRENT.with(|c| c.replace(ptr));
     EnterGuard { prev }
 }
@@ -122,7 +122,7 @@ impl TaskContext<'_> {
 
     /// Epochs of its chain since the task started: 0 on its first run.
     pub fn frame(&self) -> u64 {
-        self.epoch.saturating_sub(self.header.start_epoch())
+        self.header.frames_since_start(self.epoch)
     }
 
     /// The task's sort.

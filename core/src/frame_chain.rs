@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, TryLockError};
 use std::time::{Duration, Instant};
 
 use crate::cell::{RunResult, TaskRef, COMPLETE, RUNNING, SCHEDULED, SLEEPING};
-use crate::chain_core::ChainCore;
+use crate::chain_core::{ChainCore, Placement};
 use crate::{ChainSettings, ChainStats, Clock, Error, LocalSpawner, TaskChain};
 
 /// A queued run of a task, ordered by the epoch order.
@@ -115,6 +115,9 @@ struct RunQueues {
     fresh: Vec<Entry>,
     /// Next epoch's runs.
     next: Vec<Entry>,
+    /// Runs that returned `Pickup`: again this epoch, after every other
+    /// run, while the frame budget lasts.
+    pickup: Vec<Entry>,
     sleep: BinaryHeap<Reverse<Sleeper>>,
     /// An epoch was cut short by the frame budget and goes on next poll.
     in_epoch: bool,
@@ -122,7 +125,9 @@ struct RunQueues {
     current_sort: Option<i32>,
     frame_time: Duration,
     epoch: u64,
-    injection: Vec<(TaskRef, Option<Duration>)>,
+    injection: Vec<(TaskRef, Placement)>,
+    /// Whether the queued entries were keyed for timeslice mode.
+    keyed_timeslice: bool,
 }
 
 /// Releases a buffer's memory when it is mostly unused.
@@ -152,23 +157,27 @@ impl RunQueues {
         std::mem::swap(&mut self.injection, &mut core.shared().injection);
         // Two buffers trade places, so draining allocates nothing.
         let mut batch = std::mem::take(&mut self.injection);
-        for (task, sleep) in batch.drain(..) {
+        for (task, placement) in batch.drain(..) {
             let s = task.header().state.load(Ordering::Acquire);
-            match sleep {
-                Some(until) => {
-                    if s & SLEEPING != 0 && s & (SCHEDULED | COMPLETE) == 0 {
-                        self.sleep(task, until);
-                    }
+            match placement {
+                Placement::SleepUntil(until)
+                    if s & SLEEPING != 0 && s & (SCHEDULED | COMPLETE) == 0 =>
+                {
+                    self.sleep(task, until);
                 }
-                None if s & SCHEDULED != 0 && s & (RUNNING | COMPLETE) == 0 => {
+                Placement::SleepUntil(_) => {}
+                _ if s & SCHEDULED == 0 || s & (RUNNING | COMPLETE) != 0 => {}
+                _ => {
+                    let ran_now = placement == Placement::Resort
+                        && self.current_sort.is_some()
+                        && task.header().ran_epoch.load(Ordering::Relaxed) == self.epoch as u32;
                     let entry = Entry::new(task, timeslice);
                     match self.current_sort {
                         None => self.fresh.push(entry),
-                        Some(c) if entry.sort >= c => self.side.push(Reverse(entry)),
+                        Some(c) if entry.sort >= c && !ran_now => self.side.push(Reverse(entry)),
                         Some(_) => self.next.push(entry),
                     }
                 }
-                None => {}
             }
         }
         self.injection = batch;
@@ -186,14 +195,18 @@ impl RunQueues {
             if top.until > self.frame_time {
                 break;
             }
-            let Some(Reverse(sleeper)) = self.sleep.pop() else { break };
+            let Some(Reverse(sleeper)) = self.sleep.pop() else {
+                break;
+            };
             let h = sleeper.task.header();
             if h.token.load(Ordering::Relaxed) != sleeper.token {
                 continue;
             }
-            let woke = h.state.fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
-                (s & SLEEPING != 0 && s & COMPLETE == 0).then_some((s & !SLEEPING) | SCHEDULED)
-            });
+            let woke = h
+                .state
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+                    (s & SLEEPING != 0 && s & COMPLETE == 0).then_some((s & !SLEEPING) | SCHEDULED)
+                });
             if let Ok(prev) = woke {
                 core.sleeping_changed(-1);
                 if prev & SCHEDULED == 0 {
@@ -203,25 +216,38 @@ impl RunQueues {
         }
         self.current_sort = None;
         self.drain(core, timeslice);
-        let mut runs = std::mem::take(&mut self.fresh);
+        // Next epoch's runs are most of this one's: take that buffer whole.
+        let mut runs = std::mem::take(&mut self.next);
+        runs.append(&mut self.fresh);
         runs.extend(self.side.drain().map(|Reverse(e)| e));
-        runs.append(&mut self.next);
+        if self.keyed_timeslice != timeslice {
+            // The setting changed: re-key what was queued under the old one.
+            self.keyed_timeslice = timeslice;
+            for e in &mut runs {
+                e.priority = if timeslice {
+                    0
+                } else {
+                    e.task.header().priority()
+                };
+            }
+        }
         // Stale entries are sorted too, and skipped when popped: cheaper than
         // reading every task's token here.
         runs.sort_unstable();
         if timeslice {
             runs = self.timeslice(runs);
         }
-        // Hand the previous epoch's buffer back for reuse, unless it grew far
+        // The previous epoch's buffer becomes the next one, unless it grew far
         // beyond what is queued now (a burst must not pin its memory).
-        let mut spare = std::mem::replace(&mut self.active, runs.into());
-        spare.clear();
+        let spare = std::mem::replace(&mut self.active, runs.into());
         let mut spare: Vec<Entry> = spare.into();
+        spare.clear();
         if spare.capacity() > 4 * self.active.len() + 64 {
             spare = Vec::new();
         }
-        self.fresh = spare;
-        shrink(&mut self.next);
+        spare.append(&mut self.next);
+        self.next = spare;
+        shrink(&mut self.fresh);
         shrink(&mut self.injection);
     }
 
@@ -282,6 +308,7 @@ impl RunQueues {
         self.side.clear();
         self.fresh.clear();
         self.next.clear();
+        self.pickup.clear();
         self.sleep.clear();
         self.in_epoch = false;
         self.current_sort = None;
@@ -359,9 +386,21 @@ impl FrameChain {
             }
             if !within_budget(ran) {
                 rq.in_epoch = rq.active.front().is_some() || !rq.side.is_empty();
+                let pickups = std::mem::take(&mut rq.pickup);
+                rq.next.extend(pickups);
                 break;
             }
-            let Some(entry) = rq.pop() else { break };
+            let entry = match rq.pop() {
+                Some(entry) => entry,
+                None if !rq.pickup.is_empty() => {
+                    // Every run of the epoch is done and budget is left:
+                    // spend it on the tasks that asked to pick up, in turn.
+                    let pickups = std::mem::take(&mut rq.pickup);
+                    rq.side.extend(pickups.into_iter().map(Reverse));
+                    continue;
+                }
+                None => break,
+            };
             if !entry.is_current() {
                 continue;
             }
@@ -371,10 +410,11 @@ impl FrameChain {
                 RunResult::Idle => {}
                 RunResult::Next(task) => rq.next.push(Entry::new(task, timeslice)),
                 RunResult::Pickup(task) => {
-                    if settings.frame_budget.is_some() && within_budget(true) {
-                        rq.side.push(Reverse(Entry::new(task, timeslice)));
+                    let entry = Entry::new(task, timeslice);
+                    if settings.frame_budget.is_some() {
+                        rq.pickup.push(entry);
                     } else {
-                        rq.next.push(Entry::new(task, timeslice));
+                        rq.next.push(entry);
                     }
                 }
                 RunResult::Sleep(task, until) => rq.sleep(task, until),
@@ -395,7 +435,6 @@ impl FrameChain {
                 .map(|rq| rq.has_runs() || rq.in_epoch)
                 .unwrap_or(true)
     }
-
 }
 
 /// Calls `poll` until `done()` or `timeout` passes ([`Error::Timeout`]),

@@ -30,7 +30,7 @@ pub(crate) enum Slot<T> {
     Taken,
     Cancelled,
     /// Boxed so that a slot is no bigger than its value and a tag.
-    Panicked(Box<String>),
+    Panicked(Box<str>),
 }
 
 /// What a future finishes with.
@@ -156,7 +156,7 @@ impl<T> FutureState<T> {
         inner.slot = match outcome {
             Outcome::Ready(v) => Slot::Ready(v),
             Outcome::Cancelled => Slot::Cancelled,
-            Outcome::Panicked(m) => Slot::Panicked(Box::new(m)),
+            Outcome::Panicked(m) => Slot::Panicked(m.into_boxed_str()),
         };
         let waiters = std::mem::replace(&mut inner.waiters, Waiters::None);
         drop(inner);
@@ -235,6 +235,16 @@ impl<T> FutureState<T> {
         self.try_read(read).unwrap_or(Err(Error::Timeout))
     }
 
+    /// The error a reader would get (cancelled or panicked), if the future
+    /// ended without a value; `None` while pending or if it has a value.
+    pub(crate) fn error(&self) -> Option<Error> {
+        match &self.lock().slot {
+            Slot::Cancelled => Some(Error::Cancelled),
+            Slot::Panicked(m) => Some(Error::Panicked(m.to_string())),
+            _ => None,
+        }
+    }
+
     /// Drops whatever value the slot holds (used where a value must be
     /// dropped on a particular thread).
     pub(crate) fn clear_value(&self) {
@@ -270,7 +280,7 @@ fn slot_error<T>(slot: &Slot<T>) -> Error {
         Slot::Pending => Error::Timeout,
         Slot::Ready(_) | Slot::Taken => Error::AlreadyTaken,
         Slot::Cancelled => Error::Cancelled,
-        Slot::Panicked(m) => Error::Panicked(String::clone(m)),
+        Slot::Panicked(m) => Error::Panicked(m.to_string()),
     }
 }
 

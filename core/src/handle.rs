@@ -10,9 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crate::cell::{
-    Cell, RawTask, TaskRef, CANCEL_REQUESTED, COMPLETE, RUNNING, SCHEDULED,
-};
+use crate::cell::{Cell, RawTask, TaskRef, CANCEL_REQUESTED, COMPLETE, RUNNING, SCHEDULED};
 use crate::context;
 use crate::future_state::{take, FutureState};
 use crate::{duration_from_secs, AsyncFuture, Error, Task};
@@ -92,16 +90,16 @@ macro_rules! task_methods {
         /// last `Again`); zero before it ran.
         pub fn elapsed(&self) -> Duration {
             let header = self.raw().header();
-            header
-                .start_time()
-                .map_or(Duration::ZERO, |start| header.chain.now().saturating_sub(start))
+            header.start_time().map_or(Duration::ZERO, |start| {
+                header.chain.now().saturating_sub(start)
+            })
         }
 
         /// Epochs of the chain since the task started (0 before it ran).
         pub fn frame_count(&self) -> u64 {
             let header = self.raw().header();
             match header.start_time() {
-                Some(_) => header.chain.epoch().saturating_sub(header.start_epoch()),
+                Some(_) => header.frames_since_start(header.chain.epoch()),
                 None => 0,
             }
         }
@@ -164,7 +162,7 @@ pub(crate) fn requeue(task: TaskRef) {
     let s = task.header().state.load(Ordering::Acquire);
     if s & SCHEDULED != 0 && s & (RUNNING | COMPLETE) == 0 {
         let chain = task.header().chain.clone();
-        chain.schedule(task);
+        chain.schedule(task, crate::chain_core::Placement::Resort);
     }
 }
 
@@ -187,11 +185,7 @@ impl AnyTask {
     /// finish cleanly, `Err(Timeout)` if it is still pending.
     pub fn wait_done(&self, timeout: Option<Duration>) -> Result<(), Error> {
         crate::future_state::block_until(timeout, |cx| self.0.poll_done(cx))?;
-        if self.0.is_cancelled() {
-            Err(Error::Cancelled)
-        } else {
-            Ok(())
-        }
+        self.0.error().map_or(Ok(()), Err)
     }
 }
 
@@ -260,7 +254,10 @@ impl<T: 'static> std::fmt::Debug for TaskHandle<T> {
 
 /// Polls a task's output for an awaiting coroutine: no self-await, no
 /// suspension if done, cancel delivery at this await point.
-fn poll_task_output<T: 'static>(cell: &Arc<dyn TypedTask<T>>, cx: &mut Context<'_>) -> Poll<Result<T, Error>> {
+fn poll_task_output<T: 'static>(
+    cell: &Arc<dyn TypedTask<T>>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<T, Error>> {
     if context::current_id() == Some(cell.header().id) {
         return Poll::Ready(Err(Error::AwaitSelf));
     }
@@ -274,7 +271,10 @@ fn poll_task_output<T: 'static>(cell: &Arc<dyn TypedTask<T>>, cx: &mut Context<'
     cell.state().poll_read(cx, take)
 }
 
-fn wait_task_output<T: 'static>(cell: &Arc<dyn TypedTask<T>>, timeout: Option<Duration>) -> Result<T, Error> {
+fn wait_task_output<T: 'static>(
+    cell: &Arc<dyn TypedTask<T>>,
+    timeout: Option<Duration>,
+) -> Result<T, Error> {
     if context::current_id() == Some(cell.header().id) {
         return Err(Error::AwaitSelf);
     }

@@ -6,9 +6,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use crate::chain_core::ChainCore;
-use crate::{
-    DoneStatus, Error, LocalTaskHandle, Recurring, Task, TaskBuilder, TaskContext,
-};
+use crate::{DoneStatus, Error, LocalTaskHandle, Recurring, Task, TaskBuilder, TaskContext};
 
 /// Spawns `!Send` tasks (coroutines holding `Rc` game state) on a frame
 /// chain. It is itself `!Send`: it exists only on the thread that owns the
@@ -26,6 +24,21 @@ use crate::{
 /// manager.poll().unwrap();
 /// assert!(task.is_done());
 /// assert_eq!(*score.borrow(), 10);
+/// ```
+///
+/// Neither the spawner nor the handles it gives can leave the thread:
+///
+/// ```compile_fail
+/// let manager = taskchain_core::TaskManager::new();
+/// let local = manager.local_spawner().unwrap();
+/// let handle = local.spawn(async { std::rc::Rc::new(1) });
+/// std::thread::spawn(move || drop(handle)); // LocalTaskHandle is !Send
+/// ```
+///
+/// ```compile_fail
+/// let manager = taskchain_core::TaskManager::new();
+/// let local = manager.local_spawner().unwrap();
+/// std::thread::spawn(move || drop(local)); // LocalSpawner is !Send
 /// ```
 pub struct LocalSpawner {
     core: Arc<ChainCore>,
@@ -62,7 +75,10 @@ impl LocalSpawner {
     ///
     /// Returns [`Error::InvalidDuration`] for a bad delay and
     /// [`Error::UnknownChain`] if the builder names another chain.
-    pub fn add_task<W: Task>(&self, task: TaskBuilder<W>) -> Result<LocalTaskHandle<W::Output>, Error> {
+    pub fn add_task<W: Task>(
+        &self,
+        task: TaskBuilder<W>,
+    ) -> Result<LocalTaskHandle<W::Output>, Error> {
         if let Some(other) = task.chain_name() {
             if other != self.core.name() {
                 return Err(Error::UnknownChain(other.to_owned()));

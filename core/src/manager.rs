@@ -42,7 +42,27 @@ pub const DEFAULT_CHAIN: &str = "default";
 pub struct TaskManager {
     clock: Arc<dyn Clock>,
     default: Arc<FrameChain>,
-    chains: RwLock<BTreeMap<String, Arc<dyn TaskChain>>>,
+    chains: RwLock<Chains>,
+}
+
+/// The chains by name, and the same list ready for `poll()` to take
+/// without allocating.
+#[derive(Default)]
+struct Chains {
+    by_name: BTreeMap<String, Arc<dyn TaskChain>>,
+    in_order: Arc<[Arc<dyn TaskChain>]>,
+}
+
+impl Chains {
+    fn insert(&mut self, chain: Arc<dyn TaskChain>) -> Result<(), Error> {
+        let name = chain.name().to_owned();
+        if self.by_name.contains_key(&name) {
+            return Err(Error::DuplicateChain(name));
+        }
+        self.by_name.insert(name, chain);
+        self.in_order = self.by_name.values().cloned().collect();
+        Ok(())
+    }
 }
 
 impl Default for TaskManager {
@@ -62,8 +82,8 @@ impl TaskManager {
     pub fn with_clock(clock: impl Clock) -> Self {
         let clock: Arc<dyn Clock> = Arc::new(clock);
         let default = FrameChain::new(DEFAULT_CHAIN, clock.clone());
-        let mut chains: BTreeMap<String, Arc<dyn TaskChain>> = BTreeMap::new();
-        chains.insert(DEFAULT_CHAIN.to_owned(), default.clone());
+        let mut chains = Chains::default();
+        let _ = chains.insert(default.clone());
         TaskManager {
             clock,
             default,
@@ -94,13 +114,10 @@ impl TaskManager {
     ///
     /// Returns [`Error::DuplicateChain`] if its name is taken.
     pub fn add_chain(&self, chain: Arc<dyn TaskChain>) -> Result<(), Error> {
-        let mut chains = self.chains.write().unwrap_or_else(|e| e.into_inner());
-        let name = chain.name().to_owned();
-        if chains.contains_key(&name) {
-            return Err(Error::DuplicateChain(name));
-        }
-        chains.insert(name, chain);
-        Ok(())
+        self.chains
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(chain)
     }
 
     /// The chain named `name`.
@@ -110,19 +127,19 @@ impl TaskManager {
         self.chains
             .read()
             .unwrap_or_else(|e| e.into_inner())
+            .by_name
             .get(name)
             .cloned()
             .ok_or_else(|| Error::UnknownChain(name.to_owned()))
     }
 
     /// Every chain, in name order.
-    pub fn chains(&self) -> Vec<Arc<dyn TaskChain>> {
+    pub fn chains(&self) -> Arc<[Arc<dyn TaskChain>]> {
         self.chains
             .read()
             .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .cloned()
-            .collect()
+            .in_order
+            .clone()
     }
 
     /// Runs one epoch of every chain, chains in name order (threaded chains
@@ -133,7 +150,7 @@ impl TaskManager {
     /// [`Error::WrongThread`] off the owner thread of `!Send` tasks).
     pub fn poll(&self) -> Result<(), Error> {
         let mut first_error = None;
-        for chain in self.chains() {
+        for chain in self.chains().iter() {
             if let Err(e) = chain.poll() {
                 first_error.get_or_insert(e);
             }
@@ -211,7 +228,11 @@ impl TaskManager {
     }
 
     /// Polls every chain until `done()` or `timeout` passes.
-    fn poll_until(&self, timeout: Option<Duration>, done: impl FnMut() -> bool) -> Result<(), Error> {
+    fn poll_until(
+        &self,
+        timeout: Option<Duration>,
+        done: impl FnMut() -> bool,
+    ) -> Result<(), Error> {
         drive(
             self.default.core(),
             timeout,
@@ -272,7 +293,7 @@ impl TaskManager {
 
     /// Shuts every chain down (see [`TaskChain::shutdown`]).
     pub fn shutdown(&self) {
-        for chain in self.chains() {
+        for chain in self.chains().iter() {
             chain.shutdown();
         }
     }
@@ -287,6 +308,8 @@ impl Drop for TaskManager {
 impl std::fmt::Debug for TaskManager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let names: Vec<String> = self.chains().iter().map(|c| c.name().to_owned()).collect();
-        f.debug_struct("TaskManager").field("chains", &names).finish()
+        f.debug_struct("TaskManager")
+            .field("chains", &names)
+            .finish()
     }
 }

@@ -106,10 +106,7 @@ where
         if self.inner.state.is_cancelled() {
             return Err(Error::Cancelled);
         }
-        self.inner
-            .future
-            .try_take()
-            .unwrap_or(Err(Error::Timeout))
+        self.inner.future.try_take().unwrap_or(Err(Error::Timeout))
     }
 }
 

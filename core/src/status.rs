@@ -18,8 +18,9 @@ pub enum DoneStatus {
     /// Run again after the task's delay (next epoch if it has none); the
     /// task's elapsed time restarts.
     Again,
-    /// Run again this epoch while the chain's frame budget lasts; without a
-    /// budget, or once it is spent, like [`DoneStatus::Cont`].
+    /// Run again this epoch, after every other task of the epoch has run,
+    /// while the chain's frame budget lasts (tasks that pick up take turns);
+    /// without a budget, or once it is spent, like [`DoneStatus::Cont`].
     Pickup,
     /// End the enclosing sequence; outside a sequence, like
     /// [`DoneStatus::Done`].

@@ -1,0 +1,329 @@
+//! Memory per suspended coroutine, measured with a counting global
+//! allocator: the heap bytes requested (and still held) per trivial
+//! coroutine that is suspended in an await, with its handle held.
+//!
+//! For each runtime: spawn N coroutines that await a pending future, keep
+//! their handles in a pre-allocated `Vec`, run the executor until every
+//! coroutine has been polled once (so it is suspended), then divide the
+//! growth of the live heap by N. Each is measured twice: the first round
+//! includes the executor's queues growing to hold N tasks; the second
+//! (after the first round's tasks completed and were freed) is the steady
+//! cost of one more suspended coroutine.
+//!
+//! Two kinds of awaited future: one shared by all coroutines (a cloned
+//! `Promise`, a shared `Notify` or `Event`), and one per coroutine (a
+//! `Promise` each, a oneshot channel each), whose own allocation is counted
+//! too.
+//!
+//! Run: `cargo run --release -p taskchain-benches --bin memory [-- N]`.
+
+// `async move { p.await }` is deliberate: a coroutine awaiting the future,
+// as on the other executors, not the future spawned as the task itself.
+#![allow(clippy::redundant_async_block)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use async_executor::LocalExecutor;
+use futures_lite::future;
+use taskchain::{ManualClock, Promise, TaskManager};
+
+/// Counts the bytes requested from the system allocator.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: every call is forwarded unchanged to `System`; the counters are
+// only bookkeeping.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(new_size, Ordering::Relaxed);
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[derive(Clone, Copy)]
+struct Snapshot {
+    live: usize,
+    allocs: u64,
+}
+
+fn snapshot() -> Snapshot {
+    Snapshot {
+        live: LIVE.load(Ordering::Relaxed),
+        allocs: ALLOCS.load(Ordering::Relaxed),
+    }
+}
+
+/// Heap growth per coroutine between two snapshots.
+#[derive(Clone, Copy)]
+struct PerTask {
+    bytes: f64,
+    allocs: f64,
+}
+
+fn per_task(before: Snapshot, after: Snapshot, n: usize) -> PerTask {
+    PerTask {
+        bytes: (after.live as f64 - before.live as f64) / n as f64,
+        allocs: (after.allocs - before.allocs) as f64 / n as f64,
+    }
+}
+
+/// One measured case: runs `round` twice on the same executor, returns
+/// (first round, steady round).
+type Case = fn(usize) -> (PerTask, PerTask);
+
+/// taskchain: N coroutines on the frame chain, each awaiting a clone of
+/// one pending `Promise`.
+fn taskchain_shared(n: usize) -> (PerTask, PerTask) {
+    let manager = TaskManager::with_clock(ManualClock::new());
+    let mut handles = Vec::with_capacity(n);
+    let mut round = || {
+        let promise = manager.promise::<()>();
+        let before = snapshot();
+        for _ in 0..n {
+            let p = promise.clone();
+            handles.push(manager.spawn(async move { p.await }));
+        }
+        manager.poll().expect("poll");
+        let after = snapshot();
+        assert!(handles.iter().all(|h| !h.is_done()), "all suspended");
+        promise.set_result(()).expect("pending");
+        manager.poll().expect("poll");
+        assert!(handles.iter().all(|h| h.is_done()), "all done");
+        handles.clear();
+        per_task(before, after, n)
+    };
+    (round(), round())
+}
+
+/// taskchain: N coroutines on the frame chain, each awaiting its own
+/// pending `Promise` (whose sender side is kept in a pre-allocated `Vec`).
+fn taskchain_own(n: usize) -> (PerTask, PerTask) {
+    let manager = TaskManager::with_clock(ManualClock::new());
+    let mut handles = Vec::with_capacity(n);
+    let mut promises: Vec<Promise<()>> = Vec::with_capacity(n);
+    let mut round = || {
+        let before = snapshot();
+        for _ in 0..n {
+            let p = manager.promise::<()>();
+            promises.push(p.clone());
+            handles.push(manager.spawn(async move { p.await }));
+        }
+        manager.poll().expect("poll");
+        let after = snapshot();
+        for p in promises.drain(..) {
+            p.set_result(()).expect("pending");
+        }
+        manager.poll().expect("poll");
+        assert!(handles.iter().all(|h| h.is_done()), "all done");
+        handles.clear();
+        per_task(before, after, n)
+    };
+    (round(), round())
+}
+
+fn tokio_rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a current-thread tokio runtime")
+}
+
+/// How many tokio tasks of this round reached their await (a static, so
+/// that counting adds nothing to the tasks' futures).
+static STARTED: AtomicUsize = AtomicUsize::new(0);
+
+/// Runs tokio until `n` tasks have started: every task reached its await.
+async fn tokio_until(n: usize) {
+    while STARTED.load(Ordering::Relaxed) < n {
+        tokio::task::yield_now().await;
+    }
+}
+
+/// tokio current-thread: N spawned tasks, each awaiting one shared
+/// `Notify`.
+fn tokio_shared(n: usize) -> (PerTask, PerTask) {
+    let rt = tokio_rt();
+    let mut handles = Vec::with_capacity(n);
+    let mut round = || {
+        STARTED.store(0, Ordering::Relaxed);
+        let notify = Arc::new(tokio::sync::Notify::new());
+        let before = snapshot();
+        let after = rt.block_on(async {
+            for _ in 0..n {
+                let notify = notify.clone();
+                handles.push(tokio::spawn(async move {
+                    STARTED.fetch_add(1, Ordering::Relaxed);
+                    notify.notified().await
+                }));
+            }
+            tokio_until(n).await;
+            snapshot()
+        });
+        notify.notify_waiters();
+        rt.block_on(async {
+            for h in handles.drain(..) {
+                h.await.expect("join");
+            }
+        });
+        per_task(before, after, n)
+    };
+    (round(), round())
+}
+
+/// tokio current-thread: N spawned tasks, each awaiting its own oneshot
+/// receiver (senders kept in a pre-allocated `Vec`).
+fn tokio_oneshot(n: usize) -> (PerTask, PerTask) {
+    let rt = tokio_rt();
+    let mut handles = Vec::with_capacity(n);
+    let mut senders = Vec::with_capacity(n);
+    let mut round = || {
+        STARTED.store(0, Ordering::Relaxed);
+        let before = snapshot();
+        let after = rt.block_on(async {
+            for _ in 0..n {
+                let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+                senders.push(tx);
+                handles.push(tokio::spawn(async move {
+                    STARTED.fetch_add(1, Ordering::Relaxed);
+                    rx.await.is_ok()
+                }));
+            }
+            tokio_until(n).await;
+            snapshot()
+        });
+        for tx in senders.drain(..) {
+            let _ = tx.send(());
+        }
+        rt.block_on(async {
+            for h in handles.drain(..) {
+                assert!(h.await.expect("join"));
+            }
+        });
+        per_task(before, after, n)
+    };
+    (round(), round())
+}
+
+/// async-executor `LocalExecutor`: N tasks, each awaiting a listener of
+/// one shared `event_listener::Event`.
+fn executor_shared(n: usize) -> (PerTask, PerTask) {
+    let ex = LocalExecutor::new();
+    let mut tasks = Vec::with_capacity(n);
+    let mut round = || {
+        let event = Rc::new(event_listener::Event::new());
+        let before = snapshot();
+        for _ in 0..n {
+            let event = event.clone();
+            tasks.push(ex.spawn(async move { event.listen().await }));
+        }
+        while ex.try_tick() {}
+        let after = snapshot();
+        event.notify(usize::MAX);
+        future::block_on(ex.run(async {
+            for t in tasks.drain(..) {
+                t.await;
+            }
+        }));
+        per_task(before, after, n)
+    };
+    (round(), round())
+}
+
+/// async-executor `LocalExecutor`: N tasks, each awaiting its own
+/// `async_channel::bounded(1)` receiver (senders kept in a pre-allocated
+/// `Vec`).
+fn executor_channel(n: usize) -> (PerTask, PerTask) {
+    let ex = LocalExecutor::new();
+    let mut tasks = Vec::with_capacity(n);
+    let mut senders = Vec::with_capacity(n);
+    let mut round = || {
+        let before = snapshot();
+        for _ in 0..n {
+            let (tx, rx) = async_channel::bounded::<()>(1);
+            senders.push(tx);
+            tasks.push(ex.spawn(async move { rx.recv().await.is_ok() }));
+        }
+        while ex.try_tick() {}
+        let after = snapshot();
+        for tx in senders.drain(..) {
+            tx.try_send(()).expect("room for one");
+        }
+        future::block_on(ex.run(async {
+            for t in tasks.drain(..) {
+                assert!(t.await);
+            }
+        }));
+        per_task(before, after, n)
+    };
+    (round(), round())
+}
+
+fn main() {
+    let n: usize = match std::env::args().nth(1) {
+        None => 100_000,
+        Some(arg) => match arg.parse() {
+            Ok(n) if n > 0 => n,
+            _ => {
+                eprintln!("usage: memory [N > 0]   (default 100000)");
+                std::process::exit(2);
+            }
+        },
+    };
+    let cases: [(&str, &str, Case); 6] = [
+        ("taskchain frame chain", "shared Promise", taskchain_shared),
+        ("taskchain frame chain", "Promise each", taskchain_own),
+        ("tokio current_thread", "shared Notify", tokio_shared),
+        ("tokio current_thread", "oneshot each", tokio_oneshot),
+        ("async-executor Local", "shared Event", executor_shared),
+        (
+            "async-executor Local",
+            "async-channel each",
+            executor_channel,
+        ),
+    ];
+    println!("Heap bytes requested per suspended coroutine, handle held, N = {n}");
+    println!("(first round: executor queues grow to N; steady: the same again after they did)");
+    println!();
+    println!(
+        "| {:<22} | {:<18} | {:>14} | {:>15} | {:>11} |",
+        "runtime", "awaits", "first (B/task)", "steady (B/task)", "allocs/task"
+    );
+    println!(
+        "|{:-<24}|{:-<20}|{:->16}|{:->17}|{:->13}|",
+        "", "", "", "", ""
+    );
+    for (runtime, awaits, case) in cases {
+        let (first, steady) = case(n);
+        println!(
+            "| {:<22} | {:<18} | {:>14.1} | {:>15.1} | {:>11.2} |",
+            runtime, awaits, first.bytes, steady.bytes, steady.allocs
+        );
+    }
+}

@@ -1,0 +1,929 @@
+//! Cancellation and removal: immediate for queued and sleeping tasks,
+//! deferred for running ones, delivered at the await point of suspended
+//! coroutines, propagated to what they await; upon_death exactly once;
+//! shutdown; nothing leaks.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use taskchain_core::{
+    gather, pause, shield, AnyTask, AsyncFuture, DoneStatus, Error, ManualClock, Promise,
+    TaskBuilder, TaskChain, TaskChainExt, TaskContext, TaskManager,
+};
+
+fn setup() -> (ManualClock, TaskManager) {
+    let clock = ManualClock::new();
+    let manager = TaskManager::with_clock(clock.clone());
+    (clock, manager)
+}
+
+/// Counts `upon_death` calls: (clean exits, unclean exits).
+#[derive(Default)]
+struct Deaths {
+    clean: AtomicUsize,
+    unclean: AtomicUsize,
+}
+
+impl Deaths {
+    fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+    fn hook(self: &Arc<Self>) -> impl FnOnce(bool) + Send + 'static {
+        let me = self.clone();
+        move |clean| {
+            if clean {
+                me.clean.fetch_add(1, Ordering::SeqCst);
+            } else {
+                me.unclean.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    }
+    fn get(&self) -> (usize, usize) {
+        (
+            self.clean.load(Ordering::SeqCst),
+            self.unclean.load(Ordering::SeqCst),
+        )
+    }
+}
+
+/// Counts drops: put one inside a task's work to see when it is dropped.
+struct DropCount(Arc<AtomicUsize>);
+
+impl Drop for DropCount {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn count() -> Arc<AtomicUsize> {
+    Arc::new(AtomicUsize::new(0))
+}
+
+fn get(c: &Arc<AtomicUsize>) -> usize {
+    c.load(Ordering::SeqCst)
+}
+
+type Log = Arc<Mutex<Vec<String>>>;
+
+fn push(log: &Log, s: impl Into<String>) {
+    log.lock().unwrap().push(s.into());
+}
+
+fn counting_recurring(
+    runs: &Arc<AtomicUsize>,
+) -> impl FnMut(&TaskContext<'_>) -> DoneStatus + Send {
+    let runs = runs.clone();
+    move |_: &TaskContext<'_>| {
+        runs.fetch_add(1, Ordering::SeqCst);
+        DoneStatus::Cont
+    }
+}
+
+#[test]
+fn cancel_of_a_queued_task_is_immediate() {
+    let (_clock, manager) = setup();
+    let runs = count();
+    let deaths = Deaths::new();
+    let handle = manager
+        .add_task(TaskBuilder::recurring(counting_recurring(&runs)).upon_death(deaths.hook()))
+        .unwrap();
+    assert!(handle.cancel());
+    assert!(handle.is_cancelled());
+    assert!(handle.is_done());
+    assert!(handle.is_cancel_requested());
+    assert_eq!(deaths.get(), (0, 1));
+    assert!(manager.tasks().is_empty());
+    assert_eq!(handle.result(Some(Duration::ZERO)), Err(Error::Cancelled));
+    assert!(!handle.cancel(), "second cancel returns false");
+    for _ in 0..3 {
+        manager.poll().unwrap();
+    }
+    assert_eq!(get(&runs), 0);
+    assert_eq!(deaths.get(), (0, 1));
+}
+
+#[test]
+fn cancel_of_a_task_queued_after_running_is_immediate() {
+    let (_clock, manager) = setup();
+    let runs = count();
+    let deaths = Deaths::new();
+    let handle = manager
+        .add_task(TaskBuilder::recurring(counting_recurring(&runs)).upon_death(deaths.hook()))
+        .unwrap();
+    manager.poll().unwrap();
+    manager.poll().unwrap();
+    assert_eq!(get(&runs), 2);
+    assert!(handle.cancel());
+    assert!(handle.is_cancelled());
+    assert_eq!(deaths.get(), (0, 1));
+    manager.poll().unwrap();
+    assert_eq!(get(&runs), 2);
+}
+
+#[test]
+fn cancel_of_an_unstarted_coroutine_drops_it_at_once() {
+    let (_clock, manager) = setup();
+    let drops = count();
+    let deaths = Deaths::new();
+    let guard = DropCount(drops.clone());
+    let handle = manager
+        .add_task(
+            TaskBuilder::coroutine(async move {
+                let _guard = guard;
+                1
+            })
+            .upon_death(deaths.hook()),
+        )
+        .unwrap();
+    assert_eq!(get(&drops), 0);
+    assert!(handle.cancel());
+    assert_eq!(
+        get(&drops),
+        1,
+        "the future is dropped before cancel returns"
+    );
+    assert!(handle.is_cancelled());
+    assert_eq!(deaths.get(), (0, 1));
+    assert_eq!(handle.result(None), Err(Error::Cancelled));
+}
+
+#[test]
+fn cancel_of_a_sleeping_task_is_immediate() {
+    let (clock, manager) = setup();
+    let runs = count();
+    let deaths = Deaths::new();
+    let handle = manager
+        .add_task(
+            TaskBuilder::recurring(counting_recurring(&runs))
+                .delay(Duration::from_secs(1))
+                .upon_death(deaths.hook()),
+        )
+        .unwrap();
+    manager.poll().unwrap();
+    assert!(handle.is_sleeping());
+    assert_eq!(manager.default_chain().stats().sleeping, 1);
+    assert!(handle.cancel());
+    assert!(handle.is_cancelled());
+    assert_eq!(deaths.get(), (0, 1));
+    assert_eq!(manager.default_chain().stats().sleeping, 0);
+    assert!(manager.sleeping_tasks().is_empty());
+    clock.advance(Duration::from_secs(2));
+    manager.poll().unwrap();
+    manager.poll().unwrap();
+    assert_eq!(get(&runs), 0);
+    assert_eq!(deaths.get(), (0, 1));
+}
+
+#[test]
+fn cancel_of_a_running_recurring_task_finishes_that_run_then_cancels() {
+    for returned in [DoneStatus::Cont, DoneStatus::Done, DoneStatus::Again] {
+        let (_clock, manager) = setup();
+        let log: Log = Arc::default();
+        let me: Arc<Mutex<Option<AnyTask>>> = Arc::default();
+        let deaths = Deaths::new();
+        let handle = {
+            let log = log.clone();
+            let me = me.clone();
+            let mut runs = 0;
+            manager
+                .add_task(
+                    TaskBuilder::recurring(move |_: &TaskContext<'_>| {
+                        runs += 1;
+                        if runs == 2 {
+                            let me = me.lock().unwrap().clone().unwrap();
+                            let first = me.cancel();
+                            let second = me.cancel();
+                            push(
+                                &log,
+                                format!(
+                                    "cancel={first},{second} requested={} cancelled={} done={}",
+                                    me.is_cancel_requested(),
+                                    me.is_cancelled(),
+                                    me.is_done()
+                                ),
+                            );
+                            push(&log, "rest of run");
+                            return returned;
+                        }
+                        push(&log, format!("run{runs}"));
+                        DoneStatus::Cont
+                    })
+                    .upon_death(deaths.hook()),
+                )
+                .unwrap()
+        };
+        *me.lock().unwrap() = Some(handle.as_any());
+        manager.poll().unwrap();
+        manager.poll().unwrap();
+        assert!(handle.is_cancelled(), "returned {returned:?}");
+        assert_eq!(handle.result(None), Err(Error::Cancelled));
+        assert_eq!(deaths.get(), (0, 1));
+        manager.poll().unwrap();
+        assert_eq!(
+            *log.lock().unwrap(),
+            [
+                "run1",
+                "cancel=true,false requested=true cancelled=false done=false",
+                "rest of run"
+            ],
+            "returned {returned:?}"
+        );
+        *me.lock().unwrap() = None;
+    }
+}
+
+#[test]
+fn cancel_of_a_coroutine_suspended_on_a_promise() {
+    let (_clock, manager) = setup();
+    let log: Log = Arc::default();
+    let deaths = Deaths::new();
+    let gate = manager.promise::<u32>();
+    let handle = {
+        let (log, gate) = (log.clone(), gate.clone());
+        manager
+            .add_task(
+                TaskBuilder::coroutine(async move {
+                    let r = gate.await;
+                    push(&log, format!("{r:?}"));
+                    "returned"
+                })
+                .upon_death(deaths.hook()),
+            )
+            .unwrap()
+    };
+    manager.poll().unwrap();
+    assert!(handle.cancel());
+    assert!(!handle.cancel());
+    // Requested, not yet cancelled: the coroutine has not run since.
+    assert!(handle.is_cancel_requested());
+    assert!(!handle.is_cancelled());
+    assert!(!handle.is_done());
+    assert!(!gate.is_done());
+    assert_eq!(deaths.get(), (0, 0));
+    assert!(log.lock().unwrap().is_empty());
+
+    manager.poll().unwrap();
+    assert_eq!(*log.lock().unwrap(), ["Err(Cancelled)"]);
+    assert!(gate.is_cancelled(), "the awaited promise is cancelled");
+    assert!(handle.is_cancelled(), "ends cancelled whatever it returned");
+    assert_eq!(handle.result(None), Err(Error::Cancelled));
+    assert_eq!(deaths.get(), (0, 1));
+}
+
+#[test]
+fn cancel_of_a_paused_coroutine_makes_the_pause_yield_cancelled() {
+    let (_clock, manager) = setup();
+    let log: Log = Arc::default();
+    let handle = {
+        let log = log.clone();
+        manager.spawn(async move {
+            let r = pause(Duration::from_secs(100)).await;
+            push(&log, format!("{r:?}"));
+        })
+    };
+    manager.poll().unwrap();
+    assert!(handle.is_sleeping());
+    assert!(handle.cancel());
+    manager.poll().unwrap();
+    assert_eq!(*log.lock().unwrap(), ["Err(Cancelled)"]);
+    assert!(handle.is_cancelled());
+    assert_eq!(manager.default_chain().stats().total(), 0);
+}
+
+#[test]
+fn cancel_propagates_through_an_awaited_task() {
+    let (_clock, manager) = setup();
+    let log: Log = Arc::default();
+    let gate = manager.promise::<u32>();
+    let inner = {
+        let (log, gate) = (log.clone(), gate.clone());
+        manager.spawn(async move {
+            let r = gate.await;
+            push(&log, format!("inner {r:?}"));
+            r
+        })
+    };
+    let inner_any = inner.as_any();
+    let outer = {
+        let log = log.clone();
+        manager.spawn(async move {
+            let r = inner.await;
+            push(&log, format!("outer {r:?}"));
+        })
+    };
+    manager.poll().unwrap();
+    assert!(outer.cancel());
+    manager.poll().unwrap();
+    manager.poll().unwrap();
+    assert!(outer.is_cancelled());
+    assert!(inner_any.is_cancelled());
+    assert!(gate.is_cancelled());
+    let mut seen = log.lock().unwrap().clone();
+    seen.sort();
+    assert_eq!(seen, ["inner Err(Cancelled)", "outer Err(Cancelled)"]);
+}
+
+#[test]
+fn cancel_propagates_through_an_awaited_task_builder() {
+    let (_clock, manager) = setup();
+    let gate = manager.promise::<u32>();
+    let drops = count();
+    let outer = {
+        let gate = gate.clone();
+        let guard = DropCount(drops.clone());
+        manager.spawn(async move {
+            TaskBuilder::coroutine(async move {
+                let _guard = guard;
+                gate.await
+            })
+            .name("inner")
+            .await
+        })
+    };
+    manager.poll().unwrap();
+    let inner = manager.find_task("inner").unwrap();
+    assert!(outer.cancel());
+    manager.poll().unwrap();
+    manager.poll().unwrap();
+    assert!(outer.is_cancelled());
+    assert!(inner.is_cancelled());
+    assert!(gate.is_cancelled());
+    assert_eq!(get(&drops), 1);
+    assert!(manager.find_task("inner").is_none());
+}
+
+#[test]
+fn cancel_propagates_through_a_gather() {
+    let (_clock, manager) = setup();
+    let gates: Vec<Promise<u32>> = (0..3).map(|_| manager.promise()).collect();
+    let children: Vec<_> = gates
+        .iter()
+        .map(|g| {
+            let g = g.clone();
+            manager.spawn(async move { g.await.ok() })
+        })
+        .collect();
+    let any_children: Vec<AnyTask> = children.iter().map(|c| c.as_any()).collect();
+    let result: Arc<Mutex<Option<String>>> = Arc::default();
+    let outer = {
+        let result = result.clone();
+        manager.spawn(async move {
+            let r = gather(children).await;
+            *result.lock().unwrap() = Some(format!("{r:?}"));
+        })
+    };
+    manager.poll().unwrap();
+    assert!(outer.cancel());
+    manager.poll().unwrap();
+    manager.poll().unwrap();
+    assert_eq!(result.lock().unwrap().as_deref(), Some("Err(Cancelled)"));
+    assert!(outer.is_cancelled());
+    for (child, gate) in any_children.iter().zip(&gates) {
+        assert!(child.is_cancelled());
+        assert!(gate.is_cancelled());
+    }
+    assert_eq!(manager.default_chain().stats().total(), 0);
+}
+
+#[test]
+fn coroutine_handling_cancellation_with_shielded_cleanup_still_ends_cancelled() {
+    let (clock, manager) = setup();
+    let log: Log = Arc::default();
+    let deaths = Deaths::new();
+    let gate = manager.promise::<u32>();
+    let chain = manager.default_chain().clone();
+    let handle = {
+        let (log, gate) = (log.clone(), gate.clone());
+        manager
+            .add_task(
+                TaskBuilder::coroutine(async move {
+                    match gate.await {
+                        Err(Error::Cancelled) => {
+                            push(&log, "handling");
+                            let cleanup = chain.spawn(async {
+                                pause(Duration::from_secs(1)).await.unwrap();
+                                7
+                            });
+                            let r = shield(cleanup).await;
+                            push(&log, format!("cleanup {r:?}"));
+                            "cleaned"
+                        }
+                        other => {
+                            push(&log, format!("unexpected {other:?}"));
+                            "unexpected"
+                        }
+                    }
+                })
+                .upon_death(deaths.hook()),
+            )
+            .unwrap()
+    };
+    manager.poll().unwrap();
+    assert!(handle.cancel());
+    manager.poll().unwrap();
+    assert_eq!(*log.lock().unwrap(), ["handling"]);
+    assert!(handle.is_cancel_requested());
+    assert!(!handle.is_done(), "still running its cleanup");
+    clock.advance(Duration::from_secs(1));
+    for _ in 0..3 {
+        manager.poll().unwrap();
+    }
+    assert_eq!(*log.lock().unwrap(), ["handling", "cleanup Ok(7)"]);
+    assert!(handle.is_cancelled());
+    assert_eq!(handle.result(None), Err(Error::Cancelled));
+    assert_eq!(deaths.get(), (0, 1));
+    assert_eq!(manager.default_chain().stats().total(), 0);
+}
+
+#[test]
+fn coroutine_awaiting_a_foreign_future_is_dropped_on_its_next_run() {
+    let (_clock, manager) = setup();
+    let drops = count();
+    let deaths = Deaths::new();
+    let guard = DropCount(drops.clone());
+    let handle = manager
+        .add_task(
+            TaskBuilder::coroutine(async move {
+                let _guard = guard;
+                std::future::pending::<()>().await;
+            })
+            .upon_death(deaths.hook()),
+        )
+        .unwrap();
+    manager.poll().unwrap();
+    assert!(handle.cancel());
+    assert!(handle.is_cancel_requested());
+    assert!(!handle.is_cancelled());
+    assert_eq!(get(&drops), 0);
+    manager.poll().unwrap();
+    assert_eq!(get(&drops), 1);
+    assert!(handle.is_cancelled());
+    assert_eq!(deaths.get(), (0, 1));
+    assert!(manager.tasks().is_empty());
+}
+
+#[test]
+fn remove_by_name_returns_how_many_it_removed() {
+    let (_clock, manager) = setup();
+    let other = manager.make_task_chain("other").unwrap();
+    let gate = manager.promise::<()>();
+    let named = |n: &str| TaskBuilder::recurring(|_: &TaskContext<'_>| DoneStatus::Cont).name(n);
+    let queued = manager.add_task(named("enemy")).unwrap();
+    let sleeping = manager
+        .add_task(named("enemy").delay(Duration::from_secs(3)))
+        .unwrap();
+    let suspended = {
+        let gate = gate.clone();
+        manager
+            .add_task(
+                TaskBuilder::coroutine(async move {
+                    let _ = gate.await;
+                })
+                .name("enemy"),
+            )
+            .unwrap()
+    };
+    let elsewhere = other.add_task(named("enemy")).unwrap();
+    let friend = manager.add_task(named("friend")).unwrap();
+    manager.poll().unwrap();
+
+    assert_eq!(manager.remove_by_name("enemy"), 4);
+    assert_eq!(manager.remove_by_name("enemy"), 0);
+    assert_eq!(manager.remove_by_name("nobody"), 0);
+    assert!(queued.is_cancelled());
+    assert!(sleeping.is_cancelled());
+    assert!(elsewhere.is_cancelled());
+    assert!(suspended.is_cancel_requested());
+    manager.poll().unwrap();
+    assert!(suspended.is_cancelled());
+    assert!(manager.find_tasks("enemy").is_empty());
+    assert!(!friend.is_done());
+    assert_eq!(other.remove_by_name("friend"), 0, "per chain");
+    assert_eq!(manager.remove_by_name("friend"), 1);
+}
+
+#[test]
+fn cancel_returns_false_on_a_finished_task() {
+    let (_clock, manager) = setup();
+    let handle = manager.spawn(async { 3 });
+    manager.poll().unwrap();
+    assert!(handle.is_done());
+    assert!(!handle.cancel());
+    assert!(!handle.is_cancelled());
+    assert!(!handle.is_cancel_requested());
+    assert_eq!(handle.result(None), Ok(3));
+}
+
+type Case = (&'static str, Arc<Deaths>, AnyTask, (usize, usize));
+
+#[test]
+fn upon_death_runs_exactly_once_on_every_path() {
+    let (clock, manager) = setup();
+    let gate = manager.promise::<()>();
+    let me: Arc<Mutex<Option<AnyTask>>> = Arc::default();
+    let mut cases: Vec<Case> = Vec::new();
+    let cont = |_: &TaskContext<'_>| DoneStatus::Cont;
+
+    let d = Deaths::new();
+    let t = manager
+        .add_task(
+            TaskBuilder::recurring(|_: &TaskContext<'_>| DoneStatus::Done).upon_death(d.hook()),
+        )
+        .unwrap();
+    cases.push(("done", d, t.as_any(), (1, 0)));
+
+    let d = Deaths::new();
+    let t = manager
+        .add_task(
+            TaskBuilder::recurring(|_: &TaskContext<'_>| DoneStatus::Exit).upon_death(d.hook()),
+        )
+        .unwrap();
+    cases.push(("exit", d, t.as_any(), (1, 0)));
+
+    let d = Deaths::new();
+    let t = manager
+        .add_task(
+            TaskBuilder::coroutine(async {
+                pause(Duration::from_secs(1)).await.unwrap();
+            })
+            .upon_death(d.hook()),
+        )
+        .unwrap();
+    cases.push(("coroutine", d, t.as_any(), (1, 0)));
+
+    let d = Deaths::new();
+    let t = manager
+        .add_task(TaskBuilder::recurring(cont).upon_death(d.hook()))
+        .unwrap();
+    assert!(t.cancel());
+    cases.push(("cancel queued", d, t.as_any(), (0, 1)));
+
+    let d = Deaths::new();
+    let sleeping = manager
+        .add_task(
+            TaskBuilder::recurring(cont)
+                .delay(Duration::from_secs(9))
+                .upon_death(d.hook()),
+        )
+        .unwrap();
+    cases.push(("cancel sleeping", d, sleeping.as_any(), (0, 1)));
+
+    let d = Deaths::new();
+    let t = {
+        let me = me.clone();
+        manager
+            .add_task(
+                TaskBuilder::recurring(move |_: &TaskContext<'_>| {
+                    if let Some(t) = me.lock().unwrap().take() {
+                        t.cancel();
+                    }
+                    DoneStatus::Cont
+                })
+                .upon_death(d.hook()),
+            )
+            .unwrap()
+    };
+    *me.lock().unwrap() = Some(t.as_any());
+    cases.push(("cancel running", d, t.as_any(), (0, 1)));
+
+    let d = Deaths::new();
+    let suspended = {
+        let gate = gate.clone();
+        manager
+            .add_task(
+                TaskBuilder::coroutine(async move {
+                    let _ = gate.await;
+                })
+                .upon_death(d.hook()),
+            )
+            .unwrap()
+    };
+    cases.push(("cancel suspended", d, suspended.as_any(), (0, 1)));
+
+    let d = Deaths::new();
+    let t = manager
+        .add_task(TaskBuilder::recurring(cont).upon_death(d.hook()))
+        .unwrap();
+    cases.push(("shutdown", d, t.as_any(), (0, 1)));
+
+    manager.poll().unwrap();
+    assert!(sleeping.cancel());
+    assert!(suspended.cancel());
+    clock.advance(Duration::from_secs(1));
+    for _ in 0..3 {
+        manager.poll().unwrap();
+    }
+    manager.shutdown();
+    manager.shutdown();
+    let _ = manager.poll();
+    for (name, deaths, task, expect) in &cases {
+        assert!(task.is_done(), "{name}");
+        assert_eq!(deaths.get(), *expect, "{name}");
+    }
+    drop(manager);
+    for (name, deaths, _, expect) in &cases {
+        assert_eq!(deaths.get(), *expect, "{name} after drop");
+    }
+}
+
+#[test]
+fn shutdown_cancels_everything_runs_each_upon_death_once_and_leaks_nothing() {
+    let (_clock, manager) = setup();
+    let deaths = Deaths::new();
+    let drops = count();
+    let token = Arc::new(());
+    let gate = manager.promise::<()>();
+    let other = manager.make_task_chain("other").unwrap();
+    let mut handles: Vec<AnyTask> = Vec::new();
+
+    let guard = || (DropCount(drops.clone()), token.clone());
+    {
+        let g = guard();
+        handles.push(
+            manager
+                .add_task(
+                    TaskBuilder::recurring(move |_: &TaskContext<'_>| {
+                        let _ = &g;
+                        DoneStatus::Cont
+                    })
+                    .upon_death(deaths.hook()),
+                )
+                .unwrap()
+                .as_any(),
+        );
+    }
+    {
+        let g = guard();
+        handles.push(
+            manager
+                .add_task(
+                    TaskBuilder::recurring(move |_: &TaskContext<'_>| {
+                        let _ = &g;
+                        DoneStatus::Done
+                    })
+                    .delay(Duration::from_secs(60))
+                    .upon_death(deaths.hook()),
+                )
+                .unwrap()
+                .as_any(),
+        );
+    }
+    {
+        let (g, gate) = (guard(), gate.clone());
+        handles.push(
+            manager
+                .add_task(
+                    TaskBuilder::coroutine(async move {
+                        let _g = g;
+                        let _ = gate.await;
+                    })
+                    .upon_death(deaths.hook()),
+                )
+                .unwrap()
+                .as_any(),
+        );
+    }
+    {
+        let g = guard();
+        handles.push(
+            other
+                .add_task(
+                    TaskBuilder::coroutine(async move {
+                        let _g = g;
+                        std::future::pending::<()>().await;
+                    })
+                    .upon_death(deaths.hook()),
+                )
+                .unwrap()
+                .as_any(),
+        );
+    }
+    {
+        let g = guard();
+        handles.push(
+            manager
+                .add_task(
+                    TaskBuilder::coroutine(async move {
+                        let _g = g;
+                        pause(Duration::from_secs(60)).await.unwrap();
+                    })
+                    .upon_death(deaths.hook()),
+                )
+                .unwrap()
+                .as_any(),
+        );
+    }
+    {
+        let g = Arc::new(guard());
+        handles.push(
+            manager
+                .add_task(
+                    TaskBuilder::recurring_coroutine(move || {
+                        let g = g.clone();
+                        async move {
+                            let _g = g;
+                            pause(Duration::from_secs(60)).await.unwrap();
+                            DoneStatus::Cont
+                        }
+                    })
+                    .upon_death(deaths.hook()),
+                )
+                .unwrap()
+                .as_any(),
+        );
+    }
+    manager.poll().unwrap();
+    manager.poll().unwrap();
+    assert_eq!(get(&drops), 0);
+    assert_eq!(manager.tasks().len(), 6);
+
+    manager.shutdown();
+    for (i, h) in handles.iter().enumerate() {
+        assert!(h.is_cancelled(), "task {i}");
+        assert_eq!(h.wait_done(Some(Duration::ZERO)), Err(Error::Cancelled));
+    }
+    assert_eq!(deaths.get(), (0, 6));
+    assert_eq!(get(&drops), 6, "every task's work was dropped");
+    assert_eq!(
+        Arc::strong_count(&token),
+        1,
+        "nothing holds the tasks' state"
+    );
+    assert!(manager.tasks().is_empty());
+
+    // Later spawns are cancelled at once.
+    let late_deaths = Deaths::new();
+    let late = manager
+        .add_task(TaskBuilder::coroutine(async { 1 }).upon_death(late_deaths.hook()))
+        .unwrap();
+    assert!(late.is_cancelled());
+    assert_eq!(late_deaths.get(), (0, 1));
+
+    drop(manager);
+    drop(other);
+    assert_eq!(deaths.get(), (0, 6));
+    assert_eq!(late_deaths.get(), (0, 1));
+}
+
+#[test]
+fn shutdown_from_inside_a_running_task() {
+    let (_clock, manager) = setup();
+    let manager = Arc::new(manager);
+    let deaths = Deaths::new();
+    let other_deaths = Deaths::new();
+    let runs = count();
+    let stopper = {
+        let weak = Arc::downgrade(&manager);
+        let runs = runs.clone();
+        manager
+            .add_task(
+                TaskBuilder::recurring(move |_: &TaskContext<'_>| {
+                    runs.fetch_add(1, Ordering::SeqCst);
+                    if let Some(m) = weak.upgrade() {
+                        m.shutdown();
+                    }
+                    DoneStatus::Cont
+                })
+                .sort(0)
+                .upon_death(deaths.hook()),
+            )
+            .unwrap()
+    };
+    let later = manager
+        .add_task(
+            TaskBuilder::recurring(|_: &TaskContext<'_>| DoneStatus::Cont)
+                .sort(1)
+                .upon_death(other_deaths.hook()),
+        )
+        .unwrap();
+    manager.poll().unwrap();
+    assert!(stopper.is_cancelled());
+    assert!(later.is_cancelled());
+    assert_eq!(deaths.get(), (0, 1));
+    assert_eq!(other_deaths.get(), (0, 1));
+    let _ = manager.poll();
+    assert_eq!(get(&runs), 1);
+}
+
+#[test]
+fn cancel_drops_the_future_and_its_state() {
+    let (_clock, manager) = setup();
+    let drops = count();
+    let token = Arc::new(());
+    let gate = manager.promise::<()>();
+    let handle = {
+        let guard = DropCount(drops.clone());
+        let token = token.clone();
+        let gate = gate.clone();
+        manager.spawn(async move {
+            let _guard = guard;
+            let _token = token;
+            let _ = gate.await;
+        })
+    };
+    manager.poll().unwrap();
+    assert_eq!(Arc::strong_count(&token), 2);
+    handle.cancel();
+    manager.poll().unwrap();
+    assert_eq!(get(&drops), 1);
+    assert_eq!(Arc::strong_count(&token), 1);
+    assert!(handle.is_cancelled());
+}
+
+#[test]
+fn output_of_a_detached_task_is_dropped() {
+    let (_clock, manager) = setup();
+    let drops = count();
+    let handle = {
+        let drops = drops.clone();
+        manager.spawn(async move { DropCount(drops) })
+    };
+    drop(handle);
+    manager.poll().unwrap();
+    assert_eq!(get(&drops), 1, "nobody can read it: it must not be kept");
+
+    // With a live handle, it is dropped once read or with the handle.
+    let kept = {
+        let drops = drops.clone();
+        manager.spawn(async move { DropCount(drops) })
+    };
+    manager.poll().unwrap();
+    assert_eq!(get(&drops), 1);
+    drop(kept.result(None).unwrap());
+    assert_eq!(get(&drops), 2);
+    let unread = {
+        let drops = drops.clone();
+        manager.spawn(async move { DropCount(drops) })
+    };
+    manager.poll().unwrap();
+    drop(unread);
+    assert_eq!(get(&drops), 3);
+}
+
+#[test]
+fn cancel_requested_then_shutdown_runs_upon_death_once() {
+    let (_clock, manager) = setup();
+    let deaths = Deaths::new();
+    let drops = count();
+    let gate = manager.promise::<()>();
+    let handle = {
+        let guard = DropCount(drops.clone());
+        let gate = gate.clone();
+        manager
+            .add_task(
+                TaskBuilder::coroutine(async move {
+                    let _guard = guard;
+                    let _ = gate.await;
+                })
+                .upon_death(deaths.hook()),
+            )
+            .unwrap()
+    };
+    manager.poll().unwrap();
+    assert!(handle.cancel());
+    manager.shutdown();
+    assert!(handle.is_cancelled());
+    assert_eq!(deaths.get(), (0, 1));
+    assert_eq!(get(&drops), 1);
+    let _ = manager.poll();
+    drop(manager);
+    assert_eq!(deaths.get(), (0, 1));
+}
+
+#[test]
+fn a_task_removing_itself_by_name_mid_run() {
+    let (_clock, manager) = setup();
+    let manager = Arc::new(manager);
+    let counts: Arc<Mutex<Vec<usize>>> = Arc::default();
+    let deaths = Deaths::new();
+    let handle = {
+        let weak = Arc::downgrade(&manager);
+        let counts = counts.clone();
+        manager
+            .add_task(
+                TaskBuilder::recurring(move |_: &TaskContext<'_>| {
+                    if let Some(m) = weak.upgrade() {
+                        counts
+                            .lock()
+                            .unwrap()
+                            .push(m.remove_by_name("self-remover"));
+                        counts
+                            .lock()
+                            .unwrap()
+                            .push(m.remove_by_name("self-remover"));
+                    }
+                    DoneStatus::Cont
+                })
+                .name("self-remover")
+                .upon_death(deaths.hook()),
+            )
+            .unwrap()
+    };
+    manager.poll().unwrap();
+    assert_eq!(*counts.lock().unwrap(), [1, 0]);
+    assert!(handle.is_cancelled());
+    assert_eq!(deaths.get(), (0, 1));
+    manager.poll().unwrap();
+    assert_eq!(counts.lock().unwrap().len(), 2, "it never ran again");
+}

@@ -1,0 +1,339 @@
+//! Done callbacks: they run on a later poll of the chain the future belongs
+//! to (never inline in `set_result` or `cancel`), on cancel too, and get the
+//! future.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use taskchain_core::{
+    pause, AsyncFuture, DoneStatus, Error, ManualClock, Promise, TaskBuilder, TaskChain,
+    TaskChainExt, TaskContext, TaskManager,
+};
+
+fn setup() -> (ManualClock, TaskManager) {
+    let clock = ManualClock::new();
+    let manager = TaskManager::with_clock(clock.clone());
+    (clock, manager)
+}
+
+type Log = Arc<Mutex<Vec<String>>>;
+
+fn seen(log: &Log) -> Vec<String> {
+    log.lock().unwrap().clone()
+}
+
+#[test]
+fn promise_callback_runs_on_a_later_poll_not_in_set_result() {
+    let (_clock, manager) = setup();
+    let log: Log = Arc::default();
+    let p = manager.promise::<u32>();
+    {
+        let log = log.clone();
+        p.add_done_callback(move |f: &Promise<u32>| {
+            log.lock().unwrap().push(format!("cb {:?}", f.try_take()));
+        })
+        .unwrap();
+    }
+    manager.poll().unwrap();
+    assert!(seen(&log).is_empty(), "not run while pending");
+    p.set_result(5).unwrap();
+    assert!(seen(&log).is_empty(), "not inline in set_result");
+    manager.poll().unwrap();
+    assert_eq!(seen(&log), ["cb Some(Ok(5))"]);
+    manager.poll().unwrap();
+    assert_eq!(seen(&log), ["cb Some(Ok(5))"], "runs once");
+}
+
+#[test]
+fn promise_callback_runs_on_cancel_and_sees_the_cancelled_future() {
+    let (_clock, manager) = setup();
+    let log: Log = Arc::default();
+    let p = manager.promise::<u32>();
+    {
+        let log = log.clone();
+        p.add_done_callback(move |f: &Promise<u32>| {
+            log.lock()
+                .unwrap()
+                .push(format!("cancelled={} {:?}", f.is_cancelled(), f.try_take()));
+        })
+        .unwrap();
+    }
+    assert!(p.cancel());
+    assert!(seen(&log).is_empty(), "not inline in cancel");
+    manager.poll().unwrap();
+    assert_eq!(seen(&log), ["cancelled=true Some(Err(Cancelled))"]);
+}
+
+#[test]
+fn set_result_from_inside_a_task_runs_callbacks_on_a_later_poll() {
+    let (_clock, manager) = setup();
+    let log: Log = Arc::default();
+    let p = manager.promise::<u32>();
+    {
+        let log = log.clone();
+        p.add_done_callback(move |f: &Promise<u32>| {
+            log.lock().unwrap().push(format!("cb {:?}", f.try_take()));
+        })
+        .unwrap();
+    }
+    {
+        let (log, p) = (log.clone(), p.clone());
+        manager.add(move |_: &TaskContext<'_>| {
+            p.set_result(1).unwrap();
+            log.lock().unwrap().push("set".to_owned());
+            DoneStatus::Done
+        });
+    }
+    {
+        let log = log.clone();
+        manager
+            .add_task(
+                TaskBuilder::recurring(move |_: &TaskContext<'_>| {
+                    log.lock().unwrap().push("later task".to_owned());
+                    DoneStatus::Done
+                })
+                .sort(10),
+            )
+            .unwrap();
+    }
+    manager.poll().unwrap();
+    assert_eq!(seen(&log), ["set", "later task"]);
+    manager.poll().unwrap();
+    assert_eq!(seen(&log), ["set", "later task", "cb Some(Ok(1))"]);
+}
+
+#[test]
+fn callback_added_after_done_still_runs_on_a_later_poll() {
+    let (_clock, manager) = setup();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let p = manager.promise::<u32>();
+    p.set_result(2).unwrap();
+    {
+        let calls = calls.clone();
+        p.add_done_callback(move |f: &Promise<u32>| {
+            assert_eq!(f.try_take(), Some(Ok(2)));
+            calls.fetch_add(1, Ordering::SeqCst);
+        })
+        .unwrap();
+    }
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        0,
+        "not inline in add_done_callback"
+    );
+    manager.poll().unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn promise_made_outside_any_task_has_no_chain() {
+    let p = Promise::<u32>::new();
+    assert_eq!(p.add_done_callback(|_| {}), Err(Error::NoChain));
+    let d = Promise::<u32>::default();
+    assert_eq!(d.add_done_callback(|_| {}), Err(Error::NoChain));
+    // Still a working promise.
+    p.set_result(3).unwrap();
+    assert_eq!(p.result(None), Ok(3));
+}
+
+#[test]
+fn promise_made_inside_a_task_belongs_to_that_tasks_chain() {
+    let (_clock, manager) = setup();
+    let b = manager.make_task_chain("b").unwrap();
+    let slot: Arc<Mutex<Option<Promise<u32>>>> = Arc::default();
+    {
+        let slot = slot.clone();
+        b.spawn(async move {
+            *slot.lock().unwrap() = Some(Promise::new());
+        });
+    }
+    b.poll().unwrap();
+    let p = slot.lock().unwrap().take().unwrap();
+    let calls = Arc::new(AtomicUsize::new(0));
+    {
+        let calls = calls.clone();
+        p.add_done_callback(move |_| {
+            calls.fetch_add(1, Ordering::SeqCst);
+        })
+        .unwrap();
+    }
+    p.set_result(1).unwrap();
+    manager.default_chain().poll().unwrap();
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        0,
+        "runs on chain b, not default"
+    );
+    b.poll().unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn task_handle_callback_runs_after_the_task_finishes_and_gets_the_handle() {
+    let (clock, manager) = setup();
+    let log: Log = Arc::default();
+    let h = manager.spawn(async {
+        pause(Duration::from_secs(1)).await.unwrap();
+        9u32
+    });
+    {
+        let log = log.clone();
+        h.add_done_callback(move |t| {
+            log.lock().unwrap().push(format!(
+                "done={} cancelled={} {:?}",
+                t.is_done(),
+                t.is_cancelled(),
+                t.try_take()
+            ));
+        })
+        .unwrap();
+    }
+    manager.poll().unwrap();
+    clock.advance(Duration::from_secs(1));
+    manager.poll().unwrap();
+    assert!(h.is_done());
+    assert!(seen(&log).is_empty(), "not inline in the task's completion");
+    manager.poll().unwrap();
+    assert_eq!(seen(&log), ["done=true cancelled=false Some(Ok(9))"]);
+}
+
+#[test]
+fn task_handle_callback_runs_on_cancel() {
+    let (_clock, manager) = setup();
+    let log: Log = Arc::default();
+    let h = manager.add(|_: &TaskContext<'_>| DoneStatus::Cont);
+    {
+        let log = log.clone();
+        h.add_done_callback(move |t| {
+            log.lock()
+                .unwrap()
+                .push(format!("cancelled={}", t.is_cancelled()));
+        })
+        .unwrap();
+    }
+    assert!(h.cancel());
+    assert!(seen(&log).is_empty(), "not inline in cancel");
+    manager.poll().unwrap();
+    assert_eq!(seen(&log), ["cancelled=true"]);
+}
+
+#[test]
+fn callbacks_of_a_task_on_another_chain_run_on_that_chain() {
+    let (_clock, manager) = setup();
+    let b = manager.make_task_chain("b").unwrap();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let h = b.spawn(async { 1 });
+    {
+        let calls = calls.clone();
+        h.add_done_callback(move |_| {
+            calls.fetch_add(1, Ordering::SeqCst);
+        })
+        .unwrap();
+    }
+    b.poll().unwrap();
+    assert!(h.is_done());
+    manager.default_chain().poll().unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    b.poll().unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn gather_and_shield_callbacks() {
+    let (_clock, manager) = setup();
+    let log: Log = Arc::default();
+    let ps: Vec<Promise<u32>> = (0..2).map(|_| manager.promise()).collect();
+    let g = manager.gather(ps.clone());
+    {
+        let log = log.clone();
+        g.add_done_callback(move |g| {
+            log.lock()
+                .unwrap()
+                .push(format!("gather {:?}", g.try_take()));
+        })
+        .unwrap();
+    }
+    let inner = manager.promise::<u32>();
+    let s = manager.default_chain().shield(inner.clone());
+    {
+        let log = log.clone();
+        s.add_done_callback(move |s| {
+            log.lock()
+                .unwrap()
+                .push(format!("shield {:?}", s.try_take()));
+        })
+        .unwrap();
+    }
+    ps[0].set_result(1).unwrap();
+    ps[1].set_result(2).unwrap();
+    s.cancel();
+    assert!(seen(&log).is_empty());
+    manager.poll().unwrap();
+    let mut got = seen(&log);
+    got.sort();
+    assert_eq!(
+        got,
+        ["gather Some(Ok([1, 2]))", "shield Some(Err(Cancelled))"]
+    );
+    assert!(!inner.is_done());
+
+    // A gather or shield made outside any task with the free functions has
+    // no chain to run callbacks on.
+    let free = taskchain_core::gather(vec![manager.promise::<u32>()]);
+    assert_eq!(free.add_done_callback(|_| {}), Err(Error::NoChain));
+    let free = taskchain_core::shield(manager.promise::<u32>());
+    assert_eq!(free.add_done_callback(|_| {}), Err(Error::NoChain));
+}
+
+#[test]
+fn every_callback_runs_once_in_the_polling_thread() {
+    let (_clock, manager) = setup();
+    let p = manager.promise::<u32>();
+    let runs: Arc<Mutex<Vec<(usize, std::thread::ThreadId)>>> = Arc::default();
+    for i in 0..3 {
+        let runs = runs.clone();
+        p.add_done_callback(move |_| {
+            runs.lock().unwrap().push((i, std::thread::current().id()));
+        })
+        .unwrap();
+    }
+    let setter = p.clone();
+    std::thread::spawn(move || setter.set_result(4).unwrap())
+        .join()
+        .unwrap();
+    assert!(runs.lock().unwrap().is_empty());
+    manager.poll().unwrap();
+    manager.poll().unwrap();
+    let runs = runs.lock().unwrap().clone();
+    let mut ids: Vec<usize> = runs.iter().map(|r| r.0).collect();
+    ids.sort();
+    assert_eq!(ids, [0, 1, 2]);
+    assert!(runs.iter().all(|r| r.1 == std::thread::current().id()));
+}
+
+#[test]
+fn shutdown_runs_pending_callbacks() {
+    let (_clock, manager) = setup();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let p = manager.promise::<u32>();
+    let h = manager.add(|_: &TaskContext<'_>| DoneStatus::Cont);
+    {
+        let calls = calls.clone();
+        p.add_done_callback(move |_| {
+            calls.fetch_add(1, Ordering::SeqCst);
+        })
+        .unwrap();
+    }
+    {
+        let calls = calls.clone();
+        h.add_done_callback(move |t| {
+            assert!(t.is_cancelled());
+            calls.fetch_add(1, Ordering::SeqCst);
+        })
+        .unwrap();
+    }
+    p.set_result(1).unwrap();
+    manager.shutdown();
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}

@@ -1,0 +1,263 @@
+//! `!Send` tasks: spawned through a local spawner on the thread that owns
+//! the chain, which alone may poll it from then on.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use taskchain_core::{
+    next_frame, pause, ChainSettings, Clock, DoneStatus, Error, ManualClock, TaskBuilder,
+    TaskChain, TaskContext, TaskManager,
+};
+
+fn setup() -> (ManualClock, TaskManager) {
+    let clock = ManualClock::new();
+    let manager = TaskManager::with_clock(clock.clone());
+    (clock, manager)
+}
+
+/// Records, on drop, the thread it was dropped on.
+struct DropProbe(Arc<Mutex<Vec<thread::ThreadId>>>);
+
+impl Drop for DropProbe {
+    fn drop(&mut self) {
+        self.0.lock().unwrap().push(thread::current().id());
+    }
+}
+
+#[test]
+fn rc_state_in_local_coroutines_and_recurring_tasks() {
+    let (clock, manager) = setup();
+    let local = manager.local_spawner().unwrap();
+    let score = Rc::new(RefCell::new(Vec::<String>::new()));
+
+    let s = score.clone();
+    let co = local.spawn(async move {
+        s.borrow_mut().push("co:start".into());
+        next_frame().await;
+        s.borrow_mut().push("co:frame".into());
+        pause(Duration::from_secs(1)).await.unwrap();
+        s.borrow_mut().push("co:paused".into());
+        Rc::new(s.borrow().len())
+    });
+    let s = score.clone();
+    let ticks = local.add(move |task: &TaskContext<'_>| {
+        s.borrow_mut().push(format!("tick{}", task.frame()));
+        if task.frame() < 2 {
+            DoneStatus::Cont
+        } else {
+            DoneStatus::Done
+        }
+    });
+    manager.poll().unwrap();
+    manager.poll().unwrap();
+    manager.poll().unwrap();
+    assert!(ticks.is_done());
+    assert!(!co.is_done());
+    clock.advance(Duration::from_secs(1));
+    manager.poll().unwrap();
+    assert!(co.is_done());
+    let out = co.try_take().unwrap().unwrap();
+    assert_eq!(*out, 6);
+    assert_eq!(
+        *score.borrow(),
+        [
+            "co:start",
+            "tick0",
+            "co:frame",
+            "tick1",
+            "tick2",
+            "co:paused"
+        ]
+    );
+    assert_eq!(co.try_take(), Some(Err(Error::AlreadyTaken)));
+}
+
+#[test]
+fn polling_from_another_thread_after_local_spawner_is_wrong_thread() {
+    let (_clock, manager) = setup();
+    let other = manager.make_task_chain("other").unwrap();
+    let local = manager.local_spawner().unwrap();
+    let runs = Rc::new(RefCell::new(0));
+    let r = runs.clone();
+    local.add(move |_: &TaskContext<'_>| {
+        *r.borrow_mut() += 1;
+        DoneStatus::Cont
+    });
+    let other_runs = Arc::new(AtomicUsize::new(0));
+    {
+        let other_runs = other_runs.clone();
+        taskchain_core::TaskChainExt::add(&*other, move |_: &TaskContext<'_>| {
+            other_runs.fetch_add(1, Ordering::SeqCst);
+            DoneStatus::Cont
+        });
+    }
+    manager.poll().unwrap();
+    thread::scope(|s| {
+        let m = &manager;
+        let res = s
+            .spawn(move || {
+                (
+                    m.poll(),
+                    m.default_chain().poll(),
+                    m.local_spawner().map(|_| ()),
+                )
+            })
+            .join()
+            .unwrap();
+        assert_eq!(
+            res,
+            (
+                Err(Error::WrongThread),
+                Err(Error::WrongThread),
+                Err(Error::WrongThread)
+            )
+        );
+    });
+    assert_eq!(
+        *runs.borrow(),
+        1,
+        "the local task did not run off its thread"
+    );
+    manager.poll().unwrap();
+    assert_eq!(*runs.borrow(), 2);
+    // The owner may take another spawner.
+    assert!(manager.local_spawner().is_ok());
+    // Chains without local tasks can still be polled from elsewhere.
+    let before = other_runs.load(Ordering::SeqCst);
+    thread::scope(|s| {
+        s.spawn(|| other.poll().unwrap());
+    });
+    assert_eq!(other_runs.load(Ordering::SeqCst), before + 1);
+}
+
+#[test]
+fn run_until_complete_with_a_non_send_future() {
+    let clock = ManualClock::with_tick_step(Duration::from_millis(10));
+    let manager = TaskManager::with_clock(clock.clone());
+    manager
+        .default_chain()
+        .configure(ChainSettings::default().tick_clock(true))
+        .unwrap();
+    let shared = Rc::new(RefCell::new(1u32));
+    let s = shared.clone();
+    let out = manager.run_until_complete(async move {
+        for _ in 0..3 {
+            next_frame().await;
+            *s.borrow_mut() *= 2;
+        }
+        pause(Duration::from_millis(50)).await.unwrap();
+        let rc: Rc<u32> = Rc::new(*s.borrow() + 1);
+        rc
+    });
+    assert_eq!(out.map(|rc| *rc), Ok(9));
+    assert_eq!(*shared.borrow(), 8);
+    assert!(clock.now() >= Duration::from_millis(50));
+}
+
+#[test]
+fn run_until_complete_from_another_thread_is_wrong_thread() {
+    let (_clock, manager) = setup();
+    let _local = manager.local_spawner().unwrap();
+    thread::scope(|s| {
+        let m = &manager;
+        let r = s
+            .spawn(move || m.run_until_complete(async { 1 }))
+            .join()
+            .unwrap();
+        assert_eq!(r, Err(Error::WrongThread));
+    });
+}
+
+#[test]
+fn local_task_cancelled_from_another_thread_is_dropped_on_the_owner() {
+    let (_clock, manager) = setup();
+    let local = manager.local_spawner().unwrap();
+    let dropped_on: Arc<Mutex<Vec<thread::ThreadId>>> = Arc::default();
+    let deaths = Arc::new(AtomicUsize::new(0));
+    let probe = DropProbe(dropped_on.clone());
+    let state = Rc::new(5);
+    let handle = {
+        let deaths = deaths.clone();
+        local
+            .add_task(
+                TaskBuilder::recurring(move |_: &TaskContext<'_>| {
+                    let _ = (&probe, &state);
+                    DoneStatus::Cont
+                })
+                .upon_death(move |clean| {
+                    assert!(!clean);
+                    deaths.fetch_add(1, Ordering::SeqCst);
+                }),
+            )
+            .unwrap()
+    };
+    manager.poll().unwrap();
+    let any = handle.as_any();
+    assert!(thread::spawn(move || any.cancel()).join().unwrap());
+    assert!(handle.is_cancel_requested());
+    assert!(
+        dropped_on.lock().unwrap().is_empty(),
+        "not dropped off-thread"
+    );
+    manager.poll().unwrap();
+    assert!(handle.is_cancelled());
+    assert_eq!(deaths.load(Ordering::SeqCst), 1);
+    assert_eq!(*dropped_on.lock().unwrap(), [thread::current().id()]);
+}
+
+#[test]
+fn local_handle_done_callback_and_cancel_on_the_owner() {
+    let (_clock, manager) = setup();
+    let local = manager.local_spawner().unwrap();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let gate = manager.promise::<u32>();
+    let seen = Rc::new(RefCell::new(None));
+    let handle = {
+        let (gate, seen) = (gate.clone(), seen.clone());
+        local.spawn(async move {
+            let r = gate.await;
+            *seen.borrow_mut() = Some(r);
+        })
+    };
+    {
+        let calls = calls.clone();
+        handle
+            .add_done_callback(move |t| {
+                assert!(t.is_cancelled());
+                calls.fetch_add(1, Ordering::SeqCst);
+            })
+            .unwrap();
+    }
+    manager.poll().unwrap();
+    assert!(handle.cancel());
+    manager.poll().unwrap();
+    assert!(handle.is_cancelled());
+    assert_eq!(*seen.borrow(), Some(Err(Error::Cancelled)));
+    assert_eq!(calls.load(Ordering::SeqCst), 0, "callback on a later poll");
+    manager.poll().unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn shutdown_on_the_owner_drops_local_tasks() {
+    let (_clock, manager) = setup();
+    let local = manager.local_spawner().unwrap();
+    let dropped_on: Arc<Mutex<Vec<thread::ThreadId>>> = Arc::default();
+    let probe = DropProbe(dropped_on.clone());
+    let rc = Rc::new(());
+    let rc2 = rc.clone();
+    let h = local.spawn(async move {
+        let _keep = (probe, rc2);
+        std::future::pending::<()>().await;
+    });
+    manager.poll().unwrap();
+    assert_eq!(Rc::strong_count(&rc), 2);
+    manager.shutdown();
+    assert!(h.is_cancelled());
+    assert_eq!(Rc::strong_count(&rc), 1);
+    assert_eq!(*dropped_on.lock().unwrap(), [thread::current().id()]);
+}

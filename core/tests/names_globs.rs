@@ -1,0 +1,292 @@
+//! Lookups by name and glob, listing, removal by name, and chain lookups.
+
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use taskchain_core::{
+    AnyTask, DoneStatus, Error, ManualClock, TaskBuilder, TaskChain, TaskChainExt, TaskContext,
+    TaskManager, DEFAULT_CHAIN,
+};
+
+fn setup() -> (ManualClock, TaskManager) {
+    let clock = ManualClock::new();
+    let manager = TaskManager::with_clock(clock.clone());
+    (clock, manager)
+}
+
+type ContTask = TaskBuilder<taskchain_core::Recurring<fn(&TaskContext<'_>) -> DoneStatus>>;
+
+fn cont(name: &str) -> ContTask {
+    fn run(_: &TaskContext<'_>) -> DoneStatus {
+        DoneStatus::Cont
+    }
+    TaskBuilder::recurring(run as fn(&TaskContext<'_>) -> DoneStatus).name(name)
+}
+
+fn ids(tasks: &[AnyTask]) -> Vec<u64> {
+    tasks.iter().map(AnyTask::id).collect()
+}
+
+fn names(tasks: &[AnyTask]) -> Vec<String> {
+    tasks
+        .iter()
+        .map(|t| t.name().unwrap_or("<unnamed>").to_owned())
+        .collect()
+}
+
+#[test]
+fn find_by_exact_name_names_are_not_unique() {
+    let (_clock, manager) = setup();
+    let a1 = manager.add_task(cont("enemy")).unwrap();
+    let _f = manager.add_task(cont("friend")).unwrap();
+    let a2 = manager.add_task(cont("enemy")).unwrap();
+    let _p = manager.add_task(cont("enemy-1")).unwrap();
+    assert_ne!(a1.id(), a2.id(), "ids are unique");
+    assert_eq!(a1.name(), Some("enemy"));
+
+    let found = manager.find_tasks("enemy");
+    assert_eq!(ids(&found), [a1.id(), a2.id()], "oldest first, exact match");
+    assert_eq!(manager.find_task("enemy").unwrap().id(), a1.id());
+    assert!(manager.find_task("enem").is_none());
+    assert!(manager.find_task("ENEMY").is_none());
+    assert!(manager.find_tasks("nobody").is_empty());
+
+    // A finished task is no longer found.
+    a1.cancel();
+    assert_eq!(manager.find_task("enemy").unwrap().id(), a2.id());
+    manager.poll().unwrap();
+    assert_eq!(ids(&manager.find_tasks("enemy")), [a2.id()]);
+}
+
+#[test]
+fn find_tasks_matching_globs() {
+    let (_clock, manager) = setup();
+    let other = manager.make_task_chain("other").unwrap();
+    let e1 = manager.add_task(cont("enemy-1")).unwrap();
+    let e12 = manager.add_task(cont("enemy-12")).unwrap();
+    let f1 = manager.add_task(cont("friend-1")).unwrap();
+    let e2 = other.add_task(cont("enemy-2")).unwrap();
+    let bare = manager.add_task(cont("enemy")).unwrap();
+    let _unnamed = manager.add(|_: &TaskContext<'_>| DoneStatus::Cont);
+
+    let m = |p: &str| ids(&manager.find_tasks_matching(p));
+    assert_eq!(m("enemy-*"), [e1.id(), e12.id(), e2.id()]);
+    assert_eq!(m("enemy-?"), [e1.id(), e2.id()]);
+    assert_eq!(m("enemy-??"), [e12.id()]);
+    assert_eq!(m("*-1"), [e1.id(), f1.id()]);
+    assert_eq!(m("*-1*"), [e1.id(), e12.id(), f1.id()]);
+    assert_eq!(m("?nemy*"), [e1.id(), e12.id(), e2.id(), bare.id()]);
+    assert_eq!(m("enemy"), [bare.id()], "no wildcard: exact");
+    assert_eq!(m("e*y"), [bare.id()]);
+    assert_eq!(m("*"), [e1.id(), e12.id(), f1.id(), e2.id(), bare.id()]);
+    assert!(m("enemy-???").is_empty());
+    assert!(m("x*").is_empty());
+    // Per chain.
+    assert_eq!(ids(&other.find_tasks_matching("enemy-*")), [e2.id()]);
+    assert_eq!(
+        names(&manager.default_chain().find_tasks_matching("*y*")),
+        ["enemy-1", "enemy-12", "enemy"]
+    );
+}
+
+#[test]
+fn remove_by_name_counts_across_chains() {
+    let (_clock, manager) = setup();
+    let other = manager.make_task_chain("other").unwrap();
+    for _ in 0..3 {
+        manager.add_task(cont("wave")).unwrap();
+    }
+    other.add_task(cont("wave")).unwrap();
+    let keep = manager.add_task(cont("wave-2")).unwrap();
+    manager.poll().unwrap();
+    assert_eq!(other.remove_by_name("wave"), 1);
+    assert_eq!(manager.remove_by_name("wave"), 3);
+    assert_eq!(manager.remove_by_name("wave"), 0);
+    assert!(manager.find_tasks("wave").is_empty());
+    assert!(!keep.is_done());
+    assert_eq!(ids(&manager.tasks()), [keep.id()]);
+}
+
+#[test]
+fn lookups_from_another_thread() {
+    let (_clock, manager) = setup();
+    let manager = Arc::new(manager);
+    let a = manager.add_task(cont("worker")).unwrap();
+    let b = manager.add_task(cont("worker")).unwrap();
+    manager.poll().unwrap();
+    let (found, matching, all, removed) = {
+        let m = manager.clone();
+        thread::spawn(move || {
+            let found = ids(&m.find_tasks("worker"));
+            let matching = ids(&m.find_tasks_matching("work*"));
+            let all = ids(&m.tasks());
+            let removed = m.remove_by_name("worker");
+            (found, matching, all, removed)
+        })
+        .join()
+        .unwrap()
+    };
+    assert_eq!(found, [a.id(), b.id()]);
+    assert_eq!(matching, [a.id(), b.id()]);
+    assert_eq!(all, [a.id(), b.id()]);
+    assert_eq!(removed, 2);
+    assert!(a.is_cancelled() && b.is_cancelled());
+
+    // Concurrent lookups while the owner polls.
+    let c = manager.add_task(cont("busy")).unwrap();
+    thread::scope(|s| {
+        let m = &manager;
+        let reader = s.spawn(move || {
+            (0..200)
+                .map(|_| m.find_tasks("busy").len() + m.find_tasks_matching("b?sy").len())
+                .collect::<Vec<_>>()
+        });
+        for _ in 0..50 {
+            m.poll().unwrap();
+        }
+        assert!(reader.join().unwrap().iter().all(|n| *n == 2));
+    });
+    assert!(!c.is_done());
+}
+
+#[test]
+fn tasks_active_and_sleeping_lists() {
+    let (clock, manager) = setup();
+    let a = manager.add_task(cont("a")).unwrap();
+    let s = manager
+        .add_task(cont("s").delay(Duration::from_secs(1)))
+        .unwrap();
+    let b = manager.add_task(cont("b")).unwrap();
+    manager.poll().unwrap();
+    assert_eq!(ids(&manager.tasks()), [a.id(), s.id(), b.id()]);
+    assert_eq!(ids(&manager.active_tasks()), [a.id(), b.id()]);
+    assert_eq!(ids(&manager.sleeping_tasks()), [s.id()]);
+    assert_eq!(ids(&manager.default_chain().sleeping_tasks()), [s.id()]);
+    clock.advance(Duration::from_secs(1));
+    manager.poll().unwrap();
+    assert!(manager.sleeping_tasks().is_empty());
+    assert_eq!(ids(&manager.active_tasks()), [a.id(), s.id(), b.id()]);
+}
+
+#[test]
+fn chain_lookups_and_errors() {
+    let (_clock, manager) = setup();
+    assert_eq!(manager.find_chain(DEFAULT_CHAIN).unwrap().name(), "default");
+    assert_eq!(manager.default_chain().name(), "default");
+    assert!(matches!(
+        manager.find_chain("nope"),
+        Err(Error::UnknownChain(n)) if n == "nope"
+    ));
+    let b = manager.make_task_chain("b").unwrap();
+    assert_eq!(manager.find_chain("b").unwrap().name(), "b");
+    assert_eq!(
+        manager.make_task_chain("b").unwrap_err(),
+        Error::DuplicateChain("b".to_owned())
+    );
+    assert_eq!(
+        manager.make_task_chain("default").unwrap_err(),
+        Error::DuplicateChain("default".to_owned())
+    );
+    assert_eq!(
+        manager.add_chain(b.clone()).unwrap_err(),
+        Error::DuplicateChain("b".to_owned())
+    );
+
+    assert_eq!(
+        manager.add_task(cont("x").chain("nope")).unwrap_err(),
+        Error::UnknownChain("nope".to_owned())
+    );
+    assert!(manager.tasks().is_empty(), "nothing was scheduled");
+    let on_b = manager.add_task(cont("x").chain("b")).unwrap();
+    assert_eq!(on_b.chain_name(), "b");
+    assert_eq!(ids(&b.tasks()), [on_b.id()]);
+    assert!(manager.default_chain().tasks().is_empty());
+    // A chain refuses a builder naming another chain.
+    assert_eq!(
+        manager
+            .default_chain()
+            .add_task(cont("y").chain("b"))
+            .unwrap_err(),
+        Error::UnknownChain("b".to_owned())
+    );
+    assert_eq!(b.add_task(cont("z").chain("b")).unwrap().chain_name(), "b");
+}
+
+#[test]
+fn a_task_finished_earlier_in_the_epoch_is_gone_from_lookups_and_stats() {
+    let (_clock, manager) = setup();
+    let chain = manager.default_chain().clone();
+    manager
+        .add_task(
+            TaskBuilder::recurring(|_: &TaskContext<'_>| DoneStatus::Done)
+                .name("gone")
+                .sort(0),
+        )
+        .unwrap();
+    let seen: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    {
+        let seen = seen.clone();
+        manager
+            .add_task(
+                TaskBuilder::recurring(move |_: &TaskContext<'_>| {
+                    let stats = chain.stats();
+                    seen.lock().unwrap().push(format!(
+                        "find={} match={} tasks={} total={} active={}",
+                        chain.find_tasks("gone").len(),
+                        chain.find_tasks_matching("go*").len(),
+                        chain.tasks().len(),
+                        stats.total(),
+                        stats.active
+                    ));
+                    DoneStatus::Done
+                })
+                .name("looker")
+                .sort(1),
+            )
+            .unwrap();
+    }
+    manager.poll().unwrap();
+    assert_eq!(
+        *seen.lock().unwrap(),
+        ["find=0 match=0 tasks=1 total=1 active=1"],
+        "only the looker itself is live"
+    );
+    assert_eq!(manager.default_chain().stats().total(), 0);
+}
+
+#[test]
+fn task_context_reports_the_tasks_properties() {
+    let (_clock, manager) = setup();
+    let chain = manager.make_task_chain("props").unwrap();
+    let seen: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
+    let h = {
+        let seen = seen.clone();
+        chain
+            .add_task(
+                TaskBuilder::recurring(move |t: &TaskContext<'_>| {
+                    *seen.lock().unwrap() = Some(format!(
+                        "{} {:?} {} {} {} {:?}",
+                        t.id(),
+                        t.name(),
+                        t.chain_name(),
+                        t.sort(),
+                        t.priority(),
+                        t.delay()
+                    ));
+                    DoneStatus::Done
+                })
+                .name("probe")
+                .sort(-4)
+                .priority(6),
+            )
+            .unwrap()
+    };
+    let id = h.id();
+    assert_eq!((h.sort(), h.priority(), h.name()), (-4, 6, Some("probe")));
+    manager.poll().unwrap();
+    assert_eq!(
+        seen.lock().unwrap().as_deref(),
+        Some(format!("{id} Some(\"probe\") props -4 6 None").as_str())
+    );
+}
