@@ -43,6 +43,11 @@ pub trait TaskChain: Send + Sync {
     /// polled (from one of its own tasks, or another thread), and
     /// [`Error::WrongThread`] from a thread other than the owner of its
     /// `!Send` tasks.
+    ///
+    /// # Panics
+    ///
+    /// Never: a panicking task is caught at the poll boundary and its
+    /// future holds [`Error::Panicked`]; the chain goes on.
     fn poll(&self) -> Result<(), Error>;
 
     /// Blocks until the chain has no tasks (or `timeout` passes:

@@ -215,7 +215,7 @@ impl ChainCore {
             return;
         }
         header.slot.store(u32::MAX, Ordering::Release);
-        self.live.fetch_sub(1, Ordering::AcqRel);
+        let emptied = self.live.fetch_sub(1, Ordering::AcqRel) == 1;
         let deferred = RETIRING.with(|r| {
             if std::ptr::eq(r.chain.get(), self) {
                 r.slots.borrow_mut().push(slot);
@@ -227,7 +227,10 @@ impl ChainCore {
         if !deferred {
             self.remove_slots(&[slot]);
         }
-        self.notify();
+        if emptied {
+            // Someone may wait for the chain to empty.
+            self.notify();
+        }
     }
 
     /// Removes retired tasks from the registry and the name index.

@@ -30,8 +30,11 @@ pub(crate) enum Slot<T> {
     Taken,
     Cancelled,
     /// Boxed so that a slot is no bigger than its value and a tag.
-    Panicked(Box<str>),
+    Panicked(Box<PanicMessage>),
 }
+
+/// A panic's message, behind one thin pointer.
+pub(crate) struct PanicMessage(String);
 
 /// What a future finishes with.
 pub(crate) enum Outcome<T> {
@@ -90,18 +93,17 @@ impl Waiters {
         }
     }
 
-    /// Wakes every waker; returns the done callbacks.
-    fn wake_all(self) -> Vec<Job> {
+    /// Wakes every waker; hands the done callbacks to `home`.
+    fn wake_all(self, home: Option<&dyn Dispatch>) {
         match self {
-            Waiters::None => Vec::new(),
-            Waiters::One(w) => {
-                w.wake();
-                Vec::new()
-            }
+            Waiters::None => {}
+            Waiters::One(w) => w.wake(),
             Waiters::Many(list) => {
                 let WaitList { wakers, callbacks } = *list;
                 wakers.into_iter().for_each(Waker::wake);
-                callbacks
+                if let Some(home) = home {
+                    callbacks.into_iter().for_each(|job| home.dispatch(job));
+                }
             }
         }
     }
@@ -156,16 +158,11 @@ impl<T> FutureState<T> {
         inner.slot = match outcome {
             Outcome::Ready(v) => Slot::Ready(v),
             Outcome::Cancelled => Slot::Cancelled,
-            Outcome::Panicked(m) => Slot::Panicked(m.into_boxed_str()),
+            Outcome::Panicked(m) => Slot::Panicked(Box::new(PanicMessage(m))),
         };
         let waiters = std::mem::replace(&mut inner.waiters, Waiters::None);
         drop(inner);
-        let callbacks = waiters.wake_all();
-        if let Some(home) = home {
-            for job in callbacks {
-                home.dispatch(job);
-            }
-        }
+        waiters.wake_all(home);
         Ok(())
     }
 
@@ -240,7 +237,7 @@ impl<T> FutureState<T> {
     pub(crate) fn error(&self) -> Option<Error> {
         match &self.lock().slot {
             Slot::Cancelled => Some(Error::Cancelled),
-            Slot::Panicked(m) => Some(Error::Panicked(m.to_string())),
+            Slot::Panicked(m) => Some(Error::Panicked(m.0.clone())),
             _ => None,
         }
     }
@@ -280,7 +277,7 @@ fn slot_error<T>(slot: &Slot<T>) -> Error {
         Slot::Pending => Error::Timeout,
         Slot::Ready(_) | Slot::Taken => Error::AlreadyTaken,
         Slot::Cancelled => Error::Cancelled,
-        Slot::Panicked(m) => Error::Panicked(m.to_string()),
+        Slot::Panicked(m) => Error::Panicked(m.0.clone()),
     }
 }
 

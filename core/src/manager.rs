@@ -148,6 +148,12 @@ impl TaskManager {
     /// Every chain is polled even if one fails; the first error is
     /// returned ([`Error::Reentrant`] from inside a task,
     /// [`Error::WrongThread`] off the owner thread of `!Send` tasks).
+    ///
+    /// # Panics
+    ///
+    /// Never: a task that panics is caught at the poll boundary, its future
+    /// holds [`Error::Panicked`], and the frame goes on with the next task.
+    /// A panicking done callback or `upon_death` is caught the same way.
     pub fn poll(&self) -> Result<(), Error> {
         let mut first_error = None;
         for chain in self.chains().iter() {

@@ -1,21 +1,17 @@
 //! Bad input comes back as an `Error`, never a panic or a silent drop.
 
+mod common;
+
 use std::future::IntoFuture;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::setup;
 use futures_util::FutureExt;
 use taskchain_core::{
     duration_from_secs, next_frame, pause, pause_secs, AsyncFuture, Clock, DoneStatus, Error,
-    ManualClock, Promise, TaskBuilder, TaskChain, TaskChainExt, TaskContext, TaskHandle,
-    TaskManager,
+    Promise, TaskBuilder, TaskChain, TaskChainExt, TaskContext, TaskHandle,
 };
-
-fn setup() -> (ManualClock, TaskManager) {
-    let clock = ManualClock::new();
-    let manager = TaskManager::with_clock(clock.clone());
-    (clock, manager)
-}
 
 #[test]
 fn set_result_on_a_done_promise_is_already_done_and_keeps_the_value() {

@@ -3,81 +3,53 @@
 //! coroutines, propagated to what they await; upon_death exactly once;
 //! shutdown; nothing leaks.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
+
+use std::future::Future;
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::{bump, count, counting, get, new_log, poll_n, push, seen, setup, Deaths};
 use taskchain_core::{
-    gather, pause, shield, AnyTask, AsyncFuture, DoneStatus, Error, ManualClock, Promise,
-    TaskBuilder, TaskChain, TaskChainExt, TaskContext, TaskManager,
+    gather, pause, shield, AnyTask, AsyncFuture, DoneStatus, Error, FrameChain, Promise, Task,
+    TaskBuilder, TaskChain, TaskChainExt, TaskContext, TaskHandle, TaskManager,
 };
-
-fn setup() -> (ManualClock, TaskManager) {
-    let clock = ManualClock::new();
-    let manager = TaskManager::with_clock(clock.clone());
-    (clock, manager)
-}
-
-/// Counts `upon_death` calls: (clean exits, unclean exits).
-#[derive(Default)]
-struct Deaths {
-    clean: AtomicUsize,
-    unclean: AtomicUsize,
-}
-
-impl Deaths {
-    fn new() -> Arc<Self> {
-        Arc::new(Self::default())
-    }
-    fn hook(self: &Arc<Self>) -> impl FnOnce(bool) + Send + 'static {
-        let me = self.clone();
-        move |clean| {
-            if clean {
-                me.clean.fetch_add(1, Ordering::SeqCst);
-            } else {
-                me.unclean.fetch_add(1, Ordering::SeqCst);
-            }
-        }
-    }
-    fn get(&self) -> (usize, usize) {
-        (
-            self.clean.load(Ordering::SeqCst),
-            self.unclean.load(Ordering::SeqCst),
-        )
-    }
-}
 
 /// Counts drops: put one inside a task's work to see when it is dropped.
 struct DropCount(Arc<AtomicUsize>);
 
 impl Drop for DropCount {
     fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
+        bump(&self.0);
     }
 }
 
-fn count() -> Arc<AtomicUsize> {
-    Arc::new(AtomicUsize::new(0))
-}
-
-fn get(c: &Arc<AtomicUsize>) -> usize {
-    c.load(Ordering::SeqCst)
-}
-
-type Log = Arc<Mutex<Vec<String>>>;
-
-fn push(log: &Log, s: impl Into<String>) {
-    log.lock().unwrap().push(s.into());
-}
-
-fn counting_recurring(
+/// A recurring task that counts its runs in `runs`, forever, and its ends in
+/// `deaths`.
+fn counted_forever(
     runs: &Arc<AtomicUsize>,
-) -> impl FnMut(&TaskContext<'_>) -> DoneStatus + Send {
-    let runs = runs.clone();
-    move |_: &TaskContext<'_>| {
-        runs.fetch_add(1, Ordering::SeqCst);
-        DoneStatus::Cont
-    }
+    deaths: &Arc<Deaths>,
+) -> TaskBuilder<impl Task<Output = ()> + Send> {
+    TaskBuilder::recurring(counting(runs, DoneStatus::Cont)).upon_death(deaths.hook())
+}
+
+/// A coroutine task that holds a `DropCount` on `drops` while it runs
+/// `body`, its ends counted in `deaths`.
+fn guarded_coroutine<F>(
+    drops: &Arc<AtomicUsize>,
+    deaths: &Arc<Deaths>,
+    body: F,
+) -> TaskBuilder<impl Task<Output = F::Output> + Send>
+where
+    F: Future + Send + 'static,
+{
+    let guard = DropCount(drops.clone());
+    TaskBuilder::coroutine(async move {
+        let _guard = guard;
+        body.await
+    })
+    .upon_death(deaths.hook())
 }
 
 #[test]
@@ -85,9 +57,7 @@ fn cancel_of_a_queued_task_is_immediate() {
     let (_clock, manager) = setup();
     let runs = count();
     let deaths = Deaths::new();
-    let handle = manager
-        .add_task(TaskBuilder::recurring(counting_recurring(&runs)).upon_death(deaths.hook()))
-        .unwrap();
+    let handle = manager.add_task(counted_forever(&runs, &deaths)).unwrap();
     assert!(handle.cancel());
     assert!(handle.is_cancelled());
     assert!(handle.is_done());
@@ -96,9 +66,7 @@ fn cancel_of_a_queued_task_is_immediate() {
     assert!(manager.tasks().is_empty());
     assert_eq!(handle.result(Some(Duration::ZERO)), Err(Error::Cancelled));
     assert!(!handle.cancel(), "second cancel returns false");
-    for _ in 0..3 {
-        manager.poll().unwrap();
-    }
+    poll_n(&manager, 3);
     assert_eq!(get(&runs), 0);
     assert_eq!(deaths.get(), (0, 1));
 }
@@ -108,9 +76,7 @@ fn cancel_of_a_task_queued_after_running_is_immediate() {
     let (_clock, manager) = setup();
     let runs = count();
     let deaths = Deaths::new();
-    let handle = manager
-        .add_task(TaskBuilder::recurring(counting_recurring(&runs)).upon_death(deaths.hook()))
-        .unwrap();
+    let handle = manager.add_task(counted_forever(&runs, &deaths)).unwrap();
     manager.poll().unwrap();
     manager.poll().unwrap();
     assert_eq!(get(&runs), 2);
@@ -126,15 +92,8 @@ fn cancel_of_an_unstarted_coroutine_drops_it_at_once() {
     let (_clock, manager) = setup();
     let drops = count();
     let deaths = Deaths::new();
-    let guard = DropCount(drops.clone());
     let handle = manager
-        .add_task(
-            TaskBuilder::coroutine(async move {
-                let _guard = guard;
-                1
-            })
-            .upon_death(deaths.hook()),
-        )
+        .add_task(guarded_coroutine(&drops, &deaths, async { 1 }))
         .unwrap();
     assert_eq!(get(&drops), 0);
     assert!(handle.cancel());
@@ -154,11 +113,7 @@ fn cancel_of_a_sleeping_task_is_immediate() {
     let runs = count();
     let deaths = Deaths::new();
     let handle = manager
-        .add_task(
-            TaskBuilder::recurring(counting_recurring(&runs))
-                .delay(Duration::from_secs(1))
-                .upon_death(deaths.hook()),
-        )
+        .add_task(counted_forever(&runs, &deaths).delay(Duration::from_secs(1)))
         .unwrap();
     manager.poll().unwrap();
     assert!(handle.is_sleeping());
@@ -179,7 +134,7 @@ fn cancel_of_a_sleeping_task_is_immediate() {
 fn cancel_of_a_running_recurring_task_finishes_that_run_then_cancels() {
     for returned in [DoneStatus::Cont, DoneStatus::Done, DoneStatus::Again] {
         let (_clock, manager) = setup();
-        let log: Log = Arc::default();
+        let log = new_log();
         let me: Arc<Mutex<Option<AnyTask>>> = Arc::default();
         let deaths = Deaths::new();
         let handle = {
@@ -221,7 +176,7 @@ fn cancel_of_a_running_recurring_task_finishes_that_run_then_cancels() {
         assert_eq!(deaths.get(), (0, 1));
         manager.poll().unwrap();
         assert_eq!(
-            *log.lock().unwrap(),
+            seen(&log),
             [
                 "run1",
                 "cancel=true,false requested=true cancelled=false done=false",
@@ -236,7 +191,7 @@ fn cancel_of_a_running_recurring_task_finishes_that_run_then_cancels() {
 #[test]
 fn cancel_of_a_coroutine_suspended_on_a_promise() {
     let (_clock, manager) = setup();
-    let log: Log = Arc::default();
+    let log = new_log();
     let deaths = Deaths::new();
     let gate = manager.promise::<u32>();
     let handle = {
@@ -261,10 +216,10 @@ fn cancel_of_a_coroutine_suspended_on_a_promise() {
     assert!(!handle.is_done());
     assert!(!gate.is_done());
     assert_eq!(deaths.get(), (0, 0));
-    assert!(log.lock().unwrap().is_empty());
+    assert!(seen(&log).is_empty());
 
     manager.poll().unwrap();
-    assert_eq!(*log.lock().unwrap(), ["Err(Cancelled)"]);
+    assert_eq!(seen(&log), ["Err(Cancelled)"]);
     assert!(gate.is_cancelled(), "the awaited promise is cancelled");
     assert!(handle.is_cancelled(), "ends cancelled whatever it returned");
     assert_eq!(handle.result(None), Err(Error::Cancelled));
@@ -274,7 +229,7 @@ fn cancel_of_a_coroutine_suspended_on_a_promise() {
 #[test]
 fn cancel_of_a_paused_coroutine_makes_the_pause_yield_cancelled() {
     let (_clock, manager) = setup();
-    let log: Log = Arc::default();
+    let log = new_log();
     let handle = {
         let log = log.clone();
         manager.spawn(async move {
@@ -286,7 +241,7 @@ fn cancel_of_a_paused_coroutine_makes_the_pause_yield_cancelled() {
     assert!(handle.is_sleeping());
     assert!(handle.cancel());
     manager.poll().unwrap();
-    assert_eq!(*log.lock().unwrap(), ["Err(Cancelled)"]);
+    assert_eq!(seen(&log), ["Err(Cancelled)"]);
     assert!(handle.is_cancelled());
     assert_eq!(manager.default_chain().stats().total(), 0);
 }
@@ -294,7 +249,7 @@ fn cancel_of_a_paused_coroutine_makes_the_pause_yield_cancelled() {
 #[test]
 fn cancel_propagates_through_an_awaited_task() {
     let (_clock, manager) = setup();
-    let log: Log = Arc::default();
+    let log = new_log();
     let gate = manager.promise::<u32>();
     let inner = {
         let (log, gate) = (log.clone(), gate.clone());
@@ -319,9 +274,9 @@ fn cancel_propagates_through_an_awaited_task() {
     assert!(outer.is_cancelled());
     assert!(inner_any.is_cancelled());
     assert!(gate.is_cancelled());
-    let mut seen = log.lock().unwrap().clone();
-    seen.sort();
-    assert_eq!(seen, ["inner Err(Cancelled)", "outer Err(Cancelled)"]);
+    let mut got = seen(&log);
+    got.sort();
+    assert_eq!(got, ["inner Err(Cancelled)", "outer Err(Cancelled)"]);
 }
 
 #[test]
@@ -389,7 +344,7 @@ fn cancel_propagates_through_a_gather() {
 #[test]
 fn coroutine_handling_cancellation_with_shielded_cleanup_still_ends_cancelled() {
     let (clock, manager) = setup();
-    let log: Log = Arc::default();
+    let log = new_log();
     let deaths = Deaths::new();
     let gate = manager.promise::<u32>();
     let chain = manager.default_chain().clone();
@@ -422,14 +377,12 @@ fn coroutine_handling_cancellation_with_shielded_cleanup_still_ends_cancelled() 
     manager.poll().unwrap();
     assert!(handle.cancel());
     manager.poll().unwrap();
-    assert_eq!(*log.lock().unwrap(), ["handling"]);
+    assert_eq!(seen(&log), ["handling"]);
     assert!(handle.is_cancel_requested());
     assert!(!handle.is_done(), "still running its cleanup");
     clock.advance(Duration::from_secs(1));
-    for _ in 0..3 {
-        manager.poll().unwrap();
-    }
-    assert_eq!(*log.lock().unwrap(), ["handling", "cleanup Ok(7)"]);
+    poll_n(&manager, 3);
+    assert_eq!(seen(&log), ["handling", "cleanup Ok(7)"]);
     assert!(handle.is_cancelled());
     assert_eq!(handle.result(None), Err(Error::Cancelled));
     assert_eq!(deaths.get(), (0, 1));
@@ -441,15 +394,9 @@ fn coroutine_awaiting_a_foreign_future_is_dropped_on_its_next_run() {
     let (_clock, manager) = setup();
     let drops = count();
     let deaths = Deaths::new();
-    let guard = DropCount(drops.clone());
+    let foreign = std::future::pending::<()>();
     let handle = manager
-        .add_task(
-            TaskBuilder::coroutine(async move {
-                let _guard = guard;
-                std::future::pending::<()>().await;
-            })
-            .upon_death(deaths.hook()),
-        )
+        .add_task(guarded_coroutine(&drops, &deaths, foreign))
         .unwrap();
     manager.poll().unwrap();
     assert!(handle.cancel());
@@ -515,108 +462,90 @@ fn cancel_returns_false_on_a_finished_task() {
     assert_eq!(handle.result(None), Ok(3));
 }
 
+/// A task's name, its `upon_death` counter, the task, and the (clean,
+/// unclean) counts it should end with.
 type Case = (&'static str, Arc<Deaths>, AnyTask, (usize, usize));
+
+/// Tasks each added with an `upon_death` counter of its own.
+struct Cases<'m> {
+    manager: &'m TaskManager,
+    list: Vec<Case>,
+}
+
+impl Cases<'_> {
+    fn add<W: Task<Output = ()> + Send>(
+        &mut self,
+        name: &'static str,
+        task: TaskBuilder<W>,
+        expect: (usize, usize),
+    ) -> TaskHandle<()> {
+        let deaths = Deaths::new();
+        let handle = self
+            .manager
+            .add_task(task.upon_death(deaths.hook()))
+            .unwrap();
+        self.list.push((name, deaths, handle.as_any(), expect));
+        handle
+    }
+}
 
 #[test]
 fn upon_death_runs_exactly_once_on_every_path() {
     let (clock, manager) = setup();
     let gate = manager.promise::<()>();
     let me: Arc<Mutex<Option<AnyTask>>> = Arc::default();
-    let mut cases: Vec<Case> = Vec::new();
+    let mut cases = Cases {
+        manager: &manager,
+        list: Vec::new(),
+    };
     let cont = |_: &TaskContext<'_>| DoneStatus::Cont;
 
-    let d = Deaths::new();
-    let t = manager
-        .add_task(
-            TaskBuilder::recurring(|_: &TaskContext<'_>| DoneStatus::Done).upon_death(d.hook()),
-        )
-        .unwrap();
-    cases.push(("done", d, t.as_any(), (1, 0)));
+    let done = TaskBuilder::recurring(|_: &TaskContext<'_>| DoneStatus::Done);
+    let _done = cases.add("done", done, (1, 0));
+    let exit = TaskBuilder::recurring(|_: &TaskContext<'_>| DoneStatus::Exit);
+    let _exit = cases.add("exit", exit, (1, 0));
+    let coroutine = TaskBuilder::coroutine(async {
+        pause(Duration::from_secs(1)).await.unwrap();
+    });
+    let _coroutine = cases.add("coroutine", coroutine, (1, 0));
 
-    let d = Deaths::new();
-    let t = manager
-        .add_task(
-            TaskBuilder::recurring(|_: &TaskContext<'_>| DoneStatus::Exit).upon_death(d.hook()),
-        )
-        .unwrap();
-    cases.push(("exit", d, t.as_any(), (1, 0)));
+    let queued = cases.add("cancel queued", TaskBuilder::recurring(cont), (0, 1));
+    assert!(queued.cancel());
 
-    let d = Deaths::new();
-    let t = manager
-        .add_task(
-            TaskBuilder::coroutine(async {
-                pause(Duration::from_secs(1)).await.unwrap();
-            })
-            .upon_death(d.hook()),
-        )
-        .unwrap();
-    cases.push(("coroutine", d, t.as_any(), (1, 0)));
+    let sleeping = TaskBuilder::recurring(cont).delay(Duration::from_secs(9));
+    let sleeping = cases.add("cancel sleeping", sleeping, (0, 1));
 
-    let d = Deaths::new();
-    let t = manager
-        .add_task(TaskBuilder::recurring(cont).upon_death(d.hook()))
-        .unwrap();
-    assert!(t.cancel());
-    cases.push(("cancel queued", d, t.as_any(), (0, 1)));
-
-    let d = Deaths::new();
-    let sleeping = manager
-        .add_task(
-            TaskBuilder::recurring(cont)
-                .delay(Duration::from_secs(9))
-                .upon_death(d.hook()),
-        )
-        .unwrap();
-    cases.push(("cancel sleeping", d, sleeping.as_any(), (0, 1)));
-
-    let d = Deaths::new();
-    let t = {
+    let running = {
         let me = me.clone();
-        manager
-            .add_task(
-                TaskBuilder::recurring(move |_: &TaskContext<'_>| {
-                    if let Some(t) = me.lock().unwrap().take() {
-                        t.cancel();
-                    }
-                    DoneStatus::Cont
-                })
-                .upon_death(d.hook()),
-            )
-            .unwrap()
+        TaskBuilder::recurring(move |_: &TaskContext<'_>| {
+            if let Some(t) = me.lock().unwrap().take() {
+                t.cancel();
+            }
+            DoneStatus::Cont
+        })
     };
-    *me.lock().unwrap() = Some(t.as_any());
-    cases.push(("cancel running", d, t.as_any(), (0, 1)));
+    let running = cases.add("cancel running", running, (0, 1));
+    *me.lock().unwrap() = Some(running.as_any());
 
-    let d = Deaths::new();
     let suspended = {
         let gate = gate.clone();
-        manager
-            .add_task(
-                TaskBuilder::coroutine(async move {
-                    let _ = gate.await;
-                })
-                .upon_death(d.hook()),
-            )
-            .unwrap()
+        TaskBuilder::coroutine(async move {
+            let _ = gate.await;
+        })
     };
-    cases.push(("cancel suspended", d, suspended.as_any(), (0, 1)));
+    let suspended = cases.add("cancel suspended", suspended, (0, 1));
 
-    let d = Deaths::new();
-    let t = manager
-        .add_task(TaskBuilder::recurring(cont).upon_death(d.hook()))
-        .unwrap();
-    cases.push(("shutdown", d, t.as_any(), (0, 1)));
+    let _shutdown = cases.add("shutdown", TaskBuilder::recurring(cont), (0, 1));
 
     manager.poll().unwrap();
     assert!(sleeping.cancel());
     assert!(suspended.cancel());
     clock.advance(Duration::from_secs(1));
-    for _ in 0..3 {
-        manager.poll().unwrap();
-    }
+    poll_n(&manager, 3);
     manager.shutdown();
     manager.shutdown();
     let _ = manager.poll();
+    let cases = cases.list;
     for (name, deaths, task, expect) in &cases {
         assert!(task.is_done(), "{name}");
         assert_eq!(deaths.get(), *expect, "{name}");
@@ -627,6 +556,19 @@ fn upon_death_runs_exactly_once_on_every_path() {
     }
 }
 
+/// Adds `task` to `chain` with `deaths` as its `upon_death`; its untyped
+/// handle.
+fn add_counted<W: Task<Output = ()> + Send>(
+    chain: &FrameChain,
+    deaths: &Arc<Deaths>,
+    task: TaskBuilder<W>,
+) -> AnyTask {
+    chain
+        .add_task(task.upon_death(deaths.hook()))
+        .unwrap()
+        .as_any()
+}
+
 #[test]
 fn shutdown_cancels_everything_runs_each_upon_death_once_and_leaks_nothing() {
     let (_clock, manager) = setup();
@@ -635,104 +577,53 @@ fn shutdown_cancels_everything_runs_each_upon_death_once_and_leaks_nothing() {
     let token = Arc::new(());
     let gate = manager.promise::<()>();
     let other = manager.make_task_chain("other").unwrap();
-    let mut handles: Vec<AnyTask> = Vec::new();
+    let main = manager.default_chain();
 
+    // Each task holds a guard: its drop is counted, its token kept.
     let guard = || (DropCount(drops.clone()), token.clone());
-    {
-        let g = guard();
-        handles.push(
-            manager
-                .add_task(
-                    TaskBuilder::recurring(move |_: &TaskContext<'_>| {
-                        let _ = &g;
-                        DoneStatus::Cont
-                    })
-                    .upon_death(deaths.hook()),
-                )
-                .unwrap()
-                .as_any(),
-        );
-    }
-    {
-        let g = guard();
-        handles.push(
-            manager
-                .add_task(
-                    TaskBuilder::recurring(move |_: &TaskContext<'_>| {
-                        let _ = &g;
-                        DoneStatus::Done
-                    })
-                    .delay(Duration::from_secs(60))
-                    .upon_death(deaths.hook()),
-                )
-                .unwrap()
-                .as_any(),
-        );
-    }
-    {
-        let (g, gate) = (guard(), gate.clone());
-        handles.push(
-            manager
-                .add_task(
-                    TaskBuilder::coroutine(async move {
-                        let _g = g;
-                        let _ = gate.await;
-                    })
-                    .upon_death(deaths.hook()),
-                )
-                .unwrap()
-                .as_any(),
-        );
-    }
-    {
-        let g = guard();
-        handles.push(
-            other
-                .add_task(
-                    TaskBuilder::coroutine(async move {
-                        let _g = g;
-                        std::future::pending::<()>().await;
-                    })
-                    .upon_death(deaths.hook()),
-                )
-                .unwrap()
-                .as_any(),
-        );
-    }
-    {
-        let g = guard();
-        handles.push(
-            manager
-                .add_task(
-                    TaskBuilder::coroutine(async move {
-                        let _g = g;
-                        pause(Duration::from_secs(60)).await.unwrap();
-                    })
-                    .upon_death(deaths.hook()),
-                )
-                .unwrap()
-                .as_any(),
-        );
-    }
-    {
-        let g = Arc::new(guard());
-        handles.push(
-            manager
-                .add_task(
-                    TaskBuilder::recurring_coroutine(move || {
-                        let g = g.clone();
-                        async move {
-                            let _g = g;
-                            pause(Duration::from_secs(60)).await.unwrap();
-                            DoneStatus::Cont
-                        }
-                    })
-                    .upon_death(deaths.hook()),
-                )
-                .unwrap()
-                .as_any(),
-        );
-    }
+    let g = guard();
+    let recurring = TaskBuilder::recurring(move |_: &TaskContext<'_>| {
+        let _ = &g;
+        DoneStatus::Cont
+    });
+    let g = guard();
+    let sleeping = TaskBuilder::recurring(move |_: &TaskContext<'_>| {
+        let _ = &g;
+        DoneStatus::Done
+    })
+    .delay(Duration::from_secs(60));
+    let (g, gate) = (guard(), gate.clone());
+    let suspended = TaskBuilder::coroutine(async move {
+        let _g = g;
+        let _ = gate.await;
+    });
+    let g = guard();
+    let foreign = TaskBuilder::coroutine(async move {
+        let _g = g;
+        std::future::pending::<()>().await;
+    });
+    let g = guard();
+    let paused = TaskBuilder::coroutine(async move {
+        let _g = g;
+        pause(Duration::from_secs(60)).await.unwrap();
+    });
+    let g = Arc::new(guard());
+    let recurring_paused = TaskBuilder::recurring_coroutine(move || {
+        let g = g.clone();
+        async move {
+            let _g = g;
+            pause(Duration::from_secs(60)).await.unwrap();
+            DoneStatus::Cont
+        }
+    });
+    let handles = [
+        add_counted(main, &deaths, recurring),
+        add_counted(main, &deaths, sleeping),
+        add_counted(main, &deaths, suspended),
+        add_counted(&other, &deaths, foreign),
+        add_counted(main, &deaths, paused),
+        add_counted(main, &deaths, recurring_paused),
+    ];
     manager.poll().unwrap();
     manager.poll().unwrap();
     assert_eq!(get(&drops), 0);
@@ -779,7 +670,7 @@ fn shutdown_from_inside_a_running_task() {
         manager
             .add_task(
                 TaskBuilder::recurring(move |_: &TaskContext<'_>| {
-                    runs.fetch_add(1, Ordering::SeqCst);
+                    bump(&runs);
                     if let Some(m) = weak.upgrade() {
                         m.shutdown();
                     }
@@ -868,16 +759,12 @@ fn cancel_requested_then_shutdown_runs_upon_death_once() {
     let drops = count();
     let gate = manager.promise::<()>();
     let handle = {
-        let guard = DropCount(drops.clone());
         let gate = gate.clone();
+        let waiting = async move {
+            let _ = gate.await;
+        };
         manager
-            .add_task(
-                TaskBuilder::coroutine(async move {
-                    let _guard = guard;
-                    let _ = gate.await;
-                })
-                .upon_death(deaths.hook()),
-            )
+            .add_task(guarded_coroutine(&drops, &deaths, waiting))
             .unwrap()
     };
     manager.poll().unwrap();

@@ -1,39 +1,38 @@
 //! Futures observed and completed from other threads than the polling one.
 
+mod common;
+
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::thread;
 use std::time::Duration;
 
-use taskchain_core::{
-    pause, AsyncFuture, DoneStatus, Error, ManualClock, Promise, TaskContext, TaskManager,
-};
-
-fn setup() -> (ManualClock, TaskManager) {
-    let clock = ManualClock::new();
-    let manager = TaskManager::with_clock(clock.clone());
-    (clock, manager)
-}
+use common::{bump, count, get, setup};
+use taskchain_core::{pause, AsyncFuture, DoneStatus, Error, Promise, TaskContext};
 
 const SHORT: Duration = Duration::from_millis(5);
+
+/// A thread blocked in `p.result(None)`: it has started waiting (or is
+/// about to) when this returns.
+fn blocked_in_result(p: &Promise<u32>) -> thread::JoinHandle<Result<u32, Error>> {
+    let p = p.clone();
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let waiter = thread::spawn(move || {
+        ready_tx.send(()).unwrap();
+        p.result(None)
+    });
+    ready_rx.recv().unwrap();
+    waiter
+}
 
 #[test]
 fn result_blocks_another_thread_until_a_task_sets_the_promise() {
     let (_clock, manager) = setup();
     let p = manager.promise::<u32>();
-    let (ready_tx, ready_rx) = mpsc::channel();
-    let waiter = {
-        let p = p.clone();
-        thread::spawn(move || {
-            ready_tx.send(()).unwrap();
-            p.result(None)
-        })
-    };
-    ready_rx.recv().unwrap();
+    let waiter = blocked_in_result(&p);
     {
         let p = p.clone();
         let mut runs = 0;
@@ -110,29 +109,29 @@ fn timeouts_are_repeatable_and_leave_the_future_pending() {
 fn set_result_from_another_thread_wakes_a_coroutine_on_the_next_poll() {
     let (_clock, manager) = setup();
     let p = manager.promise::<u32>();
-    let steps = Arc::new(AtomicUsize::new(0));
+    let steps = count();
     let h = {
         let (p, steps) = (p.clone(), steps.clone());
         manager.spawn(async move {
-            steps.fetch_add(1, Ordering::SeqCst);
+            bump(&steps);
             let v = p.await.unwrap();
-            steps.fetch_add(1, Ordering::SeqCst);
+            bump(&steps);
             v * 2
         })
     };
     manager.poll().unwrap();
     manager.poll().unwrap();
-    assert_eq!(steps.load(Ordering::SeqCst), 1);
+    assert_eq!(get(&steps), 1);
     {
         let p = p.clone();
         thread::spawn(move || p.set_result(21).unwrap())
             .join()
             .unwrap();
     }
-    assert_eq!(steps.load(Ordering::SeqCst), 1, "resumes only inside poll");
+    assert_eq!(get(&steps), 1, "resumes only inside poll");
     assert!(!h.is_done());
     manager.poll().unwrap();
-    assert_eq!(steps.load(Ordering::SeqCst), 2);
+    assert_eq!(get(&steps), 2);
     assert_eq!(h.result(None), Ok(42));
 }
 
@@ -171,15 +170,7 @@ fn cancel_from_another_thread() {
 fn a_thread_blocked_in_result_is_woken_by_cancel() {
     let (_clock, manager) = setup();
     let p = manager.promise::<u32>();
-    let (ready_tx, ready_rx) = mpsc::channel();
-    let waiter = {
-        let p = p.clone();
-        thread::spawn(move || {
-            ready_tx.send(()).unwrap();
-            p.result(None)
-        })
-    };
-    ready_rx.recv().unwrap();
+    let waiter = blocked_in_result(&p);
     assert!(p.cancel());
     assert_eq!(waiter.join().unwrap(), Err(Error::Cancelled));
 }

@@ -1,54 +1,40 @@
 //! Delays, pauses, `next_frame`, clock ticking, task ages and listing.
 
+mod common;
+
 use std::future::IntoFuture;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::{bump, count, counting, get, ms, poll_n, setup};
 use taskchain_core::{
     next_frame, pause, AsyncFuture, ChainSettings, Clock, DoneStatus, Error, ManualClock,
     TaskBuilder, TaskChain, TaskChainExt, TaskContext, TaskManager,
 };
 
-fn setup() -> (ManualClock, TaskManager) {
-    let clock = ManualClock::new();
-    let manager = TaskManager::with_clock(clock.clone());
-    (clock, manager)
-}
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
-
-fn counter_task(count: &Arc<AtomicUsize>) -> impl FnMut(&TaskContext<'_>) -> DoneStatus + Send {
-    let count = count.clone();
-    move |_: &TaskContext<'_>| {
-        count.fetch_add(1, Ordering::SeqCst);
-        DoneStatus::Done
-    }
-}
-
 #[test]
 fn delayed_task_wakes_once_the_clock_passes_its_delay() {
     let (clock, manager) = setup();
-    let runs = Arc::new(AtomicUsize::new(0));
+    let runs = count();
     let handle = manager
-        .add_task(TaskBuilder::recurring(counter_task(&runs)).delay(Duration::from_secs(2)))
+        .add_task(
+            TaskBuilder::recurring(counting(&runs, DoneStatus::Done)).delay(Duration::from_secs(2)),
+        )
         .unwrap();
     assert!(handle.is_sleeping());
     manager.poll().unwrap();
-    assert_eq!(runs.load(Ordering::SeqCst), 0);
+    assert_eq!(get(&runs), 0);
     assert_eq!(manager.default_chain().stats().sleeping, 1);
     assert_eq!(manager.default_chain().stats().active, 0);
 
     clock.advance(ms(1999));
     manager.poll().unwrap();
-    assert_eq!(runs.load(Ordering::SeqCst), 0);
+    assert_eq!(get(&runs), 0);
     assert!(handle.is_sleeping());
 
     clock.advance(ms(1));
     manager.poll().unwrap();
-    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    assert_eq!(get(&runs), 1);
     assert!(handle.is_done());
     assert_eq!(manager.default_chain().stats().total(), 0);
 }
@@ -190,9 +176,7 @@ fn tick_clock_ticks_once_per_epoch_even_with_no_tasks() {
         .unwrap();
     assert!(manager.default_chain().settings().tick_clock);
     assert!(!quiet.settings().tick_clock);
-    for _ in 0..5 {
-        manager.poll().unwrap();
-    }
+    poll_n(&manager, 5);
     assert_eq!(clock.now(), ms(50));
     assert_eq!(clock.frame_count(), 5);
     assert_eq!(manager.default_chain().stats().epochs, 5);
@@ -206,9 +190,7 @@ fn tick_clock_on_a_non_default_chain() {
     ticker
         .configure(ChainSettings::default().tick_clock(true))
         .unwrap();
-    for _ in 0..3 {
-        manager.poll().unwrap();
-    }
+    poll_n(&manager, 3);
     assert_eq!(clock.now(), ms(48));
     assert_eq!(clock.frame_count(), 3);
     // Without tick_clock, nothing ticks.
@@ -220,27 +202,27 @@ fn tick_clock_on_a_non_default_chain() {
 #[test]
 fn next_frame_resumes_on_the_next_poll() {
     let (_clock, manager) = setup();
-    let steps = Arc::new(AtomicUsize::new(0));
+    let steps = count();
     let handle = {
         let steps = steps.clone();
         manager.spawn(async move {
-            steps.fetch_add(1, Ordering::SeqCst);
+            bump(&steps);
             next_frame().await;
-            steps.fetch_add(1, Ordering::SeqCst);
+            bump(&steps);
             next_frame().await;
-            steps.fetch_add(1, Ordering::SeqCst);
+            bump(&steps);
             "end"
         })
     };
     for k in 1..=2 {
         manager.poll().unwrap();
-        assert_eq!(steps.load(Ordering::SeqCst), k);
+        assert_eq!(get(&steps), k);
         assert!(!handle.is_done());
         assert!(!handle.is_sleeping());
         assert_eq!(manager.active_tasks().len(), 1);
     }
     manager.poll().unwrap();
-    assert_eq!(steps.load(Ordering::SeqCst), 3);
+    assert_eq!(get(&steps), 3);
     assert_eq!(handle.result(None), Ok("end"));
 }
 
@@ -299,9 +281,7 @@ fn task_added_mid_epoch_sees_frame_zero() {
             DoneStatus::Done
         });
     }
-    for _ in 0..4 {
-        manager.poll().unwrap();
-    }
+    poll_n(&manager, 4);
     assert_eq!(*seen.lock().unwrap(), [0, 1, 2]);
 }
 
@@ -383,11 +363,11 @@ fn listing_and_stats_separate_active_from_sleeping() {
 #[test]
 fn wait_for_tasks_polls_until_every_chain_is_empty() {
     let (clock, manager) = setup();
-    let runs = Arc::new(AtomicUsize::new(0));
+    let runs = count();
     {
         let runs = runs.clone();
         manager.add(move |_: &TaskContext<'_>| {
-            if runs.fetch_add(1, Ordering::SeqCst) < 4 {
+            if bump(&runs) < 4 {
                 DoneStatus::Cont
             } else {
                 DoneStatus::Done
@@ -401,7 +381,7 @@ fn wait_for_tasks_polls_until_every_chain_is_empty() {
         "other"
     });
     assert_eq!(manager.wait_for_tasks(None), Ok(()));
-    assert_eq!(runs.load(Ordering::SeqCst), 5);
+    assert_eq!(get(&runs), 5);
     assert_eq!(on_other.result(Some(Duration::ZERO)), Ok("other"));
     assert_eq!(manager.default_chain().stats().total(), 0);
 

@@ -2,39 +2,44 @@
 //! to (never inline in `set_result` or `cancel`), on cancel too, and get the
 //! future.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
+
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::{bump, count, get, new_log, push, seen, setup, Log};
 use taskchain_core::{
-    pause, AsyncFuture, DoneStatus, Error, ManualClock, Promise, TaskBuilder, TaskChain,
-    TaskChainExt, TaskContext, TaskManager,
+    pause, AsyncFuture, DoneStatus, Error, Promise, TaskBuilder, TaskChain, TaskChainExt,
+    TaskContext,
 };
 
-fn setup() -> (ManualClock, TaskManager) {
-    let clock = ManualClock::new();
-    let manager = TaskManager::with_clock(clock.clone());
-    (clock, manager)
+/// Logs what `describe` makes of `f` once `f` is done.
+fn log_when_done<F: AsyncFuture>(
+    f: &F,
+    log: &Log,
+    describe: impl FnOnce(&F) -> String + Send + 'static,
+) {
+    let log = log.clone();
+    f.add_done_callback(move |f| push(&log, describe(f)))
+        .unwrap();
 }
 
-type Log = Arc<Mutex<Vec<String>>>;
-
-fn seen(log: &Log) -> Vec<String> {
-    log.lock().unwrap().clone()
+/// Counts in `calls` the runs of a done callback on `f`.
+fn count_calls<F: AsyncFuture>(f: &F, calls: &Arc<AtomicUsize>) {
+    let calls = calls.clone();
+    f.add_done_callback(move |_| {
+        bump(&calls);
+    })
+    .unwrap();
 }
 
 #[test]
 fn promise_callback_runs_on_a_later_poll_not_in_set_result() {
     let (_clock, manager) = setup();
-    let log: Log = Arc::default();
+    let log = new_log();
     let p = manager.promise::<u32>();
-    {
-        let log = log.clone();
-        p.add_done_callback(move |f: &Promise<u32>| {
-            log.lock().unwrap().push(format!("cb {:?}", f.try_take()));
-        })
-        .unwrap();
-    }
+    log_when_done(&p, &log, |f| format!("cb {:?}", f.try_take()));
     manager.poll().unwrap();
     assert!(seen(&log).is_empty(), "not run while pending");
     p.set_result(5).unwrap();
@@ -48,17 +53,11 @@ fn promise_callback_runs_on_a_later_poll_not_in_set_result() {
 #[test]
 fn promise_callback_runs_on_cancel_and_sees_the_cancelled_future() {
     let (_clock, manager) = setup();
-    let log: Log = Arc::default();
+    let log = new_log();
     let p = manager.promise::<u32>();
-    {
-        let log = log.clone();
-        p.add_done_callback(move |f: &Promise<u32>| {
-            log.lock()
-                .unwrap()
-                .push(format!("cancelled={} {:?}", f.is_cancelled(), f.try_take()));
-        })
-        .unwrap();
-    }
+    log_when_done(&p, &log, |f| {
+        format!("cancelled={} {:?}", f.is_cancelled(), f.try_take())
+    });
     assert!(p.cancel());
     assert!(seen(&log).is_empty(), "not inline in cancel");
     manager.poll().unwrap();
@@ -68,20 +67,14 @@ fn promise_callback_runs_on_cancel_and_sees_the_cancelled_future() {
 #[test]
 fn set_result_from_inside_a_task_runs_callbacks_on_a_later_poll() {
     let (_clock, manager) = setup();
-    let log: Log = Arc::default();
+    let log = new_log();
     let p = manager.promise::<u32>();
-    {
-        let log = log.clone();
-        p.add_done_callback(move |f: &Promise<u32>| {
-            log.lock().unwrap().push(format!("cb {:?}", f.try_take()));
-        })
-        .unwrap();
-    }
+    log_when_done(&p, &log, |f| format!("cb {:?}", f.try_take()));
     {
         let (log, p) = (log.clone(), p.clone());
         manager.add(move |_: &TaskContext<'_>| {
             p.set_result(1).unwrap();
-            log.lock().unwrap().push("set".to_owned());
+            push(&log, "set");
             DoneStatus::Done
         });
     }
@@ -90,7 +83,7 @@ fn set_result_from_inside_a_task_runs_callbacks_on_a_later_poll() {
         manager
             .add_task(
                 TaskBuilder::recurring(move |_: &TaskContext<'_>| {
-                    log.lock().unwrap().push("later task".to_owned());
+                    push(&log, "later task");
                     DoneStatus::Done
                 })
                 .sort(10),
@@ -106,24 +99,20 @@ fn set_result_from_inside_a_task_runs_callbacks_on_a_later_poll() {
 #[test]
 fn callback_added_after_done_still_runs_on_a_later_poll() {
     let (_clock, manager) = setup();
-    let calls = Arc::new(AtomicUsize::new(0));
+    let calls = count();
     let p = manager.promise::<u32>();
     p.set_result(2).unwrap();
     {
         let calls = calls.clone();
         p.add_done_callback(move |f: &Promise<u32>| {
             assert_eq!(f.try_take(), Some(Ok(2)));
-            calls.fetch_add(1, Ordering::SeqCst);
+            bump(&calls);
         })
         .unwrap();
     }
-    assert_eq!(
-        calls.load(Ordering::SeqCst),
-        0,
-        "not inline in add_done_callback"
-    );
+    assert_eq!(get(&calls), 0, "not inline in add_done_callback");
     manager.poll().unwrap();
-    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(get(&calls), 1);
 }
 
 #[test]
@@ -150,45 +139,31 @@ fn promise_made_inside_a_task_belongs_to_that_tasks_chain() {
     }
     b.poll().unwrap();
     let p = slot.lock().unwrap().take().unwrap();
-    let calls = Arc::new(AtomicUsize::new(0));
-    {
-        let calls = calls.clone();
-        p.add_done_callback(move |_| {
-            calls.fetch_add(1, Ordering::SeqCst);
-        })
-        .unwrap();
-    }
+    let calls = count();
+    count_calls(&p, &calls);
     p.set_result(1).unwrap();
     manager.default_chain().poll().unwrap();
-    assert_eq!(
-        calls.load(Ordering::SeqCst),
-        0,
-        "runs on chain b, not default"
-    );
+    assert_eq!(get(&calls), 0, "runs on chain b, not default");
     b.poll().unwrap();
-    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(get(&calls), 1);
 }
 
 #[test]
 fn task_handle_callback_runs_after_the_task_finishes_and_gets_the_handle() {
     let (clock, manager) = setup();
-    let log: Log = Arc::default();
+    let log = new_log();
     let h = manager.spawn(async {
         pause(Duration::from_secs(1)).await.unwrap();
         9u32
     });
-    {
-        let log = log.clone();
-        h.add_done_callback(move |t| {
-            log.lock().unwrap().push(format!(
-                "done={} cancelled={} {:?}",
-                t.is_done(),
-                t.is_cancelled(),
-                t.try_take()
-            ));
-        })
-        .unwrap();
-    }
+    log_when_done(&h, &log, |t| {
+        format!(
+            "done={} cancelled={} {:?}",
+            t.is_done(),
+            t.is_cancelled(),
+            t.try_take()
+        )
+    });
     manager.poll().unwrap();
     clock.advance(Duration::from_secs(1));
     manager.poll().unwrap();
@@ -201,17 +176,9 @@ fn task_handle_callback_runs_after_the_task_finishes_and_gets_the_handle() {
 #[test]
 fn task_handle_callback_runs_on_cancel() {
     let (_clock, manager) = setup();
-    let log: Log = Arc::default();
+    let log = new_log();
     let h = manager.add(|_: &TaskContext<'_>| DoneStatus::Cont);
-    {
-        let log = log.clone();
-        h.add_done_callback(move |t| {
-            log.lock()
-                .unwrap()
-                .push(format!("cancelled={}", t.is_cancelled()));
-        })
-        .unwrap();
-    }
+    log_when_done(&h, &log, |t| format!("cancelled={}", t.is_cancelled()));
     assert!(h.cancel());
     assert!(seen(&log).is_empty(), "not inline in cancel");
     manager.poll().unwrap();
@@ -222,49 +189,27 @@ fn task_handle_callback_runs_on_cancel() {
 fn callbacks_of_a_task_on_another_chain_run_on_that_chain() {
     let (_clock, manager) = setup();
     let b = manager.make_task_chain("b").unwrap();
-    let calls = Arc::new(AtomicUsize::new(0));
+    let calls = count();
     let h = b.spawn(async { 1 });
-    {
-        let calls = calls.clone();
-        h.add_done_callback(move |_| {
-            calls.fetch_add(1, Ordering::SeqCst);
-        })
-        .unwrap();
-    }
+    count_calls(&h, &calls);
     b.poll().unwrap();
     assert!(h.is_done());
     manager.default_chain().poll().unwrap();
-    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    assert_eq!(get(&calls), 0);
     b.poll().unwrap();
-    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(get(&calls), 1);
 }
 
 #[test]
 fn gather_and_shield_callbacks() {
     let (_clock, manager) = setup();
-    let log: Log = Arc::default();
+    let log = new_log();
     let ps: Vec<Promise<u32>> = (0..2).map(|_| manager.promise()).collect();
     let g = manager.gather(ps.clone());
-    {
-        let log = log.clone();
-        g.add_done_callback(move |g| {
-            log.lock()
-                .unwrap()
-                .push(format!("gather {:?}", g.try_take()));
-        })
-        .unwrap();
-    }
+    log_when_done(&g, &log, |g| format!("gather {:?}", g.try_take()));
     let inner = manager.promise::<u32>();
     let s = manager.default_chain().shield(inner.clone());
-    {
-        let log = log.clone();
-        s.add_done_callback(move |s| {
-            log.lock()
-                .unwrap()
-                .push(format!("shield {:?}", s.try_take()));
-        })
-        .unwrap();
-    }
+    log_when_done(&s, &log, |s| format!("shield {:?}", s.try_take()));
     ps[0].set_result(1).unwrap();
     ps[1].set_result(2).unwrap();
     s.cancel();
@@ -315,25 +260,19 @@ fn every_callback_runs_once_in_the_polling_thread() {
 #[test]
 fn shutdown_runs_pending_callbacks() {
     let (_clock, manager) = setup();
-    let calls = Arc::new(AtomicUsize::new(0));
+    let calls = count();
     let p = manager.promise::<u32>();
     let h = manager.add(|_: &TaskContext<'_>| DoneStatus::Cont);
-    {
-        let calls = calls.clone();
-        p.add_done_callback(move |_| {
-            calls.fetch_add(1, Ordering::SeqCst);
-        })
-        .unwrap();
-    }
+    count_calls(&p, &calls);
     {
         let calls = calls.clone();
         h.add_done_callback(move |t| {
             assert!(t.is_cancelled());
-            calls.fetch_add(1, Ordering::SeqCst);
+            bump(&calls);
         })
         .unwrap();
     }
     p.set_result(1).unwrap();
     manager.shutdown();
-    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    assert_eq!(get(&calls), 2);
 }

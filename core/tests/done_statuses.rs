@@ -1,46 +1,17 @@
 //! What each `DoneStatus` does, for recurring tasks and recurring coroutine
 //! tasks, and what a coroutine task's output becomes.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
+
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::{bump, count, counting, get, new_log, poll_n, push, seen, setup, Deaths};
 use taskchain_core::{
-    next_frame, pause, AsyncFuture, DoneStatus, Error, ManualClock, TaskBuilder, TaskChain,
-    TaskChainExt, TaskContext, TaskManager,
+    next_frame, pause, AsyncFuture, DoneStatus, Error, TaskBuilder, TaskChain, TaskChainExt,
+    TaskContext, TaskHandle, TaskManager,
 };
-
-fn setup() -> (ManualClock, TaskManager) {
-    let clock = ManualClock::new();
-    let manager = TaskManager::with_clock(clock.clone());
-    (clock, manager)
-}
-
-/// Counts `upon_death` calls: (clean exits, unclean exits).
-#[derive(Default)]
-struct Deaths {
-    clean: AtomicUsize,
-    unclean: AtomicUsize,
-}
-
-impl Deaths {
-    fn hook(self: &Arc<Self>) -> impl FnOnce(bool) + Send + 'static {
-        let me = self.clone();
-        move |clean| {
-            if clean {
-                me.clean.fetch_add(1, Ordering::SeqCst);
-            } else {
-                me.unclean.fetch_add(1, Ordering::SeqCst);
-            }
-        }
-    }
-    fn get(&self) -> (usize, usize) {
-        (
-            self.clean.load(Ordering::SeqCst),
-            self.unclean.load(Ordering::SeqCst),
-        )
-    }
-}
 
 /// A recurring task returning `statuses[i]` on run `i` (then `Done`),
 /// counting runs.
@@ -48,13 +19,13 @@ fn scripted(
     manager: &TaskManager,
     statuses: Vec<DoneStatus>,
     deaths: &Arc<Deaths>,
-) -> (Arc<AtomicUsize>, taskchain_core::TaskHandle<()>) {
-    let runs = Arc::new(AtomicUsize::new(0));
+) -> (Arc<AtomicUsize>, TaskHandle<()>) {
+    let runs = count();
     let r = runs.clone();
     let handle = manager
         .add_task(
             TaskBuilder::recurring(move |_: &TaskContext<'_>| {
-                let i = r.fetch_add(1, Ordering::SeqCst);
+                let i = bump(&r);
                 statuses.get(i).copied().unwrap_or(DoneStatus::Done)
             })
             .upon_death(deaths.hook()),
@@ -66,16 +37,14 @@ fn scripted(
 #[test]
 fn done_runs_once_and_finishes_cleanly() {
     let (_clock, manager) = setup();
-    let deaths = Arc::new(Deaths::default());
+    let deaths = Deaths::new();
     let (runs, handle) = scripted(&manager, vec![DoneStatus::Done], &deaths);
     assert!(!handle.is_done());
     manager.poll().unwrap();
     assert!(handle.is_done());
     assert!(!handle.is_cancelled());
-    for _ in 0..3 {
-        manager.poll().unwrap();
-    }
-    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    poll_n(&manager, 3);
+    assert_eq!(get(&runs), 1);
     assert_eq!(deaths.get(), (1, 0));
     assert_eq!(handle.result(None), Ok(()));
     assert!(manager.tasks().is_empty());
@@ -84,18 +53,18 @@ fn done_runs_once_and_finishes_cleanly() {
 #[test]
 fn cont_runs_once_per_epoch() {
     let (_clock, manager) = setup();
-    let deaths = Arc::new(Deaths::default());
+    let deaths = Deaths::new();
     let (runs, handle) = scripted(&manager, vec![DoneStatus::Cont; 4], &deaths);
     for k in 1..=4 {
         manager.poll().unwrap();
-        assert_eq!(runs.load(Ordering::SeqCst), k);
+        assert_eq!(get(&runs), k);
         assert!(!handle.is_done());
     }
     manager.poll().unwrap();
-    assert_eq!(runs.load(Ordering::SeqCst), 5);
+    assert_eq!(get(&runs), 5);
     assert!(handle.is_done());
     manager.poll().unwrap();
-    assert_eq!(runs.load(Ordering::SeqCst), 5);
+    assert_eq!(get(&runs), 5);
     assert_eq!(deaths.get(), (1, 0));
 }
 
@@ -174,37 +143,31 @@ fn again_without_delay_runs_next_epoch_and_restarts_time() {
 #[test]
 fn pickup_without_a_budget_acts_like_cont() {
     let (_clock, manager) = setup();
-    let deaths = Arc::new(Deaths::default());
+    let deaths = Deaths::new();
     let (runs, handle) = scripted(&manager, vec![DoneStatus::Pickup; 3], &deaths);
-    let other = Arc::new(AtomicUsize::new(0));
-    {
-        let other = other.clone();
-        manager.add(move |_: &TaskContext<'_>| {
-            other.fetch_add(1, Ordering::SeqCst);
-            DoneStatus::Cont
-        });
-    }
+    let other = count();
+    manager.add(counting(&other, DoneStatus::Cont));
     for k in 1..=3 {
         manager.poll().unwrap();
-        assert_eq!(runs.load(Ordering::SeqCst), k);
-        assert_eq!(other.load(Ordering::SeqCst), k);
+        assert_eq!(get(&runs), k);
+        assert_eq!(get(&other), k);
     }
     manager.poll().unwrap();
     assert!(handle.is_done());
-    assert_eq!(runs.load(Ordering::SeqCst), 4);
+    assert_eq!(get(&runs), 4);
 }
 
 #[test]
 fn exit_outside_a_sequence_acts_like_done() {
     let (_clock, manager) = setup();
-    let deaths = Arc::new(Deaths::default());
+    let deaths = Deaths::new();
     let (runs, handle) = scripted(&manager, vec![DoneStatus::Cont, DoneStatus::Exit], &deaths);
     manager.poll().unwrap();
     manager.poll().unwrap();
     assert!(handle.is_done());
     assert!(!handle.is_cancelled());
     manager.poll().unwrap();
-    assert_eq!(runs.load(Ordering::SeqCst), 2);
+    assert_eq!(get(&runs), 2);
     assert_eq!(deaths.get(), (1, 0));
     assert_eq!(handle.result(None), Ok(()));
 }
@@ -212,8 +175,8 @@ fn exit_outside_a_sequence_acts_like_done() {
 #[test]
 fn recurring_coroutine_is_reinvoked_per_status() {
     let (_clock, manager) = setup();
-    let calls = Arc::new(AtomicUsize::new(0));
-    let deaths = Arc::new(Deaths::default());
+    let calls = count();
+    let deaths = Deaths::new();
     let handle = {
         let calls = calls.clone();
         manager
@@ -221,7 +184,7 @@ fn recurring_coroutine_is_reinvoked_per_status() {
                 TaskBuilder::recurring_coroutine(move || {
                     let calls = calls.clone();
                     async move {
-                        let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
+                        let n = bump(&calls) + 1;
                         match n {
                             1 | 2 => DoneStatus::Cont,
                             3 => DoneStatus::Pickup,
@@ -235,11 +198,11 @@ fn recurring_coroutine_is_reinvoked_per_status() {
     };
     for k in 1..=3 {
         manager.poll().unwrap();
-        assert_eq!(calls.load(Ordering::SeqCst), k);
+        assert_eq!(get(&calls), k);
         assert!(!handle.is_done());
     }
     manager.poll().unwrap();
-    assert_eq!(calls.load(Ordering::SeqCst), 4);
+    assert_eq!(get(&calls), 4);
     assert!(handle.is_done());
     assert_eq!(handle.result(None), Ok(()));
     assert_eq!(deaths.get(), (1, 0));
@@ -248,8 +211,8 @@ fn recurring_coroutine_is_reinvoked_per_status() {
 #[test]
 fn recurring_coroutine_awaiting_a_pause_resumes_then_is_reinvoked() {
     let (clock, manager) = setup();
-    let log: Arc<Mutex<Vec<String>>> = Arc::default();
-    let poll_no = Arc::new(AtomicUsize::new(0));
+    let log = new_log();
+    let poll_no = count();
     let handle = {
         let log = log.clone();
         let poll_no = poll_no.clone();
@@ -259,11 +222,11 @@ fn recurring_coroutine_awaiting_a_pause_resumes_then_is_reinvoked() {
                 k += 1;
                 let (log, poll_no, k) = (log.clone(), poll_no.clone(), k);
                 async move {
-                    let p = poll_no.load(Ordering::SeqCst);
-                    log.lock().unwrap().push(format!("start{k}@{p}"));
+                    let p = get(&poll_no);
+                    push(&log, format!("start{k}@{p}"));
                     pause(Duration::from_secs(1)).await.unwrap();
-                    let p = poll_no.load(Ordering::SeqCst);
-                    log.lock().unwrap().push(format!("end{k}@{p}"));
+                    let p = get(&poll_no);
+                    push(&log, format!("end{k}@{p}"));
                     if k < 2 {
                         DoneStatus::Cont
                     } else {
@@ -274,7 +237,7 @@ fn recurring_coroutine_awaiting_a_pause_resumes_then_is_reinvoked() {
             .unwrap()
     };
     let poll = |advance: u64| {
-        poll_no.fetch_add(1, Ordering::SeqCst);
+        bump(&poll_no);
         manager.poll().unwrap();
         clock.advance(Duration::from_secs(advance));
     };
@@ -282,10 +245,7 @@ fn recurring_coroutine_awaiting_a_pause_resumes_then_is_reinvoked() {
     poll(0); // 2: end1 (t=1), Cont
     poll(1); // 3: start2 (t=1)
     poll(0); // 4: end2 (t=2), Done
-    assert_eq!(
-        *log.lock().unwrap(),
-        ["start1@1", "end1@2", "start2@3", "end2@4"]
-    );
+    assert_eq!(seen(&log), ["start1@1", "end1@2", "start2@3", "end2@4"]);
     assert!(handle.is_done());
 }
 
@@ -324,14 +284,14 @@ fn awaiting_something_already_done_does_not_suspend() {
 #[test]
 fn recurring_coroutine_again_waits_its_delay() {
     let (clock, manager) = setup();
-    let calls = Arc::new(AtomicUsize::new(0));
+    let calls = count();
     let handle = {
         let calls = calls.clone();
         manager
             .add_task(TaskBuilder::recurring_coroutine(move || {
                 let calls = calls.clone();
                 async move {
-                    if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                    if bump(&calls) == 0 {
                         DoneStatus::Again
                     } else {
                         DoneStatus::Done
@@ -342,18 +302,14 @@ fn recurring_coroutine_again_waits_its_delay() {
     };
     handle.set_delay(Some(Duration::from_secs(1)));
     manager.poll().unwrap();
-    assert_eq!(
-        calls.load(Ordering::SeqCst),
-        1,
-        "the first run is not delayed"
-    );
+    assert_eq!(get(&calls), 1, "the first run is not delayed");
     assert!(handle.is_sleeping());
     clock.advance(Duration::from_millis(500));
     manager.poll().unwrap();
-    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(get(&calls), 1);
     clock.advance(Duration::from_millis(500));
     manager.poll().unwrap();
-    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    assert_eq!(get(&calls), 2);
     assert!(handle.is_done());
 }
 

@@ -2,31 +2,20 @@
 //! the next poll; `Pickup` runs again while the budget lasts. Tasks move the
 //! manual clock inside their runs to stand for the time they cost.
 
-use std::sync::{Arc, Mutex};
+mod common;
+
 use std::time::Duration;
 
+use common::{drain, ms, new_log, poll_and_drain, push, setup, setup_with, Log};
 use taskchain_core::{
     ChainSettings, DoneStatus, Error, ManualClock, TaskBuilder, TaskChain, TaskContext, TaskManager,
 };
 
-type Log = Arc<Mutex<Vec<String>>>;
-
 fn setup_with_budget(budget: Duration) -> (ManualClock, TaskManager) {
-    let clock = ManualClock::new();
-    let manager = TaskManager::with_clock(clock.clone());
-    manager
-        .default_chain()
-        .configure(ChainSettings::default().frame_budget(Some(budget)))
-        .unwrap();
-    (clock, manager)
-}
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
-
-fn drain(log: &Log) -> Vec<String> {
-    std::mem::take(&mut *log.lock().unwrap())
+    setup_with(
+        ManualClock::new(),
+        ChainSettings::default().frame_budget(Some(budget)),
+    )
 }
 
 /// A task that costs `cost` of clock time per run and returns `status`.
@@ -42,7 +31,7 @@ fn costly(
     manager
         .add_task(
             TaskBuilder::recurring(move |_: &TaskContext<'_>| {
-                log.lock().unwrap().push(name_owned.clone());
+                push(&log, name_owned.clone());
                 clock.advance(cost);
                 status
             })
@@ -54,7 +43,7 @@ fn costly(
 #[test]
 fn budget_cuts_an_epoch_and_the_rest_runs_next_poll() {
     let (clock, manager) = setup_with_budget(ms(10));
-    let log: Log = Arc::default();
+    let log = new_log();
     for name in ["a", "b", "c", "d", "e"] {
         costly(&manager, &clock, &log, name, ms(4), DoneStatus::Cont);
     }
@@ -67,57 +56,49 @@ fn budget_cuts_an_epoch_and_the_rest_runs_next_poll() {
     // The same epoch goes on: nothing runs twice in it.
     assert_eq!(drain(&log), ["d", "e"]);
     assert_eq!(chain.stats().epochs, 1);
-    manager.poll().unwrap();
-    assert_eq!(drain(&log), ["a", "b", "c"]);
+    assert_eq!(poll_and_drain(&manager, &log), ["a", "b", "c"]);
     assert_eq!(chain.stats().epochs, 2);
-    manager.poll().unwrap();
-    assert_eq!(drain(&log), ["d", "e"]);
+    assert_eq!(poll_and_drain(&manager, &log), ["d", "e"]);
 }
 
 #[test]
 fn without_a_budget_the_whole_epoch_runs() {
-    let clock = ManualClock::new();
-    let manager = TaskManager::with_clock(clock.clone());
-    let log: Log = Arc::default();
+    let (clock, manager) = setup();
+    let log = new_log();
     for name in ["a", "b", "c", "d", "e"] {
         costly(&manager, &clock, &log, name, ms(4), DoneStatus::Cont);
     }
-    manager.poll().unwrap();
-    assert_eq!(drain(&log), ["a", "b", "c", "d", "e"]);
+    assert_eq!(poll_and_drain(&manager, &log), ["a", "b", "c", "d", "e"]);
     // Setting a budget, then clearing it.
     manager
         .default_chain()
         .configure(ChainSettings::default().frame_budget(Some(ms(6))))
         .unwrap();
-    manager.poll().unwrap();
-    assert_eq!(drain(&log), ["a", "b"]);
+    assert_eq!(poll_and_drain(&manager, &log), ["a", "b"]);
     manager
         .default_chain()
         .configure(ChainSettings::default())
         .unwrap();
-    manager.poll().unwrap();
-    assert_eq!(drain(&log), ["c", "d", "e"]);
-    manager.poll().unwrap();
-    assert_eq!(drain(&log), ["a", "b", "c", "d", "e"]);
+    assert_eq!(poll_and_drain(&manager, &log), ["c", "d", "e"]);
+    assert_eq!(poll_and_drain(&manager, &log), ["a", "b", "c", "d", "e"]);
 }
 
 #[test]
 fn pickup_runs_again_while_the_budget_lasts() {
     let (clock, manager) = setup_with_budget(ms(10));
-    let log: Log = Arc::default();
+    let log = new_log();
     costly(&manager, &clock, &log, "p", ms(3), DoneStatus::Pickup);
     manager.poll().unwrap();
     // 3, 6, 9 (< 10: again), 12: spent.
     assert_eq!(drain(&log), ["p", "p", "p", "p"]);
-    manager.poll().unwrap();
-    assert_eq!(drain(&log), ["p", "p", "p", "p"]);
+    assert_eq!(poll_and_drain(&manager, &log), ["p", "p", "p", "p"]);
     assert_eq!(manager.default_chain().stats().epochs, 2);
 }
 
 #[test]
 fn pickup_with_a_budget_does_not_starve_a_later_poll() {
     let (clock, manager) = setup_with_budget(ms(10));
-    let log: Log = Arc::default();
+    let log = new_log();
     costly(&manager, &clock, &log, "p", ms(5), DoneStatus::Pickup);
     let mut runs = 0;
     {
@@ -126,7 +107,7 @@ fn pickup_with_a_budget_does_not_starve_a_later_poll() {
             .add_task(
                 TaskBuilder::recurring(move |_: &TaskContext<'_>| {
                     runs += 1;
-                    log.lock().unwrap().push("q".to_owned());
+                    push(&log, "q");
                     if runs == 2 {
                         DoneStatus::Done
                     } else {
@@ -147,26 +128,22 @@ fn pickup_with_a_budget_does_not_starve_a_later_poll() {
 
 #[test]
 fn budget_in_seconds_rejects_bad_values() {
-    assert!(matches!(
-        ChainSettings::default().frame_budget_secs(-1.0),
-        Err(Error::InvalidDuration(_))
-    ));
-    assert!(matches!(
-        ChainSettings::default().frame_budget_secs(f64::NAN),
-        Err(Error::InvalidDuration(_))
-    ));
-    assert!(matches!(
-        ChainSettings::default().frame_budget_secs(f64::INFINITY),
-        Err(Error::InvalidDuration(_))
-    ));
+    for bad in [-1.0, f64::NAN, f64::INFINITY] {
+        assert!(
+            matches!(
+                ChainSettings::default().frame_budget_secs(bad),
+                Err(Error::InvalidDuration(_))
+            ),
+            "frame_budget_secs({bad})"
+        );
+    }
     let ok = ChainSettings::default().frame_budget_secs(0.005).unwrap();
     assert_eq!(ok.frame_budget, Some(ms(5)));
 }
 
 #[test]
 fn threads_on_a_frame_chain_are_an_invalid_setting() {
-    let clock = ManualClock::new();
-    let manager = TaskManager::with_clock(clock);
+    let (_clock, manager) = setup();
     let chain = manager.default_chain();
     chain
         .configure(ChainSettings::default().frame_budget(Some(ms(3))))

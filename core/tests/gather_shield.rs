@@ -1,56 +1,12 @@
 //! `gather` and `shield`.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use taskchain_core::{
-    gather, pause, shield, AsyncFuture, Error, ManualClock, Promise, TaskBuilder, TaskManager,
-};
-
-/// Silences the panics this file provokes on purpose (their message
-/// starts with "boom:") while it lives; other panics still print. Restores the
-/// previous hook when dropped.
-struct QuietPanics {
-    prev: Arc<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static>,
-}
-
-impl QuietPanics {
-    fn new() -> Self {
-        let prev: Arc<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static> =
-            Arc::from(std::panic::take_hook());
-        let forward = prev.clone();
-        std::panic::set_hook(Box::new(move |info| {
-            let payload = info.payload();
-            let msg = payload
-                .downcast_ref::<&str>()
-                .copied()
-                .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-                .unwrap_or("");
-            if !msg.starts_with("boom:") {
-                forward(info);
-            }
-        }));
-        QuietPanics { prev }
-    }
-}
-
-impl Drop for QuietPanics {
-    fn drop(&mut self) {
-        // The hook cannot be swapped while this thread unwinds (a failed
-        // assertion); the filtering hook forwards such panics anyway.
-        if std::thread::panicking() {
-            return;
-        }
-        let prev = self.prev.clone();
-        std::panic::set_hook(Box::new(move |info| prev(info)));
-    }
-}
-
-fn setup() -> (ManualClock, TaskManager) {
-    let clock = ManualClock::new();
-    let manager = TaskManager::with_clock(clock.clone());
-    (clock, manager)
-}
+use common::{setup, QuietPanics};
+use taskchain_core::{gather, pause, shield, AsyncFuture, Error, Promise, TaskBuilder};
 
 #[test]
 fn empty_gather_is_done_at_once() {

@@ -1,23 +1,19 @@
 //! `!Send` tasks: spawned through a local spawner on the thread that owns
 //! the chain, which alone may poll it from then on.
 
+mod common;
+
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
+use common::{bump, count, counting, get, poll_n, setup, setup_with};
 use taskchain_core::{
     next_frame, pause, ChainSettings, Clock, DoneStatus, Error, ManualClock, TaskBuilder,
-    TaskChain, TaskContext, TaskManager,
+    TaskChain, TaskContext,
 };
-
-fn setup() -> (ManualClock, TaskManager) {
-    let clock = ManualClock::new();
-    let manager = TaskManager::with_clock(clock.clone());
-    (clock, manager)
-}
 
 /// Records, on drop, the thread it was dropped on.
 struct DropProbe(Arc<Mutex<Vec<thread::ThreadId>>>);
@@ -52,9 +48,7 @@ fn rc_state_in_local_coroutines_and_recurring_tasks() {
             DoneStatus::Done
         }
     });
-    manager.poll().unwrap();
-    manager.poll().unwrap();
-    manager.poll().unwrap();
+    poll_n(&manager, 3);
     assert!(ticks.is_done());
     assert!(!co.is_done());
     clock.advance(Duration::from_secs(1));
@@ -87,14 +81,8 @@ fn polling_from_another_thread_after_local_spawner_is_wrong_thread() {
         *r.borrow_mut() += 1;
         DoneStatus::Cont
     });
-    let other_runs = Arc::new(AtomicUsize::new(0));
-    {
-        let other_runs = other_runs.clone();
-        taskchain_core::TaskChainExt::add(&*other, move |_: &TaskContext<'_>| {
-            other_runs.fetch_add(1, Ordering::SeqCst);
-            DoneStatus::Cont
-        });
-    }
+    let other_runs = count();
+    taskchain_core::TaskChainExt::add(&*other, counting(&other_runs, DoneStatus::Cont));
     manager.poll().unwrap();
     thread::scope(|s| {
         let m = &manager;
@@ -127,21 +115,19 @@ fn polling_from_another_thread_after_local_spawner_is_wrong_thread() {
     // The owner may take another spawner.
     assert!(manager.local_spawner().is_ok());
     // Chains without local tasks can still be polled from elsewhere.
-    let before = other_runs.load(Ordering::SeqCst);
+    let before = get(&other_runs);
     thread::scope(|s| {
         s.spawn(|| other.poll().unwrap());
     });
-    assert_eq!(other_runs.load(Ordering::SeqCst), before + 1);
+    assert_eq!(get(&other_runs), before + 1);
 }
 
 #[test]
 fn run_until_complete_with_a_non_send_future() {
-    let clock = ManualClock::with_tick_step(Duration::from_millis(10));
-    let manager = TaskManager::with_clock(clock.clone());
-    manager
-        .default_chain()
-        .configure(ChainSettings::default().tick_clock(true))
-        .unwrap();
+    let (clock, manager) = setup_with(
+        ManualClock::with_tick_step(Duration::from_millis(10)),
+        ChainSettings::default().tick_clock(true),
+    );
     let shared = Rc::new(RefCell::new(1u32));
     let s = shared.clone();
     let out = manager.run_until_complete(async move {
@@ -177,7 +163,7 @@ fn local_task_cancelled_from_another_thread_is_dropped_on_the_owner() {
     let (_clock, manager) = setup();
     let local = manager.local_spawner().unwrap();
     let dropped_on: Arc<Mutex<Vec<thread::ThreadId>>> = Arc::default();
-    let deaths = Arc::new(AtomicUsize::new(0));
+    let deaths = count();
     let probe = DropProbe(dropped_on.clone());
     let state = Rc::new(5);
     let handle = {
@@ -190,7 +176,7 @@ fn local_task_cancelled_from_another_thread_is_dropped_on_the_owner() {
                 })
                 .upon_death(move |clean| {
                     assert!(!clean);
-                    deaths.fetch_add(1, Ordering::SeqCst);
+                    bump(&deaths);
                 }),
             )
             .unwrap()
@@ -205,7 +191,7 @@ fn local_task_cancelled_from_another_thread_is_dropped_on_the_owner() {
     );
     manager.poll().unwrap();
     assert!(handle.is_cancelled());
-    assert_eq!(deaths.load(Ordering::SeqCst), 1);
+    assert_eq!(get(&deaths), 1);
     assert_eq!(*dropped_on.lock().unwrap(), [thread::current().id()]);
 }
 
@@ -213,7 +199,7 @@ fn local_task_cancelled_from_another_thread_is_dropped_on_the_owner() {
 fn local_handle_done_callback_and_cancel_on_the_owner() {
     let (_clock, manager) = setup();
     let local = manager.local_spawner().unwrap();
-    let calls = Arc::new(AtomicUsize::new(0));
+    let calls = count();
     let gate = manager.promise::<u32>();
     let seen = Rc::new(RefCell::new(None));
     let handle = {
@@ -228,7 +214,7 @@ fn local_handle_done_callback_and_cancel_on_the_owner() {
         handle
             .add_done_callback(move |t| {
                 assert!(t.is_cancelled());
-                calls.fetch_add(1, Ordering::SeqCst);
+                bump(&calls);
             })
             .unwrap();
     }
@@ -237,9 +223,9 @@ fn local_handle_done_callback_and_cancel_on_the_owner() {
     manager.poll().unwrap();
     assert!(handle.is_cancelled());
     assert_eq!(*seen.borrow(), Some(Err(Error::Cancelled)));
-    assert_eq!(calls.load(Ordering::SeqCst), 0, "callback on a later poll");
+    assert_eq!(get(&calls), 0, "callback on a later poll");
     manager.poll().unwrap();
-    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(get(&calls), 1);
 }
 
 #[test]

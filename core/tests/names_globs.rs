@@ -1,19 +1,15 @@
 //! Lookups by name and glob, listing, removal by name, and chain lookups.
 
+mod common;
+
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
+use common::setup;
 use taskchain_core::{
-    AnyTask, DoneStatus, Error, ManualClock, TaskBuilder, TaskChain, TaskChainExt, TaskContext,
-    TaskManager, DEFAULT_CHAIN,
+    AnyTask, DoneStatus, Error, TaskBuilder, TaskChain, TaskChainExt, TaskContext, DEFAULT_CHAIN,
 };
-
-fn setup() -> (ManualClock, TaskManager) {
-    let clock = ManualClock::new();
-    let manager = TaskManager::with_clock(clock.clone());
-    (clock, manager)
-}
 
 type ContTask = TaskBuilder<taskchain_core::Recurring<fn(&TaskContext<'_>) -> DoneStatus>>;
 

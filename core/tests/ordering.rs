@@ -2,73 +2,77 @@
 //! then start time, then insertion order; re-ordering of queued tasks; tasks
 //! added during an epoch; chains polled in name order.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::{add_recorder, drain, new_log, poll_and_drain, push, recorder, setup, Log};
 use taskchain_core::{
-    AsyncFuture, DoneStatus, ManualClock, Promise, TaskBuilder, TaskChainExt, TaskContext,
-    TaskHandle, TaskManager,
+    AsyncFuture, DoneStatus, Promise, TaskBuilder, TaskChainExt, TaskContext, TaskHandle,
+    TaskManager,
 };
 
-type Log = Arc<Mutex<Vec<String>>>;
-
-fn new_log() -> Log {
-    Arc::new(Mutex::new(Vec::new()))
-}
-
-fn drain(log: &Log) -> Vec<String> {
-    std::mem::take(&mut *log.lock().unwrap())
-}
-
-fn setup() -> (ManualClock, TaskManager) {
-    let clock = ManualClock::new();
-    let manager = TaskManager::with_clock(clock.clone());
-    (clock, manager)
-}
-
-/// A recurring task that records its name and returns `status`.
-fn recorder(
-    log: &Log,
-    name: &str,
-    status: DoneStatus,
-) -> impl FnMut(&TaskContext<'_>) -> DoneStatus + Send + 'static {
-    let log = log.clone();
-    let name = name.to_owned();
-    move |_: &TaskContext<'_>| {
-        log.lock().unwrap().push(name.clone());
-        status
-    }
-}
-
-fn add(manager: &TaskManager, log: &Log, name: &str, sort: i32, priority: i32) -> TaskHandle<()> {
+/// Adds a coroutine of sort `sort` that logs "w:start", waits for `gate`,
+/// then logs "w:resumed" and the value.
+fn add_waiter(manager: &TaskManager, log: &Log, gate: &Promise<u32>, sort: i32) -> TaskHandle<()> {
+    let (log, gate) = (log.clone(), gate.clone());
     manager
         .add_task(
-            TaskBuilder::recurring(recorder(log, name, DoneStatus::Cont))
-                .name(name)
-                .sort(sort)
-                .priority(priority),
+            TaskBuilder::coroutine(async move {
+                push(&log, "w:start");
+                let v = gate.await.unwrap();
+                push(&log, format!("w:resumed {v}"));
+            })
+            .sort(sort),
         )
         .unwrap()
+}
+
+/// Adds a task of sort `sort` that logs `name` on every run and, during its
+/// second run, calls `act` on what `target` holds by then.
+fn add_acting_on_second_run<T: Send + 'static>(
+    manager: &TaskManager,
+    log: &Log,
+    name: &str,
+    sort: i32,
+    target: &Arc<Mutex<Option<T>>>,
+    act: impl Fn(&T) + Send + 'static,
+) {
+    let (log, name, target) = (log.clone(), name.to_owned(), target.clone());
+    let mut runs = 0;
+    manager
+        .add_task(
+            TaskBuilder::recurring(move |_: &TaskContext<'_>| {
+                runs += 1;
+                push(&log, name.clone());
+                if runs == 2 {
+                    act(target.lock().unwrap().as_ref().unwrap());
+                }
+                DoneStatus::Cont
+            })
+            .sort(sort),
+        )
+        .unwrap();
 }
 
 #[test]
 fn sort_ascending_then_priority_descending_then_insertion() {
     let (_clock, manager) = setup();
     let log = new_log();
-    add(&manager, &log, "s1p0", 1, 0);
-    add(&manager, &log, "s0p0a", 0, 0);
-    add(&manager, &log, "s0p5a", 0, 5);
-    add(&manager, &log, "s-1", -1, 0);
-    add(&manager, &log, "s0p0b", 0, 0);
-    add(&manager, &log, "s1p9", 1, 9);
-    add(&manager, &log, "s0p-3", 0, -3);
-    add(&manager, &log, "s0p5b", 0, 5);
+    add_recorder(&manager, &log, "s1p0", 1, 0);
+    add_recorder(&manager, &log, "s0p0a", 0, 0);
+    add_recorder(&manager, &log, "s0p5a", 0, 5);
+    add_recorder(&manager, &log, "s-1", -1, 0);
+    add_recorder(&manager, &log, "s0p0b", 0, 0);
+    add_recorder(&manager, &log, "s1p9", 1, 9);
+    add_recorder(&manager, &log, "s0p-3", 0, -3);
+    add_recorder(&manager, &log, "s0p5b", 0, 5);
     let expected = vec![
         "s-1", "s0p5a", "s0p5b", "s0p0a", "s0p0b", "s0p-3", "s1p9", "s1p0",
     ];
     for _ in 0..3 {
-        manager.poll().unwrap();
-        assert_eq!(drain(&log), expected);
+        assert_eq!(poll_and_drain(&manager, &log), expected);
     }
 }
 
@@ -83,7 +87,7 @@ fn start_time_orders_before_insertion() {
         let clock = clock.clone();
         let mut runs = 0;
         manager.add(move |_: &TaskContext<'_>| {
-            log.lock().unwrap().push("a".to_owned());
+            push(&log, "a");
             runs += 1;
             if runs == 1 {
                 clock.advance(Duration::from_secs(2));
@@ -94,12 +98,10 @@ fn start_time_orders_before_insertion() {
         })
     };
     clock.advance(Duration::from_secs(1));
-    add(&manager, &log, "b", 0, 0);
-    add(&manager, &log, "c", 0, 0);
-    manager.poll().unwrap();
-    assert_eq!(drain(&log), ["a", "b", "c"]);
-    manager.poll().unwrap();
-    assert_eq!(drain(&log), ["b", "c", "a"]);
+    add_recorder(&manager, &log, "b", 0, 0);
+    add_recorder(&manager, &log, "c", 0, 0);
+    assert_eq!(poll_and_drain(&manager, &log), ["a", "b", "c"]);
+    assert_eq!(poll_and_drain(&manager, &log), ["b", "c", "a"]);
     assert!(a.id() < manager.find_task("b").unwrap().id());
 }
 
@@ -110,20 +112,7 @@ fn lower_sort_finishes_before_higher_sort_starts_woken_task_included() {
     let gate: Promise<u32> = manager.promise();
 
     // A coroutine of sort 1, inserted first, suspended on `gate`.
-    let waiter = {
-        let log = log.clone();
-        let gate = gate.clone();
-        manager
-            .add_task(
-                TaskBuilder::coroutine(async move {
-                    log.lock().unwrap().push("w:start".to_owned());
-                    let v = gate.await.unwrap();
-                    log.lock().unwrap().push(format!("w:resumed {v}"));
-                })
-                .sort(1),
-            )
-            .unwrap()
-    };
+    let waiter = add_waiter(&manager, &log, &gate, 1);
     // Sort 0: opens the gate on its second run.
     {
         let log = log.clone();
@@ -133,22 +122,24 @@ fn lower_sort_finishes_before_higher_sort_starts_woken_task_included() {
             .add_task(
                 TaskBuilder::recurring(move |_: &TaskContext<'_>| {
                     runs += 1;
-                    log.lock().unwrap().push(format!("a:start{runs}"));
+                    push(&log, format!("a:start{runs}"));
                     if runs == 2 {
                         gate.set_result(7).unwrap();
                     }
-                    log.lock().unwrap().push(format!("a:end{runs}"));
+                    push(&log, format!("a:end{runs}"));
                     DoneStatus::Cont
                 })
                 .sort(0),
             )
             .unwrap();
     }
-    add(&manager, &log, "b", 1, 0);
-    add(&manager, &log, "c", 2, 0);
+    add_recorder(&manager, &log, "b", 1, 0);
+    add_recorder(&manager, &log, "c", 2, 0);
 
-    manager.poll().unwrap();
-    assert_eq!(drain(&log), ["a:start1", "a:end1", "w:start", "b", "c"]);
+    assert_eq!(
+        poll_and_drain(&manager, &log),
+        ["a:start1", "a:end1", "w:start", "b", "c"]
+    );
     manager.poll().unwrap();
     // The woken sort-1 coroutine runs in this epoch, after every sort-0 run
     // ended, before the later-inserted sort-1 task and the sort-2 task.
@@ -161,21 +152,8 @@ fn task_woken_below_the_sort_being_run_waits_for_the_next_epoch() {
     let (_clock, manager) = setup();
     let log = new_log();
     let gate: Promise<u32> = manager.promise();
-    {
-        let log = log.clone();
-        let gate = gate.clone();
-        manager
-            .add_task(
-                TaskBuilder::coroutine(async move {
-                    log.lock().unwrap().push("w:start".to_owned());
-                    let v = gate.await.unwrap();
-                    log.lock().unwrap().push(format!("w:resumed {v}"));
-                })
-                .sort(0),
-            )
-            .unwrap();
-    }
-    add(&manager, &log, "first", 0, 0);
+    add_waiter(&manager, &log, &gate, 0);
+    add_recorder(&manager, &log, "first", 0, 0);
     {
         let log = log.clone();
         let mut runs = 0;
@@ -183,7 +161,7 @@ fn task_woken_below_the_sort_being_run_waits_for_the_next_epoch() {
             .add_task(
                 TaskBuilder::recurring(move |_: &TaskContext<'_>| {
                     runs += 1;
-                    log.lock().unwrap().push(format!("opener{runs}"));
+                    push(&log, format!("opener{runs}"));
                     if runs == 2 {
                         gate.set_result(3).unwrap();
                     }
@@ -193,46 +171,43 @@ fn task_woken_below_the_sort_being_run_waits_for_the_next_epoch() {
             )
             .unwrap();
     }
-    add(&manager, &log, "last", 9, 0);
-    manager.poll().unwrap();
-    assert_eq!(drain(&log), ["w:start", "first", "opener1", "last"]);
-    manager.poll().unwrap();
-    assert_eq!(drain(&log), ["first", "opener2", "last"]);
-    manager.poll().unwrap();
-    assert_eq!(drain(&log), ["w:resumed 3", "first", "opener3", "last"]);
+    add_recorder(&manager, &log, "last", 9, 0);
+    assert_eq!(
+        poll_and_drain(&manager, &log),
+        ["w:start", "first", "opener1", "last"]
+    );
+    assert_eq!(poll_and_drain(&manager, &log), ["first", "opener2", "last"]);
+    assert_eq!(
+        poll_and_drain(&manager, &log),
+        ["w:resumed 3", "first", "opener3", "last"]
+    );
 }
 
 #[test]
 fn set_sort_and_set_priority_reorder_queued_tasks() {
     let (_clock, manager) = setup();
     let log = new_log();
-    let a = add(&manager, &log, "a", 0, 0);
-    let b = add(&manager, &log, "b", 1, 0);
-    let c = add(&manager, &log, "c", 2, 0);
-    manager.poll().unwrap();
-    assert_eq!(drain(&log), ["a", "b", "c"]);
+    let a = add_recorder(&manager, &log, "a", 0, 0);
+    let b = add_recorder(&manager, &log, "b", 1, 0);
+    let c = add_recorder(&manager, &log, "c", 2, 0);
+    assert_eq!(poll_and_drain(&manager, &log), ["a", "b", "c"]);
 
     c.set_sort(-1);
     assert_eq!(c.sort(), -1);
-    manager.poll().unwrap();
-    assert_eq!(drain(&log), ["c", "a", "b"]);
+    assert_eq!(poll_and_drain(&manager, &log), ["c", "a", "b"]);
 
     // Same sort: priority decides.
     a.set_sort(5);
     b.set_sort(5);
     c.set_sort(5);
-    manager.poll().unwrap();
-    assert_eq!(drain(&log), ["a", "b", "c"]);
+    assert_eq!(poll_and_drain(&manager, &log), ["a", "b", "c"]);
     c.set_priority(10);
     assert_eq!(c.priority(), 10);
-    manager.poll().unwrap();
-    assert_eq!(drain(&log), ["c", "a", "b"]);
+    assert_eq!(poll_and_drain(&manager, &log), ["c", "a", "b"]);
     a.set_priority(-1);
-    manager.poll().unwrap();
-    assert_eq!(drain(&log), ["c", "b", "a"]);
+    assert_eq!(poll_and_drain(&manager, &log), ["c", "b", "a"]);
     // Each task still runs exactly once per epoch after re-sorting.
-    manager.poll().unwrap();
-    assert_eq!(drain(&log), ["c", "b", "a"]);
+    assert_eq!(poll_and_drain(&manager, &log), ["c", "b", "a"]);
 }
 
 #[test]
@@ -240,77 +215,36 @@ fn priority_change_during_an_epoch_reorders_the_rest_of_the_epoch() {
     let (_clock, manager) = setup();
     let log = new_log();
     let target: Arc<Mutex<Option<TaskHandle<()>>>> = Arc::new(Mutex::new(None));
-    {
-        let log = log.clone();
-        let target = target.clone();
-        let mut runs = 0;
-        manager
-            .add_task(
-                TaskBuilder::recurring(move |_: &TaskContext<'_>| {
-                    runs += 1;
-                    log.lock().unwrap().push("x".to_owned());
-                    if runs == 2 {
-                        target.lock().unwrap().as_ref().unwrap().set_priority(10);
-                    }
-                    DoneStatus::Cont
-                })
-                .sort(0),
-            )
-            .unwrap();
-    }
-    add(&manager, &log, "y", 1, 0);
-    let z = add(&manager, &log, "z", 1, 0);
+    add_acting_on_second_run(&manager, &log, "x", 0, &target, |z| z.set_priority(10));
+    add_recorder(&manager, &log, "y", 1, 0);
+    let z = add_recorder(&manager, &log, "z", 1, 0);
     *target.lock().unwrap() = Some(z);
-    manager.poll().unwrap();
-    assert_eq!(drain(&log), ["x", "y", "z"]);
-    manager.poll().unwrap();
-    assert_eq!(drain(&log), ["x", "z", "y"]);
-    manager.poll().unwrap();
-    assert_eq!(drain(&log), ["x", "z", "y"]);
+    assert_eq!(poll_and_drain(&manager, &log), ["x", "y", "z"]);
+    assert_eq!(poll_and_drain(&manager, &log), ["x", "z", "y"]);
+    assert_eq!(poll_and_drain(&manager, &log), ["x", "z", "y"]);
 }
 
 #[test]
 fn resorting_a_task_that_already_ran_this_epoch_does_not_run_it_twice() {
     let (_clock, manager) = setup();
     let log = new_log();
-    let a = add(&manager, &log, "a", 0, 0);
-    let b = add(&manager, &log, "b", 1, 0);
+    let a = add_recorder(&manager, &log, "a", 0, 0);
+    let b = add_recorder(&manager, &log, "b", 1, 0);
     type Pair = (TaskHandle<()>, TaskHandle<()>);
     let target: Arc<Mutex<Option<Pair>>> = Arc::default();
-    {
-        let log = log.clone();
-        let target = target.clone();
-        let mut runs = 0;
-        manager
-            .add_task(
-                TaskBuilder::recurring(move |_: &TaskContext<'_>| {
-                    runs += 1;
-                    log.lock().unwrap().push("mover".to_owned());
-                    if runs == 2 {
-                        if let Some((a, b)) = target.lock().unwrap().as_ref() {
-                            // Both already ran in this epoch; "b" has the
-                            // sort being run.
-                            a.set_sort(5);
-                            b.set_priority(9);
-                        }
-                    }
-                    DoneStatus::Cont
-                })
-                .sort(1),
-            )
-            .unwrap();
-    }
+    add_acting_on_second_run(&manager, &log, "mover", 1, &target, |(a, b)| {
+        // Both already ran in this epoch; "b" has the sort being run.
+        a.set_sort(5);
+        b.set_priority(9);
+    });
     *target.lock().unwrap() = Some((a, b));
-    manager.poll().unwrap();
-    assert_eq!(drain(&log), ["a", "b", "mover"]);
-    manager.poll().unwrap();
+    assert_eq!(poll_and_drain(&manager, &log), ["a", "b", "mover"]);
     assert_eq!(
-        drain(&log),
+        poll_and_drain(&manager, &log),
         ["a", "b", "mover"],
         "a recurring task runs once per epoch, even if re-sorted after its run"
     );
-    manager.poll().unwrap();
-    assert_eq!(drain(&log), ["b", "mover", "a"]);
+    assert_eq!(poll_and_drain(&manager, &log), ["b", "mover", "a"]);
 }
 
 #[test]
@@ -318,13 +252,13 @@ fn task_added_mid_epoch_runs_now_if_sort_not_lower_else_next_epoch() {
     let (_clock, manager) = setup();
     let log = new_log();
     let chain = manager.default_chain().clone();
-    add(&manager, &log, "t4", 4, 0);
+    add_recorder(&manager, &log, "t4", 4, 0);
     {
         let log = log.clone();
         manager
             .add_task(
                 TaskBuilder::recurring(move |_: &TaskContext<'_>| {
-                    log.lock().unwrap().push("s".to_owned());
+                    push(&log, "s");
                     for (name, sort, priority) in
                         [("n5", 5, 0), ("n7", 7, 0), ("n3", 3, 0), ("n5hp", 5, 9)]
                     {
@@ -343,19 +277,16 @@ fn task_added_mid_epoch_runs_now_if_sort_not_lower_else_next_epoch() {
             )
             .unwrap();
     }
-    add(&manager, &log, "t5", 5, 0);
-    add(&manager, &log, "t6", 6, 0);
+    add_recorder(&manager, &log, "t5", 5, 0);
+    add_recorder(&manager, &log, "t6", 6, 0);
 
-    manager.poll().unwrap();
     assert_eq!(
-        drain(&log),
+        poll_and_drain(&manager, &log),
         ["t4", "s", "n5hp", "t5", "n5", "t6", "n7"],
         "tasks added with sort >= 5 run in this epoch, in order"
     );
-    manager.poll().unwrap();
-    assert_eq!(drain(&log), ["n3", "t4", "t5", "t6"]);
-    manager.poll().unwrap();
-    assert_eq!(drain(&log), ["t4", "t5", "t6"]);
+    assert_eq!(poll_and_drain(&manager, &log), ["n3", "t4", "t5", "t6"]);
+    assert_eq!(poll_and_drain(&manager, &log), ["t4", "t5", "t6"]);
 }
 
 #[test]
@@ -366,16 +297,16 @@ fn coroutine_spawned_by_a_coroutine_mid_epoch() {
     let outer = {
         let log = log.clone();
         manager.spawn(async move {
-            log.lock().unwrap().push("outer".to_owned());
+            push(&log, "outer");
             let inner_log = log.clone();
             let inner = chain.spawn(async move {
-                inner_log.lock().unwrap().push("inner".to_owned());
+                push(&inner_log, "inner");
                 3
             });
             inner.await.unwrap() * 2
         })
     };
-    add(&manager, &log, "later", 0, 0);
+    add_recorder(&manager, &log, "later", 0, 0);
     manager.poll().unwrap();
     // The inner coroutine (same sort, later insertion) runs this epoch after
     // the task inserted before it; the outer one resumes in this epoch too.
@@ -399,6 +330,5 @@ fn chains_are_polled_in_name_order() {
         .map(|c| c.name().to_owned())
         .collect();
     assert_eq!(names, ["a", "b", "default", "zz"]);
-    manager.poll().unwrap();
-    assert_eq!(drain(&log), ["a", "b", "default", "zz"]);
+    assert_eq!(poll_and_drain(&manager, &log), ["a", "b", "default", "zz"]);
 }

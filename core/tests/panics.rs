@@ -1,77 +1,22 @@
 //! A panic inside a task (or its upon_death, or a done callback) is caught
 //! at the poll boundary: the chain and the other tasks go on.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+mod common;
+
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::{bump, count, counting, get, setup, QuietPanics};
 use taskchain_core::{
-    pause, AsyncFuture, DoneStatus, Error, ManualClock, TaskBuilder, TaskContext, TaskManager,
+    pause, AsyncFuture, DoneStatus, Error, TaskBuilder, TaskContext, TaskManager,
 };
 
-type Hook = Arc<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static>;
-
-/// Serialises the tests that swap the panic hook.
-static HOOK_LOCK: Mutex<()> = Mutex::new(());
-
-/// Silences the panics provoked on purpose (their message starts with "boom:")
-/// while it lives; other panics (failed assertions) still print. Restores
-/// the previous hook when dropped.
-struct QuietPanics {
-    prev: Hook,
-    _lock: MutexGuard<'static, ()>,
-}
-
-impl QuietPanics {
-    fn new() -> Self {
-        let lock = HOOK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-        let prev: Hook = Arc::from(std::panic::take_hook());
-        let forward = prev.clone();
-        std::panic::set_hook(Box::new(move |info| {
-            let payload = info.payload();
-            let msg = payload
-                .downcast_ref::<&str>()
-                .copied()
-                .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-                .unwrap_or("");
-            if !msg.starts_with("boom:") {
-                forward(info);
-            }
-        }));
-        QuietPanics { prev, _lock: lock }
-    }
-}
-
-impl Drop for QuietPanics {
-    fn drop(&mut self) {
-        // The hook cannot be swapped while this thread unwinds (a failed
-        // assertion); the filtering hook forwards such panics anyway.
-        if std::thread::panicking() {
-            return;
-        }
-        let prev = self.prev.clone();
-        std::panic::set_hook(Box::new(move |info| prev(info)));
-    }
-}
-
-fn setup() -> (ManualClock, TaskManager) {
-    let clock = ManualClock::new();
-    let manager = TaskManager::with_clock(clock.clone());
-    (clock, manager)
-}
-
+/// Adds a task counting its runs, forever.
 fn counter(manager: &TaskManager) -> Arc<AtomicUsize> {
-    let count = Arc::new(AtomicUsize::new(0));
-    let c = count.clone();
-    manager.add(move |_: &TaskContext<'_>| {
-        c.fetch_add(1, Ordering::SeqCst);
-        DoneStatus::Cont
-    });
-    count
-}
-
-fn get(c: &Arc<AtomicUsize>) -> usize {
-    c.load(Ordering::SeqCst)
+    let runs = count();
+    manager.add(counting(&runs, DoneStatus::Cont));
+    runs
 }
 
 #[test]
@@ -80,13 +25,13 @@ fn panicking_recurring_task_is_caught_and_the_chain_goes_on() {
     let (_clock, manager) = setup();
     let before = counter(&manager);
     let deaths: Arc<Mutex<Vec<bool>>> = Arc::default();
-    let runs = Arc::new(AtomicUsize::new(0));
+    let runs = count();
     let bad = {
         let (runs, deaths) = (runs.clone(), deaths.clone());
         manager
             .add_task(
                 TaskBuilder::recurring(move |_: &TaskContext<'_>| {
-                    if runs.fetch_add(1, Ordering::SeqCst) == 2 {
+                    if bump(&runs) == 2 {
                         panic!("boom: recurring #{}", 3);
                     }
                     DoneStatus::Cont
@@ -224,12 +169,12 @@ fn panicking_done_callback_does_not_take_the_chain_down() {
     let (_clock, manager) = setup();
     let ticks = counter(&manager);
     let p = manager.promise::<u32>();
-    let after = Arc::new(AtomicUsize::new(0));
+    let after = count();
     p.add_done_callback(|_| panic!("boom: callback")).unwrap();
     {
         let after = after.clone();
         p.add_done_callback(move |_| {
-            after.fetch_add(1, Ordering::SeqCst);
+            bump(&after);
         })
         .unwrap();
     }

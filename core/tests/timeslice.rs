@@ -2,39 +2,18 @@
 //! times every `P` epochs (`P` the highest priority in that sort),
 //! priorities below 1 counting as 1; priority no longer sets the order.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 
-use taskchain_core::{
-    ChainSettings, DoneStatus, ManualClock, TaskBuilder, TaskChain, TaskContext, TaskHandle,
-    TaskManager,
-};
-
-type Log = Arc<Mutex<Vec<String>>>;
+use common::{add_recorder, drain, new_log, poll_n, seen, setup_with, Log};
+use taskchain_core::{ChainSettings, ManualClock, TaskChain, TaskManager};
 
 fn setup() -> (ManualClock, TaskManager) {
-    let clock = ManualClock::new();
-    let manager = TaskManager::with_clock(clock.clone());
-    manager
-        .default_chain()
-        .configure(ChainSettings::default().timeslice_priority(true))
-        .unwrap();
-    (clock, manager)
-}
-
-fn add(manager: &TaskManager, log: &Log, name: &str, sort: i32, priority: i32) -> TaskHandle<()> {
-    let (log, name_owned) = (log.clone(), name.to_owned());
-    manager
-        .add_task(
-            TaskBuilder::recurring(move |_: &TaskContext<'_>| {
-                log.lock().unwrap().push(name_owned.clone());
-                DoneStatus::Cont
-            })
-            .name(name)
-            .sort(sort)
-            .priority(priority),
-        )
-        .unwrap()
+    setup_with(
+        ManualClock::new(),
+        ChainSettings::default().timeslice_priority(true),
+    )
 }
 
 fn counts(log: &Log) -> BTreeMap<String, usize> {
@@ -52,15 +31,13 @@ fn expect(pairs: &[(&str, usize)]) -> BTreeMap<String, usize> {
 #[test]
 fn priority_p_runs_p_times_per_p_max_epochs() {
     let (_clock, manager) = setup();
-    let log: Log = Arc::default();
-    add(&manager, &log, "p1", 0, 1);
-    add(&manager, &log, "p2", 0, 2);
-    add(&manager, &log, "p3", 0, 3);
+    let log = new_log();
+    add_recorder(&manager, &log, "p1", 0, 1);
+    add_recorder(&manager, &log, "p2", 0, 2);
+    add_recorder(&manager, &log, "p3", 0, 3);
     // Every block of P = 3 epochs: p3 three times, p2 twice, p1 once.
     for block in 1..=4 {
-        for _ in 0..3 {
-            manager.poll().unwrap();
-        }
+        poll_n(&manager, 3);
         assert_eq!(
             counts(&log),
             expect(&[("p1", block), ("p2", 2 * block), ("p3", 3 * block)]),
@@ -74,14 +51,12 @@ fn priority_p_runs_p_times_per_p_max_epochs() {
 #[test]
 fn priorities_below_one_count_as_one() {
     let (_clock, manager) = setup();
-    let log: Log = Arc::default();
-    add(&manager, &log, "zero", 0, 0);
-    add(&manager, &log, "neg", 0, -5);
-    add(&manager, &log, "one", 0, 1);
-    add(&manager, &log, "four", 0, 4);
-    for _ in 0..8 {
-        manager.poll().unwrap();
-    }
+    let log = new_log();
+    add_recorder(&manager, &log, "zero", 0, 0);
+    add_recorder(&manager, &log, "neg", 0, -5);
+    add_recorder(&manager, &log, "one", 0, 1);
+    add_recorder(&manager, &log, "four", 0, 4);
+    poll_n(&manager, 8);
     assert_eq!(
         counts(&log),
         expect(&[("zero", 2), ("neg", 2), ("one", 2), ("four", 8)])
@@ -91,27 +66,23 @@ fn priorities_below_one_count_as_one() {
 #[test]
 fn all_below_one_run_every_epoch() {
     let (_clock, manager) = setup();
-    let log: Log = Arc::default();
-    add(&manager, &log, "a", 0, 0);
-    add(&manager, &log, "b", 0, -3);
-    for _ in 0..5 {
-        manager.poll().unwrap();
-    }
+    let log = new_log();
+    add_recorder(&manager, &log, "a", 0, 0);
+    add_recorder(&manager, &log, "b", 0, -3);
+    poll_n(&manager, 5);
     assert_eq!(counts(&log), expect(&[("a", 5), ("b", 5)]));
 }
 
 #[test]
 fn each_sort_is_sliced_on_its_own() {
     let (_clock, manager) = setup();
-    let log: Log = Arc::default();
-    add(&manager, &log, "s0-high", 0, 10);
-    add(&manager, &log, "s0-low", 0, 5);
-    add(&manager, &log, "s1-only", 1, 2);
-    add(&manager, &log, "s2-a", 2, 1);
-    add(&manager, &log, "s2-b", 2, 2);
-    for _ in 0..10 {
-        manager.poll().unwrap();
-    }
+    let log = new_log();
+    add_recorder(&manager, &log, "s0-high", 0, 10);
+    add_recorder(&manager, &log, "s0-low", 0, 5);
+    add_recorder(&manager, &log, "s1-only", 1, 2);
+    add_recorder(&manager, &log, "s2-a", 2, 1);
+    add_recorder(&manager, &log, "s2-b", 2, 2);
+    poll_n(&manager, 10);
     assert_eq!(
         counts(&log),
         expect(&[
@@ -127,14 +98,14 @@ fn each_sort_is_sliced_on_its_own() {
 #[test]
 fn priority_sets_frequency_not_order() {
     let (_clock, manager) = setup();
-    let log: Log = Arc::default();
-    add(&manager, &log, "low", 0, 1);
-    add(&manager, &log, "high", 0, 2);
-    add(&manager, &log, "late-sort", 1, 1);
+    let log = new_log();
+    add_recorder(&manager, &log, "low", 0, 1);
+    add_recorder(&manager, &log, "high", 0, 2);
+    add_recorder(&manager, &log, "late-sort", 1, 1);
     let mut epochs = Vec::new();
     for _ in 0..8 {
         manager.poll().unwrap();
-        epochs.push(std::mem::take(&mut *log.lock().unwrap()));
+        epochs.push(drain(&log));
     }
     let low_epochs: Vec<usize> = (0..8)
         .filter(|i| epochs[*i].contains(&"low".to_owned()))
@@ -154,20 +125,16 @@ fn priority_sets_frequency_not_order() {
 #[test]
 fn turning_timeslice_off_restores_priority_order_and_every_epoch_runs() {
     let (_clock, manager) = setup();
-    let log: Log = Arc::default();
-    add(&manager, &log, "low", 0, 1);
-    add(&manager, &log, "high", 0, 3);
-    for _ in 0..3 {
-        manager.poll().unwrap();
-    }
+    let log = new_log();
+    add_recorder(&manager, &log, "low", 0, 1);
+    add_recorder(&manager, &log, "high", 0, 3);
+    poll_n(&manager, 3);
     assert_eq!(counts(&log), expect(&[("low", 1), ("high", 3)]));
     manager
         .default_chain()
         .configure(ChainSettings::default())
         .unwrap();
-    log.lock().unwrap().clear();
-    for _ in 0..2 {
-        manager.poll().unwrap();
-    }
-    assert_eq!(*log.lock().unwrap(), ["high", "low", "high", "low"]);
+    drain(&log);
+    poll_n(&manager, 2);
+    assert_eq!(seen(&log), ["high", "low", "high", "low"]);
 }

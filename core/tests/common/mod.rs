@@ -1,0 +1,197 @@
+//! Helpers shared by the integration tests: a manager on a manual clock,
+//! counters, string logs and tasks that write to them, an `upon_death`
+//! counter and a guard that silences the panics a test provokes on purpose.
+//!
+//! Every test file compiles this module on its own and uses only part of it.
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use taskchain_core::{
+    ChainSettings, DoneStatus, ManualClock, TaskBuilder, TaskChain, TaskContext, TaskHandle,
+    TaskManager,
+};
+
+/// A manager on a fresh manual clock.
+pub fn setup() -> (ManualClock, TaskManager) {
+    let clock = ManualClock::new();
+    let manager = TaskManager::with_clock(clock.clone());
+    (clock, manager)
+}
+
+/// A manager on `clock` whose default chain is configured with `settings`.
+pub fn setup_with(clock: ManualClock, settings: ChainSettings) -> (ManualClock, TaskManager) {
+    let manager = TaskManager::with_clock(clock.clone());
+    manager.default_chain().configure(settings).unwrap();
+    (clock, manager)
+}
+
+pub fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// Polls `manager` `n` times, each poll succeeding.
+pub fn poll_n(manager: &TaskManager, n: usize) {
+    for _ in 0..n {
+        manager.poll().unwrap();
+    }
+}
+
+/// A counter starting at zero.
+pub fn count() -> Arc<AtomicUsize> {
+    Arc::new(AtomicUsize::new(0))
+}
+
+pub fn get(c: &AtomicUsize) -> usize {
+    c.load(Ordering::SeqCst)
+}
+
+/// Adds one to `c`; returns the value before.
+pub fn bump(c: &AtomicUsize) -> usize {
+    c.fetch_add(1, Ordering::SeqCst)
+}
+
+/// A recurring task that counts its runs in `runs` and returns `status`.
+pub fn counting(
+    runs: &Arc<AtomicUsize>,
+    status: DoneStatus,
+) -> impl FnMut(&TaskContext<'_>) -> DoneStatus + Send + 'static {
+    let runs = runs.clone();
+    move |_: &TaskContext<'_>| {
+        bump(&runs);
+        status
+    }
+}
+
+pub type Log = Arc<Mutex<Vec<String>>>;
+
+pub fn new_log() -> Log {
+    Arc::default()
+}
+
+pub fn push(log: &Log, s: impl Into<String>) {
+    log.lock().unwrap().push(s.into());
+}
+
+/// What `log` holds so far.
+pub fn seen(log: &Log) -> Vec<String> {
+    log.lock().unwrap().clone()
+}
+
+/// What `log` holds so far, leaving it empty.
+pub fn drain(log: &Log) -> Vec<String> {
+    std::mem::take(&mut *log.lock().unwrap())
+}
+
+/// Polls `manager` once; what `log` holds by then, leaving it empty.
+pub fn poll_and_drain(manager: &TaskManager, log: &Log) -> Vec<String> {
+    manager.poll().unwrap();
+    drain(log)
+}
+
+/// A recurring task that logs `name` on each run and returns `status`.
+pub fn recorder(
+    log: &Log,
+    name: &str,
+    status: DoneStatus,
+) -> impl FnMut(&TaskContext<'_>) -> DoneStatus + Send + 'static {
+    let log = log.clone();
+    let name = name.to_owned();
+    move |_: &TaskContext<'_>| {
+        push(&log, name.clone());
+        status
+    }
+}
+
+/// Adds a task named `name` that logs its name on every run, forever.
+pub fn add_recorder(
+    manager: &TaskManager,
+    log: &Log,
+    name: &str,
+    sort: i32,
+    priority: i32,
+) -> TaskHandle<()> {
+    manager
+        .add_task(
+            TaskBuilder::recurring(recorder(log, name, DoneStatus::Cont))
+                .name(name)
+                .sort(sort)
+                .priority(priority),
+        )
+        .unwrap()
+}
+
+/// Counts `upon_death` calls: (clean exits, unclean exits).
+#[derive(Default)]
+pub struct Deaths {
+    clean: AtomicUsize,
+    unclean: AtomicUsize,
+}
+
+impl Deaths {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    pub fn hook(self: &Arc<Self>) -> impl FnOnce(bool) + Send + 'static {
+        let me = self.clone();
+        move |clean| {
+            if clean {
+                bump(&me.clean);
+            } else {
+                bump(&me.unclean);
+            }
+        }
+    }
+
+    pub fn get(&self) -> (usize, usize) {
+        (get(&self.clean), get(&self.unclean))
+    }
+}
+
+type Hook = Arc<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static>;
+
+/// Serialises the tests that swap the panic hook.
+static HOOK_LOCK: Mutex<()> = Mutex::new(());
+
+/// Silences the panics provoked on purpose (their message starts with "boom:")
+/// while it lives; other panics (failed assertions) still print. Restores
+/// the previous hook when dropped.
+pub struct QuietPanics {
+    prev: Hook,
+    _lock: MutexGuard<'static, ()>,
+}
+
+impl QuietPanics {
+    pub fn new() -> Self {
+        let lock = HOOK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let prev: Hook = Arc::from(std::panic::take_hook());
+        let forward = prev.clone();
+        std::panic::set_hook(Box::new(move |info| {
+            let payload = info.payload();
+            let msg = payload
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("");
+            if !msg.starts_with("boom:") {
+                forward(info);
+            }
+        }));
+        QuietPanics { prev, _lock: lock }
+    }
+}
+
+impl Drop for QuietPanics {
+    fn drop(&mut self) {
+        // The hook cannot be swapped while this thread unwinds (a failed
+        // assertion); the filtering hook forwards such panics anyway.
+        if std::thread::panicking() {
+            return;
+        }
+        let prev = self.prev.clone();
+        std::panic::set_hook(Box::new(move |info| prev(info)));
+    }
+}
