@@ -21,7 +21,7 @@ use futures_task::{waker_ref, ArcWake};
 use crate::chain_core::{ChainCore, Placement};
 use crate::context::{self, RunFrame};
 use crate::error::panic_message;
-use crate::future_state::{FutureState, Job, Outcome};
+use crate::future_state::{Bind, FutureState, Outcome};
 use crate::{Step, Task, TaskContext};
 
 /// In a run queue, the injection queue, or about to be.
@@ -225,7 +225,7 @@ pub(crate) trait RawTask: Send + Sync + 'static {
     /// Why the task ended without a value, if it did.
     fn error(&self) -> Option<crate::Error>;
     fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()>;
-    fn add_job(&self, job: Job) -> Result<(), crate::Error>;
+    fn add_callback(&self, bind: Bind) -> Result<(), crate::Error>;
     /// The typed handle went away: drop the output (on the owner thread).
     fn release_handle(&self);
 }
@@ -507,7 +507,10 @@ impl<W: Task> RawTask for Cell<W> {
     }
 
     fn is_done(&self) -> bool {
-        self.header.state.load(Ordering::Acquire) & COMPLETE != 0
+        // The published result, not the COMPLETE bit: that bit is set a
+        // moment before the outcome is stored, and a reader told "done"
+        // must find the outcome.
+        self.result.is_done()
     }
 
     fn is_cancelled(&self) -> bool {
@@ -522,8 +525,8 @@ impl<W: Task> RawTask for Cell<W> {
         self.result.poll_done(cx)
     }
 
-    fn add_job(&self, job: Job) -> Result<(), crate::Error> {
-        self.result.add_callback(job, Some(&*self.header.chain))
+    fn add_callback(&self, bind: Bind) -> Result<(), crate::Error> {
+        self.result.add_callback(bind, Some(&*self.header.chain))
     }
 
     fn release_handle(&self) {

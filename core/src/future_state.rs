@@ -16,6 +16,13 @@ use crate::Error;
 /// A unit of deferred work: a done callback bound to its future.
 pub(crate) type Job = Box<dyn FnOnce() + Send>;
 
+/// A done callback waiting for its future: called at completion, it binds
+/// the callback to the future (upgrading a weak reference, which the
+/// completing caller keeps alive) and returns the job to dispatch. Holding
+/// the future only weakly until then means a pending future dropped with
+/// callbacks attached is freed, not kept alive by its own callbacks.
+pub(crate) type Bind = Box<dyn FnOnce() -> Option<Job> + Send>;
+
 /// Where a future's done callbacks run: a chain that runs them on its next
 /// poll (or worker).
 pub(crate) trait Dispatch: Send + Sync {
@@ -59,7 +66,7 @@ enum Waiters {
 #[derive(Default)]
 struct WaitList {
     wakers: Vec<Waker>,
-    callbacks: Vec<Job>,
+    callbacks: Vec<Bind>,
 }
 
 impl Waiters {
@@ -102,7 +109,9 @@ impl Waiters {
                 let WaitList { wakers, callbacks } = *list;
                 wakers.into_iter().for_each(Waker::wake);
                 if let Some(home) = home {
-                    callbacks.into_iter().for_each(|job| home.dispatch(job));
+                    for job in callbacks.into_iter().filter_map(|bind| bind()) {
+                        home.dispatch(job);
+                    }
                 }
             }
         }
@@ -168,16 +177,22 @@ impl<T> FutureState<T> {
 
     /// Queues a done callback, or dispatches it at once if the future is done.
     /// Errors with `NoChain` when the future has no home to run it on.
-    pub(crate) fn add_callback(&self, job: Job, home: Option<&dyn Dispatch>) -> Result<(), Error> {
+    pub(crate) fn add_callback(
+        &self,
+        bind: Bind,
+        home: Option<&dyn Dispatch>,
+    ) -> Result<(), Error> {
         let Some(home) = home else {
             return Err(Error::NoChain);
         };
         let mut inner = self.lock();
         if matches!(inner.slot, Slot::Pending) {
-            inner.waiters.list().callbacks.push(job);
+            inner.waiters.list().callbacks.push(bind);
         } else {
             drop(inner);
-            home.dispatch(job);
+            if let Some(job) = bind() {
+                home.dispatch(job);
+            }
         }
         Ok(())
     }

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use crate::cell::{Cell, RawTask, TaskRef, CANCEL_REQUESTED, COMPLETE, RUNNING, SCHEDULED};
 use crate::context;
-use crate::future_state::{take, FutureState};
+use crate::future_state::{take, FutureState, Job};
 use crate::{duration_from_secs, AsyncFuture, Error, Task};
 
 /// A task cell seen through its output type.
@@ -311,8 +311,12 @@ impl<T: Send + 'static> AsyncFuture for TaskHandle<T> {
     where
         F: FnOnce(&Self) + Send + 'static,
     {
-        let handle = TaskHandle::new(self.cell.clone());
-        self.cell.add_job(Box::new(move || callback(&handle)))
+        let cell = Arc::downgrade(&self.cell);
+        let bind = move || {
+            let handle = TaskHandle::new(cell.upgrade()?);
+            Some(Box::new(move || callback(&handle)) as Job)
+        };
+        self.cell.add_callback(Box::new(bind))
     }
     fn result(&self, timeout: Option<Duration>) -> Result<T, Error> {
         wait_task_output(&self.cell, timeout)
@@ -353,8 +357,12 @@ impl<T: 'static> LocalTaskHandle<T> {
     where
         F: FnOnce(&AnyTask) + Send + 'static,
     {
-        let any = self.as_any();
-        self.cell.add_job(Box::new(move || callback(&any)))
+        let cell = Arc::downgrade(&self.cell);
+        let bind = move || {
+            let any = AnyTask(cell.upgrade()?);
+            Some(Box::new(move || callback(&any)) as Job)
+        };
+        self.cell.add_callback(Box::new(bind))
     }
 }
 

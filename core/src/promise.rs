@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::chain_core::ChainCore;
 use crate::context;
-use crate::future_state::{clone_out, FutureState, Outcome};
+use crate::future_state::{clone_out, FutureState, Job, Outcome};
 use crate::{AsyncFuture, Error};
 
 /// A settable future: one side calls [`set_result`](Promise::set_result),
@@ -137,10 +137,14 @@ impl<T: Clone + Send + 'static> AsyncFuture for Promise<T> {
     where
         F: FnOnce(&Self) + Send + 'static,
     {
-        let me = self.clone();
-        self.inner
-            .state
-            .add_callback(Box::new(move || callback(&me)), self.home())
+        let inner = Arc::downgrade(&self.inner);
+        let bind = move || {
+            let me = Promise {
+                inner: inner.upgrade()?,
+            };
+            Some(Box::new(move || callback(&me)) as Job)
+        };
+        self.inner.state.add_callback(Box::new(bind), self.home())
     }
     fn result(&self, timeout: Option<Duration>) -> Result<T, Error> {
         self.inner.state.wait(timeout, clone_out)

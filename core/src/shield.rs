@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::chain_core::ChainCore;
 use crate::context;
-use crate::future_state::{block_until, Dispatch, FutureState, Outcome};
+use crate::future_state::{block_until, Dispatch, FutureState, Job, Outcome};
 use crate::{AsyncFuture, Error};
 
 /// Shields `future` from cancellation: cancelling the shield (or a
@@ -159,12 +159,16 @@ where
     where
         C: FnOnce(&Self) + Send + 'static,
     {
-        let me = Shield {
-            inner: self.inner.clone(),
+        let inner = Arc::downgrade(&self.inner);
+        let bind = move || {
+            let me = Shield {
+                inner: inner.upgrade()?,
+            };
+            Some(Box::new(move || callback(&me)) as Job)
         };
         self.inner
             .state
-            .add_callback(Box::new(move || callback(&me)), self.inner.home())
+            .add_callback(Box::new(bind), self.inner.home())
     }
     fn result(&self, timeout: Option<Duration>) -> Result<F::Value, Error> {
         block_until(timeout, |cx| self.inner.state.poll_done(cx))?;
