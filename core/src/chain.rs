@@ -118,6 +118,13 @@ pub trait TaskChain: Send + Sync {
             .collect()
     }
 
+    /// Removes (cancels) `task` if it belongs to this chain; returns whether
+    /// this call cancelled it (false for another chain's task or one already
+    /// done). O(1): the same as [`AnyTask::cancel`] with a chain check.
+    fn remove(&self, task: &AnyTask) -> bool {
+        Arc::ptr_eq(&task.0.header().chain, self.core()) && task.cancel()
+    }
+
     /// Removes (cancels) every task named `name`; returns how many it
     /// removed.
     fn remove_by_name(&self, name: &str) -> usize {

@@ -814,3 +814,18 @@ fn a_task_removing_itself_by_name_mid_run() {
     manager.poll().unwrap();
     assert_eq!(counts.lock().unwrap().len(), 2, "it never ran again");
 }
+
+#[test]
+fn chain_remove_cancels_only_its_own_tasks() {
+    let (_clock, manager) = setup();
+    let other = manager.make_task_chain("other").unwrap();
+    let here = manager.spawn(std::future::pending::<()>());
+    let there = other.spawn(std::future::pending::<()>());
+    let chain = manager.default_chain();
+    assert!(!chain.remove(&there.as_any()), "another chain's task");
+    assert!(!there.is_cancel_requested());
+    assert!(chain.remove(&here.as_any()));
+    assert!(here.is_cancelled(), "a queued task is removed at once");
+    assert!(!chain.remove(&here.as_any()), "already removed");
+    assert!(other.remove(&there.as_any()));
+}
