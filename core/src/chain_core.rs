@@ -60,6 +60,24 @@ pub(crate) struct Shared {
     pub(crate) callbacks: Vec<Job>,
 }
 
+impl Shared {
+    /// Takes the task in `slot` out of the registry and the name index.
+    fn unregister(&mut self, slot: u32) -> Option<TaskRef> {
+        let task = self.registry.try_remove(slot as usize)?;
+        if let Some(name) = task.header().name_arc() {
+            if let Some(same) = self.names.get_mut(name) {
+                if let Some(i) = same.iter().position(|s| *s == slot) {
+                    same.swap_remove(i);
+                }
+                if same.is_empty() {
+                    self.names.remove(name);
+                }
+            }
+        }
+        Some(task)
+    }
+}
+
 impl std::fmt::Debug for ChainCore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ChainCore")
@@ -225,7 +243,8 @@ impl ChainCore {
             }
         });
         if !deferred {
-            self.remove_slots(&[slot]);
+            let removed = self.shared().unregister(slot);
+            drop(removed);
         }
         if emptied {
             // Someone may wait for the chain to empty.
@@ -238,24 +257,10 @@ impl ChainCore {
         let mut removed = Vec::with_capacity(slots.len());
         {
             let mut shared = self.shared();
-            for &slot in slots {
-                let Some(task) = shared.registry.try_remove(slot as usize) else {
-                    continue;
-                };
-                if let Some(name) = task.header().name_arc() {
-                    if let Some(same) = shared.names.get_mut(name) {
-                        if let Some(i) = same.iter().position(|s| *s == slot) {
-                            same.swap_remove(i);
-                        }
-                        if same.is_empty() {
-                            shared.names.remove(name);
-                        }
-                    }
-                }
-                removed.push(task);
-            }
+            removed.extend(slots.iter().filter_map(|&slot| shared.unregister(slot)));
         }
-        // Dropped outside the lock: these may be the last references.
+        // Dropped outside the lock: these may be the last references, and a
+        // task's output may do anything in its destructor.
         drop(removed);
     }
 
