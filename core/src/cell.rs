@@ -295,10 +295,13 @@ impl<W: Task> Cell<W> {
         }
         // `complete` cannot fail: only the RUNNING holder completes a task.
         let _ = self.result.complete(outcome, Some(&*self.header.chain));
-        if self.header.state.load(Ordering::Acquire) & HANDLE == 0 {
-            self.result.clear_value();
-        }
         self.header.chain.retire(&self.header);
+        if self.header.state.load(Ordering::Acquire) & HANDLE == 0 {
+            // Nobody can read the output: drop it now, on the runner's thread,
+            // where a panicking destructor is caught, rather than wherever the
+            // last reference to the cell happens to go.
+            let _ = catch_unwind(AssertUnwindSafe(|| self.result.clear_value()));
+        }
     }
 
     /// Leaves `RUNNING`, setting `also` and clearing `clear`; returns false
@@ -465,9 +468,12 @@ impl<W: Task> RawTask for Cell<W> {
             if s & (COMPLETE | CANCEL_REQUESTED) != 0 {
                 return false;
             }
-            let busy = s & (RUNNING | SUSPENDED) != 0;
             let off_owner = s & LOCAL != 0 && !self.header.chain.is_owner_thread();
-            let new = if busy || off_owner {
+            let new = if s & RUNNING != 0 {
+                // WOKEN makes the runner requeue the task whatever it asks
+                // (sleep, suspend): its next run ends it.
+                s | CANCEL_REQUESTED | WOKEN
+            } else if s & SUSPENDED != 0 || off_owner {
                 s | CANCEL_REQUESTED
             } else {
                 (s | CANCEL_REQUESTED | RUNNING) & !SCHEDULED
@@ -492,9 +498,13 @@ impl<W: Task> RawTask for Cell<W> {
         let state = &self.header.state;
         let mut s = state.load(Ordering::Acquire);
         loop {
-            if s & COMPLETE != 0 || s & RUNNING != 0 {
-                // Done, or its runner will see the request.
-                state.fetch_or(CANCEL_REQUESTED, Ordering::AcqRel);
+            if s & COMPLETE != 0 {
+                return;
+            }
+            if s & RUNNING != 0 {
+                // Its runner requeues it (WOKEN), and the chain, shut down,
+                // aborts what it finds queued.
+                state.fetch_or(CANCEL_REQUESTED | WOKEN, Ordering::AcqRel);
                 return;
             }
             let new = (s | CANCEL_REQUESTED | RUNNING) & !SCHEDULED;

@@ -3,7 +3,7 @@
 //! queues through which any thread hands it woken tasks and done callbacks.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread::{self, Thread, ThreadId};
@@ -54,7 +54,8 @@ pub(crate) enum Placement {
 #[derive(Default)]
 pub(crate) struct Shared {
     registry: Slab<TaskRef>,
-    names: HashMap<Arc<str>, Vec<u32>>,
+    /// Registry slots by task name (only named tasks pay for this).
+    names: HashMap<Arc<str>, HashSet<u32>>,
     /// Tasks to (re)place in the run queues; `Some(t)`: to sleep until `t`.
     pub(crate) injection: Vec<(TaskRef, Placement)>,
     pub(crate) callbacks: Vec<Job>,
@@ -66,9 +67,7 @@ impl Shared {
         let task = self.registry.try_remove(slot as usize)?;
         if let Some(name) = task.header().name_arc() {
             if let Some(same) = self.names.get_mut(name) {
-                if let Some(i) = same.iter().position(|s| *s == slot) {
-                    same.swap_remove(i);
-                }
+                same.remove(&slot);
                 if same.is_empty() {
                     self.names.remove(name);
                 }
@@ -150,7 +149,7 @@ impl ChainCore {
     pub(crate) fn is_owner_thread(&self) -> bool {
         self.owner
             .get()
-            .is_none_or(|owner| *owner == thread::current().id())
+            .is_none_or(|owner| *owner == THREAD_ID.with(|id| *id))
     }
 
     /// Epochs run so far.
@@ -206,7 +205,7 @@ impl ChainCore {
                 .names
                 .entry(name.clone())
                 .or_default()
-                .push(slot as u32);
+                .insert(slot as u32);
         }
         shared
             .injection
@@ -402,6 +401,11 @@ impl Dispatch for ChainCore {
 struct Retiring {
     chain: Cell<*const ChainCore>,
     slots: RefCell<Vec<u32>>,
+}
+
+thread_local! {
+    /// This thread's id, read without cloning the `Thread` handle.
+    static THREAD_ID: ThreadId = thread::current().id();
 }
 
 thread_local! {

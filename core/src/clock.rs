@@ -97,9 +97,7 @@ impl ManualClock {
 
     /// Moves the clock forward by `d`.
     pub fn advance(&self, d: Duration) {
-        self.inner
-            .nanos
-            .fetch_add(saturating_nanos(d), Ordering::SeqCst);
+        add_saturating(&self.inner.nanos, saturating_nanos(d));
     }
 
     /// Moves the clock forward by `secs` seconds.
@@ -133,12 +131,20 @@ impl Clock for ManualClock {
     }
     fn tick(&self) {
         let step = self.inner.step_nanos.load(Ordering::SeqCst);
-        self.inner.nanos.fetch_add(step, Ordering::SeqCst);
+        add_saturating(&self.inner.nanos, step);
         self.inner.frames.fetch_add(1, Ordering::SeqCst);
     }
     fn frame_count(&self) -> u64 {
         self.inner.frames.load(Ordering::SeqCst)
     }
+}
+
+/// Adds without wrapping: a clock pushed past its range stays at the end
+/// rather than jumping back to zero.
+fn add_saturating(nanos: &AtomicU64, add: u64) {
+    let _ = nanos.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+        Some(n.saturating_add(add))
+    });
 }
 
 fn saturating_nanos(d: Duration) -> u64 {

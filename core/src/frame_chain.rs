@@ -6,7 +6,10 @@
 //! sorted at the epoch's start (the order barely changes between epochs, so
 //! the sort is close to linear). Tasks added or woken during the epoch go to
 //! a small heap merged with that vector if their sort is not below the one
-//! running, else to the next epoch. Sleeping tasks wait in a timer heap
+//! running, else to the next epoch. A task runs at most once per epoch
+//! (`Pickup` aside): one woken or re-sorted after its run waits for the next
+//! epoch, so coroutines waking each other cannot keep a `poll()` from
+//! returning. Sleeping tasks wait in a timer heap
 //! checked at epoch boundaries; suspended coroutines are in no queue at all
 //! and cost nothing per frame. Stale queue entries (a task re-sorted,
 //! cancelled or woken elsewhere) are skipped by token, so no operation on a
@@ -18,7 +21,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, TryLockError};
 use std::time::{Duration, Instant};
 
-use crate::cell::{RunResult, TaskRef, COMPLETE, RUNNING, SCHEDULED, SLEEPING};
+use crate::cell::{RunResult, TaskRef, COMPLETE, LOCAL, RUNNING, SCHEDULED, SLEEPING};
 use crate::chain_core::{ChainCore, Placement};
 use crate::{ChainSettings, ChainStats, Clock, Error, LocalSpawner, TaskChain};
 
@@ -168,8 +171,10 @@ impl RunQueues {
                 Placement::SleepUntil(_) => {}
                 _ if s & SCHEDULED == 0 || s & (RUNNING | COMPLETE) != 0 => {}
                 _ => {
-                    let ran_now = placement == Placement::Resort
-                        && self.current_sort.is_some()
+                    // A task runs once per epoch (Pickup aside): one woken or
+                    // re-sorted after its run waits for the next epoch, so
+                    // coroutines exchanging wakes cannot hold the frame.
+                    let ran_now = self.current_sort.is_some()
                         && task.header().ran_epoch.load(Ordering::Relaxed) == self.epoch as u32;
                     let entry = Entry::new(task, timeslice);
                     match self.current_sort {
@@ -191,6 +196,11 @@ impl RunQueues {
         self.frame_time = core.now();
         self.epoch = core.next_epoch();
         let timeslice = settings.timeslice_priority;
+        // New arrivals first: a task spawned with a delay already over
+        // enters the sleep heap now and wakes in this epoch.
+        self.current_sort = None;
+        self.drain(core, timeslice);
+        self.compact_sleepers(core);
         while let Some(Reverse(top)) = self.sleep.peek() {
             if top.until > self.frame_time {
                 break;
@@ -214,8 +224,6 @@ impl RunQueues {
                 }
             }
         }
-        self.current_sort = None;
-        self.drain(core, timeslice);
         // Next epoch's runs are most of this one's: take that buffer whole.
         let mut runs = std::mem::take(&mut self.next);
         runs.append(&mut self.fresh);
@@ -249,6 +257,40 @@ impl RunQueues {
         self.next = spare;
         shrink(&mut self.fresh);
         shrink(&mut self.injection);
+    }
+
+    /// Drops stale sleep entries (tasks woken early, cancelled or done) once
+    /// they outnumber the sleeping tasks, so they do not pile up or keep
+    /// finished tasks alive until their old deadline. Amortized O(1).
+    fn compact_sleepers(&mut self, core: &ChainCore) {
+        if self.sleep.len() <= 2 * core.sleeping_count() + 64 {
+            return;
+        }
+        self.sleep.retain(|Reverse(e)| {
+            let h = e.task.header();
+            h.token.load(Ordering::Relaxed) == e.token
+                && h.state.load(Ordering::Acquire) & (SLEEPING | COMPLETE) == SLEEPING
+        });
+    }
+
+    /// Cancels every task still queued or sleeping (shutdown: these may have
+    /// been running when the registry was emptied).
+    fn abort_all(&mut self, core: &ChainCore) {
+        let owner = core.is_owner_thread();
+        let mut tasks: Vec<TaskRef> = Vec::new();
+        tasks.extend(self.active.drain(..).map(|e| e.task));
+        tasks.extend(self.side.drain().map(|Reverse(e)| e.task));
+        tasks.extend(self.fresh.drain(..).map(|e| e.task));
+        tasks.extend(self.next.drain(..).map(|e| e.task));
+        tasks.extend(self.pickup.drain(..).map(|e| e.task));
+        tasks.extend(self.sleep.drain().map(|Reverse(e)| e.task));
+        tasks.extend(self.injection.drain(..).map(|(t, _)| t));
+        for task in tasks {
+            let local = task.header().state.load(Ordering::Relaxed) & LOCAL != 0;
+            task.abort(!local || owner);
+        }
+        self.in_epoch = false;
+        self.current_sort = None;
     }
 
     /// Keeps the runs whose credit allows them this epoch: within a sort, a
@@ -301,17 +343,6 @@ impl RunQueues {
             || !self.side.is_empty()
             || !self.next.is_empty()
             || !self.fresh.is_empty()
-    }
-
-    fn clear(&mut self) {
-        self.active.clear();
-        self.side.clear();
-        self.fresh.clear();
-        self.next.clear();
-        self.pickup.clear();
-        self.sleep.clear();
-        self.in_epoch = false;
-        self.current_sort = None;
     }
 }
 
@@ -375,13 +406,14 @@ impl FrameChain {
             Some(b) => !ran || core.now().saturating_sub(poll_start) < b,
         };
         let mut ran = false;
+        let mut pickup_round = None;
         rq.in_epoch = false;
         loop {
             if core.injected.load(Ordering::Acquire) {
                 rq.drain(core, timeslice);
             }
             if core.is_shut_down() {
-                rq.clear();
+                rq.abort_all(core);
                 return;
             }
             if !within_budget(ran) {
@@ -394,14 +426,30 @@ impl FrameChain {
                 Some(entry) => entry,
                 None if !rq.pickup.is_empty() => {
                     // Every run of the epoch is done and budget is left:
-                    // spend it on the tasks that asked to pick up, in turn.
+                    // spend it on the tasks that asked to pick up, in turn,
+                    // while the clock shows the time being spent (a clock
+                    // that stands still cannot measure a budget).
                     let pickups = std::mem::take(&mut rq.pickup);
+                    let now = core.now();
+                    if pickup_round == Some(now) {
+                        rq.next.extend(pickups);
+                        break;
+                    }
+                    pickup_round = Some(now);
                     rq.side.extend(pickups.into_iter().map(Reverse));
                     continue;
                 }
                 None => break,
             };
             if !entry.is_current() {
+                continue;
+            }
+            if entry.task.header().state.load(Ordering::Relaxed) & LOCAL != 0
+                && !core.is_owner_thread()
+            {
+                // A `!Send` task spawned after this poll began, by a thread
+                // that claimed the chain meanwhile: only that thread runs it.
+                rq.next.push(Entry::new(entry.task, timeslice));
                 continue;
             }
             rq.current_sort = Some(entry.sort);
@@ -447,7 +495,8 @@ pub(crate) fn drive(
     idle: impl Fn() -> bool,
     mut done: impl FnMut() -> bool,
 ) -> Result<(), Error> {
-    let deadline = timeout.map(|t| Instant::now().checked_add(t));
+    // A timeout too long to represent means no timeout.
+    let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
     loop {
         poll()?;
         if done() {
@@ -456,10 +505,10 @@ pub(crate) fn drive(
         let mut nap = Duration::from_millis(1);
         if let Some(deadline) = deadline {
             let now = Instant::now();
-            match deadline {
-                Some(d) if now < d => nap = nap.min(d - now),
-                _ => return Err(Error::Timeout),
+            if now >= deadline {
+                return Err(Error::Timeout);
             }
+            nap = nap.min(deadline - now);
         }
         if idle() {
             core.park(nap);
@@ -501,8 +550,11 @@ impl TaskChain for FrameChain {
 
     fn shutdown(&self) {
         self.core.shutdown();
+        // If a poll holds the queues (this call comes from one of its tasks,
+        // or another thread), that poll aborts what is left when it sees the
+        // shutdown.
         if let Ok(mut rq) = self.queues.try_lock() {
-            rq.clear();
+            rq.abort_all(&self.core);
         }
     }
 

@@ -6,6 +6,7 @@
 //! queues tasks) and done callbacks are handed to the future's home chain,
 //! which runs them on a later poll.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
@@ -67,7 +68,12 @@ enum Waiters {
 struct WaitList {
     wakers: Vec<Waker>,
     callbacks: Vec<Bind>,
+    /// Length at which a long list is next deduplicated.
+    compact_at: usize,
 }
+
+/// Up to this many wakers, registering checks them all for a duplicate.
+const SCAN_LIMIT: usize = 16;
 
 impl Waiters {
     fn list(&mut self) -> &mut WaitList {
@@ -89,12 +95,24 @@ impl Waiters {
             Waiters::None => *self = Waiters::One(waker.clone()),
             Waiters::One(w) if w.will_wake(waker) => {}
             _ => {
-                let wakers = &mut self.list().wakers;
-                // Only the newest entry is checked: a waiter re-polled with
-                // nothing registered in between is caught, and registering
-                // stays O(1) however many tasks await one promise.
-                if !wakers.last().is_some_and(|w| w.will_wake(waker)) {
-                    wakers.push(waker.clone());
+                let list = self.list();
+                let wakers = &mut list.wakers;
+                // A short list is checked whole. A long one (many tasks on one
+                // promise) only against its newest entry, and deduplicated
+                // whenever it doubles, so registering stays O(1) amortized and
+                // waiters that re-poll in turn cannot grow it without bound.
+                let scan = wakers.len().min(SCAN_LIMIT);
+                if wakers[wakers.len() - scan..]
+                    .iter()
+                    .any(|w| w.will_wake(waker))
+                {
+                    return;
+                }
+                wakers.push(waker.clone());
+                if wakers.len() > SCAN_LIMIT && wakers.len() >= list.compact_at {
+                    let mut seen = HashSet::with_capacity(wakers.len());
+                    wakers.retain(|w| seen.insert((w.data(), w.vtable() as *const _)));
+                    list.compact_at = 2 * wakers.len().max(SCAN_LIMIT);
                 }
             }
         }
@@ -106,7 +124,9 @@ impl Waiters {
             Waiters::None => {}
             Waiters::One(w) => w.wake(),
             Waiters::Many(list) => {
-                let WaitList { wakers, callbacks } = *list;
+                let WaitList {
+                    wakers, callbacks, ..
+                } = *list;
                 wakers.into_iter().for_each(Waker::wake);
                 if let Some(home) = home {
                     for job in callbacks.into_iter().filter_map(|bind| bind()) {
@@ -260,10 +280,15 @@ impl<T> FutureState<T> {
     /// Drops whatever value the slot holds (used where a value must be
     /// dropped on a particular thread).
     pub(crate) fn clear_value(&self) {
-        let mut inner = self.lock();
-        if matches!(inner.slot, Slot::Ready(_)) {
-            inner.slot = Slot::Taken;
-        }
+        let value = {
+            let mut inner = self.lock();
+            if !matches!(inner.slot, Slot::Ready(_)) {
+                return;
+            }
+            std::mem::replace(&mut inner.slot, Slot::Taken)
+        };
+        // Dropped outside the lock: the value's destructor is user code.
+        drop(value);
     }
 }
 
@@ -319,7 +344,8 @@ pub(crate) fn block_until(
     timeout: Option<Duration>,
     mut poll: impl FnMut(&mut Context<'_>) -> Poll<()>,
 ) -> Result<(), Error> {
-    let deadline = timeout.map(|t| Instant::now().checked_add(t));
+    // A timeout too long to represent means no timeout.
+    let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
     THREAD_WAKER.with(|waker| {
         let mut cx = Context::from_waker(waker);
         loop {
@@ -327,8 +353,8 @@ pub(crate) fn block_until(
                 return Ok(());
             }
             match deadline {
-                None | Some(None) => thread::park(),
-                Some(Some(deadline)) => {
+                None => thread::park(),
+                Some(deadline) => {
                     let now = Instant::now();
                     if now >= deadline {
                         return Err(Error::Timeout);

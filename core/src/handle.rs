@@ -212,13 +212,17 @@ impl std::fmt::Debug for AnyTask {
 /// Awaiting it (or [`result`](AsyncFuture::result)) yields the task's
 /// output, moved out once like a `JoinHandle`'s: a second read gets
 /// [`Error::AlreadyTaken`]. Dropping the handle detaches the task; it keeps
-/// running.
+/// running, and its output is dropped when it finishes (or at once, if it
+/// already did).
 ///
 /// # Panics
 ///
 /// Never. A task that panicked yields [`Error::Panicked`].
 pub struct TaskHandle<T: 'static> {
     cell: Arc<dyn TypedTask<T>>,
+    /// The handle the spawner got owns the output: dropping it drops an
+    /// unread output. Views lent to done callbacks do not.
+    owns_output: bool,
     _output: PhantomData<Mutex<T>>,
 }
 
@@ -226,6 +230,17 @@ impl<T: 'static> TaskHandle<T> {
     pub(crate) fn new(cell: Arc<dyn TypedTask<T>>) -> Self {
         TaskHandle {
             cell,
+            owns_output: true,
+            _output: PhantomData,
+        }
+    }
+
+    /// A handle lent to a done callback: it reads like the real one but
+    /// leaves the output to it.
+    fn view(cell: Arc<dyn TypedTask<T>>) -> Self {
+        TaskHandle {
+            cell,
+            owns_output: false,
             _output: PhantomData,
         }
     }
@@ -236,6 +251,16 @@ impl<T: 'static> TaskHandle<T> {
         self.cell.clone()
     }
     task_methods!();
+}
+
+impl<T: 'static> Drop for TaskHandle<T> {
+    fn drop(&mut self) {
+        if self.owns_output {
+            // Detached: an output nobody can read any more is dropped here,
+            // or by the task when it finishes.
+            self.cell.release_handle();
+        }
+    }
 }
 
 // The handle holds no `T` inline: moving it never moves the output.
@@ -313,7 +338,7 @@ impl<T: Send + 'static> AsyncFuture for TaskHandle<T> {
     {
         let cell = Arc::downgrade(&self.cell);
         let bind = move || {
-            let handle = TaskHandle::new(cell.upgrade()?);
+            let handle = TaskHandle::view(cell.upgrade()?);
             Some(Box::new(move || callback(&handle)) as Job)
         };
         self.cell.add_callback(Box::new(bind))
