@@ -49,6 +49,12 @@ pub trait AsyncFuture: std::future::Future + Unpin {
     /// Reads the terminal state without waiting: `None` while pending.
     fn try_take(&self) -> Option<Result<Self::Value, Error>>;
 
+    /// Why the future ended without a value, without reading it:
+    /// `Some(Cancelled)` or `Some(Panicked(..))` once it ended so (for a
+    /// gather, its first failed child), `None` while pending or if it has a
+    /// value.
+    fn error(&self) -> Option<Error>;
+
     /// Runs `callback` with this future once it is done (finished or
     /// cancelled), on a later poll of the chain it belongs to: never inline
     /// in `set_result` or `cancel`.

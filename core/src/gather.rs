@@ -18,7 +18,7 @@ use crate::{AsyncFuture, Error};
 /// - An empty gather is done at once (with an empty vector).
 /// - It is done when every child is done (finished or cancelled).
 /// - Reading it yields the first child error (or cancellation) in argument
-///   order, else every value.
+///   order, taking no child's value, else every value.
 /// - A cancelled child does not cancel the gather; cancelling the gather
 ///   cancels every child.
 ///
@@ -130,9 +130,19 @@ where
         &self.inner.children
     }
 
-    fn read(&self) -> Result<Vec<F::Value>, Error> {
+    /// The gather's own cancellation, else its first failed child.
+    fn first_error(&self) -> Option<Error> {
         if self.inner.state.is_cancelled() {
-            return Err(Error::Cancelled);
+            return Some(Error::Cancelled);
+        }
+        self.inner.children.iter().find_map(AsyncFuture::error)
+    }
+
+    fn read(&self) -> Result<Vec<F::Value>, Error> {
+        // Errors first: on failure no child's value is taken, so the values
+        // stay readable from `children()`.
+        if let Some(e) = self.first_error() {
+            return Err(e);
         }
         self.inner
             .children
@@ -193,6 +203,13 @@ where
     }
     fn try_take(&self) -> Option<Result<Self::Value, Error>> {
         self.inner.state.is_done().then(|| self.read())
+    }
+    fn error(&self) -> Option<Error> {
+        if self.inner.state.is_done() {
+            self.first_error()
+        } else {
+            None
+        }
     }
     fn add_done_callback<C>(&self, callback: C) -> Result<(), Error>
     where

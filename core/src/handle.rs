@@ -332,6 +332,9 @@ impl<T: Send + 'static> AsyncFuture for TaskHandle<T> {
     fn try_take(&self) -> Option<Result<T, Error>> {
         self.cell.state().try_read(take)
     }
+    fn error(&self) -> Option<Error> {
+        self.cell.error()
+    }
     fn add_done_callback<F>(&self, callback: F) -> Result<(), Error>
     where
         F: FnOnce(&Self) + Send + 'static,

@@ -133,6 +133,9 @@ impl<T: Clone + Send + 'static> AsyncFuture for Promise<T> {
     fn try_take(&self) -> Option<Result<T, Error>> {
         self.inner.state.try_read(clone_out)
     }
+    fn error(&self) -> Option<Error> {
+        self.inner.state.error()
+    }
     fn add_done_callback<F>(&self, callback: F) -> Result<(), Error>
     where
         F: FnOnce(&Self) + Send + 'static,

@@ -155,6 +155,13 @@ where
     fn try_take(&self) -> Option<Result<F::Value, Error>> {
         self.inner.state.is_done().then(|| self.read())
     }
+    fn error(&self) -> Option<Error> {
+        match self.inner.state.error() {
+            Some(e) => Some(e),
+            None if self.inner.state.is_done() => self.inner.future.error(),
+            None => None,
+        }
+    }
     fn add_done_callback<C>(&self, callback: C) -> Result<(), Error>
     where
         C: FnOnce(&Self) + Send + 'static,

@@ -106,6 +106,9 @@ fn gather_reports_the_first_child_error_in_argument_order() {
         Err(Error::Panicked(msg)) => assert!(msg.contains("boom: gathered"), "{msg}"),
         other => panic!("expected the panic of the second child, got {other:?}"),
     }
+    // The failed read took no value: the first child's output is still there.
+    assert!(matches!(g.error(), Some(Error::Panicked(_))));
+    assert_eq!(g.children()[0].try_take(), Some(Ok(1)));
 }
 
 #[test]
