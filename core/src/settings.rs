@@ -22,7 +22,10 @@ pub struct ChainSettings {
     /// caller's thread (the embedded frame chain).
     pub num_threads: usize,
     /// Stop the epoch once this much of the chain's clock has passed in one
-    /// poll; the rest of the epoch runs on the next poll.
+    /// poll; the rest of the epoch runs on the next poll. Tasks returning
+    /// `Pickup` run again after the epoch's other runs while budget is left
+    /// and the clock shows time being spent (on a clock that does not move
+    /// during the poll, they get one extra round).
     pub frame_budget: Option<Duration>,
     /// A threaded chain waits for the next frame between epochs.
     pub frame_sync: bool,
