@@ -252,6 +252,7 @@ fn f4_local_task_never_polled_off_owner_thread_when_claimed_mid_poll() {
         DoneStatus::Done
     });
     let ran_on = Arc::new(Mutex::new(None));
+    let (finish, finished) = mpsc::channel::<()>();
     let b = {
         let (manager, ran_on) = (manager.clone(), ran_on.clone());
         thread::spawn(move || {
@@ -263,13 +264,19 @@ fn f4_local_task_never_polled_off_owner_thread_when_claimed_mid_poll() {
                 *ran_on.lock().unwrap() = Some(thread::current().id());
             });
             to_a.send(()).unwrap();
-            std::mem::forget(handle);
+            // The owner shuts the chain down, so the !Send task is dropped
+            // on its own thread (shutdown elsewhere would have to leak it).
+            finished.recv().unwrap();
+            manager.shutdown();
+            drop(handle);
             thread::current().id()
         })
     };
     manager.poll().unwrap(); // thread A (this test's thread)
-    let owner = b.join().unwrap();
     let ran = *ran_on.lock().unwrap();
+    drop(manager);
+    finish.send(()).unwrap();
+    let owner = b.join().unwrap();
     assert_ne!(
         ran,
         Some(thread::current().id()),
