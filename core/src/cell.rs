@@ -540,8 +540,12 @@ impl<W: Task> RawTask for Cell<W> {
     }
 
     fn release_handle(&self) {
-        self.header.state.fetch_and(!HANDLE, Ordering::AcqRel);
-        self.result.clear_value();
+        let prev = self.header.state.fetch_and(!HANDLE, Ordering::AcqRel);
+        // Before COMPLETE no output exists, and `finish`, which stores it
+        // before setting COMPLETE, sees HANDLE gone and drops it itself.
+        if prev & COMPLETE != 0 {
+            self.result.clear_value();
+        }
     }
 }
 
