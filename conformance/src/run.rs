@@ -316,6 +316,30 @@ impl<F: ChainFactory> Case<'_, F> {
         }
     }
 
+    /// Adds a done callback to `fut` that checks it runs on a later poll
+    /// (never inline in `set_result`/`cancel`) and only once `fut` is done,
+    /// then calls `count`; it holds a leak token while registered.
+    fn watch_done<A>(&mut self, fut: &A, label: String, count: impl FnOnce() + Send + 'static)
+    where
+        A: AsyncFuture,
+    {
+        let (violations, token) = (self.violations.clone(), Token::new(&self.live));
+        let what = label.clone();
+        let added = fut.add_done_callback(move |f: &A| {
+            let _token = &token;
+            if IN_CALL.with(Cell::get) {
+                violate(&violations, format!("{what}: done callback ran inline"));
+            }
+            if !f.is_done() {
+                violate(&violations, format!("{what}: done callback before done"));
+            }
+            count();
+        });
+        if let Err(e) = added {
+            self.fail(format!("{label}: add_done_callback failed: {e:?}"));
+        }
+    }
+
     fn fail(&mut self, msg: String) {
         self.failures.push(format!("[op {}] {msg}", self.at()));
     }
@@ -351,30 +375,10 @@ impl<F: ChainFactory> Case<'_, F> {
     fn new_promise(&mut self, i: usize) {
         let promise = self.fx().chain.promise::<PVal>();
         let probe = Arc::new(PromiseProbe::default());
-        let (pr, violations, token) = (
-            probe.clone(),
-            self.violations.clone(),
-            Token::new(&self.live),
-        );
-        let added = promise.add_done_callback(move |p: &Promise<PVal>| {
-            let _token = &token;
-            if IN_CALL.with(Cell::get) {
-                violate(
-                    &violations,
-                    format!("promise p{i}: done callback ran inline"),
-                );
-            }
-            if !p.is_done() {
-                violate(
-                    &violations,
-                    format!("promise p{i}: done callback before done"),
-                );
-            }
+        let pr = probe.clone();
+        self.watch_done(&promise, format!("promise p{i}"), move || {
             pr.callbacks.fetch_add(1, Ordering::SeqCst);
         });
-        if let Err(e) = added {
-            self.fail(format!("p{i}: add_done_callback failed: {e:?}"));
-        }
         self.promises.push(PromiseRec {
             promise,
             probe,
@@ -566,30 +570,10 @@ impl<F: ChainFactory> Case<'_, F> {
             .chain
             .add_task(builder)
             .map_err(|e| format!("add_task failed: {e:?}"))?;
-        let (pr, violations, token) = (
-            probe.clone(),
-            self.violations.clone(),
-            Token::new(&self.live),
-        );
-        let added = handle.add_done_callback(move |h: &TaskHandle<TaskOut>| {
-            let _token = &token;
-            if IN_CALL.with(Cell::get) {
-                violate(
-                    &violations,
-                    format!("task t{index}: done callback ran inline"),
-                );
-            }
-            if !h.is_done() {
-                violate(
-                    &violations,
-                    format!("task t{index}: done callback before done"),
-                );
-            }
+        let pr = probe.clone();
+        self.watch_done(&handle, format!("task t{index}"), move || {
             pr.callbacks.fetch_add(1, Ordering::SeqCst);
         });
-        if let Err(e) = added {
-            self.fail(format!("t{index}: add_done_callback failed: {e:?}"));
-        }
         let name = spec.name.map(|n| n % 3);
         self.log(format!(
             "spawn t{index}{} sort {}{} awaits {target:?}{}",

@@ -35,7 +35,6 @@ pub struct TaskBuilder<W> {
     work: W,
     opts: Options,
     chain: Option<String>,
-    error: Option<Error>,
 }
 
 impl<W: Task> TaskBuilder<W> {
@@ -51,7 +50,6 @@ impl<W: Task> TaskBuilder<W> {
                 upon_death: None,
             },
             chain: None,
-            error: None,
         }
     }
 
@@ -79,14 +77,12 @@ impl<W: Task> TaskBuilder<W> {
         self
     }
 
-    /// [`delay`](Self::delay) in seconds. A negative, NaN or infinite value
-    /// makes scheduling fail with [`Error::InvalidDuration`].
-    pub fn delay_secs(mut self, secs: f64) -> Self {
-        match duration_from_secs(secs) {
-            Ok(d) => self.opts.delay = Some(d),
-            Err(e) => self.error = Some(e),
-        }
-        self
+    /// [`delay`](Self::delay) in seconds.
+    ///
+    /// Returns [`Error::InvalidDuration`] for a negative, NaN or infinite
+    /// value.
+    pub fn delay_secs(self, secs: f64) -> Result<Self, Error> {
+        Ok(self.delay(duration_from_secs(secs)?))
     }
 
     /// Runs `f(clean_exit)` once when the task ends: `true` if it finished
@@ -109,21 +105,14 @@ impl<W: Task> TaskBuilder<W> {
     }
 
     /// Schedules the task on `core`.
-    pub(crate) fn spawn_into(
-        self,
-        core: &Arc<ChainCore>,
-        local: bool,
-    ) -> Result<Arc<Cell<W>>, Error> {
-        if let Some(e) = self.error {
-            return Err(e);
-        }
+    pub(crate) fn spawn_into(self, core: &Arc<ChainCore>, local: bool) -> Arc<Cell<W>> {
         let delay = self.opts.delay;
         let cell = Cell::new(core.clone(), self.work, self.opts, local);
         let wake_at = delay
             .filter(|d| !d.is_zero())
             .map(|d| core.now().saturating_add(d));
         core.submit(cell.clone(), wake_at);
-        Ok(cell)
+        cell
     }
 }
 
@@ -179,7 +168,7 @@ where
     fn into_future(self) -> Self::IntoFuture {
         let spawned = context::current_chain()
             .ok_or(Error::NoChain)
-            .and_then(|core| self.spawn_into(&core, false));
+            .map(|core| self.spawn_into(&core, false));
         ScheduledTask(match spawned {
             Ok(cell) => Ok(TaskHandle::new(cell)),
             Err(e) => Err(Some(e)),

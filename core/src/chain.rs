@@ -167,9 +167,7 @@ pub trait TaskChainExt: TaskChain {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let cell = TaskBuilder::coroutine(future)
-            .spawn_into(self.core(), false)
-            .unwrap_or_else(|_| unreachable!("a plain coroutine has no invalid option"));
+        let cell = TaskBuilder::coroutine(future).spawn_into(self.core(), false);
         TaskHandle::new(cell)
     }
 
@@ -179,16 +177,13 @@ pub trait TaskChainExt: TaskChain {
     where
         F: FnMut(&TaskContext<'_>) -> DoneStatus + Send + 'static,
     {
-        let cell = TaskBuilder::new(Recurring(f))
-            .spawn_into(self.core(), false)
-            .unwrap_or_else(|_| unreachable!("a plain recurring task has no invalid option"));
+        let cell = TaskBuilder::new(Recurring(f)).spawn_into(self.core(), false);
         TaskHandle::new(cell)
     }
 
     /// Schedules a built task on this chain.
     ///
-    /// Returns [`Error::InvalidDuration`] for a bad delay, and
-    /// [`Error::UnknownChain`] if the builder names another chain.
+    /// Returns [`Error::UnknownChain`] if the builder names another chain.
     fn add_task<W>(&self, task: TaskBuilder<W>) -> Result<TaskHandle<W::Output>, Error>
     where
         W: Task + Send,
@@ -196,7 +191,7 @@ pub trait TaskChainExt: TaskChain {
     {
         match task.chain_name() {
             Some(other) if other != self.name() => Err(Error::UnknownChain(other.to_owned())),
-            _ => Ok(TaskHandle::new(task.spawn_into(self.core(), false)?)),
+            _ => Ok(TaskHandle::new(task.spawn_into(self.core(), false))),
         }
     }
 

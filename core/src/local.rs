@@ -58,8 +58,7 @@ impl LocalSpawner {
     where
         F: Future + 'static,
     {
-        self.add_task(TaskBuilder::coroutine(future))
-            .unwrap_or_else(|_| unreachable!("a plain coroutine has no invalid option"))
+        LocalTaskHandle::new(TaskBuilder::coroutine(future).spawn_into(&self.core, true))
     }
 
     /// Adds a `!Send` recurring task.
@@ -67,14 +66,12 @@ impl LocalSpawner {
     where
         F: FnMut(&TaskContext<'_>) -> DoneStatus + 'static,
     {
-        self.add_task(TaskBuilder::new(Recurring(f)))
-            .unwrap_or_else(|_| unreachable!("a plain recurring task has no invalid option"))
+        LocalTaskHandle::new(TaskBuilder::new(Recurring(f)).spawn_into(&self.core, true))
     }
 
     /// Schedules a built `!Send` task on this chain.
     ///
-    /// Returns [`Error::InvalidDuration`] for a bad delay and
-    /// [`Error::UnknownChain`] if the builder names another chain.
+    /// Returns [`Error::UnknownChain`] if the builder names another chain.
     pub fn add_task<W: Task>(
         &self,
         task: TaskBuilder<W>,
@@ -84,7 +81,7 @@ impl LocalSpawner {
                 return Err(Error::UnknownChain(other.to_owned()));
             }
         }
-        Ok(LocalTaskHandle::new(task.spawn_into(&self.core, true)?))
+        Ok(LocalTaskHandle::new(task.spawn_into(&self.core, true)))
     }
 }
 

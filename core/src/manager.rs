@@ -183,8 +183,7 @@ impl TaskManager {
 
     /// Schedules a built task on the chain it names (default: "default").
     ///
-    /// Returns [`Error::UnknownChain`] for a chain that does not exist and
-    /// [`Error::InvalidDuration`] for a bad delay.
+    /// Returns [`Error::UnknownChain`] for a chain that does not exist.
     pub fn add_task<W>(&self, task: TaskBuilder<W>) -> Result<TaskHandle<W::Output>, Error>
     where
         W: Task + Send,
