@@ -14,7 +14,7 @@ use slab::Slab;
 use crate::cell::{Header, TaskRef, LOCAL, SCHEDULED, SLEEPING};
 use crate::future_state::{Dispatch, Job};
 use crate::glob::glob_match;
-use crate::{ChainSettings, Clock, Error};
+use crate::{ChainSettings, ChainStats, Clock, Error};
 
 /// The part of a chain its tasks point to.
 ///
@@ -37,6 +37,10 @@ pub struct ChainCore {
     shut_down: AtomicBool,
     parked: Mutex<Option<Thread>>,
     has_parked: AtomicBool,
+    /// Set while done callbacks wait, so runners check without the lock.
+    callbacks_queued: AtomicBool,
+    /// Wakes a threaded chain's idle workers when work arrives.
+    listener: OnceLock<Box<dyn Fn() + Send + Sync>>,
 }
 
 /// Why a task is handed to the poller.
@@ -101,6 +105,8 @@ impl ChainCore {
             shut_down: AtomicBool::new(false),
             parked: Mutex::new(None),
             has_parked: AtomicBool::new(false),
+            callbacks_queued: AtomicBool::new(false),
+            listener: OnceLock::new(),
         })
     }
 
@@ -275,8 +281,29 @@ impl ChainCore {
         }
     }
 
-    /// Wakes a thread blocked in `wait_for_tasks` or `run_until`.
+    /// Sets what `notify` calls besides unparking a waiting thread (a
+    /// threaded chain wakes an idle worker); once per chain.
+    pub(crate) fn set_listener(&self, listener: Box<dyn Fn() + Send + Sync>) {
+        let _ = self.listener.set(listener);
+    }
+
+    /// The chain's counts, from its live and sleeping counters.
+    pub(crate) fn stats(&self) -> ChainStats {
+        let total = self.task_count();
+        let sleeping = self.sleeping_count().min(total);
+        ChainStats {
+            active: total - sleeping,
+            sleeping,
+            epochs: self.epoch(),
+        }
+    }
+
+    /// Wakes whoever runs the chain's work (a threaded chain's idle worker)
+    /// and a thread blocked in `wait_for_tasks` or `run_until`.
     pub(crate) fn notify(&self) {
+        if let Some(listener) = self.listener.get() {
+            listener();
+        }
         if self.has_parked.load(Ordering::Acquire) {
             if let Some(t) = self
                 .parked
@@ -371,9 +398,18 @@ impl ChainCore {
         }
     }
 
+    /// Whether done callbacks wait to run.
+    pub(crate) fn has_callbacks(&self) -> bool {
+        self.callbacks_queued.load(Ordering::Acquire)
+    }
+
     /// Runs the done callbacks queued so far.
     pub(crate) fn run_callbacks(&self) {
-        let jobs = std::mem::take(&mut self.shared().callbacks);
+        let jobs = {
+            let mut shared = self.shared();
+            self.callbacks_queued.store(false, Ordering::Release);
+            std::mem::take(&mut shared.callbacks)
+        };
         for job in jobs {
             // A panicking callback must not take the chain down; it has no
             // future of its own to carry the panic, so it is reported on
@@ -392,6 +428,7 @@ impl Dispatch for ChainCore {
             return;
         }
         self.shared().callbacks.push(job);
+        self.callbacks_queued.store(true, Ordering::Release);
         self.notify();
     }
 }

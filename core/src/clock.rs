@@ -19,6 +19,13 @@ pub trait Clock: Send + Sync + 'static {
     fn tick(&self);
     /// How many times `tick` has been called.
     fn frame_count(&self) -> u64;
+    /// Whether the clock moves by itself with real time. A threaded chain's
+    /// idle workers then sleep until the next sleeper is due; on other
+    /// clocks they look again about every millisecond, since the time may
+    /// jump at any moment.
+    fn follows_real_time(&self) -> bool {
+        false
+    }
 }
 
 /// The wall clock: `now` follows [`Instant`].
@@ -53,6 +60,9 @@ impl Clock for RealClock {
     }
     fn frame_count(&self) -> u64 {
         self.frames.load(Ordering::Relaxed)
+    }
+    fn follows_real_time(&self) -> bool {
+        true
     }
 }
 

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use crate::frame_chain::drive;
 use crate::{
-    AnyTask, AsyncFuture, Clock, DoneStatus, Error, FrameChain, Gather, LocalSpawner, Promise,
-    RealClock, Task, TaskBuilder, TaskChain, TaskChainExt, TaskContext, TaskHandle,
+    AnyTask, AsyncFuture, ChainSettings, Clock, DoneStatus, Error, FrameChain, Gather,
+    LocalSpawner, Promise, RealClock, Runtime, Task, TaskBuilder, TaskChain, TaskChainExt,
+    TaskContext, TaskHandle, ThreadedChain,
 };
 
 /// The name of the chain every manager starts with.
@@ -106,6 +107,27 @@ impl TaskManager {
     /// Returns [`Error::DuplicateChain`] if the name is taken.
     pub fn make_task_chain(&self, name: &str) -> Result<Arc<FrameChain>, Error> {
         let chain = FrameChain::new(name, self.clock.clone());
+        self.add_chain(chain.clone())?;
+        Ok(chain)
+    }
+
+    /// Makes a threaded chain named `name` on `runtime` (a backend's:
+    /// `taskchain-tokio`, `taskchain-smol`, `taskchain-threadpool`), on the
+    /// manager's clock, with `settings.num_threads` workers (as many as the
+    /// runtime has threads if 0).
+    ///
+    /// Returns [`Error::DuplicateChain`] if the name is taken and
+    /// [`Error::InvalidSetting`] for a frame budget.
+    pub fn make_threaded_chain(
+        &self,
+        name: &str,
+        settings: ChainSettings,
+        runtime: Arc<dyn Runtime>,
+    ) -> Result<Arc<ThreadedChain>, Error> {
+        if self.find_chain(name).is_ok() {
+            return Err(Error::DuplicateChain(name.to_owned()));
+        }
+        let chain = ThreadedChain::new(name, self.clock.clone(), settings, runtime)?;
         self.add_chain(chain.clone())?;
         Ok(chain)
     }

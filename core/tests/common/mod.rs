@@ -195,3 +195,81 @@ impl Drop for QuietPanics {
         std::panic::set_hook(Box::new(move |info| prev(info)));
     }
 }
+
+/// A minimal runtime for threaded-chain tests: each spawned future gets a
+/// thread that blocks on it; each sleep a thread that wakes it. Slow, but
+/// independent of any backend.
+pub struct ThreadRuntime;
+
+impl taskchain_core::Runtime for ThreadRuntime {
+    fn name(&self) -> &str {
+        "test-threads"
+    }
+    fn threads(&self) -> usize {
+        2
+    }
+    fn spawn(&self, future: taskchain_core::BoxFuture) {
+        std::thread::spawn(move || block_on(future));
+    }
+    fn sleep(&self, duration: Duration) -> taskchain_core::BoxFuture {
+        let at = std::time::Instant::now() + duration;
+        let mut started = false;
+        Box::pin(std::future::poll_fn(move |cx| {
+            if std::time::Instant::now() >= at {
+                return std::task::Poll::Ready(());
+            }
+            if !started {
+                started = true;
+                let waker = cx.waker().clone();
+                std::thread::spawn(move || {
+                    std::thread::sleep(at.saturating_duration_since(std::time::Instant::now()));
+                    waker.wake();
+                });
+            }
+            std::task::Poll::Pending
+        }))
+    }
+}
+
+/// Runs `future` to completion on this thread.
+pub fn block_on(mut future: taskchain_core::BoxFuture) {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = std::task::Context::from_waker(&waker);
+    while future.as_mut().poll(&mut cx).is_pending() {
+        std::thread::park();
+    }
+}
+
+/// A threaded chain named "threaded" with `threads` workers on
+/// [`ThreadRuntime`], added to `manager`.
+pub fn threaded(
+    manager: &TaskManager,
+    settings: ChainSettings,
+    threads: usize,
+) -> Arc<taskchain_core::ThreadedChain> {
+    manager
+        .make_threaded_chain(
+            "threaded",
+            settings.num_threads(threads),
+            Arc::new(ThreadRuntime),
+        )
+        .unwrap()
+}
+
+/// Waits (up to ten seconds, then fails the test) until `cond` holds.
+pub fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !cond() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never happened: {what}"
+        );
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}
