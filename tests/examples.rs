@@ -3,13 +3,14 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-/// `cargo run --quiet --example NAME -- ARGS` in this package. Cargo
-/// rebuilds the example if it is stale, so the test never runs an old
-/// binary.
+/// `cargo run --quiet --all-features --example NAME -- ARGS` in this
+/// package (every backend, as `cargo test --workspace --all-features`
+/// builds it). Cargo rebuilds the example if it is stale, so the test never
+/// runs an old binary.
 fn cargo_run_example(name: &str, args: &[&str]) -> Output {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
     Command::new(env!("CARGO"))
-        .args(["run", "--quiet", "--manifest-path"])
+        .args(["run", "--quiet", "--all-features", "--manifest-path"])
         .arg(&manifest)
         .args(["--example", name, "--"])
         .args(args)
@@ -75,4 +76,39 @@ fn launch_rocket_rejects_unknown_arguments() {
     let output = cargo_run_example("launch_rocket", &["--bogus"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("usage: launch_rocket"));
+}
+
+#[test]
+fn pick_backend_gives_the_same_results_on_every_backend() {
+    let stdout = run_example("pick_backend", &[]);
+    let lines: Vec<&str> = stdout.lines().collect();
+    let backends = ["threadpool", "tokio", "smol", "async-std"];
+    let mut expected = vec!["backends compiled in: threadpool, tokio, smol, async-std".to_owned()];
+    for b in backends {
+        expected.push(format!(
+            "{b}: cubes [27, 64, 125], offloaded sum 500500, recurring task ran 3 frames"
+        ));
+    }
+    expected.push("same results on every backend: yes".to_owned());
+    assert_eq!(lines, expected, "full output:\n{stdout}");
+}
+
+#[test]
+fn pick_backend_runs_one_backend_by_name() {
+    let stdout = run_example("pick_backend", &["--backend", "smol"]);
+    assert!(
+        stdout.contains("smol: cubes [27, 64, 125]") && !stdout.contains("tokio:"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn pick_backend_rejects_an_unknown_backend() {
+    let output = cargo_run_example("pick_backend", &["--backend", "nope"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no backend named \"nope\"") && stderr.contains("usage: pick_backend"),
+        "{stderr}"
+    );
 }

@@ -5,41 +5,81 @@
 //! [`ChainFactory`]: something that builds a fresh [`TaskManager`] on a
 //! [`ManualClock`] with the chain under test, and knows how to make that
 //! chain progress. [`FrameChainFactory`] is the one for the embedded frame
-//! chain, which progresses only inside `poll()`.
+//! chain, which progresses only inside `poll()`; [`ThreadedChainFactory`]
+//! the one for a threaded chain on a backend's
+//! [`Runtime`](taskchain_core::Runtime), whose workers progress by
+//! themselves.
 //!
-//! [`check_random_programs`] runs random [`Program`]s — spawns of
-//! coroutines awaiting promises, other tasks, pauses, gathers and shields;
-//! `set_result` and `cancel` from this thread and others, concurrently with
-//! polling; removal by name; clock advances — and checks after each one:
+//! Two suites, both generic over the factory:
 //!
-//! - every future ends in exactly one terminal state, readable once
-//!   `is_done()` says so, which never changes afterwards;
-//! - values are right: a coroutine that awaited a promise set to `v`
-//!   returns `v`, one that awaited a task returns that task's value plus
-//!   one, a gather returns the sum in argument order (or the first child's
-//!   error), and a task is cancelled only if a cancel was aimed at it or
-//!   at a task awaiting it (not through a shield);
-//! - `set_result`/`cancel` report truthfully whether they moved the future,
-//!   and at most one call does;
-//! - each `upon_death` and each done callback runs exactly once, done
-//!   callbacks never inline in `set_result`/`cancel`;
-//! - nothing is lost: once every promise is settled and the clock moved on,
-//!   every task finishes (a lost wake-up fails the case); nothing hangs (a
-//!   watchdog fails a case that runs for more than [`CASE_TIMEOUT`]);
-//! - nothing leaks: every coroutine, output, promise value and callback
-//!   holds a drop-counted guard, and none is alive after shutdown and
-//!   dropping the handles.
+//! - [`run_scenarios`]: one small program per behaviour of the contract
+//!   (order, done statuses, delays, cancel and remove, gather, shield, done
+//!   callbacks, panics, cross-thread completion, `wait_for_tasks`,
+//!   shutdown, the reference engine's known faults), each checking its
+//!   outcome exactly. See [`scenarios`](mod@scenarios).
+//! - [`check_random_programs`]: random [`Program`]s — spawns of coroutines
+//!   awaiting promises, other tasks, pauses, gathers and shields;
+//!   `set_result` and `cancel` from this thread and others, concurrently
+//!   with the chain; removal by name; clock advances — checked after each
+//!   one:
+//!
+//!   - every future ends in exactly one terminal state, readable once
+//!     `is_done()` says so, which never changes afterwards;
+//!   - values are right: a coroutine that awaited a promise set to `v`
+//!     returns `v`, one that awaited a task returns that task's value plus
+//!     one, a gather returns the sum in argument order (or the first
+//!     child's error), and a task is cancelled only if a cancel was aimed
+//!     at it or at a task awaiting it (not through a shield);
+//!   - `set_result`/`cancel` report truthfully whether they moved the
+//!     future, and at most one call does;
+//!   - each `upon_death` and each done callback runs exactly once, done
+//!     callbacks never inline in `set_result`/`cancel`;
+//!   - nothing is lost: once every promise is settled and the clock moved
+//!     on, every task finishes (a lost wake-up fails the case); nothing
+//!     hangs (a watchdog fails a case that runs for more than
+//!     [`CASE_TIMEOUT`]);
+//!   - nothing leaks: every coroutine, output, promise value and callback
+//!     holds a drop-counted guard, and none is alive after shutdown and
+//!     dropping the handles.
+//!
+//! # The same program, the same results, on every backend
+//!
+//! The random-program suite checks each outcome against a model of the
+//! contract rather than against a run recorded on the frame chain. The two
+//! agree wherever a program does not race, and only the model is right
+//! where it does: on a threaded chain a task runs while the driving thread
+//! goes on, so a cancel may land before or after the task it aims at has
+//! finished, and both are conforming. So the model allows "cancelled" only
+//! where a cancel reached the task (aimed at it, or at a task awaiting it
+//! not through a shield), and otherwise fixes the outcome exactly: the
+//! value a coroutine returns follows from the terminal states of what it
+//! awaited, a promise's value is the one its winning `set_result` placed,
+//! and a task nobody cancelled finishes (or panics, if its body does).
+//! Every conforming chain therefore gives, for every program, results the
+//! frame chain could give for it, and the very same results where the
+//! program leaves no room for timing. The scenarios are exact on every
+//! kind: they wait for outcomes ([`settle`]) and step threaded chains one
+//! epoch at a time ([`Stepper`]), so the same scenario expects the same
+//! runs everywhere, except where the contract itself differs by kind
+//! ([`ChainFactory::threads`]).
 //!
 //! ```no_run
-//! use taskchain_conformance::{check_random_programs, FrameChainFactory};
+//! use taskchain_conformance::{check_random_programs, run_scenarios, FrameChainFactory};
 //!
+//! run_scenarios(FrameChainFactory::new());
 //! check_random_programs(FrameChainFactory::default(), 64);
 //! ```
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 
+mod backend_checks;
+mod frame_factory;
 pub mod program;
 mod run;
+pub mod scenarios;
+mod settle;
+mod stepper;
+mod threaded_factory;
 
 use std::sync::{mpsc, Arc, Once};
 use std::time::Duration;
@@ -47,7 +87,13 @@ use std::time::Duration;
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 use taskchain_core::{Error, ManualClock, TaskChain, TaskManager};
 
+pub use backend_checks::{check_make_chain, check_owned_runtime, MakeChain};
+pub use frame_factory::FrameChainFactory;
 pub use program::{program_strategy, Await, CrossOp, Ending, Op, Program, SpawnSpec};
+pub use scenarios::{run_scenario, run_scenarios, scenarios, Scenario, SCENARIO_ENV};
+pub use settle::{settle, SETTLE_TIMEOUT};
+pub use stepper::{Stepper, GATE_NAME, GATE_SORT};
+pub use threaded_factory::{ThreadedChainFactory, THREADED_CHAIN_NAME};
 
 /// How long one case may run before the watchdog fails it as hung.
 pub const CASE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -97,58 +143,14 @@ pub trait ChainFactory: Send + Sync + 'static {
     /// or a short wait. The suite calls it in loops, so it should not block
     /// for long.
     fn drive(&self, fixture: &Fixture) -> Result<(), Error>;
-}
 
-/// The embedded frame chain, driven by `manager.poll()`: the manager's
-/// "default" chain, or an extra frame chain made with
-/// [`TaskManager::make_task_chain`].
-#[derive(Debug, Clone, Default)]
-pub struct FrameChainFactory {
-    chain: Option<String>,
-}
-
-impl FrameChainFactory {
-    /// The manager's "default" chain.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// An extra frame chain named `name` (the manager polls it along with
-    /// "default"; its tasks' pauses must run on it).
-    pub fn extra_chain(name: &str) -> Self {
-        FrameChainFactory {
-            chain: Some(name.to_owned()),
-        }
-    }
-}
-
-impl ChainFactory for FrameChainFactory {
-    fn name(&self) -> String {
-        let name = self
-            .chain
-            .as_deref()
-            .unwrap_or(taskchain_core::DEFAULT_CHAIN);
-        format!("frame chain {name:?}")
-    }
-
-    fn build(&self) -> Fixture {
-        let clock = ManualClock::new();
-        let manager = TaskManager::with_clock(clock.clone());
-        let chain: Arc<dyn TaskChain> = match &self.chain {
-            None => manager.default_chain().clone(),
-            Some(name) => manager
-                .make_task_chain(name)
-                .unwrap_or_else(|e| panic!("cannot make chain {name:?}: {e}")),
-        };
-        Fixture {
-            manager,
-            clock,
-            chain,
-        }
-    }
-
-    fn drive(&self, fixture: &Fixture) -> Result<(), Error> {
-        fixture.manager.poll()
+    /// How many worker threads the chain under test runs: 0 for a frame
+    /// chain (it progresses only inside [`drive`](Self::drive)), else at
+    /// least 1 (it progresses by itself). Scenarios whose contract depends
+    /// on it branch on it: the full run order holds with at most one
+    /// worker; with more, only the sort barrier does.
+    fn threads(&self) -> usize {
+        0
     }
 }
 
@@ -191,14 +193,7 @@ pub fn run_program_with_watchdog<F: ChainFactory>(
                 run::run_program(&*f, &p)
             }));
             let _ = tx.send(result.unwrap_or_else(|payload| {
-                Err(format!(
-                    "the case panicked: {}",
-                    payload
-                        .downcast_ref::<String>()
-                        .map(String::as_str)
-                        .or_else(|| payload.downcast_ref::<&str>().copied())
-                        .unwrap_or("<non-string payload>")
-                ))
+                Err(format!("the case panicked: {}", panic_text(&*payload)))
             }));
         });
     if let Err(e) = spawned {
@@ -251,9 +246,19 @@ pub fn check_random_programs<F: ChainFactory>(factory: F, cases: u32) {
     }
 }
 
-/// Keeps the panics that programs cause on purpose out of the test output;
-/// every other panic goes to the previous hook.
-fn quiet_deliberate_panics() {
+/// The message of a panic payload, when it is a string.
+pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("<non-string payload>")
+        .to_owned()
+}
+
+/// Keeps the panics that programs and scenarios cause on purpose out of the
+/// test output; every other panic goes to the previous hook.
+pub(crate) fn quiet_deliberate_panics() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
         let previous = std::panic::take_hook();
@@ -264,7 +269,9 @@ fn quiet_deliberate_panics() {
                 .map(String::as_str)
                 .or_else(|| payload.downcast_ref::<&str>().copied())
                 .unwrap_or("");
-            if !msg.contains(run::PANIC_MARKER) {
+            // `starts_with`: a failure report quoting a deliberate panic
+            // must still be printed.
+            if !msg.starts_with(run::PANIC_MARKER) {
                 previous(info);
             }
         }));

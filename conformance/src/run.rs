@@ -1,6 +1,18 @@
 //! The interpreter: runs one [`Program`] against a fresh fixture and checks
 //! the invariants, returning a report (the resolved trace, the failures and
 //! the final states) when one breaks.
+//!
+//! It never assumes that tasks progress only inside `drive()`: on a
+//! threaded chain they run while the interpreter reads their state. Each
+//! check therefore rests on facts that only move one way: a future once
+//! done stays done in the same state (so a state read twice in a row may
+//! go from pending to terminal, never back); "cancel requested" stays set;
+//! a task found live was live during the lookup; `remove_by_name` can
+//! remove at most the tasks that were removable before the call, since
+//! tasks only leave that set. A done callback is "inline" only when it runs
+//! on the thread that is inside `set_result`/`cancel`, which a worker
+//! running it meanwhile is not. What each task ends with is checked
+//! against the model once the case is over, not while it runs.
 
 use std::cell::Cell;
 use std::fmt::Write as _;
@@ -911,7 +923,7 @@ impl<F: ChainFactory> Case<'_, F> {
                     .map(|t| {
                         let any = &self.tasks[t].any;
                         format!(
-                            "t{t} (cancel requested: {}, sleeping: {})",
+                            "t{t} (cancel requested: {}, sleeping: {}, {any:?})",
                             any.is_cancel_requested(),
                             any.is_sleeping()
                         )

@@ -47,6 +47,34 @@ pub(crate) const LOCAL: u32 = 1 << 9;
 /// A typed handle is alive; without one the output is dropped at once.
 pub(crate) const HANDLE: u32 = 1 << 10;
 
+/// A task's state word in `Debug` output, as flag names.
+pub(crate) struct StateBits<'a>(pub(crate) &'a Header);
+
+impl std::fmt::Debug for StateBits<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const NAMES: [(u32, &str); 11] = [
+            (SCHEDULED, "scheduled"),
+            (RUNNING, "running"),
+            (WOKEN, "woken"),
+            (COMPLETE, "complete"),
+            (CANCEL_REQUESTED, "cancel-requested"),
+            (CANCEL_DELIVERED, "cancel-delivered"),
+            (CANCEL_SEEN, "cancel-seen"),
+            (SUSPENDED, "suspended"),
+            (SLEEPING, "sleeping"),
+            (LOCAL, "local"),
+            (HANDLE, "handle"),
+        ];
+        let s = self.0.state.load(Ordering::Acquire);
+        let set: Vec<&str> = NAMES
+            .iter()
+            .filter(|(bit, _)| s & bit != 0)
+            .map(|(_, name)| *name)
+            .collect();
+        write!(f, "{}", set.join("|"))
+    }
+}
+
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// Start time of a task that has not run yet: it orders after every started
@@ -421,7 +449,11 @@ impl<W: Task> RawTask for Cell<W> {
             Ok(Poll::Pending) => return self.suspend(sleep_until, yield_next),
         };
         // `finish` and `release` clear SUSPENDED: this invocation is over.
-        let cancelled = state.load(Ordering::Acquire) & CANCEL_REQUESTED != 0;
+        // Shutdown removes every task: one whose run overlapped it (on a
+        // threaded chain) ends cancelled whatever it returned, as a task
+        // removed while it runs does.
+        let cancelled = state.load(Ordering::Acquire) & CANCEL_REQUESTED != 0
+            || self.header.chain.is_shut_down();
         match step {
             Step::Done(v) | Step::Exit(v) => {
                 self.finish(
@@ -434,7 +466,7 @@ impl<W: Task> RawTask for Cell<W> {
                 );
                 RunResult::Idle
             }
-            _ if cancelled || self.header.chain.is_shut_down() => {
+            _ if cancelled => {
                 self.finish(Outcome::Cancelled, true);
                 RunResult::Idle
             }
@@ -465,7 +497,16 @@ impl<W: Task> RawTask for Cell<W> {
         let state = &self.header.state;
         let mut s = state.load(Ordering::Acquire);
         loop {
-            if s & (COMPLETE | CANCEL_REQUESTED) != 0 {
+            if s & COMPLETE != 0 {
+                // Its runner is between setting COMPLETE and publishing the
+                // outcome (a few instructions, no user code): wait, so that
+                // whoever is told "not cancelled by this call" finds it done.
+                while !self.result.is_done() {
+                    std::thread::yield_now();
+                }
+                return false;
+            }
+            if s & CANCEL_REQUESTED != 0 {
                 return false;
             }
             let off_owner = s & LOCAL != 0 && !self.header.chain.is_owner_thread();

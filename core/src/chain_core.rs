@@ -24,6 +24,8 @@ pub struct ChainCore {
     name: Arc<str>,
     clock: Arc<dyn Clock>,
     settings: Mutex<ChainSettings>,
+    /// Bumped by every `set_settings`, so runners keeping a copy notice.
+    settings_version: AtomicU64,
     shared: Mutex<Shared>,
     /// Set when the injection queue is non-empty, so a poller checks it
     /// without taking the lock.
@@ -96,6 +98,7 @@ impl ChainCore {
             name: name.into(),
             clock,
             settings: Mutex::new(settings),
+            settings_version: AtomicU64::new(0),
             shared: Mutex::new(Shared::default()),
             injected: AtomicBool::new(false),
             sleeping: AtomicIsize::new(0),
@@ -129,8 +132,14 @@ impl ChainCore {
             .clone()
     }
 
+    /// Changes whenever the settings do.
+    pub(crate) fn settings_version(&self) -> u64 {
+        self.settings_version.load(Ordering::Acquire)
+    }
+
     pub(crate) fn set_settings(&self, settings: ChainSettings) {
         *self.settings.lock().unwrap_or_else(|e| e.into_inner()) = settings;
+        self.settings_version.fetch_add(1, Ordering::AcqRel);
     }
 
     pub(crate) fn shared(&self) -> MutexGuard<'_, Shared> {

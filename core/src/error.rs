@@ -43,6 +43,9 @@ pub enum Error {
     WrongThread,
     /// The chain (or its manager) was shut down and takes no more tasks.
     Shutdown,
+    /// A backend's runtime could not start: the operating system refused a
+    /// thread or a driver (the message says which, and why).
+    Runtime(String),
 }
 
 impl fmt::Display for Error {
@@ -64,11 +67,28 @@ impl fmt::Display for Error {
                 f.write_str("the chain holds !Send tasks owned by another thread")
             }
             Error::Shutdown => f.write_str("the chain was shut down"),
+            Error::Runtime(why) => write!(f, "the runtime could not start: {why}"),
         }
     }
 }
 
 impl std::error::Error for Error {}
+
+impl Error {
+    /// [`Error::Panicked`] with the message of a caught panic's payload
+    /// (what `catch_unwind` returns): the string it was raised with, if
+    /// any. For executors built on taskchain that catch panics themselves.
+    ///
+    /// ```
+    /// use taskchain_core::Error;
+    ///
+    /// let payload = std::panic::catch_unwind(|| panic!("boom")).unwrap_err();
+    /// assert_eq!(Error::from_panic(&*payload), Error::Panicked("boom".into()));
+    /// ```
+    pub fn from_panic(payload: &(dyn std::any::Any + Send)) -> Self {
+        Error::Panicked(panic_message(payload))
+    }
+}
 
 /// Turns a panic payload into the message carried by [`Error::Panicked`].
 pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {

@@ -203,6 +203,7 @@ impl std::fmt::Debug for AnyTask {
             .field("id", &self.id())
             .field("name", &self.name())
             .field("done", &self.is_done())
+            .field("state", &crate::cell::StateBits(self.0.header()))
             .finish()
     }
 }

@@ -215,11 +215,11 @@ impl RunQueues {
                 .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
                     (s & SLEEPING != 0 && s & COMPLETE == 0).then_some((s & !SLEEPING) | SCHEDULED)
                 });
-            if let Ok(prev) = woke {
+            if woke.is_ok() {
                 core.sleeping_changed(-1);
-                if prev & SCHEDULED == 0 {
-                    self.next.push(Entry::new(sleeper.task, timeslice));
-                }
+                // Even if a wake queued it meanwhile: this entry replaces
+                // that one (tokens), so the task runs once either way.
+                self.next.push(Entry::new(sleeper.task, timeslice));
             }
         }
         // Next epoch's runs are most of this one's: take that buffer whole.
@@ -346,6 +346,15 @@ impl RunQueues {
             RunResult::Next(task) => self.next.push(Entry::new(task, timeslice)),
             RunResult::Pickup(task) if pickups => self.pickup.push(Entry::new(task, timeslice)),
             RunResult::Pickup(task) => self.next.push(Entry::new(task, timeslice)),
+            // Woken between its run and this record (on a threaded chain
+            // another worker may even have queued the wake already): run it
+            // next epoch rather than sleep, which would make that wake's
+            // entry stale and lose it.
+            RunResult::Sleep(task, _)
+                if task.header().state.load(Ordering::Acquire) & SCHEDULED != 0 =>
+            {
+                self.next.push(Entry::new(task, timeslice))
+            }
             RunResult::Sleep(task, until) => self.sleep(task, until),
         }
     }

@@ -319,13 +319,19 @@ impl Future for Worker {
                 this.timer = None;
             }
         }
-        let settings = core.settings();
-        let timeslice = settings.timeslice_priority;
+        let mut version = core.settings_version();
+        let mut settings = core.settings();
         let mut runs = 0;
         loop {
             if core.has_callbacks() {
                 core.run_callbacks();
             }
+            if core.settings_version() != version {
+                // `configure` ran: its settings hold from the next decision.
+                version = core.settings_version();
+                settings = core.settings();
+            }
+            let timeslice = settings.timeslice_priority;
             let frame = inner.frames.load(Ordering::Acquire);
             let mut sched = inner.sched();
             match sched.next(core, &settings, frame) {
@@ -367,6 +373,7 @@ impl Future for Worker {
                     }
                     this.registered = true;
                     drop(sched);
+                    std::sync::atomic::fence(Ordering::SeqCst);
                     // Work injected (or a frame marked) after `next` looked,
                     // before the waker was registered, found no idle worker:
                     // look again.

@@ -10,6 +10,12 @@
 //! (after the first round's tasks completed and were freed) is the steady
 //! cost of one more suspended coroutine.
 //!
+//! Single-threaded: the frame chain beside tokio current_thread and
+//! async-executor's `LocalExecutor`. Threaded (2 threads): each taskchain
+//! backend's chain beside the raw runtime it wraps (tokio multi_thread,
+//! async-executor run by two threads, async-std), and std threads for
+//! scale (heap only; their stacks are not heap).
+//!
 //! Two kinds of awaited future: one shared by all coroutines (a cloned
 //! `Promise`, a shared `Notify` or `Event`), and one per coroutine (a
 //! `Promise` each, a oneshot channel each), whose own allocation is counted
@@ -28,7 +34,9 @@ use std::sync::Arc;
 
 use async_executor::LocalExecutor;
 use futures_lite::future;
-use taskchain::{ManualClock, Promise, TaskManager};
+use taskchain::{
+    AsyncFuture, Backend, ChainSettings, ManualClock, Promise, TaskChainExt, TaskManager,
+};
 
 /// Counts the bytes requested from the system allocator.
 struct Counting;
@@ -285,6 +293,199 @@ fn executor_channel(n: usize) -> (PerTask, PerTask) {
     (round(), round())
 }
 
+/// A threaded chain of `backend` (2 workers): N coroutines, each awaiting
+/// a clone of one pending `Promise`.
+fn chain_shared(backend: Backend, n: usize) -> (PerTask, PerTask) {
+    let manager = TaskManager::with_clock(ManualClock::new());
+    let chain = backend
+        .make_chain(&manager, "memory", ChainSettings::default().num_threads(2))
+        .expect("the backend is compiled in");
+    let mut handles = Vec::with_capacity(n);
+    let mut round = || {
+        STARTED.store(0, Ordering::Relaxed);
+        let promise = chain.promise::<()>();
+        let before = snapshot();
+        for _ in 0..n {
+            let p = promise.clone();
+            handles.push(chain.spawn(async move {
+                STARTED.fetch_add(1, Ordering::Relaxed);
+                p.await
+            }));
+        }
+        while STARTED.load(Ordering::Relaxed) < n {
+            std::thread::yield_now();
+        }
+        let after = snapshot();
+        promise.set_result(()).expect("pending");
+        for h in handles.drain(..) {
+            h.wait().expect("ran").expect("set");
+        }
+        per_task(before, after, n)
+    };
+    let rounds = (round(), round());
+    manager.shutdown();
+    rounds
+}
+
+fn threadpool_chain(n: usize) -> (PerTask, PerTask) {
+    chain_shared(Backend::Threadpool, n)
+}
+
+fn tokio_chain(n: usize) -> (PerTask, PerTask) {
+    chain_shared(Backend::Tokio, n)
+}
+
+fn smol_chain(n: usize) -> (PerTask, PerTask) {
+    chain_shared(Backend::Smol, n)
+}
+
+fn async_std_chain(n: usize) -> (PerTask, PerTask) {
+    chain_shared(Backend::AsyncStd, n)
+}
+
+/// tokio multi-thread (2 workers): N spawned tasks, each awaiting one
+/// shared `Notify`.
+fn tokio_mt_shared(n: usize) -> (PerTask, PerTask) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .expect("a multi-thread tokio runtime");
+    let mut handles = Vec::with_capacity(n);
+    let mut round = || {
+        STARTED.store(0, Ordering::Relaxed);
+        let notify = Arc::new(tokio::sync::Notify::new());
+        let before = snapshot();
+        for _ in 0..n {
+            let notify = notify.clone();
+            handles.push(rt.spawn(async move {
+                STARTED.fetch_add(1, Ordering::Relaxed);
+                notify.notified().await
+            }));
+        }
+        while STARTED.load(Ordering::Relaxed) < n {
+            std::thread::yield_now();
+        }
+        let after = snapshot();
+        notify.notify_waiters();
+        rt.block_on(async {
+            for h in handles.drain(..) {
+                h.await.expect("join");
+            }
+        });
+        per_task(before, after, n)
+    };
+    (round(), round())
+}
+
+/// async-executor on 2 threads (the smol stack): N tasks, each awaiting a
+/// listener of one shared `event_listener::Event`.
+fn executor_mt_shared(n: usize) -> (PerTask, PerTask) {
+    let ex = Arc::new(async_executor::Executor::new());
+    let (stop, stopped) = async_channel::bounded::<()>(1);
+    let threads: Vec<_> = (0..2)
+        .map(|_| {
+            let (ex, stopped) = (ex.clone(), stopped.clone());
+            std::thread::spawn(move || {
+                let _ = async_io::block_on(ex.run(stopped.recv()));
+            })
+        })
+        .collect();
+    let mut tasks = Vec::with_capacity(n);
+    let mut round = || {
+        STARTED.store(0, Ordering::Relaxed);
+        let event = Arc::new(event_listener::Event::new());
+        let before = snapshot();
+        for _ in 0..n {
+            let event = event.clone();
+            tasks.push(ex.spawn(async move {
+                let listener = event.listen();
+                STARTED.fetch_add(1, Ordering::Relaxed);
+                listener.await
+            }));
+        }
+        while STARTED.load(Ordering::Relaxed) < n {
+            std::thread::yield_now();
+        }
+        let after = snapshot();
+        event.notify(usize::MAX);
+        future::block_on(async {
+            for t in tasks.drain(..) {
+                t.await;
+            }
+        });
+        per_task(before, after, n)
+    };
+    let rounds = (round(), round());
+    drop(stop);
+    for t in threads {
+        let _ = t.join();
+    }
+    rounds
+}
+
+/// async-std's global runtime: N tasks, each awaiting a listener of one
+/// shared `event_listener::Event`.
+fn async_std_shared(n: usize) -> (PerTask, PerTask) {
+    let mut tasks = Vec::with_capacity(n);
+    let mut round = || {
+        STARTED.store(0, Ordering::Relaxed);
+        let event = Arc::new(event_listener::Event::new());
+        let before = snapshot();
+        for _ in 0..n {
+            let event = event.clone();
+            tasks.push(async_std::task::spawn(async move {
+                let listener = event.listen();
+                STARTED.fetch_add(1, Ordering::Relaxed);
+                listener.await
+            }));
+        }
+        while STARTED.load(Ordering::Relaxed) < n {
+            std::thread::yield_now();
+        }
+        let after = snapshot();
+        event.notify(usize::MAX);
+        async_std::task::block_on(async {
+            for t in tasks.drain(..) {
+                t.await;
+            }
+        });
+        per_task(before, after, n)
+    };
+    (round(), round())
+}
+
+/// std threads, for scale: N (at most 1,000) threads parked; only the
+/// heap is counted here, not their stacks (2 MiB of address space each by
+/// default).
+fn std_threads(n: usize) -> (PerTask, PerTask) {
+    let n = n.min(1_000);
+    let round = || {
+        STARTED.store(0, Ordering::Relaxed);
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let rx = Arc::new(std::sync::Mutex::new(rx));
+        let before = snapshot();
+        let threads: Vec<_> = (0..n)
+            .map(|_| {
+                let rx = rx.clone();
+                std::thread::spawn(move || {
+                    STARTED.fetch_add(1, Ordering::Relaxed);
+                    let _ = rx.lock().map(|rx| rx.recv());
+                })
+            })
+            .collect();
+        while STARTED.load(Ordering::Relaxed) < n {
+            std::thread::yield_now();
+        }
+        let after = snapshot();
+        drop(tx);
+        for t in threads {
+            let _ = t.join();
+        }
+        per_task(before, after, n)
+    };
+    (round(), round())
+}
+
 fn main() {
     let n: usize = match std::env::args().nth(1) {
         None => 100_000,
@@ -296,7 +497,7 @@ fn main() {
             }
         },
     };
-    let cases: [(&str, &str, Case); 6] = [
+    let cases: [(&str, &str, Case); 14] = [
         ("taskchain frame chain", "shared Promise", taskchain_shared),
         ("taskchain frame chain", "Promise each", taskchain_own),
         ("tokio current_thread", "shared Notify", tokio_shared),
@@ -307,6 +508,14 @@ fn main() {
             "async-channel each",
             executor_channel,
         ),
+        ("taskchain threadpool", "shared Promise", threadpool_chain),
+        ("taskchain tokio", "shared Promise", tokio_chain),
+        ("tokio multi_thread", "shared Notify", tokio_mt_shared),
+        ("taskchain smol", "shared Promise", smol_chain),
+        ("async-executor 2 thr", "shared Event", executor_mt_shared),
+        ("taskchain async-std", "shared Promise", async_std_chain),
+        ("async-std", "shared Event", async_std_shared),
+        ("std thread", "park (stack)", std_threads),
     ];
     println!("Heap bytes requested per suspended coroutine, handle held, N = {n}");
     println!("(first round: executor queues grow to N; steady: the same again after they did)");

@@ -1,0 +1,136 @@
+//! `SmolRuntime`: an `async-executor` run by threads of its own, each
+//! driving `async-io`'s reactor and timers.
+
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use async_executor::Executor;
+use taskchain_core::{BoxFuture, Error, Runtime};
+
+use crate::stop::Stop;
+
+/// How long dropping the runtime waits for its threads: a task stuck in a
+/// blocking call must not hang the drop forever (the same bound a threaded
+/// chain gives its workers at shutdown).
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
+
+/// The smol stack for threaded chains: an [`async_executor::Executor`] run
+/// by threads named `taskchain-smol-{i}`, each in `async_io::block_on`, so
+/// a chain's tasks can await `async_io::Timer`, `async_io::Async` sockets
+/// and anything else built on async-io.
+///
+/// It owns its threads: dropping the last reference (a chain lets go of it
+/// at shutdown) stops them, joins them, and drops the tasks still on the
+/// executor. Dropped from one of its own threads, it joins the others and
+/// that one ends after its current poll.
+///
+/// ```
+/// use std::time::Duration;
+/// use taskchain_core::Runtime;
+/// use taskchain_smol::SmolRuntime;
+///
+/// let runtime = SmolRuntime::new(2).unwrap();
+/// let (tx, rx) = std::sync::mpsc::channel();
+/// runtime.spawn(Box::pin(async move {
+///     async_io::Timer::after(Duration::from_millis(1)).await;
+///     let _ = tx.send(std::thread::current().name().map(str::to_owned));
+/// }));
+/// let name = rx.recv().unwrap().unwrap();
+/// assert!(name.starts_with("taskchain-smol-"));
+/// ```
+#[derive(Debug)]
+pub struct SmolRuntime {
+    executor: Arc<Executor<'static>>,
+    stop: Arc<Stop>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl SmolRuntime {
+    /// Starts `threads` threads running a new executor.
+    ///
+    /// Returns [`Error::InvalidSetting`] for 0 threads and
+    /// [`Error::Runtime`] when the OS refuses a thread (the ones already
+    /// started are stopped and joined).
+    pub fn new(threads: usize) -> Result<Self, Error> {
+        if threads == 0 {
+            return Err(Error::InvalidSetting(
+                "a smol runtime needs at least one thread".into(),
+            ));
+        }
+        let mut runtime = SmolRuntime {
+            executor: Arc::new(Executor::new()),
+            stop: Stop::new(threads),
+            threads: Vec::with_capacity(threads),
+        };
+        for slot in 0..threads {
+            let executor = runtime.executor.clone();
+            let stop = runtime.stop.clone();
+            let running = runtime.stop.running();
+            let spawned = thread::Builder::new()
+                .name(format!("taskchain-smol-{slot}"))
+                .spawn(move || {
+                    let _running = running;
+                    async_io::block_on(executor.run(stop.stopped(slot)));
+                });
+            match spawned {
+                Ok(handle) => runtime.threads.push(handle),
+                // Dropping `runtime` stops and joins the threads started.
+                Err(e) => {
+                    return Err(Error::Runtime(format!(
+                        "cannot start smol runtime thread {slot} of {threads}: {e}"
+                    )))
+                }
+            }
+        }
+        Ok(runtime)
+    }
+}
+
+impl Runtime for SmolRuntime {
+    fn name(&self) -> &str {
+        "smol"
+    }
+
+    fn threads(&self) -> usize {
+        self.threads.len()
+    }
+
+    fn spawn(&self, future: BoxFuture) {
+        // Detached: the chain tracks its workers itself. A panic inside is
+        // kept by the task (async-executor propagates panics to the task's
+        // awaiter, and a detached task has none), so the thread lives on.
+        // After `stop` the task is queued, never run, and dropped with the
+        // executor, as the trait allows.
+        self.executor.spawn(future).detach();
+    }
+
+    fn sleep(&self, duration: Duration) -> BoxFuture {
+        // async-io's timer; a duration past the end of time never fires.
+        Box::pin(async move {
+            async_io::Timer::after(duration).await;
+        })
+    }
+}
+
+impl Drop for SmolRuntime {
+    fn drop(&mut self) {
+        self.stop.stop();
+        let me = thread::current().id();
+        let own = self.threads.iter().any(|t| t.thread().id() == me);
+        let all_out = self
+            .stop
+            .wait_until_running(usize::from(own), SHUTDOWN_WAIT);
+        for handle in self.threads.drain(..) {
+            // This thread cannot join itself; a thread still busy past the
+            // bound is left to end on its own rather than hang the drop.
+            if handle.thread().id() != me && (all_out || handle.is_finished()) {
+                // A thread's panic was the task's, already reported by the
+                // panic hook; nothing is left to do with it.
+                let _ = handle.join();
+            }
+        }
+        // The executor (and the tasks left on it) drops with the last
+        // reference: here, or on a thread still finishing its poll.
+    }
+}

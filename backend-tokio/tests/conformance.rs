@@ -1,0 +1,41 @@
+//! The shared conformance suite on threaded chains over `TokioRuntime`:
+//! each fixture gets a fresh owned runtime with as many threads as the
+//! chain has workers.
+
+use std::sync::Arc;
+
+use taskchain_conformance::{check_random_programs, run_scenarios, ThreadedChainFactory};
+use taskchain_core::Runtime;
+use taskchain_tokio::TokioRuntime;
+
+/// Default number of random programs per chain; `TASKCHAIN_PROPTEST_CASES`
+/// overrides it.
+const CASES: u32 = 64;
+
+fn on_tokio(workers: usize) -> ThreadedChainFactory {
+    ThreadedChainFactory::new("tokio", workers, move || {
+        let runtime = TokioRuntime::new(workers)
+            .unwrap_or_else(|e| panic!("cannot build a tokio runtime: {e}"));
+        Arc::new(runtime) as Arc<dyn Runtime>
+    })
+}
+
+#[test]
+fn scenarios_with_one_worker() {
+    run_scenarios(on_tokio(1));
+}
+
+#[test]
+fn scenarios_with_two_workers() {
+    run_scenarios(on_tokio(2));
+}
+
+#[test]
+fn random_programs_with_one_worker() {
+    check_random_programs(on_tokio(1), CASES);
+}
+
+#[test]
+fn random_programs_with_two_workers() {
+    check_random_programs(on_tokio(2), CASES);
+}

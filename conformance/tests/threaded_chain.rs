@@ -1,0 +1,39 @@
+//! The conformance suite on threaded chains, run on a tiny local runtime
+//! (a thread per worker): the backends run the same suite on theirs.
+
+mod local_runtime;
+
+use local_runtime::ThreadPerFuture;
+use taskchain_conformance::{check_random_programs, run_scenarios, ThreadedChainFactory};
+
+/// Default number of random programs per chain; `TASKCHAIN_PROPTEST_CASES`
+/// overrides it.
+const CASES: u32 = 32;
+
+fn one_worker() -> ThreadedChainFactory {
+    ThreadedChainFactory::new("a local runtime", 1, || ThreadPerFuture::start(1))
+}
+
+fn two_workers() -> ThreadedChainFactory {
+    ThreadedChainFactory::new("a local runtime", 2, || ThreadPerFuture::start(2))
+}
+
+#[test]
+fn scenarios_with_one_worker() {
+    run_scenarios(one_worker());
+}
+
+#[test]
+fn scenarios_with_two_workers() {
+    run_scenarios(two_workers());
+}
+
+#[test]
+fn random_programs_with_one_worker() {
+    check_random_programs(one_worker(), CASES);
+}
+
+#[test]
+fn random_programs_with_two_workers() {
+    check_random_programs(two_workers(), CASES);
+}
