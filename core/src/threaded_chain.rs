@@ -19,6 +19,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
+use crate::cell::RunResult;
 use crate::chain_core::ChainCore;
 use crate::run_queues::{abort_tasks, Entry, RunQueues};
 use crate::{BoxFuture, ChainSettings, ChainStats, Clock, Error, Runtime, TaskChain};
@@ -26,6 +27,9 @@ use crate::{BoxFuture, ChainSettings, ChainStats, Clock, Error, Runtime, TaskCha
 /// Runs a worker makes before yielding to its runtime, so the runtime's
 /// own timers, sockets and other tasks are not starved.
 const RUNS_PER_POLL: u32 = 64;
+
+/// Most runs a worker takes from the queue at once.
+const MAX_BATCH: usize = 16;
 
 /// How long an idle worker waits before looking at a clock that does not
 /// follow real time (a manual clock may jump at any moment).
@@ -130,6 +134,9 @@ struct Sched {
     open: bool,
     /// Runs of the epoch taken by a worker and not yet finished.
     in_flight: usize,
+    /// Runs taken with the one `next` returns (see `take_more`); moved to
+    /// the worker at once.
+    batch: Vec<Entry>,
     /// The frame on which the last epoch began (frame sync: the next one
     /// waits for a later frame; before the first frame, none runs).
     began_on_frame: u64,
@@ -165,6 +172,7 @@ impl Sched {
                             return Next::Wait(None);
                         }
                         self.rq.current_sort = Some(entry.sort);
+                        self.take_more(&entry, settings.num_threads);
                         return Next::Run(entry);
                     }
                     None if self.in_flight > 0 => return Next::Wait(None),
@@ -190,6 +198,31 @@ impl Sched {
             } else {
                 None
             });
+        }
+    }
+}
+
+impl Sched {
+    /// Takes more runs of `first`'s sort for the same worker, so that a
+    /// burst of short runs costs one lock each way per batch rather than
+    /// per run: at most [`MAX_BATCH`], and no more than a fair share of
+    /// what is queued, so the other workers get theirs.
+    fn take_more(&mut self, first: &Entry, workers: usize) {
+        let share = self.rq.active.len() / workers.max(1);
+        let want = share.min(MAX_BATCH - 1);
+        while self.batch.len() < want {
+            let same_sort = match (self.rq.active.front(), self.rq.side.peek()) {
+                (Some(a), None) => a.sort == first.sort,
+                // A run added during the epoch may come first: stop there.
+                _ => false,
+            };
+            if !same_sort {
+                break;
+            }
+            let Some(entry) = self.rq.pop() else { break };
+            if entry.is_current() {
+                self.batch.push(entry);
+            }
         }
     }
 }
@@ -265,6 +298,9 @@ struct Worker {
     timer: Option<(Duration, BoxFuture)>,
     /// Its waker may be in the idle list.
     registered: bool,
+    /// Buffers for a batch of runs and their results, kept between polls.
+    batch: Vec<Entry>,
+    results: Vec<RunResult>,
 }
 
 impl Worker {
@@ -343,22 +379,30 @@ impl Future for Worker {
                     return Poll::Ready(());
                 }
                 Next::Run(entry) => {
-                    sched.in_flight += 1;
+                    let mut batch = std::mem::take(&mut this.batch);
+                    let mut results = std::mem::take(&mut this.results);
+                    batch.push(entry);
+                    batch.append(&mut sched.batch);
+                    sched.in_flight += batch.len();
                     let (now, epoch) = (sched.rq.frame_time, sched.rq.epoch);
                     drop(sched);
-                    let result = entry.task.run(now, epoch);
+                    results.extend(batch.drain(..).map(|e| e.task.run(now, epoch)));
+                    let ran = results.len() as u32;
                     let mut sched = inner.sched();
-                    sched.in_flight -= 1;
-                    sched.rq.record(result, timeslice, false);
+                    sched.in_flight -= results.len();
+                    for result in results.drain(..) {
+                        sched.rq.record(result, timeslice, false);
+                    }
                     let lifted = sched.in_flight == 0;
                     drop(sched);
+                    (this.batch, this.results) = (batch, results);
                     if lifted {
                         // A barrier lifted or the epoch ended: whoever
                         // waits on it may go on.
                         inner.wake_idle(true);
                     }
-                    runs += 1;
-                    if runs == RUNS_PER_POLL {
+                    runs += ran;
+                    if runs >= RUNS_PER_POLL {
                         cx.waker().wake_by_ref();
                         return Poll::Pending;
                     }
@@ -440,6 +484,7 @@ impl ThreadedChain {
                 open: false,
                 in_flight: 0,
                 began_on_frame: 0,
+                batch: Vec::new(),
             }),
             idle: Mutex::new(Vec::new()),
             idle_count: AtomicUsize::new(0),
@@ -458,6 +503,8 @@ impl ThreadedChain {
                 inner: inner.clone(),
                 timer: None,
                 registered: false,
+                batch: Vec::new(),
+                results: Vec::new(),
             }));
         }
         Ok(Arc::new(ThreadedChain { inner }))
