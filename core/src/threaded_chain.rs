@@ -569,19 +569,24 @@ impl TaskChain for ThreadedChain {
     }
 
     /// Cancels every task left (each `upon_death` once), stops the workers
-    /// (waiting up to ten seconds for one inside a long run; from one of
-    /// the chain's own tasks it does not wait for that worker) and lets go
-    /// of the runtime, which stops its threads if nothing else uses it.
+    /// and waits for them (up to ten seconds, for one inside a long run),
+    /// and lets go of the runtime, which stops its threads if nothing else
+    /// uses it. From one of the chain's own tasks it waits for nothing:
+    /// the workers stop once that task's run is over.
     fn shutdown(&self) {
         let inner = &self.inner;
         inner.core.shutdown();
         let left = inner.sched().rq.take_all();
         abort_tasks(&inner.core, left);
         inner.wake_idle(true);
-        let own = usize::from(inner.is_current_worker());
+        // From one of the chain's own tasks, blocking here would block a
+        // runtime thread whose queue may hold the very workers waited for
+        // (tokio keeps a task woken by its thread in a slot no other thread
+        // steals): the workers stop by themselves, unwaited.
+        let wait = !inner.is_current_worker();
         let deadline = Instant::now() + SHUTDOWN_WAIT;
         let mut live = inner.live_workers.lock().unwrap_or_else(|e| e.into_inner());
-        while *live > own {
+        while wait && *live > 0 {
             let now = Instant::now();
             if now >= deadline {
                 break;
