@@ -20,7 +20,7 @@ use taskchain_core::{ChainSettings, Error, TaskManager, ThreadedChain};
 ///     assert_eq!(chain.spawn(async { 6 * 7 }).wait(), Ok(42));
 /// }
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Backend {
     /// taskchain's own thread pool (`taskchain-threadpool`, feature
     /// `threadpool`, the default).
@@ -120,5 +120,42 @@ impl Backend {
 impl std::fmt::Display for Backend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_unknown_names_are_refused() {
+        for backend in Backend::ALL {
+            assert_eq!(Backend::from_name(backend.name()), Ok(backend));
+            assert_eq!(backend.to_string(), backend.name());
+        }
+        assert!(matches!(
+            Backend::from_name("nope"),
+            Err(Error::InvalidSetting(m)) if m.contains("threadpool, tokio, smol, async-std")
+        ));
+    }
+
+    #[test]
+    fn enabled_backends_make_chains_and_others_say_which_feature() {
+        let manager = TaskManager::new();
+        for backend in Backend::ALL {
+            let made = backend.make_chain(
+                &manager,
+                backend.name(),
+                ChainSettings::default().num_threads(1),
+            );
+            if backend.is_enabled() {
+                assert!(made.is_ok(), "{backend}: {made:?}");
+            } else {
+                assert!(matches!(
+                    made,
+                    Err(Error::InvalidSetting(m)) if m.contains("feature")
+                ));
+            }
+        }
     }
 }

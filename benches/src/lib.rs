@@ -1,13 +1,23 @@
 //! Benchmarks of taskchain against the raw runtimes underneath, measured in
 //! the same run so that the abstraction's overhead reads as a ratio.
 //!
-//! - `benches/frame_chain.rs` (criterion): the embedded frame chain against
-//!   tokio's current-thread runtime and async-executor's `LocalExecutor`:
-//!   spawn + complete, yield to the next frame at 1,000 and 100,000 tasks,
-//!   and the cost of a frame with 100,000 suspended coroutines.
-//!   Run `cargo bench -p taskchain-benches --bench frame_chain`.
-//! - `src/bin/memory.rs`: heap bytes per suspended coroutine, with a
-//!   counting allocator. Run
-//!   `cargo run --release -p taskchain-benches --bin memory`.
-//!
-//! The library itself is empty: it only carries this description.
+//! - [`workloads()`]: every workload of the comparison (spawn, yield,
+//!   ping-pong, chained spawn, recurring tasks per frame, gather fan-out,
+//!   latency, memory, scaling), runnable on every [`Subject`] it applies
+//!   to; the `compare` binary runs them all and writes the report, the
+//!   criterion bench `workloads` measures the same code.
+//! - `benches/frame_chain.rs`, `task_ops.rs`, `backends.rs` (criterion):
+//!   focused benches of the frame chain, of per-task operations, and of the
+//!   backends against their raw runtimes.
+//! - `src/bin/memory.rs`, `latency.rs`: memory per suspended coroutine and
+//!   latency tables on their own.
+#![deny(missing_docs)]
+#![warn(missing_debug_implementations, rust_2018_idioms)]
+
+mod subject;
+mod workload;
+pub mod workloads;
+
+pub use subject::{Raw, Subject, THREADS};
+pub use workload::{Metric, Mode, Sample, Workload};
+pub use workloads::workloads;

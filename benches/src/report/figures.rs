@@ -1,0 +1,236 @@
+//! The figures of a run, read off its samples: per workload and subject,
+//! each metric's summary, its ratio to the raw runtime the subject wraps,
+//! and its ratio to the best subject on that metric.
+//!
+//! A ratio is always this subject's median divided by the other's: below
+//! 1 is better for a metric where lower is better (time, bytes), above 1
+//! for one where higher is better.
+
+use super::{Results, Summary};
+use crate::{Subject, Workload};
+
+/// One metric of one subject.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Figure {
+    /// Median and spread over the repeats.
+    pub summary: Summary,
+    /// Median divided by the baseline's (the raw runtime this taskchain
+    /// subject wraps), if both were measured.
+    pub to_baseline: Option<f64>,
+    /// Median divided by the best median of any subject on this metric.
+    pub to_best: Option<f64>,
+}
+
+/// What a subject's row shows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// One figure per metric of the workload.
+    Measured(Vec<Figure>),
+    /// It failed; the message says why.
+    Failed(String),
+    /// It was scheduled but never ran (an interrupted run).
+    NotRun,
+}
+
+/// One subject's row of a workload's table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// The subject.
+    pub subject: Subject,
+    /// Its figures, or why there are none.
+    pub outcome: Outcome,
+}
+
+/// The figures of one workload: a row per subject it ran on.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// The workload.
+    pub workload: Workload,
+    /// Its rows, in the order the subjects were given.
+    pub rows: Vec<Row>,
+    /// Per metric, the subject with the best median (none if no subject
+    /// was measured).
+    pub best: Vec<Option<Subject>>,
+}
+
+impl Table {
+    /// The figure of `subject` on the metric at `metric`, if measured.
+    pub fn figure(&self, subject: Subject, metric: usize) -> Option<&Figure> {
+        match &self.rows.iter().find(|row| row.subject == subject)?.outcome {
+            Outcome::Measured(figures) => figures.get(metric),
+            _ => None,
+        }
+    }
+
+    /// The index of the metric named `name`.
+    pub fn metric(&self, name: &str) -> Option<usize> {
+        self.workload.metrics.iter().position(|m| m.name == name)
+    }
+}
+
+/// `a / b` as a ratio of two medians: equal figures are 1 (so two zeros
+/// compare as equal), and a zero or negative divisor gives no ratio
+/// rather than an infinite or sign-flipped one.
+pub fn ratio(a: f64, b: f64) -> Option<f64> {
+    if a == b {
+        Some(1.0)
+    } else if b <= 0.0 || a < 0.0 {
+        None
+    } else {
+        Some(a / b)
+    }
+}
+
+/// The tables of every workload in `results`.
+pub fn tables(results: &Results) -> Vec<Table> {
+    results
+        .workloads
+        .iter()
+        .map(|entry| {
+            let metrics = entry.workload.metrics;
+            // Summaries first: ratios need every subject's median.
+            let summaries: Vec<(Subject, Result<Vec<Summary>, Outcome>)> = entry
+                .subjects
+                .iter()
+                .map(|runs| {
+                    let summaries = if let Some(error) = &runs.error {
+                        Err(Outcome::Failed(error.clone()))
+                    } else if runs.samples.is_empty() {
+                        Err(Outcome::NotRun)
+                    } else {
+                        Ok((0..metrics.len())
+                            .filter_map(|m| Summary::of(&runs.values(m)))
+                            .collect())
+                    };
+                    (runs.subject, summaries)
+                })
+                .collect();
+            let median = |subject: Subject, metric: usize| {
+                summaries.iter().find_map(|(s, sums)| match sums {
+                    Ok(sums) if *s == subject => Some(sums[metric].median),
+                    _ => None,
+                })
+            };
+            let best: Vec<Option<Subject>> = metrics
+                .iter()
+                .enumerate()
+                .map(|(m, metric)| {
+                    summaries
+                        .iter()
+                        .filter_map(|(s, sums)| Some((*s, sums.as_ref().ok()?[m].median)))
+                        .reduce(|a, b| {
+                            let b_better = if metric.lower_is_better {
+                                b.1 < a.1
+                            } else {
+                                b.1 > a.1
+                            };
+                            if b_better {
+                                b
+                            } else {
+                                a
+                            }
+                        })
+                        .map(|(s, _)| s)
+                })
+                .collect();
+            let rows = summaries
+                .iter()
+                .map(|(subject, sums)| {
+                    let outcome = match sums {
+                        Err(outcome) => outcome.clone(),
+                        Ok(sums) => Outcome::Measured(
+                            sums.iter()
+                                .enumerate()
+                                .map(|(m, summary)| Figure {
+                                    summary: *summary,
+                                    to_baseline: subject
+                                        .baseline()
+                                        .and_then(|b| median(b, m))
+                                        .and_then(|b| ratio(summary.median, b)),
+                                    to_best: best[m]
+                                        .and_then(|b| median(b, m))
+                                        .and_then(|b| ratio(summary.median, b)),
+                                })
+                                .collect(),
+                        ),
+                    };
+                    Row {
+                        subject: *subject,
+                        outcome,
+                    }
+                })
+                .collect();
+            Table {
+                workload: entry.workload,
+                rows,
+                best,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testing::{fake_workloads, FRAME, TOKIO_CT, TOKIO_MT};
+    use crate::Mode;
+
+    fn measured(table: &Table, subject: Subject) -> Vec<Figure> {
+        match &table.rows.iter().find(|r| r.subject == subject).unwrap().outcome {
+            Outcome::Measured(figures) => figures.clone(),
+            other => panic!("{subject}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn ratios_to_baseline_and_best_use_medians() {
+        let mut results =
+            Results::new(Mode::Quick, 3, &fake_workloads(), &[FRAME, TOKIO_CT, TOKIO_MT]);
+        // ns/task (lower is better), then tasks/s (higher is better).
+        for (frame, ct, mt) in [(10.0, 40.0, 30.0), (12.0, 20.0, 50.0), (11.0, 30.0, 40.0)] {
+            results.record(0, FRAME, Ok(vec![frame, 1.0 / frame]));
+            results.record(0, TOKIO_CT, Ok(vec![ct, 1.0 / ct]));
+            results.record(0, TOKIO_MT, Ok(vec![mt, 1.0 / mt]));
+        }
+        let table = &tables(&results)[0];
+        let frame = measured(table, FRAME);
+        assert_eq!(frame[0].summary.median, 11.0);
+        // The frame chain's baseline is tokio current_thread (median 30).
+        assert_eq!(frame[0].to_baseline, Some(11.0 / 30.0));
+        assert_eq!(frame[0].to_best, Some(1.0));
+        assert_eq!(table.best, vec![Some(FRAME), Some(FRAME)]);
+        let mt = measured(table, TOKIO_MT);
+        assert_eq!(mt[0].to_baseline, None, "a raw runtime has no baseline");
+        assert_eq!(mt[0].to_best, Some(40.0 / 11.0));
+        // Higher is better: the best is the largest, others fall below 1.
+        assert!(mt[1].to_best.unwrap() < 1.0);
+    }
+
+    #[test]
+    fn failed_and_unrun_subjects_are_rows_without_figures() {
+        let mut results = Results::new(Mode::Quick, 3, &fake_workloads(), &[FRAME, TOKIO_CT]);
+        results.record(0, TOKIO_CT, Err("no reactor".into()));
+        let table = &tables(&results)[0];
+        assert_eq!(table.rows[0].outcome, Outcome::NotRun);
+        assert_eq!(table.rows[1].outcome, Outcome::Failed("no reactor".into()));
+        assert_eq!(table.best, vec![None, None]);
+        assert!(table.figure(FRAME, 0).is_none());
+    }
+
+    #[test]
+    fn a_missing_baseline_leaves_the_ratio_out() {
+        let mut results = Results::new(Mode::Quick, 1, &fake_workloads(), &[FRAME]);
+        results.record(0, FRAME, Ok(vec![5.0, 0.2]));
+        let figure = tables(&results)[0].figure(FRAME, 0).copied().unwrap();
+        assert_eq!((figure.to_baseline, figure.to_best), (None, Some(1.0)));
+    }
+
+    #[test]
+    fn ratio_guards_zero_and_negative_divisors() {
+        assert_eq!(ratio(0.0, 0.0), Some(1.0));
+        assert_eq!(ratio(3.0, 0.0), None);
+        assert_eq!(ratio(3.0, -1.0), None);
+        assert_eq!(ratio(0.0, 4.0), Some(0.0));
+        assert_eq!(ratio(6.0, 4.0), Some(1.5));
+    }
+}
