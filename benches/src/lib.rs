@@ -14,6 +14,8 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 
+pub mod alloc;
+pub mod report;
 mod subject;
 mod workload;
 pub mod workloads;

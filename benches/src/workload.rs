@@ -26,6 +26,17 @@ pub struct Metric {
     pub lower_is_better: bool,
 }
 
+impl Metric {
+    /// A metric where a smaller figure is better (time, bytes).
+    pub const fn lower(name: &'static str, unit: &'static str) -> Metric {
+        Metric {
+            name,
+            unit,
+            lower_is_better: true,
+        }
+    }
+}
+
 /// The result of one run of a workload on one subject: one value per
 /// metric of the workload, in its order.
 pub type Sample = Vec<f64>;

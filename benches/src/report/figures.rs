@@ -6,6 +6,7 @@
 //! 1 is better for a metric where lower is better (time, bytes), above 1
 //! for one where higher is better.
 
+use super::results::is_skip;
 use super::{Results, Summary};
 use crate::{Subject, Workload};
 
@@ -28,6 +29,9 @@ pub enum Outcome {
     Measured(Vec<Figure>),
     /// It failed; the message says why.
     Failed(String),
+    /// The workload skipped it in this mode; the message says why
+    /// (see [`is_skip`]).
+    Skipped(String),
     /// It was scheduled but never ran (an interrupted run).
     NotRun,
 }
@@ -62,6 +66,17 @@ impl Table {
         }
     }
 
+    /// The message, if every subject skipped this workload alike: the
+    /// report then says so once instead of a row per subject.
+    pub fn skipped_by_all(&self) -> Option<&str> {
+        let mut messages = self.rows.iter().map(|row| match &row.outcome {
+            Outcome::Skipped(message) => Some(message.as_str()),
+            _ => None,
+        });
+        let first = messages.next()??;
+        messages.all(|m| m == Some(first)).then_some(first)
+    }
+
     /// The index of the metric named `name`.
     pub fn metric(&self, name: &str) -> Option<usize> {
         self.workload.metrics.iter().position(|m| m.name == name)
@@ -94,7 +109,11 @@ pub fn tables(results: &Results) -> Vec<Table> {
                 .iter()
                 .map(|runs| {
                     let summaries = if let Some(error) = &runs.error {
-                        Err(Outcome::Failed(error.clone()))
+                        Err(if is_skip(error) {
+                            Outcome::Skipped(error.clone())
+                        } else {
+                            Outcome::Failed(error.clone())
+                        })
                     } else if runs.samples.is_empty() {
                         Err(Outcome::NotRun)
                     } else {
@@ -176,7 +195,13 @@ mod tests {
     use crate::Mode;
 
     fn measured(table: &Table, subject: Subject) -> Vec<Figure> {
-        match &table.rows.iter().find(|r| r.subject == subject).unwrap().outcome {
+        match &table
+            .rows
+            .iter()
+            .find(|r| r.subject == subject)
+            .unwrap()
+            .outcome
+        {
             Outcome::Measured(figures) => figures.clone(),
             other => panic!("{subject}: {other:?}"),
         }
@@ -184,8 +209,12 @@ mod tests {
 
     #[test]
     fn ratios_to_baseline_and_best_use_medians() {
-        let mut results =
-            Results::new(Mode::Quick, 3, &fake_workloads(), &[FRAME, TOKIO_CT, TOKIO_MT]);
+        let mut results = Results::new(
+            Mode::Quick,
+            3,
+            &fake_workloads(),
+            &[FRAME, TOKIO_CT, TOKIO_MT],
+        );
         // ns/task (lower is better), then tasks/s (higher is better).
         for (frame, ct, mt) in [(10.0, 40.0, 30.0), (12.0, 20.0, 50.0), (11.0, 30.0, 40.0)] {
             results.record(0, FRAME, Ok(vec![frame, 1.0 / frame]));
@@ -215,6 +244,25 @@ mod tests {
         assert_eq!(table.rows[1].outcome, Outcome::Failed("no reactor".into()));
         assert_eq!(table.best, vec![None, None]);
         assert!(table.figure(FRAME, 0).is_none());
+        assert_eq!(table.skipped_by_all(), None);
+    }
+
+    #[test]
+    fn a_workload_every_subject_skipped_says_so_once() {
+        let mut results = Results::new(Mode::Quick, 3, &fake_workloads(), &[FRAME, TOKIO_CT]);
+        let skip = "skipped: needs --full";
+        results.record(0, FRAME, Err(skip.into()));
+        assert_eq!(
+            tables(&results)[0].rows[0].outcome,
+            Outcome::Skipped(skip.into())
+        );
+        assert_eq!(
+            tables(&results)[0].skipped_by_all(),
+            None,
+            "one row not run"
+        );
+        results.record(0, TOKIO_CT, Err(skip.into()));
+        assert_eq!(tables(&results)[0].skipped_by_all(), Some(skip));
     }
 
     #[test]

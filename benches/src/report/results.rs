@@ -3,6 +3,15 @@
 
 use crate::{Mode, Sample, Subject, Workload};
 
+/// Whether a workload's error means it skipped the run rather than
+/// failed: a workload that does not run in the chosen mode (the
+/// 1,000,000-coroutine memory workload outside `--full`) returns an error
+/// starting with "skipped", e.g. "skipped: needs --full", and the report
+/// shows it as skipped, not as a failure.
+pub fn is_skip(error: &str) -> bool {
+    error.starts_with("skipped")
+}
+
 /// What was measured of one workload on one subject.
 #[derive(Debug, Clone)]
 pub struct Runs {
@@ -89,6 +98,12 @@ impl Results {
     /// values or a value that is not finite is recorded as an error: a
     /// workload's bug must show in the report, not skew a median.
     /// Returns the error recorded, if any.
+    ///
+    /// # Panics
+    ///
+    /// If `workload` is out of range or `subject` is not one it applies
+    /// to: a bug of the caller, since [`schedule`](super::schedule::schedule)
+    /// only yields steps these results hold.
     pub fn record(
         &mut self,
         workload: usize,
@@ -127,13 +142,12 @@ impl Results {
         }
     }
 
-    /// Whether nothing at all was measured: no sample anywhere, so the
-    /// run failed as a whole.
-    pub fn nothing_measured(&self) -> bool {
-        self.workloads
-            .iter()
-            .flat_map(|w| &w.subjects)
-            .all(|runs| runs.samples.is_empty())
+    /// Whether every run that was made failed (a skip is not a failure):
+    /// the run as a whole went wrong.
+    pub fn everything_failed(&self) -> bool {
+        let mut runs = self.workloads.iter().flat_map(|w| &w.subjects);
+        let failed = |runs: &Runs| runs.error.as_deref().is_some_and(|e| !is_skip(e));
+        runs.clone().all(|r| r.samples.is_empty()) && runs.any(failed)
     }
 }
 
@@ -164,15 +178,26 @@ mod tests {
         assert_eq!(nan.as_deref(), Some("returned NaN for B requested"));
         let failed = results.record(1, FRAME, Err("no runtime".into()));
         assert_eq!(failed.as_deref(), Some("no runtime"));
-        assert_eq!(results.runs(0, FRAME).unwrap().samples, vec![vec![1.0, 2.0]]);
-        assert!(!results.nothing_measured());
+        assert_eq!(
+            results.runs(0, FRAME).unwrap().samples,
+            vec![vec![1.0, 2.0]]
+        );
+        assert!(!results.everything_failed());
     }
 
     #[test]
-    fn nothing_measured_when_every_run_failed() {
+    fn everything_failed_when_no_run_measured_and_one_failed() {
         let mut results = Results::new(Mode::Smoke, 1, &fake_workloads(), &[FRAME]);
-        assert!(results.nothing_measured());
+        assert!(!results.everything_failed(), "nothing ran yet");
+        results.record(1, FRAME, Err("skipped: needs --full".into()));
+        assert!(!results.everything_failed(), "a skip is no failure");
         results.record(0, FRAME, Err("boom".into()));
-        assert!(results.nothing_measured());
+        assert!(results.everything_failed());
+    }
+
+    #[test]
+    fn skips_are_told_from_failures() {
+        assert!(is_skip("skipped: needs --full"));
+        assert!(!is_skip("error: skipped nothing"));
     }
 }

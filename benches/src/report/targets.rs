@@ -82,7 +82,7 @@ const TIMED_ON_BOTH: &[&str] = &[
     "yield_many",
     "ping_pong",
     "chained_spawn",
-    "gather",
+    "gather_fanout",
 ];
 
 /// Every target the report checks, in the order it lists them.
@@ -110,8 +110,8 @@ pub const TARGETS: &[Target] = &[
     },
     Target {
         goal: "frame chain: a recurring task at most 30 ns per task per frame",
-        workloads: Workloads::Prefixed("recurring"),
-        metrics: Metrics::Named("ns/task/frame"),
+        workloads: Workloads::Each(&["recurring_frame"]),
+        metrics: Metrics::Timed,
         subjects: Subjects::Each(FRAME),
         limit: Limit::AtMost(30.0),
     },
@@ -145,7 +145,7 @@ pub const TARGETS: &[Target] = &[
     },
     Target {
         goal: "thread pool: wake-to-run p50 no worse than tokio's",
-        workloads: Workloads::Each(&["wake_latency"]),
+        workloads: Workloads::Each(&["latency"]),
         metrics: Metrics::Named("p50"),
         subjects: Subjects::Each(THREADPOOL),
         limit: Limit::RatioAtMost(TOKIO_MT, 1.0),
@@ -153,7 +153,7 @@ pub const TARGETS: &[Target] = &[
     Target {
         goal: "flat scaling: cost per task at 100,000 at most 2x the cost at 1,000",
         workloads: Workloads::Prefixed("scaling_"),
-        metrics: Metrics::Named("100k/1k"),
+        metrics: Metrics::Named("ratio"),
         subjects: Subjects::All,
         limit: Limit::AtMost(2.0),
     },
@@ -183,7 +183,39 @@ mod tests {
                 _ => {}
             }
             for name in named {
-                assert!(names.contains(&name), "{}: no subject {name:?}", target.goal);
+                assert!(
+                    names.contains(&name),
+                    "{}: no subject {name:?}",
+                    target.goal
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_target_reads_workloads_and_metrics_that_exist() {
+        let all = crate::workloads();
+        for target in TARGETS {
+            let chosen: Vec<&crate::Workload> = match target.workloads {
+                Workloads::Each(names) => names
+                    .iter()
+                    .map(|name| {
+                        all.iter()
+                            .find(|w| w.name == *name)
+                            .unwrap_or_else(|| panic!("{}: no workload {name:?}", target.goal))
+                    })
+                    .collect(),
+                Workloads::Prefixed(prefix) => {
+                    all.iter().filter(|w| w.name.starts_with(prefix)).collect()
+                }
+            };
+            assert!(!chosen.is_empty(), "{}: no workload", target.goal);
+            for workload in chosen {
+                let found = workload.metrics.iter().any(|m| match target.metrics {
+                    Metrics::Named(name) => m.name == name,
+                    Metrics::Timed => is_time_unit(m.unit),
+                });
+                assert!(found, "{}: {} lacks the metric", target.goal, workload.name);
             }
         }
     }

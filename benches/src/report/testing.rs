@@ -1,6 +1,7 @@
 //! Fixtures for the report's unit tests: fake workloads (never run, their
 //! samples are made up by each test) and the subjects the tests use.
 
+use super::Machine;
 use crate::{Metric, Mode, Raw, Sample, Subject, Workload};
 use taskchain::Backend;
 
@@ -59,4 +60,15 @@ pub fn fake_workloads() -> Vec<Workload> {
             ..fake("memory_fake", &[BYTES])
         },
     ]
+}
+
+/// A machine with fixed, recognisable fields.
+pub fn machine() -> Machine {
+    Machine {
+        cpu: "Test CPU".into(),
+        cores: 2,
+        os: "TestOS".into(),
+        rustc: "rustc 1.0".into(),
+        date: "2026-01-02 03:04 UTC".into(),
+    }
 }

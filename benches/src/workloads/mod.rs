@@ -1,8 +1,57 @@
-//! The workloads of the comparison, one file each.
+//! The workloads of the comparison, one file each, and what they share:
+//! a subject's runtime (`exec`), one spawner and join handle over every
+//! runtime (`spawner`, `join`), a single-value channel over both kinds of
+//! subject (`oneshot`), the async-executor thread pool (`smol_pool`), the
+//! resident set (`resident`) and the arithmetic of figures (`stats`).
+//!
+//! Every run builds its subject's runtime before its timed part and tears
+//! it down (chains shut down, threads joined) before it returns, so runs
+//! can follow each other in one process in any order.
+
+mod chained_spawn;
+mod exec;
+mod gather_fanout;
+mod join;
+mod latency;
+mod memory;
+mod oneshot;
+mod ping_pong;
+mod recurring_frame;
+mod resident;
+mod scaling;
+mod scaling_cancel;
+mod scaling_spawn;
+mod scaling_wake;
+mod smol_pool;
+mod spawn_many;
+mod spawner;
+mod stats;
+mod timer;
+mod yield_many;
 
 use crate::Workload;
 
 /// Every workload, in report order.
+///
+/// `memory_1m` runs in full mode only: in the other modes its `run`
+/// returns the error "skipped: needs --full". The memory workloads return
+/// "counting allocator not installed" unless the binary installed
+/// [`CountingAlloc`](crate::alloc::CountingAlloc).
 pub fn workloads() -> Vec<Workload> {
-    Vec::new()
+    vec![
+        spawn_many::SPAWN_MANY,
+        yield_many::YIELD_MANY,
+        ping_pong::PING_PONG,
+        chained_spawn::CHAINED_SPAWN,
+        recurring_frame::RECURRING_FRAME,
+        gather_fanout::GATHER_FANOUT,
+        latency::LATENCY,
+        timer::TIMER,
+        memory::MEMORY_10K,
+        memory::MEMORY_100K,
+        memory::MEMORY_1M,
+        scaling_spawn::SCALING_SPAWN,
+        scaling_wake::SCALING_WAKE,
+        scaling_cancel::SCALING_CANCEL,
+    ]
 }

@@ -1,0 +1,75 @@
+//! `chained_spawn`: each task spawns the next, 1,000 deep.
+
+use std::time::{Duration, Instant};
+
+use super::exec::Exec;
+use super::oneshot::{self, Sender};
+use super::spawner::Spawner;
+use super::stats::ns_per;
+use crate::{Metric, Mode, Raw, Sample, Subject, Workload};
+
+/// The workload.
+pub(crate) const CHAINED_SPAWN: Workload = Workload {
+    name: "chained_spawn",
+    about: "each task spawns the next and ends, 1,000 deep; the last one \
+            signals the driver",
+    metrics: &[Metric::lower("ns/task", "ns")],
+    applies_to: |s| s != Subject::Raw(Raw::StdThreads),
+    run,
+};
+
+/// Tasks per chain.
+fn depth(mode: Mode) -> usize {
+    match mode {
+        Mode::Smoke => 50,
+        Mode::Quick | Mode::Full => 1_000,
+    }
+}
+
+/// Timed chains per sample, after one untimed.
+fn reps(mode: Mode) -> usize {
+    match mode {
+        Mode::Smoke => 1,
+        Mode::Quick => 30,
+        Mode::Full => 100,
+    }
+}
+
+fn run(subject: Subject, mode: Mode) -> Result<Sample, String> {
+    let exec = Exec::new(subject)?;
+    let depth = depth(mode);
+    let reps = reps(mode);
+    chain_once(&exec, subject, depth)?;
+    let mut total = Duration::ZERO;
+    for _ in 0..reps {
+        total += chain_once(&exec, subject, depth)?;
+    }
+    Ok(vec![ns_per(total, depth * reps)])
+}
+
+/// One chain of `depth` tasks, timed from the first spawn to the signal of
+/// the last task.
+fn chain_once(exec: &Exec, subject: Subject, depth: usize) -> Result<Duration, String> {
+    let spawner = exec.spawner();
+    exec.block_on(async move {
+        let start = Instant::now();
+        let (done, finished) = oneshot::channel::<()>(subject);
+        link(spawner, depth, done);
+        finished.await?;
+        Ok(start.elapsed())
+    })?
+}
+
+/// Spawns a task that spawns the next, `left` more in all; with none left,
+/// signals `done`.
+fn link(spawner: Spawner, left: usize, done: Sender<()>) {
+    if left == 0 {
+        // Fails only if the driver is gone, which then has no use for it.
+        let _ = done.send(());
+        return;
+    }
+    let next = spawner.clone();
+    spawner
+        .spawn(async move { link(next, left - 1, done) })
+        .detach();
+}

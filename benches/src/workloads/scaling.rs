@@ -1,0 +1,55 @@
+//! What the scaling workloads share: one operation timed per task with
+//! 1,000 tasks at a time and with 100,000 at a time, and the ratio of the
+//! two (flat scaling keeps it near 1; the report checks it is at most 2).
+
+use std::time::Duration;
+
+use super::exec::Exec;
+use super::stats::ns_per;
+use crate::{Metric, Mode, Raw, Sample, Subject};
+
+/// The figures of every scaling workload.
+pub(crate) const METRICS: &[Metric] = &[
+    Metric::lower("ns @1k", "ns"),
+    Metric::lower("ns @100k", "ns"),
+    Metric::lower("ratio", "x"),
+];
+
+/// The subjects every scaling workload applies to: all but std threads.
+pub(crate) fn applies_to(subject: Subject) -> bool {
+    subject != Subject::Raw(Raw::StdThreads)
+}
+
+/// One timed pass of an operation over `n` tasks at once on `exec`: the
+/// time of the operation alone, setup excluded.
+pub(crate) type Pass = fn(&Exec, Subject, usize) -> Result<Duration, String>;
+
+/// Tasks in the small case, its timed passes, and tasks in the large case
+/// (smoke mode shrinks both cases a hundredfold; the names stay).
+fn sizes(mode: Mode) -> (usize, usize, usize) {
+    match mode {
+        Mode::Smoke => (10, 10, 1_000),
+        Mode::Quick => (1_000, 50, 100_000),
+        Mode::Full => (1_000, 100, 100_000),
+    }
+}
+
+/// Times `pass` with the small case (after one untimed pass, so that it
+/// does not pay for a cold start the large one does not) and with the
+/// large case, on one runtime.
+pub(crate) fn run(subject: Subject, mode: Mode, pass: Pass) -> Result<Sample, String> {
+    let exec = Exec::new(subject)?;
+    let (small, passes, large) = sizes(mode);
+    pass(&exec, subject, small)?;
+    let mut total = Duration::ZERO;
+    for _ in 0..passes {
+        total += pass(&exec, subject, small)?;
+    }
+    let at_small = ns_per(total, small * passes);
+    let at_large = ns_per(pass(&exec, subject, large)?, large);
+    Ok(vec![
+        at_small,
+        at_large,
+        at_large / at_small.max(f64::MIN_POSITIVE),
+    ])
+}

@@ -1,0 +1,46 @@
+//! Spawning on any subject through one cloneable handle.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use async_executor::Executor;
+use taskchain::threadpool::ThreadPool;
+use taskchain::{FrameChain, TaskChainExt, ThreadedChain};
+
+use super::join::Join;
+
+/// Spawns tasks on a subject's runtime, from inside it or from any thread.
+/// Cloning it is one reference count (or nothing).
+#[derive(Clone)]
+pub(crate) enum Spawner {
+    /// The embedded frame chain (its tasks run inside `poll()`).
+    Frame(Arc<FrameChain>),
+    /// A threaded chain.
+    Chain(Arc<ThreadedChain>),
+    /// A tokio runtime, current-thread or multi-thread.
+    Tokio(tokio::runtime::Handle),
+    /// async-executor run by its own threads.
+    Executor(Arc<Executor<'static>>),
+    /// async-std's global runtime.
+    AsyncStd,
+    /// taskchain's raw thread pool.
+    Pool(ThreadPool),
+}
+
+impl Spawner {
+    /// Spawns `future` as a task.
+    pub(crate) fn spawn<F>(&self, future: F) -> Join<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match self {
+            Spawner::Frame(chain) => Join::Task(chain.spawn(future)),
+            Spawner::Chain(chain) => Join::Task(chain.spawn(future)),
+            Spawner::Tokio(handle) => Join::Tokio(handle.spawn(future)),
+            Spawner::Executor(executor) => Join::Executor(executor.spawn(future)),
+            Spawner::AsyncStd => Join::AsyncStd(async_std::task::spawn(future)),
+            Spawner::Pool(pool) => Join::Pool(pool.spawn(future)),
+        }
+    }
+}
