@@ -112,3 +112,183 @@ fn pick_backend_rejects_an_unknown_backend() {
         "{stderr}"
     );
 }
+
+#[test]
+fn async_loading_keeps_the_frames_going_while_the_loader_works() {
+    let stdout = run_example("async_loading", &["--fast"]);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        &lines[..3],
+        &[
+            "loading the level in the background",
+            "level loaded: 17984 primes, the last 199999",
+            "the frame loop kept running while the loader worked",
+        ],
+        "full output:\n{stdout}"
+    );
+    // How many frames the load took depends on the machine; that some
+    // were rendered after the first one does not.
+    let last = lines.get(3).copied().unwrap_or_default();
+    let frames: u64 = last
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected last line: {last}"));
+    assert!(
+        frames >= 2,
+        "the frame loop did not run during the load: {last}"
+    );
+    assert!(last.contains("frames rendered during the load"), "{last}");
+}
+
+#[test]
+fn coroutine_chain_runs_the_phases_in_turn_and_returns_both_results() {
+    let stdout = run_example("coroutine_chain", &["--fast"]);
+    let lines: Vec<&str> = stdout.lines().collect();
+    // On the manual clock (1/60 s per frame) each pause ends on the frame
+    // its time is reached: phase1's 0.5 s on frame 30, phase2's 0.25 s 15
+    // frames later. phase2, a task of its own, starts on the frame outer
+    // awaits it.
+    let expected = [
+        "run_until_complete(outer()) ...",
+        "[0.000 s] outer: start, awaiting phase1",
+        "[0.000 s] phase1: start, pausing 0.5 s",
+        "[0.500 s] phase1: end",
+        "[0.500 s] outer: phase1 returned \"result1\", awaiting phase2 as a task",
+        "[0.500 s] phase2: start with \"result1\", pausing 0.25 s",
+        "[0.750 s] phase2: end",
+        "[0.750 s] outer: phase2 returned \"result2 derived from result1\"",
+        "run_until_complete returned:",
+        "(\"result1\", \"result2 derived from result1\")",
+    ];
+    assert_eq!(lines, expected, "full output:\n{stdout}");
+}
+
+#[test]
+fn gather_cubes_interleaves_the_runs_and_keeps_argument_order() {
+    let stdout = run_example("gather_cubes", &["--fast"]);
+    let lines: Vec<&str> = stdout.lines().collect();
+    // cube(5) pauses least and finishes first, cube(3) last; the steps of
+    // the three runs interleave; the gather still lists 27, 64, 125.
+    let expected = [
+        "spawned cube(3), cube(4), cube(5); gathering them",
+        "[0.000 s] cube(3): pausing 0.30 s",
+        "[0.000 s] cube(4): pausing 0.20 s",
+        "[0.000 s] cube(5): pausing 0.10 s",
+        "[0.100 s] cube(5): awake, awaiting square(5)",
+        "[0.100 s] square(5): task started, pausing 0.25 s",
+        "[0.200 s] cube(4): awake, awaiting square(4)",
+        "[0.200 s] square(4): task started, pausing 0.20 s",
+        "[0.300 s] cube(3): awake, awaiting square(3)",
+        "[0.300 s] square(3): task started, pausing 0.15 s",
+        "[0.350 s] square(5) = 25",
+        "[0.350 s] cube(5) = 5 * 25 = 125",
+        "[0.400 s] square(4) = 16",
+        "[0.400 s] cube(4) = 4 * 16 = 64",
+        "[0.450 s] square(3) = 9",
+        "[0.450 s] cube(3) = 3 * 9 = 27",
+        "gather(cube(3), cube(4), cube(5)) in argument order:",
+        "[27, 64, 125]",
+    ];
+    assert_eq!(lines, expected, "full output:\n{stdout}");
+}
+
+#[test]
+fn gather_cubes_rejects_unknown_arguments() {
+    let output = cargo_run_example("gather_cubes", &["--slow"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("usage: gather_cubes"));
+    assert!(output.stdout.is_empty(), "ran despite the bad argument");
+}
+
+#[test]
+fn by_hand_shows_each_suspension_and_resumption() {
+    let stdout = run_example("by_hand", &[]);
+    let lines: Vec<&str> = stdout.lines().collect();
+    // The clock moves 0.25 s between polls: the ticker resumes on every
+    // frame and returns on frame 3; the sleeper sleeps through frames 1 to
+    // 3 and resumes on frame 4, when its 1 s pause is over.
+    let expected = [
+        "spawned: sleeper done = false, ticker done = false (nothing runs before a poll)",
+        "frame 0: t = 0.00 s, manager.poll()",
+        "  sleeper: started, pausing 1 s",
+        "  ticker: tick 1, yielding until the next frame",
+        "frame 0: sleeper sleeping (is_done = false), ticker suspended (is_done = false)",
+        "frame 1: t = 0.25 s, manager.poll()",
+        "  ticker: resumed",
+        "  ticker: tick 2, yielding until the next frame",
+        "frame 1: sleeper sleeping (is_done = false), ticker suspended (is_done = false)",
+        "frame 2: t = 0.50 s, manager.poll()",
+        "  ticker: resumed",
+        "  ticker: tick 3, yielding until the next frame",
+        "frame 2: sleeper sleeping (is_done = false), ticker suspended (is_done = false)",
+        "frame 3: t = 0.75 s, manager.poll()",
+        "  ticker: resumed",
+        "  ticker: returning",
+        "frame 3: sleeper sleeping (is_done = false), ticker done (is_done = true)",
+        "frame 4: t = 1.00 s, manager.poll()",
+        "  sleeper: resumed after its pause, returning",
+        "frame 4: sleeper done (is_done = true), ticker done (is_done = true)",
+        "after 5 frames: sleeper returned \"rested\", ticker returned 3",
+    ];
+    assert_eq!(lines, expected, "full output:\n{stdout}");
+}
+
+#[test]
+fn damage_task_burns_every_ten_seconds_in_lava_until_health_is_gone() {
+    let stdout = run_example("damage_task", &[]);
+    let lines: Vec<&str> = stdout.lines().collect();
+    // 60 frames per second on the manual clock. After each 10 s cooldown
+    // the invocation returns Cont and the next one burns a frame later
+    // (12.017 s) if the player is still in lava; out of the lava it
+    // burns again the moment the player walks back in (30 s).
+    let expected = [
+        "t =  2.000 s: the player walks into the lava",
+        "t =  2.000 s: burned for 25, health 75",
+        "t = 12.000 s: cooldown over, returning Cont",
+        "t = 12.017 s: burned for 25, health 50",
+        "t = 15.000 s: the player steps out of the lava",
+        "t = 22.017 s: cooldown over, returning Cont",
+        "t = 30.000 s: the player walks into the lava",
+        "t = 30.000 s: burned for 25, health 25",
+        "t = 40.000 s: cooldown over, returning Cont",
+        "t = 40.017 s: burned for 25, health 0",
+        "t = 40.017 s: health 0, the damage task returns Done",
+        "the damage task finished after 2402 frames (40.017 s); health 0",
+    ];
+    assert_eq!(lines, expected, "full output:\n{stdout}");
+}
+
+#[test]
+fn cutscene_disables_input_for_exactly_the_intervals() {
+    let stdout = run_example("cutscene", &["--fast"]);
+    let lines: Vec<&str> = stdout.lines().collect();
+    // 2 s move + 1 s hold + 0.5 s fade at 60 fps: done on frame 210.
+    assert_eq!(
+        lines,
+        [
+            "[0.000 s] cutscene: input disabled",
+            "[0.000 s] cutscene: camera move, hold, fade",
+            "[3.500 s] cutscene: done, camera at (12.0, 5.0), brightness 0.0",
+            "[3.500 s] cutscene: input enabled",
+            "rendered 211 frames; input was off for 210 of them",
+        ],
+        "full output:\n{stdout}"
+    );
+}
+
+#[test]
+fn event_future_resumes_the_door_when_the_player_sends_the_event() {
+    let stdout = run_example("event_future", &["--fast"]);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "door: waiting for someone to open me",
+            "player: reached the door after 3.0 s, sending door-open",
+            "door: opened by the player",
+            "the door task returned \"the player\" after 181 frames",
+        ],
+        "full output:\n{stdout}"
+    );
+}

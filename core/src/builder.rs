@@ -9,9 +9,10 @@ use std::time::Duration;
 use crate::cell::{Cell, Options};
 use crate::chain_core::ChainCore;
 use crate::context;
+use crate::event_done::DoneEvent;
 use crate::{
-    duration_from_secs, Coroutine, DoneStatus, Error, Recurring, RecurringCoroutine, Task,
-    TaskContext, TaskHandle,
+    duration_from_secs, Coroutine, DoneStatus, Error, Messenger, Recurring, RecurringCoroutine,
+    Task, TaskContext, TaskHandle,
 };
 
 /// A task and its properties (name, sort, priority, delay, `upon_death`,
@@ -48,6 +49,7 @@ impl<W: Task> TaskBuilder<W> {
                 priority: 0,
                 delay: None,
                 upon_death: None,
+                done_event: None,
             },
             chain: None,
         }
@@ -90,6 +92,39 @@ impl<W: Task> TaskBuilder<W> {
     pub fn upon_death(mut self, f: impl FnOnce(bool) + Send + 'static) -> Self {
         self.opts.upon_death = Some(Box::new(f));
         self
+    }
+
+    /// Sends the event `name` through `messenger`, with payload `()`, when
+    /// the task finishes: it returned `Done` or `Exit`, or its coroutine
+    /// completed. Not when it is cancelled or removed (whatever it returned
+    /// on its last run), not when it panics (nor when its `upon_death`
+    /// panics), not at shutdown. It is sent after the task's future is
+    /// done, from the thread that ran the task's last run, on any chain.
+    ///
+    /// Receivers take `()`: `messenger.future::<()>(name)` and
+    /// `messenger.accept(name, |_: &()| ..)`; receivers of another payload
+    /// type make the send fail, and the event is then not delivered. To
+    /// tell tasks apart, give each its own event name.
+    ///
+    /// Returns [`Error::EmptyEventName`] for an empty name.
+    ///
+    /// ```
+    /// use taskchain_core::{AsyncFuture, Error, TaskBuilder, TaskManager};
+    ///
+    /// let manager = TaskManager::new();
+    /// let messenger = manager.messenger();
+    /// let loaded = messenger.future::<()>("level-loaded")?;
+    /// manager.add_task(
+    ///     TaskBuilder::coroutine(async { /* load the level */ })
+    ///         .done_event(&messenger, "level-loaded")?,
+    /// )?;
+    /// manager.run_until(&loaded)?;
+    /// assert!(loaded.is_done());
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn done_event(mut self, messenger: &Messenger, name: &str) -> Result<Self, Error> {
+        self.opts.done_event = Some(DoneEvent::new(messenger, name)?);
+        Ok(self)
     }
 
     /// Names the chain a manager schedules the task on (default: the
@@ -151,6 +186,10 @@ impl<W> std::fmt::Debug for TaskBuilder<W> {
             .field("sort", &self.opts.sort)
             .field("priority", &self.opts.priority)
             .field("delay", &self.opts.delay)
+            .field(
+                "done_event",
+                &self.opts.done_event.as_ref().map(DoneEvent::name),
+            )
             .field("chain", &self.chain)
             .finish()
     }

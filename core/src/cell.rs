@@ -21,6 +21,7 @@ use futures_task::{waker_ref, ArcWake};
 use crate::chain_core::{ChainCore, Placement};
 use crate::context::{self, RunFrame};
 use crate::error::panic_message;
+use crate::event_done::DoneEvent;
 use crate::future_state::{Bind, FutureState, Outcome};
 use crate::{Step, Task, TaskContext};
 
@@ -89,6 +90,8 @@ pub(crate) type UponDeath = Box<dyn FnOnce(bool) + Send>;
 pub(crate) struct Meta {
     pub(crate) name: Option<Arc<str>>,
     pub(crate) upon_death: Mutex<Option<UponDeath>>,
+    /// Sent when the task finishes (not when it is cancelled or panics).
+    done_event: Mutex<Option<DoneEvent>>,
     /// Nanoseconds; `u64::MAX` means no delay.
     delay: AtomicU64,
 }
@@ -122,15 +125,21 @@ pub(crate) struct Options {
     pub(crate) priority: i32,
     pub(crate) delay: Option<Duration>,
     pub(crate) upon_death: Option<UponDeath>,
+    pub(crate) done_event: Option<DoneEvent>,
 }
 
 impl Header {
     fn new(chain: Arc<ChainCore>, opts: Options, local: bool) -> Self {
         let meta = OnceLock::new();
-        if opts.name.is_some() || opts.upon_death.is_some() || opts.delay.is_some() {
+        if opts.name.is_some()
+            || opts.upon_death.is_some()
+            || opts.delay.is_some()
+            || opts.done_event.is_some()
+        {
             let m = Meta {
                 name: opts.name,
                 upon_death: Mutex::new(opts.upon_death),
+                done_event: Mutex::new(opts.done_event),
                 delay: AtomicU64::new(delay_nanos(opts.delay)),
             };
             let _ = meta.set(Box::new(m));
@@ -215,6 +224,12 @@ impl Header {
     fn take_upon_death(&self) -> Option<UponDeath> {
         let meta = self.meta.get()?;
         let mut slot = meta.upon_death.lock().unwrap_or_else(|e| e.into_inner());
+        slot.take()
+    }
+
+    fn take_done_event(&self) -> Option<DoneEvent> {
+        let meta = self.meta.get()?;
+        let mut slot = meta.done_event.lock().unwrap_or_else(|e| e.into_inner());
         slot.take()
     }
 }
@@ -311,6 +326,13 @@ impl<W: Task> Cell<W> {
                 outcome = Outcome::Panicked(panic_message(&*payload));
             }
         }
+        // Taken whatever the outcome, so an ended task no longer holds its
+        // messenger; sent only if the task finished (a panicking
+        // `upon_death` counts as a panic).
+        let done_event = self
+            .header
+            .take_done_event()
+            .filter(|_| matches!(outcome, Outcome::Ready(_)));
         let prev = self
             .header
             .state
@@ -329,6 +351,13 @@ impl<W: Task> Cell<W> {
             // where a panicking destructor is caught, rather than wherever the
             // last reference to the cell happens to go.
             let _ = catch_unwind(AssertUnwindSafe(|| self.result.clear_value()));
+        }
+        if let Some(event) = done_event {
+            // Sent once the task's future is done and the task has left its
+            // chain's lists, so whoever the event wakes finds it ended. The
+            // send only queues work, but it wakes foreign wakers: a panic
+            // there must not escape the chain's run loop.
+            let _ = catch_unwind(AssertUnwindSafe(move || event.send()));
         }
     }
 

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use crate::chain_core::ChainCore;
 use crate::{
-    AnyTask, AsyncFuture, ChainSettings, ChainStats, Clock, DoneStatus, Error, Gather, Promise,
-    Recurring, Shield, Task, TaskBuilder, TaskContext, TaskHandle,
+    AnyTask, AsyncFuture, Blocking, ChainSettings, ChainStats, Clock, DoneStatus, Error, Gather,
+    Promise, Recurring, Shield, Task, TaskBuilder, TaskContext, TaskHandle,
 };
 
 /// A named scheduling domain: it holds tasks and runs them, on the caller's
@@ -168,6 +168,69 @@ pub trait TaskChainExt: TaskChain {
         F::Output: Send + 'static,
     {
         let cell = TaskBuilder::coroutine(future).spawn_into(self.core(), false);
+        TaskHandle::new(cell)
+    }
+
+    /// Runs the blocking closure `job` once, as a task of this chain: on a
+    /// threaded chain, heavy work (loading, decoding) off the frame
+    /// thread. Its handle is an [`AsyncFuture`]: a coroutine on the frame
+    /// chain awaits it and resumes on the first `poll()` after the job is
+    /// done, while the frames go on.
+    ///
+    /// On a frame chain the job runs inside `poll()` and blocks that frame:
+    /// use a threaded chain for anything slow.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// # use taskchain_core::{BoxFuture, Runtime};
+    /// # struct ThreadPerFuture;
+    /// # impl Runtime for ThreadPerFuture {
+    /// #     fn name(&self) -> &str { "thread-per-future" }
+    /// #     fn threads(&self) -> usize { 1 }
+    /// #     fn spawn(&self, future: BoxFuture) { std::thread::spawn(move || block_on(future)); }
+    /// #     fn sleep(&self, d: Duration) -> BoxFuture { Box::pin(async move { std::thread::sleep(d) }) }
+    /// # }
+    /// # fn block_on(mut f: BoxFuture) {
+    /// #     struct Unpark(std::thread::Thread);
+    /// #     impl std::task::Wake for Unpark { fn wake(self: Arc<Self>) { self.0.unpark() } }
+    /// #     let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    /// #     while f.as_mut().poll(&mut std::task::Context::from_waker(&waker)).is_pending() {
+    /// #         std::thread::park();
+    /// #     }
+    /// # }
+    /// use taskchain_core::{AsyncFuture, ChainSettings, TaskChainExt, TaskManager};
+    ///
+    /// let manager = TaskManager::new();
+    /// # let runtime: Arc<dyn Runtime> = Arc::new(ThreadPerFuture);
+    /// // A backend's runtime (`taskchain::Backend::make_chain` does this).
+    /// let loader = manager
+    ///     .make_threaded_chain("loader", ChainSettings::default().num_threads(1), runtime)
+    ///     .unwrap();
+    /// let level = loader.spawn_blocking(|| vec![0u8; 1024]);
+    /// let frame_task = manager.spawn(async move { level.await.map(|bytes| bytes.len()) });
+    /// while !frame_task.is_done() {
+    ///     manager.poll().unwrap(); // the frames go on while the job runs
+    /// }
+    /// assert_eq!(frame_task.wait(), Ok(Ok(1024)));
+    /// ```
+    ///
+    /// # Cancellation
+    ///
+    /// Cancelling the handle (or a coroutine awaiting it: cancellation
+    /// propagates to what it awaits) before the job starts drops the job
+    /// unrun; once it runs, it runs to the end and the handle ends
+    /// cancelled.
+    ///
+    /// # Panics
+    ///
+    /// A panicking job is caught: its handle holds [`Error::Panicked`].
+    fn spawn_blocking<F, T>(&self, job: F) -> TaskHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let cell = TaskBuilder::new(Blocking::new(job)).spawn_into(self.core(), false);
         TaskHandle::new(cell)
     }
 

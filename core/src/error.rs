@@ -46,6 +46,20 @@ pub enum Error {
     /// A backend's runtime could not start: the operating system refused a
     /// thread or a driver (the message says which, and why).
     Runtime(String),
+    /// An event name was empty (`send`, `future`, `accept` or
+    /// `done_event`): every event needs a name to be told apart.
+    EmptyEventName,
+    /// An event's payload type differs from the type its current receivers
+    /// (its pending future and its handlers) were made for: `send`
+    /// delivered nothing, and `future` or `accept` made nothing.
+    WrongPayloadType {
+        /// The event's name.
+        event: String,
+        /// The payload type its current receivers take.
+        expected: &'static str,
+        /// The payload type that was given or asked for.
+        found: &'static str,
+    },
 }
 
 impl fmt::Display for Error {
@@ -68,6 +82,15 @@ impl fmt::Display for Error {
             }
             Error::Shutdown => f.write_str("the chain was shut down"),
             Error::Runtime(why) => write!(f, "the runtime could not start: {why}"),
+            Error::EmptyEventName => f.write_str("an event name cannot be empty"),
+            Error::WrongPayloadType {
+                event,
+                expected,
+                found,
+            } => write!(
+                f,
+                "event {event:?} carries a payload of type {expected}, not {found}"
+            ),
         }
     }
 }

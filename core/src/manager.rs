@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use crate::frame_chain::drive;
 use crate::{
-    AnyTask, AsyncFuture, ChainSettings, Clock, DoneStatus, Error, FrameChain, Gather,
-    LocalSpawner, Promise, RealClock, Runtime, Task, TaskBuilder, TaskChain, TaskChainExt,
-    TaskContext, TaskHandle, ThreadedChain,
+    AnyTask, AsyncFuture, ChainSettings, Clock, DoneStatus, Error, EventFuture, FrameChain, Gather,
+    LocalSpawner, Messenger, Promise, RealClock, Runtime, Task, TaskBuilder, TaskChain,
+    TaskChainExt, TaskContext, TaskHandle, ThreadedChain,
 };
 
 /// The name of the chain every manager starts with.
@@ -44,6 +44,8 @@ pub struct TaskManager {
     clock: Arc<dyn Clock>,
     default: Arc<FrameChain>,
     chains: RwLock<Chains>,
+    /// The manager's events, handled on the default chain.
+    messenger: Messenger,
 }
 
 /// The chains by name, and the same list ready for `poll()` to take
@@ -85,10 +87,12 @@ impl TaskManager {
         let default = FrameChain::new(DEFAULT_CHAIN, clock.clone());
         let mut chains = Chains::default();
         let _ = chains.insert(default.clone());
+        let messenger = Messenger::on_core(default.core().clone());
         TaskManager {
             clock,
             default,
             chains: RwLock::new(chains),
+            messenger,
         }
     }
 
@@ -100,6 +104,60 @@ impl TaskManager {
     /// The chain named "default".
     pub fn default_chain(&self) -> &Arc<FrameChain> {
         &self.default
+    }
+
+    /// The manager's [`Messenger`] (a cheap handle to it: move it into a
+    /// task, a callback or another thread). Its handlers and its futures'
+    /// done callbacks run on the default chain.
+    ///
+    /// ```
+    /// use taskchain_core::{AsyncFuture, TaskManager};
+    ///
+    /// let manager = TaskManager::new();
+    /// let messenger = manager.messenger();
+    /// let ping = messenger.future::<u8>("ping").unwrap();
+    /// std::thread::spawn(move || messenger.send("ping", 1_u8).unwrap())
+    ///     .join()
+    ///     .unwrap();
+    /// assert_eq!(ping.result(None), Ok(1));
+    /// ```
+    pub fn messenger(&self) -> Messenger {
+        self.messenger.clone()
+    }
+
+    /// Sends the event `name` with `payload` through the manager's
+    /// messenger (see [`Messenger::send`]).
+    ///
+    /// Returns [`Error::EmptyEventName`] for an empty name and
+    /// [`Error::WrongPayloadType`] if the event's receivers take another
+    /// payload type.
+    pub fn send<T>(&self, name: &str, payload: T) -> Result<(), Error>
+    where
+        T: Clone + Send + Sync + 'static,
+    {
+        self.messenger.send(name, payload)
+    }
+
+    /// The future of the next firing of the event `name` on the manager's
+    /// messenger (see [`Messenger::future`]).
+    ///
+    /// ```
+    /// use taskchain_core::TaskManager;
+    ///
+    /// let manager = TaskManager::new();
+    /// let opened = manager.event_future::<()>("door-open").unwrap();
+    /// manager.send("door-open", ()).unwrap();
+    /// assert_eq!(manager.run_until(&opened), Ok(()));
+    /// ```
+    ///
+    /// Returns [`Error::EmptyEventName`] for an empty name and
+    /// [`Error::WrongPayloadType`] if the event has receivers of another
+    /// payload type.
+    pub fn event_future<T>(&self, name: &str) -> Result<EventFuture<T>, Error>
+    where
+        T: Clone + Send + Sync + 'static,
+    {
+        self.messenger.future(name)
     }
 
     /// Makes a new frame chain named `name`.
@@ -318,11 +376,17 @@ impl TaskManager {
         all
     }
 
-    /// Shuts every chain down (see [`TaskChain::shutdown`]).
+    /// Shuts every chain down (see [`TaskChain::shutdown`]), then cancels
+    /// the messenger's pending event futures and unsubscribes its handlers
+    /// (the messenger itself stays usable).
     pub fn shutdown(&self) {
         for chain in self.chains().iter() {
             chain.shutdown();
         }
+        // What is left of the events goes too: pending event futures are
+        // cancelled and handlers unsubscribed (a handler may hold the
+        // messenger itself, which would otherwise never be freed).
+        self.messenger.close();
     }
 }
 
