@@ -7,32 +7,14 @@ mod common;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use common::{count, get, new_log, poll_n, push, seen, setup, threaded, Deaths, QuietPanics};
+use common::{
+    count, get, new_log, poll_n, poll_until, push, seen, setup, threaded, Deaths, QuietPanics,
+    PATIENCE,
+};
 use taskchain_core::{
     pause, AnyTask, AsyncFuture, ChainSettings, DoneStatus, Error, TaskBuilder, TaskChain,
-    TaskChainExt, TaskContext, TaskManager,
+    TaskChainExt, TaskContext,
 };
-
-/// Generous bound for waits on other threads, so a broken build fails
-/// instead of hanging; no test depends on how long anything takes.
-const PATIENCE: Duration = Duration::from_secs(10);
-
-/// Polls `manager` until `future` is done, at most `polls` times, then
-/// reads it: `None` if it is still pending, so that a broken delivery fails
-/// the test instead of hanging it.
-fn poll_until<F: AsyncFuture>(
-    manager: &TaskManager,
-    future: &F,
-    polls: usize,
-) -> Option<Result<F::Value, Error>> {
-    for _ in 0..polls {
-        if future.is_done() {
-            break;
-        }
-        manager.poll().unwrap();
-    }
-    future.try_take()
-}
 
 #[test]
 fn a_finished_coroutine_sends_its_done_event() {

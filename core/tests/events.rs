@@ -7,34 +7,15 @@ mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
-use std::time::Duration;
 
-use common::{bump, count, get, new_log, poll_n, push, seen, setup, threaded, Log, QuietPanics};
+use common::{
+    bump, count, get, new_log, poll_n, poll_until, push, seen, setup, threaded, Log, QuietPanics,
+    PATIENCE,
+};
 use taskchain_core::{
     shield, AsyncFuture, ChainSettings, DoneStatus, Error, EventFuture, Messenger, TaskChain,
     TaskChainExt, TaskContext, TaskManager,
 };
-
-/// Generous bound for waits on other threads, so a broken build fails
-/// instead of hanging; no test depends on how long anything takes.
-const PATIENCE: Duration = Duration::from_secs(10);
-
-/// Polls `manager` until `future` is done, at most `polls` times, then
-/// reads it: `None` if it is still pending, so that a broken delivery fails
-/// the test instead of hanging it.
-fn poll_until<F: AsyncFuture>(
-    manager: &TaskManager,
-    future: &F,
-    polls: usize,
-) -> Option<Result<F::Value, Error>> {
-    for _ in 0..polls {
-        if future.is_done() {
-            break;
-        }
-        manager.poll().unwrap();
-    }
-    future.try_take()
-}
 
 /// Subscribes a handler that logs `"{tag} {payload:?}"` for each firing.
 fn log_payloads<T: Clone + Send + Sync + std::fmt::Debug + 'static>(

@@ -273,3 +273,24 @@ pub fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_micros(200));
     }
 }
+
+/// Generous bound for waits on other threads, so a broken build fails
+/// instead of hanging; no test depends on how long anything takes.
+pub const PATIENCE: Duration = Duration::from_secs(10);
+
+/// Polls `manager` until `future` is done, at most `polls` times, then
+/// reads it: `None` if it is still pending, so that a broken delivery fails
+/// the test instead of hanging it.
+pub fn poll_until<F: taskchain_core::AsyncFuture>(
+    manager: &TaskManager,
+    future: &F,
+    polls: usize,
+) -> Option<Result<F::Value, taskchain_core::Error>> {
+    for _ in 0..polls {
+        if future.is_done() {
+            break;
+        }
+        manager.poll().unwrap();
+    }
+    future.try_take()
+}
