@@ -10,7 +10,8 @@ use crate::SmolRuntime;
 /// of its own with `settings.num_threads` threads. The chain owns the
 /// runtime: shutting the chain down stops and joins its threads.
 ///
-/// Returns [`Error::InvalidSetting`] for 0 threads (a chain without threads
+/// Returns [`Error::InvalidSetting`] for 0 threads or more than
+/// [`MAX_THREADS`](taskchain_core::MAX_THREADS) (a chain without threads
 /// is a frame chain: `manager.make_task_chain`) or a frame budget,
 /// [`Error::Runtime`] when the OS refuses a thread, and
 /// [`Error::DuplicateChain`] if the name is taken.

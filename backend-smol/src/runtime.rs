@@ -6,7 +6,7 @@ use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use async_executor::Executor;
-use taskchain_core::{BoxFuture, Error, Runtime};
+use taskchain_core::{check_thread_count, BoxFuture, Error, Runtime};
 
 use crate::stop::Stop;
 
@@ -49,15 +49,12 @@ pub struct SmolRuntime {
 impl SmolRuntime {
     /// Starts `threads` threads running a new executor.
     ///
-    /// Returns [`Error::InvalidSetting`] for 0 threads and
+    /// Returns [`Error::InvalidSetting`] for 0 threads or more than
+    /// [`MAX_THREADS`](taskchain_core::MAX_THREADS), and
     /// [`Error::Runtime`] when the OS refuses a thread (the ones already
     /// started are stopped and joined).
     pub fn new(threads: usize) -> Result<Self, Error> {
-        if threads == 0 {
-            return Err(Error::InvalidSetting(
-                "a smol runtime needs at least one thread".into(),
-            ));
-        }
+        check_thread_count(threads, "a smol runtime")?;
         let mut runtime = SmolRuntime {
             executor: Arc::new(Executor::new()),
             stop: Stop::new(threads),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use async_task::Runnable;
 use crossbeam_deque::Worker;
 use parking::Parker;
-use taskchain_core::Error;
+use taskchain_core::{check_thread_count, Error};
 
 use crate::pool::ThreadPool;
 use crate::shared::Shared;
@@ -18,9 +18,9 @@ use crate::worker;
 /// The thread-name prefix of a pool built without [`ThreadPoolBuilder::name`].
 pub const DEFAULT_PREFIX: &str = "taskchain-pool";
 
-/// The most worker threads a pool takes: more is a mistake, not a
-/// configuration (and would exhaust memory before the OS said no).
-pub const MAX_THREADS: usize = 4096;
+/// The most worker threads a pool takes: core's bound, shared by every
+/// backend.
+pub const MAX_THREADS: usize = taskchain_core::MAX_THREADS;
 
 /// The timer's spin tail of a pool built without
 /// [`ThreadPoolBuilder::timer_spin`]: a little more than Linux's default
@@ -105,16 +105,7 @@ impl ThreadPoolBuilder {
             prefix,
             timer_spin,
         } = self;
-        if threads == 0 {
-            return Err(Error::InvalidSetting(
-                "a thread pool needs at least one thread".into(),
-            ));
-        }
-        if threads > MAX_THREADS {
-            return Err(Error::InvalidSetting(format!(
-                "a thread pool takes at most {MAX_THREADS} threads, not {threads}"
-            )));
-        }
+        check_thread_count(threads, "a thread pool")?;
         if prefix.contains('\0') {
             return Err(Error::InvalidSetting(format!(
                 "a thread name cannot hold a NUL byte: {prefix:?}"

@@ -13,7 +13,8 @@ use crate::TokioRuntime;
 /// runtime: shutting the chain down shuts the runtime down and joins its
 /// threads.
 ///
-/// Returns [`Error::InvalidSetting`] for 0 threads (a chain without threads
+/// Returns [`Error::InvalidSetting`] for 0 threads or more than
+/// [`MAX_THREADS`](taskchain_core::MAX_THREADS) (a chain without threads
 /// is a frame chain: `manager.make_task_chain`) or a frame budget,
 /// [`Error::Runtime`] when tokio cannot build the runtime, and
 /// [`Error::DuplicateChain`] if the name is taken.

@@ -5,7 +5,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use taskchain_core::{BoxFuture, Error, Runtime};
+use taskchain_core::{check_thread_count, BoxFuture, Error, Runtime};
 use tokio::runtime::{Builder, Handle};
 
 /// How long dropping an owned runtime waits for its threads: a task stuck
@@ -50,15 +50,12 @@ impl TokioRuntime {
     /// named `taskchain-tokio-{i}`, every driver enabled (timers, and I/O
     /// when tokio's `net`/`io` features are compiled in).
     ///
-    /// Returns [`Error::InvalidSetting`] for 0 threads and
+    /// Returns [`Error::InvalidSetting`] for 0 threads or more than
+    /// [`MAX_THREADS`](taskchain_core::MAX_THREADS), and
     /// [`Error::Runtime`] when tokio cannot build the runtime (the OS
     /// refused a thread or a driver).
     pub fn new(threads: usize) -> Result<Self, Error> {
-        if threads == 0 {
-            return Err(Error::InvalidSetting(
-                "a tokio runtime needs at least one worker thread".into(),
-            ));
-        }
+        check_thread_count(threads, "a tokio runtime")?;
         let next = AtomicUsize::new(0);
         let runtime = Builder::new_multi_thread()
             .worker_threads(threads)

@@ -10,7 +10,8 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use taskchain_core::{
-    AsyncFuture, ChainSettings, Error, Runtime, TaskChain, TaskChainExt, TaskManager, ThreadedChain,
+    AsyncFuture, ChainSettings, Error, Runtime, TaskChain, TaskChainExt, TaskManager,
+    ThreadedChain, MAX_THREADS,
 };
 
 /// A backend crate's `make_chain`: a threaded chain named `name` on a new
@@ -66,7 +67,8 @@ thread_local! {
 /// Checks a backend's `make_chain`:
 ///
 /// - 0 threads is [`Error::InvalidSetting`] (a chain without threads is a
-///   frame chain), a frame budget too, a taken name
+///   frame chain), more than [`MAX_THREADS`] and a frame budget too, a
+///   taken name
 ///   [`Error::DuplicateChain`];
 /// - the chain names `runtime_name` and runs its tasks off the caller's
 ///   thread;
@@ -87,6 +89,19 @@ pub fn check_make_chain(make: MakeChain, runtime_name: &str) {
         ),
         "0 threads must be refused"
     );
+    for threads in [MAX_THREADS + 1, usize::MAX] {
+        assert!(
+            matches!(
+                make(
+                    &manager,
+                    "huge",
+                    ChainSettings::default().num_threads(threads)
+                ),
+                Err(Error::InvalidSetting(_))
+            ),
+            "{threads} threads must be refused"
+        );
+    }
     assert!(
         matches!(
             make(

@@ -5,6 +5,8 @@ use std::fmt;
 /// What went wrong in a taskchain operation or in the task a future stands for.
 ///
 /// Bad input never panics in taskchain: it comes back as one of these.
+///
+#[doc = include_str!("../docs/bad_input.md")]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {

@@ -102,7 +102,7 @@ pub use manager::{TaskManager, DEFAULT_CHAIN};
 pub use messenger::Messenger;
 pub use pause::{next_frame, pause, pause_secs, NextFrame, Pause};
 pub use promise::Promise;
-pub use runtime::{BoxFuture, Runtime};
+pub use runtime::{check_thread_count, BoxFuture, Runtime, MAX_THREADS};
 pub use sequence::{loop_sequence, sequence, LoopSequence, Sequence};
 pub use settings::{ChainSettings, ChainStats};
 pub use shield::{shield, Shield};

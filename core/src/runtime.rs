@@ -10,6 +10,40 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use crate::Error;
+
+/// The most threads a runtime or a threaded chain takes: more is a
+/// mistake, not a configuration (the thread stacks alone would exhaust
+/// memory before the operating system said no).
+pub const MAX_THREADS: usize = 4096;
+
+/// Checks a thread count for a runtime (or a chain's workers) named
+/// `what`: 1 to [`MAX_THREADS`]. For backends, so that every runtime
+/// refuses the same counts with the same error.
+///
+/// Returns [`Error::InvalidSetting`] for 0 or more than [`MAX_THREADS`].
+///
+/// ```
+/// use taskchain_core::{check_thread_count, Error, MAX_THREADS};
+///
+/// assert_eq!(check_thread_count(2, "my runtime"), Ok(()));
+/// assert!(matches!(check_thread_count(0, "my runtime"), Err(Error::InvalidSetting(_))));
+/// assert!(matches!(check_thread_count(MAX_THREADS + 1, "my runtime"), Err(Error::InvalidSetting(_))));
+/// ```
+pub fn check_thread_count(threads: usize, what: &str) -> Result<(), Error> {
+    if threads == 0 {
+        return Err(Error::InvalidSetting(format!(
+            "{what} needs at least one thread"
+        )));
+    }
+    if threads > MAX_THREADS {
+        return Err(Error::InvalidSetting(format!(
+            "{what} takes at most {MAX_THREADS} threads, not {threads}"
+        )));
+    }
+    Ok(())
+}
+
 /// A boxed, sendable future with no output: what a chain hands a runtime.
 pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 

@@ -22,7 +22,10 @@ use std::time::{Duration, Instant};
 use crate::cell::RunResult;
 use crate::chain_core::ChainCore;
 use crate::run_queues::{abort_tasks, Entry, RunQueues};
-use crate::{BoxFuture, ChainSettings, ChainStats, Clock, Error, Runtime, TaskChain};
+use crate::{
+    check_thread_count, BoxFuture, ChainSettings, ChainStats, Clock, Error, Runtime, TaskChain,
+    MAX_THREADS,
+};
 
 /// Runs a worker makes before yielding to its runtime, so the runtime's
 /// own timers, sockets and other tasks are not starved.
@@ -463,7 +466,8 @@ impl ThreadedChain {
     /// workers on `runtime` (as many as the runtime has threads if 0).
     ///
     /// Returns [`Error::InvalidSetting`] for a frame budget (a threaded
-    /// chain has no frame to budget).
+    /// chain has no frame to budget) and for more than
+    /// [`MAX_THREADS`] workers.
     pub fn new(
         name: &str,
         clock: Arc<dyn Clock>,
@@ -524,6 +528,10 @@ fn check_settings(settings: &ChainSettings) -> Result<(), Error> {
         return Err(Error::InvalidSetting(
             "a threaded chain has no frame to budget: frame_budget must be None".into(),
         ));
+    }
+    // 0 means "as many as the runtime has", so only the upper bound.
+    if settings.num_threads > MAX_THREADS {
+        return check_thread_count(settings.num_threads, "a threaded chain");
     }
     Ok(())
 }

@@ -9,8 +9,8 @@ use std::time::Duration;
 use common::setup;
 use futures_util::FutureExt;
 use taskchain_core::{
-    duration_from_secs, next_frame, pause, pause_secs, AsyncFuture, Clock, DoneStatus, Error,
-    Promise, TaskBuilder, TaskChain, TaskContext, TaskHandle,
+    check_thread_count, duration_from_secs, next_frame, pause, pause_secs, AsyncFuture, Clock,
+    DoneStatus, Error, Promise, TaskBuilder, TaskChain, TaskContext, TaskHandle, MAX_THREADS,
 };
 
 #[test]
@@ -275,4 +275,59 @@ fn pause_awaited_on_a_foreign_executor_thread_is_no_chain() {
     .join()
     .unwrap();
     assert_eq!(r, Some(Err(Error::NoChain)));
+}
+
+#[test]
+fn run_until_from_inside_a_task_is_reentrant() {
+    let (_clock, manager) = setup();
+    let manager = Arc::new(manager);
+    let inner = Arc::new(Mutex::new(None));
+    let task = {
+        let (manager, inner) = (manager.clone(), inner.clone());
+        manager.clone().spawn(async move {
+            let p = manager.promise::<u8>();
+            let until = manager.run_until(&p);
+            let complete = manager.run_until_complete(async { 1 });
+            *inner.lock().unwrap() = Some((until, complete));
+        })
+    };
+    manager.poll().unwrap();
+    assert!(task.is_done());
+    assert_eq!(
+        inner.lock().unwrap().take(),
+        Some((Err(Error::Reentrant), Err(Error::Reentrant)))
+    );
+    // The chain goes on.
+    let after = manager.spawn(async { 2 });
+    assert_eq!(manager.run_until(&after), Ok(2));
+    // The task holds the manager; shut down to break the cycle.
+    manager.shutdown();
+}
+
+#[test]
+fn awaiting_a_task_builder_outside_a_task_is_no_chain() {
+    let ran = Arc::new(Mutex::new(false));
+    let flag = ran.clone();
+    let scheduled = TaskBuilder::coroutine(async move {
+        *flag.lock().unwrap() = true;
+    })
+    .into_future();
+    assert_eq!(scheduled.now_or_never(), Some(Err(Error::NoChain)));
+    assert!(!*ran.lock().unwrap(), "the coroutine never ran");
+}
+
+#[test]
+fn thread_counts_out_of_range_are_invalid_settings() {
+    for threads in [0, MAX_THREADS + 1, usize::MAX] {
+        assert!(
+            matches!(
+                check_thread_count(threads, "a test runtime"),
+                Err(Error::InvalidSetting(_))
+            ),
+            "{threads}"
+        );
+    }
+    for threads in [1, 2, MAX_THREADS] {
+        assert_eq!(check_thread_count(threads, "a test runtime"), Ok(()));
+    }
 }
