@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use loom::future::block_on;
 use loom::thread;
-use taskchain_core::{AsyncFuture, Error, TaskChainExt};
+use taskchain_core::{AsyncFuture, Error, TaskChain, TaskChainExt};
 
 use loom_support::{frame_chain, model};
 
@@ -78,5 +78,63 @@ fn gather_completion_vs_cancel_vs_await() {
             assert!(set);
             assert_eq!(awaited, Ok(vec![5]));
         }
+    });
+}
+
+/// A coroutine task awaits a gather of one promise; the promise is set on
+/// one thread while the task is cancelled on another and the model thread
+/// polls: the cancel reaches the gather through the await (cancelling it
+/// and its pending child), or comes too late; either way the task ends
+/// once, consistently.
+#[test]
+fn child_completion_vs_cancel_of_a_task_awaiting_the_gather() {
+    model(|| {
+        let chain = frame_chain();
+        let child = chain.promise::<u32>();
+        let task = {
+            let gathered = chain.gather([child.clone()]);
+            let child = child.clone();
+            // Cancellation propagates down: by the time a cancelled await
+            // of the gather returns, its child is done too.
+            chain.spawn(async move {
+                let awaited = gathered.await;
+                assert!(
+                    child.is_done(),
+                    "the gather's await ended, its child pending"
+                );
+                awaited
+            })
+        };
+        chain.poll().unwrap(); // the coroutine suspends on the gather
+        let setter = {
+            let child = child.clone();
+            thread::spawn(move || child.set_result(4).is_ok())
+        };
+        let canceller = {
+            let task = task.as_any();
+            thread::spawn(move || task.cancel())
+        };
+        chain.poll().unwrap();
+        let set = setter.join().unwrap();
+        let cancelled = canceller.join().unwrap();
+        for _ in 0..3 {
+            if task.is_done() {
+                break;
+            }
+            chain.poll().unwrap();
+        }
+
+        assert!(task.is_done(), "the task never ended");
+        if cancelled {
+            assert_eq!(task.try_take(), Some(Err(Error::Cancelled)));
+        } else {
+            assert!(set);
+            assert_eq!(task.try_take(), Some(Ok(Ok(vec![4]))));
+        }
+        // The child ends cancelled exactly when the cancel, delivered
+        // through the gather, beat its value.
+        assert!(child.is_done());
+        assert_eq!(child.is_cancelled(), !set);
+        assert!(set || cancelled);
     });
 }
