@@ -11,8 +11,8 @@
 use std::cell::UnsafeCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -23,6 +23,7 @@ use crate::context::{self, RunFrame};
 use crate::error::panic_message;
 use crate::event_done::DoneEvent;
 use crate::future_state::{Bind, FutureState, Outcome};
+use crate::sync::{yield_now, AtomicI32, AtomicU32, AtomicU64, Mutex};
 use crate::{Step, Task, TaskContext};
 
 /// In a run queue, the injection queue, or about to be.
@@ -47,13 +48,18 @@ pub(crate) const SLEEPING: u32 = 1 << 8;
 pub(crate) const LOCAL: u32 = 1 << 9;
 /// A typed handle is alive; without one the output is dropped at once.
 pub(crate) const HANDLE: u32 = 1 << 10;
+/// The runner took the task's value as its outcome: a later cancel request
+/// comes too late. Set in the same atomic step that reads
+/// `CANCEL_REQUESTED`, so a `cancel()` either lands before it (and the task
+/// ends cancelled) or sees it (and returns false).
+pub(crate) const FINISHING: u32 = 1 << 11;
 
 /// A task's state word in `Debug` output, as flag names.
 pub(crate) struct StateBits<'a>(pub(crate) &'a Header);
 
 impl std::fmt::Debug for StateBits<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        const NAMES: [(u32, &str); 11] = [
+        const NAMES: [(u32, &str); 12] = [
             (SCHEDULED, "scheduled"),
             (RUNNING, "running"),
             (WOKEN, "woken"),
@@ -65,6 +71,7 @@ impl std::fmt::Debug for StateBits<'_> {
             (SLEEPING, "sleeping"),
             (LOCAL, "local"),
             (HANDLE, "handle"),
+            (FINISHING, "finishing"),
         ];
         let s = self.0.state.load(Ordering::Acquire);
         let set: Vec<&str> = NAMES
@@ -76,7 +83,9 @@ impl std::fmt::Debug for StateBits<'_> {
     }
 }
 
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+// From std even under loom: loom objects cannot live in statics, and an id
+// only needs to be unique.
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// Start time of a task that has not run yet: it orders after every started
 /// task of the same sort and priority, as the newest.
@@ -481,21 +490,27 @@ impl<W: Task> RawTask for Cell<W> {
         // Shutdown removes every task: one whose run overlapped it (on a
         // threaded chain) ends cancelled whatever it returned, as a task
         // removed while it runs does.
-        let cancelled = state.load(Ordering::Acquire) & CANCEL_REQUESTED != 0
-            || self.header.chain.is_shut_down();
+        let shut_down = self.header.chain.is_shut_down();
         match step {
             Step::Done(v) | Step::Exit(v) => {
-                self.finish(
-                    if cancelled {
-                        Outcome::Cancelled
-                    } else {
-                        Outcome::Ready(v)
-                    },
-                    true,
-                );
+                // Read the cancel request and close the door to later ones in
+                // one step: with a plain load here, a `cancel()` landing
+                // between the load and `finish` returned true for a task that
+                // then finished with its value (loom model
+                // `loom_task_cancel`).
+                let s = state.fetch_or(FINISHING, Ordering::AcqRel);
+                let outcome = if s & CANCEL_REQUESTED != 0 || shut_down {
+                    Outcome::Cancelled
+                } else {
+                    Outcome::Ready(v)
+                };
+                self.finish(outcome, true);
                 RunResult::Idle
             }
-            _ if cancelled => {
+            // A cancel landing after this load finds the task RUNNING: it
+            // sets WOKEN, so `release` requeues the task and its next run
+            // ends it.
+            _ if state.load(Ordering::Acquire) & CANCEL_REQUESTED != 0 || shut_down => {
                 self.finish(Outcome::Cancelled, true);
                 RunResult::Idle
             }
@@ -531,11 +546,14 @@ impl<W: Task> RawTask for Cell<W> {
                 // outcome (a few instructions, no user code): wait, so that
                 // whoever is told "not cancelled by this call" finds it done.
                 while !self.result.is_done() {
-                    std::thread::yield_now();
+                    yield_now();
                 }
                 return false;
             }
-            if s & CANCEL_REQUESTED != 0 {
+            if s & (CANCEL_REQUESTED | FINISHING) != 0 {
+                // Already being cancelled, or its run ended with a value that
+                // is now its outcome (it is dropping its work and running
+                // `upon_death`, user code this call must not wait for).
                 return false;
             }
             let off_owner = s & LOCAL != 0 && !self.header.chain.is_owner_thread();

@@ -4,9 +4,8 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use std::thread::{self, Thread, ThreadId};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use slab::Slab;
@@ -14,6 +13,10 @@ use slab::Slab;
 use crate::cell::{Header, TaskRef, LOCAL, SCHEDULED, SLEEPING};
 use crate::future_state::{Dispatch, Job};
 use crate::glob::glob_match;
+use crate::sync::{
+    const_thread_local, current_thread, lazy_thread_local, park_timeout, AtomicBool, AtomicIsize,
+    AtomicU64, AtomicUsize, Mutex, MutexGuard, Thread, ThreadId,
+};
 use crate::{ChainSettings, ChainStats, Clock, Error};
 
 /// The part of a chain its tasks point to.
@@ -152,7 +155,7 @@ impl ChainCore {
 
     /// Binds the chain to the calling thread for `!Send` tasks.
     pub(crate) fn claim_owner(&self) -> Result<(), Error> {
-        let me = thread::current().id();
+        let me = current_thread().id();
         if *self.owner.get_or_init(|| me) == me {
             Ok(())
         } else {
@@ -327,10 +330,10 @@ impl ChainCore {
 
     /// Parks the calling thread until notified or `timeout` passes.
     pub(crate) fn park(&self, timeout: Duration) {
-        *self.parked.lock().unwrap_or_else(|e| e.into_inner()) = Some(thread::current());
+        *self.parked.lock().unwrap_or_else(|e| e.into_inner()) = Some(current_thread());
         self.has_parked.store(true, Ordering::Release);
         if !self.injected.load(Ordering::Acquire) {
-            thread::park_timeout(timeout);
+            park_timeout(timeout);
         }
         self.has_parked.store(false, Ordering::Release);
         *self.parked.lock().unwrap_or_else(|e| e.into_inner()) = None;
@@ -449,17 +452,15 @@ struct Retiring {
     slots: RefCell<Vec<u32>>,
 }
 
-thread_local! {
+lazy_thread_local! {
     /// This thread's id, read without cloning the `Thread` handle.
-    static THREAD_ID: ThreadId = thread::current().id();
+    static THREAD_ID: ThreadId = current_thread().id();
 }
 
-thread_local! {
-    static RETIRING: Retiring = const {
-        Retiring {
-            chain: Cell::new(std::ptr::null()),
-            slots: RefCell::new(Vec::new()),
-        }
+const_thread_local! {
+    static RETIRING: Retiring = Retiring {
+        chain: Cell::new(std::ptr::null()),
+        slots: RefCell::new(Vec::new()),
     };
 }
 

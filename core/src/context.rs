@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use crate::cell::{Header, CANCEL_DELIVERED, CANCEL_REQUESTED};
 use crate::chain_core::ChainCore;
+use crate::sync::const_thread_local;
 
 /// Per-run requests a task's futures leave for the chain.
 pub(crate) struct RunFrame<'a> {
@@ -21,8 +22,8 @@ pub(crate) struct RunFrame<'a> {
     pub(crate) yield_next: Cell<bool>,
 }
 
-thread_local! {
-    static CURRENT: Cell<*const RunFrame<'static>> = const { Cell::new(std::ptr::null()) };
+const_thread_local! {
+    static CURRENT: Cell<*const RunFrame<'static>> = Cell::new(std::ptr::null());
 }
 
 /// Restores the previous frame when a run ends, even by panic.

@@ -4,12 +4,13 @@
 
 use std::cmp::Reverse;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, TryLockError};
+use std::sync::{Arc, TryLockError};
 use std::time::{Duration, Instant};
 
 use crate::cell::LOCAL;
 use crate::chain_core::ChainCore;
 use crate::run_queues::{Entry, RunQueues};
+use crate::sync::Mutex;
 use crate::{ChainSettings, ChainStats, Clock, Error, LocalSpawner, TaskChain};
 
 /// The embedded frame chain: it runs only inside [`poll`](TaskChain::poll),

@@ -7,11 +7,13 @@
 //! which runs them on a later poll.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
+use crate::sync::{
+    current_thread, lazy_thread_local, park, park_timeout, Mutex, MutexGuard, Thread,
+};
 use crate::Error;
 
 /// A unit of deferred work: a done callback bound to its future.
@@ -150,7 +152,7 @@ impl<T> Default for FutureState<T> {
 }
 
 impl<T> FutureState<T> {
-    pub(crate) const fn new() -> Self {
+    pub(crate) fn new() -> Self {
         FutureState {
             inner: Mutex::new(Inner {
                 slot: Slot::Pending,
@@ -334,8 +336,8 @@ impl Wake for ThreadWaker {
     }
 }
 
-thread_local! {
-    static THREAD_WAKER: Waker = Waker::from(Arc::new(ThreadWaker(thread::current())));
+lazy_thread_local! {
+    static THREAD_WAKER: Waker = Waker::from(Arc::new(ThreadWaker(current_thread())));
 }
 
 /// Parks the calling thread until `poll` is ready or `timeout` passes
@@ -353,13 +355,13 @@ pub(crate) fn block_until(
                 return Ok(());
             }
             match deadline {
-                None => thread::park(),
+                None => park(),
                 Some(deadline) => {
                     let now = Instant::now();
                     if now >= deadline {
                         return Err(Error::Timeout);
                     }
-                    thread::park_timeout(deadline - now);
+                    park_timeout(deadline - now);
                 }
             }
         }

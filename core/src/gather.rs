@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::chain_core::ChainCore;
 use crate::context;
 use crate::future_state::{block_until, Dispatch, FutureState, Job, Outcome};
+use crate::sync::{AtomicBool, AtomicUsize};
 use crate::{AsyncFuture, Error};
 
 /// Gathers `futures` into one [`AsyncFuture`] whose value is their values

@@ -127,7 +127,8 @@ macro_rules! task_methods {
         }
 
         /// Cancels (removes) the task. Returns false if it was already done
-        /// or already being cancelled.
+        /// (or its last run already returned its value) or already being
+        /// cancelled.
         ///
         /// # Cancellation
         ///

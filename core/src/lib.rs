@@ -75,6 +75,7 @@ mod sequence;
 mod settings;
 mod shield;
 mod status;
+mod sync;
 mod task;
 mod threaded_chain;
 mod wait_interval;

@@ -1,0 +1,100 @@
+//! What the loom models (`tests/loom_*.rs`) share: the model runner with its
+//! default preemption bound, a frame chain to home futures on, and a value
+//! that counts its drops.
+//!
+//! Every model file compiles this module on its own and uses only part of it.
+//!
+//! The models build only under `--cfg loom` (elsewhere their files are
+//! empty). Run them all, in their own target dir so that normal builds are
+//! not invalidated:
+//!
+//! ```text
+//! RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 CARGO_TARGET_DIR=target/loom \
+//!     cargo test -p taskchain-core --release --test 'loom_*'
+//! ```
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use loom::sync::atomic::{AtomicUsize, Ordering};
+use taskchain_core::{FrameChain, ManualClock};
+
+/// Preemptions explored when `LOOM_MAX_PREEMPTIONS` is not set: enough for
+/// every race these models target, small enough that a bare run ends.
+const DEFAULT_PREEMPTIONS: usize = 2;
+
+/// Runs `body` under every interleaving loom explores (bounded by
+/// `LOOM_MAX_PREEMPTIONS`, default 2).
+pub fn model(body: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(DEFAULT_PREEMPTIONS);
+    }
+    builder.check(body);
+}
+
+/// A frame chain on a manual clock: the home of the futures a model makes,
+/// where their done callbacks run when the model thread polls it.
+pub fn frame_chain() -> Arc<FrameChain> {
+    FrameChain::new("loom", Arc::new(ManualClock::new()))
+}
+
+/// A counter shared between a model's threads.
+#[derive(Clone, Default)]
+pub struct Counter(loom::sync::Arc<AtomicUsize>);
+
+impl Counter {
+    pub fn bump(&self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub fn get(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Values made and dropped (clones included), to check that every value
+/// is dropped exactly once, whoever drops it.
+#[derive(Clone, Default)]
+pub struct Tally {
+    made: Counter,
+    dropped: Counter,
+}
+
+impl Tally {
+    pub fn made(&self) -> usize {
+        self.made.get()
+    }
+
+    pub fn dropped(&self) -> usize {
+        self.dropped.get()
+    }
+}
+
+/// A value counted in a [`Tally`].
+pub struct Counted {
+    tally: Tally,
+    pub value: u32,
+}
+
+impl Counted {
+    pub fn new(value: u32, tally: &Tally) -> Self {
+        tally.made.bump();
+        Counted {
+            tally: tally.clone(),
+            value,
+        }
+    }
+}
+
+impl Clone for Counted {
+    fn clone(&self) -> Self {
+        Counted::new(self.value, &self.tally)
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.tally.dropped.bump();
+    }
+}
