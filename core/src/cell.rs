@@ -47,13 +47,16 @@ pub(crate) const SLEEPING: u32 = 1 << 8;
 pub(crate) const LOCAL: u32 = 1 << 9;
 /// A typed handle is alive; without one the output is dropped at once.
 pub(crate) const HANDLE: u32 = 1 << 10;
+/// The runner is ending the task with its value: a cancel from now on is
+/// too late (see `finish`).
+pub(crate) const FINISHING: u32 = 1 << 11;
 
 /// A task's state word in `Debug` output, as flag names.
 pub(crate) struct StateBits<'a>(pub(crate) &'a Header);
 
 impl std::fmt::Debug for StateBits<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        const NAMES: [(u32, &str); 11] = [
+        const NAMES: [(u32, &str); 12] = [
             (SCHEDULED, "scheduled"),
             (RUNNING, "running"),
             (WOKEN, "woken"),
@@ -65,6 +68,7 @@ impl std::fmt::Debug for StateBits<'_> {
             (SLEEPING, "sleeping"),
             (LOCAL, "local"),
             (HANDLE, "handle"),
+            (FINISHING, "finishing"),
         ];
         let s = self.0.state.load(Ordering::Acquire);
         let set: Vec<&str> = NAMES
@@ -309,6 +313,17 @@ impl<W: Task> Cell<W> {
     /// Ends the task: drops the work, runs `upon_death`, publishes the
     /// outcome, and retires it from its chain. The caller holds `RUNNING`.
     fn finish(&self, mut outcome: Outcome<W::Output>, drop_work: bool) {
+        if matches!(outcome, Outcome::Ready(_)) {
+            // The runner saw no cancel request, but one may have come since
+            // (the task was still RUNNING, so that `cancel()` returned
+            // true, promising a cancelled end). Decide once, atomically
+            // with `cancel()`: a request that came first wins; a later one
+            // finds FINISHING and returns false.
+            let prev = self.header.state.fetch_or(FINISHING, Ordering::AcqRel);
+            if prev & CANCEL_REQUESTED != 0 {
+                outcome = Outcome::Cancelled;
+            }
+        }
         let work = {
             // SAFETY: the caller holds RUNNING, so nobody else touches `work`.
             unsafe { &mut *self.work.get() }.take()
@@ -536,6 +551,14 @@ impl<W: Task> RawTask for Cell<W> {
                 return false;
             }
             if s & CANCEL_REQUESTED != 0 {
+                return false;
+            }
+            if s & FINISHING != 0 {
+                // Too late: the runner is ending it with its value. The
+                // request is recorded (cancel was called) without waiting
+                // for the end, which may run user code (`upon_death`, the
+                // work's drop) that could be this very call.
+                state.fetch_or(CANCEL_REQUESTED, Ordering::AcqRel);
                 return false;
             }
             let off_owner = s & LOCAL != 0 && !self.header.chain.is_owner_thread();
