@@ -30,7 +30,7 @@ fn delayed_tasks_removed_by_name_and_respawned() {
 #[test]
 fn cancel_storms() {
     for workers in [1, 2] {
-        check_cancel_storms(&on_smol(workers), stress_size(2_000, 10));
+        check_cancel_storms(&on_smol(workers), stress_size(1_000, 10));
     }
 }
 
@@ -79,7 +79,7 @@ mod async_std {
 
     #[test]
     fn cancel_storms_on_async_std() {
-        check_cancel_storms(&on_async_std(), stress_size(2_000, 10));
+        check_cancel_storms(&on_async_std(), stress_size(1_000, 10));
     }
 
     #[test]

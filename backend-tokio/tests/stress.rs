@@ -30,7 +30,7 @@ fn delayed_tasks_removed_by_name_and_respawned() {
 #[test]
 fn cancel_storms() {
     for workers in [1, 2] {
-        check_cancel_storms(&on_tokio(workers), stress_size(2_000, 10));
+        check_cancel_storms(&on_tokio(workers), stress_size(1_000, 10));
     }
 }
 
