@@ -137,7 +137,8 @@ pub fn check_shutdown<F: ChainFactory>(factory: &F, by: ShutdownBy, threads: Thr
         let body = async move { inner.await.and_then(|r| r) };
         spawn(AWAITING_TASK, None, Box::pin(body) as Body)
     };
-    // Started: the pausing and two awaiting coroutines, and the inner task.
+    // Started: the finished, pausing and two awaiting coroutines, and the
+    // inner task.
     settle(factory, &fx, "every coroutine to suspend", || {
         started.load(Ordering::SeqCst) == 5 && spinner_runs.load(Ordering::SeqCst) >= 2
     });
