@@ -4,8 +4,6 @@
 //! the chain's own tasks) and its runtime's ownership of its threads
 //! (dropping the last reference joins them, even on one of them).
 
-use std::cell::RefCell;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
@@ -14,55 +12,13 @@ use taskchain_core::{
     ThreadedChain, MAX_THREADS,
 };
 
+use crate::census::{Census, Mark};
+use crate::PATIENCE;
+
 /// A backend crate's `make_chain`: a threaded chain named `name` on a new
 /// runtime of its own with `settings.num_threads` threads, added to the
 /// manager.
 pub type MakeChain = fn(&TaskManager, &str, ChainSettings) -> Result<Arc<ThreadedChain>, Error>;
-
-/// A hang guard, not a timing expectation.
-const PATIENCE: Duration = Duration::from_secs(10);
-
-/// Counts the threads that ran a marked task and then ended: a
-/// thread-local's destructor runs as its thread ends, before a join of it
-/// returns.
-#[derive(Default)]
-struct Census {
-    set: AtomicUsize,
-    dropped: AtomicUsize,
-}
-
-impl Census {
-    /// Marks the current thread, once.
-    fn mark(self: &Arc<Self>) {
-        MARK.with(|m| {
-            let mut m = m.borrow_mut();
-            if m.is_none() {
-                self.set.fetch_add(1, Ordering::SeqCst);
-                *m = Some(Mark(self.clone()));
-            }
-        });
-    }
-
-    /// (threads marked, of those ended).
-    fn counts(&self) -> (usize, usize) {
-        (
-            self.set.load(Ordering::SeqCst),
-            self.dropped.load(Ordering::SeqCst),
-        )
-    }
-}
-
-struct Mark(Arc<Census>);
-
-impl Drop for Mark {
-    fn drop(&mut self) {
-        self.0.dropped.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-thread_local! {
-    static MARK: RefCell<Option<Mark>> = const { RefCell::new(None) };
-}
 
 /// Checks a backend's `make_chain`:
 ///

@@ -42,6 +42,16 @@
 //!     holds a drop-counted guard, and none is alive after shutdown and
 //!     dropping the handles.
 //!
+//! Beside them, also generic over the factory:
+//!
+//! - the [`stress`] suite: thousands of delayed tasks removed by name and
+//!   respawned, a million suspended coroutines cancelled with the heap back
+//!   to its baseline (the counting allocator, [`alloc`]), cancel storms
+//!   from several threads, panics in one task in ten under load;
+//! - [`check_shutdown`]: a manager shut down or dropped with tasks
+//!   running, sleeping and awaiting returns, cancels them (each
+//!   `upon_death` once), joins its runtime's threads and frees everything.
+//!
 //! # The same program, the same results, on every backend
 //!
 //! The random-program suite checks each outcome against a model of the
@@ -72,13 +82,17 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 
+pub mod alloc;
 mod backend_checks;
+mod census;
 mod frame_factory;
 pub mod program;
 mod run;
 pub mod scenarios;
 mod settle;
+mod shutdown_check;
 mod stepper;
+pub mod stress;
 mod threaded_factory;
 
 use std::sync::{mpsc, Arc, Once};
@@ -92,8 +106,13 @@ pub use frame_factory::FrameChainFactory;
 pub use program::{program_strategy, Await, CrossOp, Ending, Op, Program, SpawnSpec};
 pub use scenarios::{run_scenario, run_scenarios, scenarios, Scenario, SCENARIO_ENV};
 pub use settle::{settle, SETTLE_TIMEOUT};
+pub use shutdown_check::{check_shutdown, ShutdownBy, ThreadOwnership};
 pub use stepper::{Stepper, GATE_NAME, GATE_SORT};
 pub use threaded_factory::{ThreadedChainFactory, THREADED_CHAIN_NAME};
+
+/// A hang guard for blocking waits and shutdowns in the backend and
+/// shutdown checks, not a timing expectation.
+pub(crate) const PATIENCE: Duration = Duration::from_secs(10);
 
 /// How long one case may run before the watchdog fails it as hung.
 pub const CASE_TIMEOUT: Duration = Duration::from_secs(5);

@@ -23,6 +23,19 @@ pub fn settle(
     factory: &dyn ChainFactory,
     fixture: &Fixture,
     what: &str,
+    cond: impl FnMut() -> bool,
+) {
+    settle_for(factory, fixture, what, SETTLE_TIMEOUT, cond);
+}
+
+/// [`settle`] with a watchdog of `patience` instead of
+/// [`SETTLE_TIMEOUT`]: for the stress checks, whose sizes make even a
+/// healthy run of a debug build on a loaded machine take longer.
+pub(crate) fn settle_for(
+    factory: &dyn ChainFactory,
+    fixture: &Fixture,
+    what: &str,
+    patience: Duration,
     mut cond: impl FnMut() -> bool,
 ) {
     let start = Instant::now();
@@ -30,9 +43,9 @@ pub fn settle(
         if let Err(e) = factory.drive(fixture) {
             panic!("while waiting for {what}: drive failed: {e:?}");
         }
-        if start.elapsed() > SETTLE_TIMEOUT {
+        if start.elapsed() > patience {
             panic!(
-                "watchdog: {what} did not happen within {SETTLE_TIMEOUT:?} of driving {} \
+                "watchdog: {what} did not happen within {patience:?} of driving {} \
                  (stats {:?})",
                 factory.name(),
                 fixture.chain.stats()

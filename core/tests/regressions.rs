@@ -653,3 +653,41 @@ fn p4_cancel_propagates_down_and_shield_cleanup_finishes() {
     assert_eq!(deaths.get(), (0, 2));
     assert_eq!(manager.default_chain().stats().total(), 0);
 }
+
+// ---------------------------------------------------------------------------
+// F12. `cancel()` returned true for a task that then finished with its
+// value: the runner read "no cancel requested" when the run returned
+// `Done`, and a cancel that came before the task was marked complete (the
+// task still running: a request for its runner, so `true`) was ignored.
+// Found by the stress suite's cancel storms (`check_cancel_storms`) on a
+// threaded chain. The window is held open here by blocking `upon_death`,
+// which runs in it, until another thread's cancel has returned: that
+// cancel must now say false (too late), and the task keeps its value.
+// ---------------------------------------------------------------------------
+#[test]
+fn f12_a_cancel_while_the_task_finishes_is_too_late_and_says_so() {
+    let (_clock, manager) = setup();
+    let slot: Arc<Mutex<Option<AnyTask>>> = Arc::default();
+    let (cancelled_tx, cancelled_rx) = mpsc::channel();
+    let canceller = {
+        let slot = slot.clone();
+        move |_clean: bool| {
+            let task = slot.lock().unwrap().clone().expect("the task's handle");
+            let other = thread::spawn(move || task.cancel());
+            let _ = cancelled_tx.send(other.join().expect("the cancelling thread"));
+        }
+    };
+    let task = manager
+        .add_task(TaskBuilder::coroutine(async { 5 }).upon_death(canceller))
+        .unwrap();
+    *slot.lock().unwrap() = Some(task.as_any());
+    manager.poll().unwrap();
+    let cancel_said = cancelled_rx.recv_timeout(HOUR).expect("upon_death ran");
+    let result = task.wait();
+    assert!(
+        !cancel_said || result == Err(taskchain_core::Error::Cancelled),
+        "cancel() returned {cancel_said} but the task ended {result:?}"
+    );
+    assert_eq!(result, Ok(5), "the task had finished: it keeps its value");
+    assert!(!cancel_said);
+}

@@ -33,7 +33,7 @@ mod order;
 mod panics;
 mod shield;
 mod statuses;
-mod support;
+pub(crate) mod support;
 
 use std::sync::{mpsc, Arc};
 use std::time::Duration;

@@ -1,0 +1,71 @@
+//! The stress suite: the contract held at sizes and under contention the
+//! scenarios and random programs never reach, generic over the
+//! [`ChainFactory`](crate::ChainFactory) like the rest of the suite, so
+//! every backend runs the same checks.
+//!
+//! - [`check_delayed_removal`]: thousands of delayed tasks, removed by name
+//!   in bulk and respawned while the clock moves, then a shutdown (the
+//!   reference engine's own stress case);
+//! - [`check_suspended_coroutines`]: a million suspended coroutines, all
+//!   cancelled, and the heap back to its baseline (needs the counting
+//!   allocator, [`alloc`](crate::alloc), installed in the test binary);
+//! - [`check_cancel_storms`]: threads racing to cancel, complete and await
+//!   the same futures: one winner each, every waiter sees it;
+//! - [`check_panics_under_load`]: one task in ten panics among thousands;
+//!   every panic lands in its own task's future, nothing else is touched.
+//!
+//! Each takes its size as an argument; [`stress_size`] picks one for the
+//! environment (scaled down under valgrind, scaled by
+//! [`STRESS_SCALE_ENV`]). Every check counts what it expects with counters
+//! that can fail: outcomes, `upon_death` calls per task, drop-counted
+//! guards in every coroutine and value. Delays run on the fixture's
+//! [`ManualClock`](taskchain_core::ManualClock), so the outcomes are exact.
+
+mod cancel_storms;
+mod death_book;
+mod delayed_removal;
+mod panics_under_load;
+mod rng;
+mod suspended_coroutines;
+
+use std::time::Duration;
+
+pub use cancel_storms::check_cancel_storms;
+pub use delayed_removal::check_delayed_removal;
+pub use panics_under_load::check_panics_under_load;
+pub use suspended_coroutines::{check_suspended_coroutines, HEAP_SLACK};
+
+pub(crate) use death_book::DeathBook;
+pub(crate) use rng::XorShift;
+
+/// The environment variable CI sets while it runs a test binary under
+/// valgrind, which runs one thread at a time and every instruction tens of
+/// times slower: the checks then run at their valgrind size.
+pub const UNDER_VALGRIND_ENV: &str = "TASKCHAIN_UNDER_VALGRIND";
+
+/// The environment variable that scales every stress size (a float: `0.1`
+/// for a quick look, `10` for a long soak).
+pub const STRESS_SCALE_ENV: &str = "TASKCHAIN_STRESS_SCALE";
+
+/// How long a stress check waits for something that must happen before it
+/// fails as hung: a hang guard, far beyond what a healthy debug run on a
+/// loaded machine needs, never a timing expectation.
+pub(crate) const STRESS_PATIENCE: Duration = Duration::from_secs(300);
+
+/// The size to run a stress check at: `default`, or `under_valgrind` when
+/// [`UNDER_VALGRIND_ENV`] is set; then multiplied by [`STRESS_SCALE_ENV`]
+/// if it is set to a positive number. At least 1.
+pub fn stress_size(default: usize, under_valgrind: usize) -> usize {
+    let base = if std::env::var_os(UNDER_VALGRIND_ENV).is_some() {
+        under_valgrind
+    } else {
+        default
+    };
+    let scale = std::env::var(STRESS_SCALE_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .unwrap_or(1.0);
+    // `as` saturates: a huge scale gives usize::MAX, not a wrap.
+    ((base as f64 * scale).round() as usize).max(1)
+}
