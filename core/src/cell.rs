@@ -47,13 +47,16 @@ pub(crate) const SLEEPING: u32 = 1 << 8;
 pub(crate) const LOCAL: u32 = 1 << 9;
 /// A typed handle is alive; without one the output is dropped at once.
 pub(crate) const HANDLE: u32 = 1 << 10;
+/// The runner has decided how the task ends (`finish`): a cancel from now
+/// on is too late and reports false.
+pub(crate) const FINISHING: u32 = 1 << 11;
 
 /// A task's state word in `Debug` output, as flag names.
 pub(crate) struct StateBits<'a>(pub(crate) &'a Header);
 
 impl std::fmt::Debug for StateBits<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        const NAMES: [(u32, &str); 11] = [
+        const NAMES: [(u32, &str); 12] = [
             (SCHEDULED, "scheduled"),
             (RUNNING, "running"),
             (WOKEN, "woken"),
@@ -65,6 +68,7 @@ impl std::fmt::Debug for StateBits<'_> {
             (SLEEPING, "sleeping"),
             (LOCAL, "local"),
             (HANDLE, "handle"),
+            (FINISHING, "finishing"),
         ];
         let s = self.0.state.load(Ordering::Acquire);
         let set: Vec<&str> = NAMES
@@ -320,6 +324,19 @@ impl<W: Task> Cell<W> {
         } else {
             std::mem::forget(work);
         }
+        // The outcome is decided here, atomically with any cancel: a cancel
+        // that landed after the runner's own check (from another thread, or
+        // from the work's destructors) still wins, and one landing later
+        // (from `upon_death`, or another thread while it runs) sees
+        // FINISHING and reports false. Without this, such a cancel reported
+        // true for a task that then finished with its value (found by the
+        // soak on threaded chains).
+        let prev = self.header.state.fetch_or(FINISHING, Ordering::AcqRel);
+        if prev & CANCEL_REQUESTED != 0 && matches!(outcome, Outcome::Ready(_)) {
+            let value = std::mem::replace(&mut outcome, Outcome::Cancelled);
+            // The output's destructor is user code: a panic stays here.
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(value)));
+        }
         let clean_exit = matches!(outcome, Outcome::Ready(_));
         if let Some(upon_death) = self.header.take_upon_death() {
             if let Err(payload) = catch_unwind(AssertUnwindSafe(move || upon_death(clean_exit))) {
@@ -536,6 +553,12 @@ impl<W: Task> RawTask for Cell<W> {
                 return false;
             }
             if s & CANCEL_REQUESTED != 0 {
+                return false;
+            }
+            if s & FINISHING != 0 {
+                // Its runner decided how it ends and may be running its
+                // `upon_death`, which may be what is cancelling it: waiting
+                // for the outcome here could wait forever.
                 return false;
             }
             let off_owner = s & LOCAL != 0 && !self.header.chain.is_owner_thread();

@@ -127,7 +127,8 @@ macro_rules! task_methods {
         }
 
         /// Cancels (removes) the task. Returns false if it was already done
-        /// or already being cancelled.
+        /// or already being cancelled, or is ending (its `upon_death` is
+        /// running); true means the task ends cancelled.
         ///
         /// # Cancellation
         ///
