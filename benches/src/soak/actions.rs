@@ -35,6 +35,9 @@ const NAMES: [&str; 6] = [
     "soak-nap-2",
 ];
 
+/// How far back (in task keys) a random cancel looks.
+const RECENT: u64 = 256;
+
 /// Percent of tasks given a done callback.
 const CALLBACK_PERCENT: u64 = 30;
 
@@ -387,11 +390,18 @@ impl<'a> Workload<'a> {
         Ok(())
     }
 
-    /// Cancels a random unfinished task.
+    /// Cancels a random unfinished task among the recent ones: a few keys
+    /// drawn at random, the first unfinished one taken. (Walking from a
+    /// random key to the next unfinished task would mostly pick the
+    /// long-lived ones, and seldom an awaiter in the middle of its await.)
     fn cancel_one(&mut self, ledger: &mut Ledger) {
-        let from = self.rng.below(ledger.last_key() + 1);
-        if let Some(key) = ledger.unfinished_from(from) {
-            ledger.cancel(key);
+        let last = ledger.last_key();
+        for _ in 0..8 {
+            let key = last.saturating_sub(self.rng.below(RECENT));
+            if ledger.is_unfinished(key) {
+                ledger.cancel(key);
+                return;
+            }
         }
     }
 

@@ -151,13 +151,11 @@ impl Ledger {
             .count()
     }
 
-    /// The first unfinished task at or after `from`, wrapping around (for
-    /// random picks).
-    pub fn unfinished_from(&self, from: u64) -> Option<u64> {
-        let mut later = self.records.range(from..).chain(self.records.range(..from));
-        later
-            .find(|(_, r)| r.outcome.is_none() && !r.task.is_done())
-            .map(|(k, _)| *k)
+    /// Whether `key` is a task that has not finished.
+    pub fn is_unfinished(&self, key: u64) -> bool {
+        self.records
+            .get(&key)
+            .is_some_and(|r| r.outcome.is_none() && !r.task.is_done())
     }
 
     /// A record.

@@ -63,7 +63,7 @@ pub struct Options {
     /// many of its tasks are unfinished.
     pub max_live: usize,
     /// `--progress-every D` (default 5 s): how often a progress line goes
-    /// to stderr and the invariants are checked in full.
+    /// to stderr (the invariants are checked every sweep, far more often).
     pub progress_every: Duration,
     /// `--liveness D` (default 10 s): how long a task may stay unfinished
     /// after everything it waits on settled before that is a violation.
@@ -117,7 +117,7 @@ pub fn usage() -> String {
          \x20 --duration D        how long to start new work: 30s, 5m, 1h, 1500ms (default 60s)\n\
          \x20 --seed N            the random seed (default from the clock; printed)\n\
          \x20 --max-live N        most unfinished tasks at a time (default 1000)\n\
-         \x20 --progress-every D  progress line and full check interval (default 5s)\n\
+         \x20 --progress-every D  how often a progress line goes to stderr (default 5s)\n\
          \x20 --liveness D        a task unfinished this long after what it waits on\n\
          \x20                     settled is a violation (default 10s)\n\
          \x20 -h, --help          this text\n",
