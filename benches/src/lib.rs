@@ -11,11 +11,14 @@
 //!   backends against their raw runtimes.
 //! - `src/bin/memory.rs`, `latency.rs`: memory per suspended coroutine and
 //!   latency tables on their own.
+//! - [`soak`]: a randomized mixed workload on one chain for a chosen time,
+//!   checking the invariants as it goes (the `soak` binary).
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 
 pub mod alloc;
 pub mod report;
+pub mod soak;
 mod subject;
 mod workload;
 pub mod workloads;

@@ -127,8 +127,9 @@ macro_rules! task_methods {
         }
 
         /// Cancels (removes) the task. Returns false if it was already done
-        /// (or its last run already returned its value) or already being
-        /// cancelled.
+        /// (or its last run already returned its value: it may still be
+        /// running its `upon_death`) or already being cancelled; true means
+        /// the task ends cancelled, whatever its run returns.
         ///
         /// # Cancellation
         ///
