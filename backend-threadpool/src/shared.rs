@@ -2,15 +2,15 @@
 //! sleepers, the live tasks, the timer, and the shutdown flag.
 
 use std::future::Future;
-use std::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_task::{Builder, Runnable};
-use crossbeam_deque::{Injector, Steal, Stealer};
 
 use crate::active::Active;
 use crate::sleepers::Sleepers;
+use crate::sync::{fence, AtomicBool, Injector, Ordering, Steal, Stealer};
 use crate::threads::Threads;
 use crate::timer::Timer;
 use crate::{worker, JoinHandle};
@@ -20,7 +20,7 @@ use crate::{worker, JoinHandle};
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
 
 /// Tells pools apart in a worker's thread-local (a pointer could be reused
-/// by a later pool).
+/// by a later pool). A std atomic even under loom: it only hands out ids.
 static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
 
 /// The state of one pool.

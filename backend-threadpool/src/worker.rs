@@ -7,10 +7,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use async_task::Runnable;
-use crossbeam_deque::{Steal, Worker};
-use parking::Parker;
 
 use crate::shared::Shared;
+use crate::sync::{Parker, Steal, Worker};
 
 /// A worker takes from the injector first once every this many runs, so
 /// that tasks woken from outside are not starved by a local queue that
@@ -23,8 +22,17 @@ struct Current {
     queue: Rc<Worker<Runnable>>,
 }
 
+#[cfg(not(loom))]
 thread_local! {
     static CURRENT: RefCell<Option<Current>> = const { RefCell::new(None) };
+}
+
+// Under loom every loom thread runs on one OS thread: a std thread-local
+// would be shared by all the model's workers. (loom's macro takes no
+// `const` initializer.)
+#[cfg(loom)]
+loom::thread_local! {
+    static CURRENT: RefCell<Option<Current>> = RefCell::new(None);
 }
 
 /// Pushes `runnable` on the calling thread's local queue if the thread is a
