@@ -168,7 +168,12 @@ impl Parts {
         let timer = Arc::new(Timer::new(timer_parker.unparker(), timer_spin));
         let shared = Arc::new(Shared::new(
             workers.iter().map(|(queue, _)| queue.stealer()).collect(),
-            Sleepers::new(workers.iter().map(|(_, parker)| parker.unparker()).collect()),
+            Sleepers::new(
+                workers
+                    .iter()
+                    .map(|(_, parker)| parker.unparker())
+                    .collect(),
+            ),
             timer,
             prefix,
         ));

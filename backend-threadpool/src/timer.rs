@@ -16,6 +16,8 @@
 //! comes up. Stale entries are also swept whenever they outnumber the live
 //! ones (with some slack), so a stream of sleeps dropped early, a timeout
 //! that rarely fires, keeps the heap within twice the live sleepers.
+//!
+//! `loom_models::timer` checks the registration/wake protocol under loom.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};

@@ -1,5 +1,8 @@
 //! A worker thread: runs runnables from its local queue, from the injector
 //! and from the other workers' queues, and sleeps when there are none.
+//!
+//! `loom_models::handoff` and `loom_models::sleep_wake` run this loop
+//! under loom.
 
 use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -23,14 +23,15 @@ fn loom_injected_task_runs_once() {
     });
 }
 
-/// A task running on a worker spawns two more, which go to that worker's
-/// local queue; the other worker, woken for them, may steal a batch while
-/// the owner pops. Each runs once: a steal neither loses nor duplicates.
+/// A task running on a worker spawns three more, which go to that
+/// worker's local queue; the other worker, woken for them, may steal a
+/// batch (two: one to run, one for its own queue) while the owner pops.
+/// Each runs once: a steal neither loses nor duplicates.
 #[test]
 fn loom_local_tasks_stolen_run_once() {
     check(|| {
         let pool = ModelPool::start(2);
-        let runs = Runs::new(3);
+        let runs = Runs::new(4);
         let task_runs = runs.clone();
         let shared = Arc::downgrade(&pool.shared);
         pool.shared
@@ -38,7 +39,7 @@ fn loom_local_tasks_stolen_run_once() {
                 // Weak: a strong pool handle inside a task would keep the
                 // pool alive through its own queue.
                 if let Some(shared) = shared.upgrade() {
-                    for task in 1..3 {
+                    for task in 1..4 {
                         let runs = task_runs.clone();
                         shared.spawn(async move { runs.record(task) }).detach();
                     }
@@ -48,6 +49,6 @@ fn loom_local_tasks_stolen_run_once() {
             .detach();
         runs.wait_all();
         pool.shut_down();
-        assert_eq!(runs.counts(), [1, 1, 1]);
+        assert_eq!(runs.counts(), [1, 1, 1, 1]);
     });
 }

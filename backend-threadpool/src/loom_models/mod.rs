@@ -13,6 +13,7 @@ mod shutdown;
 mod sleep_wake;
 mod timer;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Wake, Waker};
 use std::time::Duration;
@@ -26,13 +27,26 @@ use crate::worker;
 
 /// Explores `model` with loom, bounded by `LOOM_MAX_PREEMPTIONS` when set
 /// (unbounded otherwise: minutes to hours; `.ci/run` sets it).
+///
+/// Prints how many executions loom explored (`--nocapture` shows it).
 fn check(model: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
     if builder.preemption_bound.is_none() {
         // Keep an unset bound from exploring for hours by accident.
         builder.preemption_bound = Some(2);
     }
-    builder.check(model);
+    // A std atomic: it counts loom's executions, outside any of them.
+    let executions = Arc::new(AtomicUsize::new(0));
+    let counted = executions.clone();
+    builder.check(move || {
+        counted.fetch_add(1, Ordering::Relaxed);
+        model();
+    });
+    println!(
+        "loom explored {} executions (preemption bound {:?})",
+        executions.load(Ordering::Relaxed),
+        builder.preemption_bound
+    );
 }
 
 /// A pool whose workers run on loom threads (no timer thread: the models

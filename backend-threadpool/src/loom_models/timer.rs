@@ -59,3 +59,40 @@ fn loom_timer_wakes_sleeper_registered_while_parking_with_no_deadline() {
 fn loom_timer_wakes_sleeper_registered_while_parking_on_later_deadline() {
     due_sleeper_is_woken(true);
 }
+
+/// Two due sleepers registered at once, from the model's main thread and
+/// from another, while the timer thread parks with no deadline: the second
+/// registration may find the first's deadline in the heap (so it is not
+/// the earliest and does not unpark), and both must still be woken.
+#[test]
+fn loom_timer_wakes_two_sleepers_registered_at_once() {
+    check(|| {
+        let parker = Parker::new();
+        let timer = Arc::new(Timer::new(parker.unparker(), Duration::ZERO));
+        let running = timer.clone();
+        let thread = thread::spawn(move || running.run(&parker));
+
+        let other = Flag::new();
+        let registering = {
+            let timer = timer.clone();
+            let other = other.clone();
+            thread::spawn(move || {
+                assert!(matches!(
+                    timer.register(None, now(), &other.waker()),
+                    Registered::Waiting(_)
+                ));
+            })
+        };
+        let mine = Flag::new();
+        assert!(matches!(
+            timer.register(None, now(), &mine.waker()),
+            Registered::Waiting(_)
+        ));
+        registering.join().expect("the registering thread panicked");
+        mine.wait();
+        other.wait();
+
+        timer.close();
+        thread.join().expect("the timer thread panicked");
+    });
+}
