@@ -127,8 +127,8 @@ impl Shared {
         }
         if let Err(runnable) = worker::push_local(self.id, runnable) {
             self.injector.push(runnable);
-            // Pairs with the fence of `shutdown` (the swap): either this
-            // sees the flag, or shutdown's last drain sees the push.
+            // Pairs with the fence in `shutdown`: either this sees the
+            // flag, or shutdown's drains see the push.
             fence(Ordering::SeqCst);
             if self.is_closed() {
                 self.drain_injector();
@@ -162,6 +162,13 @@ impl Shared {
         if self.closed.swap(true, Ordering::SeqCst) {
             return;
         }
+        // Pairs with the fence in `schedule`: either a pusher sees the
+        // flag, or the drains below see its push. The swap alone does not
+        // order the drains' loads (they need not be `SeqCst`); without
+        // this the guarantee rested on a fence inside crossbeam-deque's
+        // steal (`loom_models::shutdown` checks it with queues that have
+        // no such fence).
+        fence(Ordering::SeqCst);
         // The wakers are held until the end: a task that a worker runs
         // after this point and that parks without keeping a waker must not
         // lose its last reference, or its cell would be freed without its

@@ -10,7 +10,15 @@
 //! - `is_empty` does not lock: it reads a length that a push publishes
 //!   with `Release` and that it loads with `Acquire`, the weakest orderings
 //!   crossbeam-deque uses (its worker queue), so our `SeqCst` fences are
-//!   what must make a sleeper's re-check see a push;
+//!   what must make a sleeper's re-check see a push (their own internal
+//!   fences are left out on purpose: the models check that ours suffice);
+//! - the injector's single steal, which only shutdown's drain uses, reads
+//!   that length first and gives up without locking when it reads zero,
+//!   as crossbeam-deque's steals do: the drain's `Empty` decides that
+//!   nothing is left. The batch steals of a searching worker lock instead:
+//!   a stale `Empty` there only sends the worker to its re-check, which
+//!   reads the length without locking anyway, and locking keeps the
+//!   models small enough to explore in minutes;
 //! - a batch steal takes its items from the source and puts the rest in
 //!   the thief's queue in two steps: in between, nobody else sees them, as
 //!   with crossbeam-deque.
@@ -66,6 +74,14 @@ impl<T> Queue<T> {
 
     fn is_empty(&self) -> bool {
         self.len.load(Ordering::Acquire) == 0
+    }
+
+    /// Takes the front item, unless the queue looks empty.
+    fn steal(&self) -> Steal<T> {
+        if self.is_empty() {
+            return Steal::Empty;
+        }
+        self.pop().map_or(Steal::Empty, Steal::Success)
     }
 
     /// Takes a batch from this queue, hands back its first item and pushes
@@ -151,7 +167,7 @@ impl<T> Injector<T> {
 
     /// Steals the front item.
     pub(crate) fn steal(&self) -> Steal<T> {
-        self.queue.pop().map_or(Steal::Empty, Steal::Success)
+        self.queue.steal()
     }
 
     /// Steals a batch into `dest` and pops one item of it.
