@@ -4,7 +4,15 @@
 //! Each model runs the pool's own code (`worker::run`, `Shared::spawn`,
 //! `Shared::shutdown`, `Timer::run`) on loom threads, and waits for the
 //! outcome it checks by blocking on a loom condvar: a lost task or a lost
-//! wake-up leaves every thread blocked, which loom reports as a deadlock.
+//! wake-up leaves every thread blocked, which loom reports as a deadlock;
+//! a task run twice or left in a queue fails an assertion.
+//!
+//! Run them with (`LOOM_MAX_PREEMPTIONS=3` explores more, for much longer):
+//!
+//! ```text
+//! RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 CARGO_TARGET_DIR=target/loom \
+//!     cargo test -p taskchain-threadpool --release --lib loom
+//! ```
 //!
 //! One module per behaviour; this one holds what they share.
 
