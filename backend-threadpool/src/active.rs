@@ -8,8 +8,9 @@
 //! detached and whose future parks without keeping its waker is freed
 //! without its future being dropped (a leak of whatever the future owns).
 
-use std::sync::{Mutex, MutexGuard};
 use std::task::Waker;
+
+use crate::sync::{Mutex, MutexGuard};
 
 /// Wakers of live tasks in a slab (a vector with a free list), so that
 /// insertion and removal are O(1).

@@ -5,13 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_task::Runnable;
-use crossbeam_deque::Worker;
-use parking::Parker;
 use taskchain_core::{check_thread_count, Error};
 
 use crate::pool::ThreadPool;
 use crate::shared::Shared;
 use crate::sleepers::Sleepers;
+use crate::sync::{Parker, Worker};
 use crate::timer::Timer;
 use crate::worker;
 
@@ -111,20 +110,16 @@ impl ThreadPoolBuilder {
                 "a thread name cannot hold a NUL byte: {prefix:?}"
             )));
         }
-        let queues: Vec<Worker<Runnable>> = (0..threads).map(|_| Worker::new_fifo()).collect();
-        let parkers: Vec<Parker> = (0..threads).map(|_| Parker::new()).collect();
-        let timer_parker = Parker::new();
-        let timer = Arc::new(Timer::new(timer_parker.unparker(), timer_spin));
-        let shared = Arc::new(Shared::new(
-            queues.iter().map(Worker::stealer).collect(),
-            Sleepers::new(parkers.iter().map(Parker::unparker).collect()),
-            timer.clone(),
-            prefix,
-        ));
+        let Parts {
+            shared,
+            workers,
+            timer_parker,
+        } = Parts::new(threads, prefix, timer_spin);
+        let timer = shared.timer.clone();
         // From here on an early return drops `pool`, which shuts down and
         // joins the threads started so far.
         let pool = ThreadPool::from_shared(shared.clone());
-        for (index, (queue, parker)) in queues.into_iter().zip(parkers).enumerate() {
+        for (index, (queue, parker)) in workers.into_iter().enumerate() {
             let name = format!("{}-{index}", shared.prefix);
             let worker_shared = shared.clone();
             shared
@@ -140,6 +135,44 @@ impl ThreadPoolBuilder {
             .spawn(name.clone(), move || timer.run(&timer_parker))
             .map_err(|e| spawn_error(&name, &e))?;
         Ok(pool)
+    }
+}
+
+/// A pool's state and what each of its threads takes, before any thread
+/// runs (the builder starts OS threads on them; the loom models, loom
+/// threads).
+pub(crate) struct Parts {
+    pub(crate) shared: Arc<Shared>,
+    /// Worker `i`'s local queue and parker, by index.
+    pub(crate) workers: Vec<(Worker<Runnable>, Parker)>,
+    /// What the timer thread parks on.
+    pub(crate) timer_parker: Parker,
+}
+
+impl Parts {
+    /// The parts of a pool of `threads` workers.
+    pub(crate) fn new(threads: usize, prefix: String, timer_spin: Duration) -> Self {
+        let workers: Vec<(Worker<Runnable>, Parker)> = (0..threads)
+            .map(|_| (Worker::new_fifo(), Parker::new()))
+            .collect();
+        let timer_parker = Parker::new();
+        let timer = Arc::new(Timer::new(timer_parker.unparker(), timer_spin));
+        let shared = Arc::new(Shared::new(
+            workers.iter().map(|(queue, _)| queue.stealer()).collect(),
+            Sleepers::new(
+                workers
+                    .iter()
+                    .map(|(_, parker)| parker.unparker())
+                    .collect(),
+            ),
+            timer,
+            prefix,
+        ));
+        Parts {
+            shared,
+            workers,
+            timer_parker,
+        }
     }
 }
 

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use async_task::{FallibleTask, Task};
 use taskchain_core::Error;
 
+use crate::sync::Parker;
+
 /// The handle of a future spawned with
 /// [`ThreadPool::spawn`](crate::ThreadPool::spawn): await it (or
 /// [`join`](Self::join) it from a thread outside the pool) for the
@@ -100,8 +102,8 @@ impl<T> JoinHandle<T> {
     }
 
     fn block(&mut self, deadline: Option<Instant>) -> Result<T, Error> {
-        let (parker, unparker) = parking::pair();
-        let waker = Waker::from(unparker);
+        let parker = Parker::new();
+        let waker = Waker::from(parker.unparker());
         let mut cx = Context::from_waker(&waker);
         loop {
             if let Poll::Ready(output) = Pin::new(&mut *self).poll(&mut cx) {

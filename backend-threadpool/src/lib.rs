@@ -70,11 +70,14 @@ mod active;
 mod builder;
 mod chain;
 mod join;
+#[cfg(all(test, loom))]
+mod loom_models;
 mod pool;
 mod runtime;
 mod shared;
 mod sleep;
 mod sleepers;
+mod sync;
 mod threads;
 mod timer;
 mod worker;

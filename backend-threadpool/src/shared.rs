@@ -2,15 +2,15 @@
 //! sleepers, the live tasks, the timer, and the shutdown flag.
 
 use std::future::Future;
-use std::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_task::{Builder, Runnable};
-use crossbeam_deque::{Injector, Steal, Stealer};
 
 use crate::active::Active;
 use crate::sleepers::Sleepers;
+use crate::sync::{fence, AtomicBool, Injector, Ordering, Steal, Stealer};
 use crate::threads::Threads;
 use crate::timer::Timer;
 use crate::{worker, JoinHandle};
@@ -20,7 +20,7 @@ use crate::{worker, JoinHandle};
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
 
 /// Tells pools apart in a worker's thread-local (a pointer could be reused
-/// by a later pool).
+/// by a later pool). A std atomic even under loom: it only hands out ids.
 static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
 
 /// The state of one pool.
@@ -127,8 +127,8 @@ impl Shared {
         }
         if let Err(runnable) = worker::push_local(self.id, runnable) {
             self.injector.push(runnable);
-            // Pairs with the fence of `shutdown` (the swap): either this
-            // sees the flag, or shutdown's last drain sees the push.
+            // Pairs with the fence in `shutdown`: either this sees the
+            // flag, or shutdown's drains see the push.
             fence(Ordering::SeqCst);
             if self.is_closed() {
                 self.drain_injector();
@@ -162,6 +162,13 @@ impl Shared {
         if self.closed.swap(true, Ordering::SeqCst) {
             return;
         }
+        // Pairs with the fence in `schedule`: either a pusher sees the
+        // flag, or the drains below see its push. The swap alone does not
+        // order the drains' loads (they need not be `SeqCst`); without
+        // this the guarantee rested on a fence inside crossbeam-deque's
+        // steal (`loom_models::shutdown` checks it with queues that have
+        // no such fence).
+        fence(Ordering::SeqCst);
         // The wakers are held until the end: a task that a worker runs
         // after this point and that parks without keeping a waker must not
         // lose its last reference, or its cell would be freed without its

@@ -7,13 +7,12 @@
 //! (the push; the announcement) and their read (the sleeper count; the
 //! queues), so at least one of them sees the other: either the pusher
 //! finds the sleeper, or the sleeper finds the work. An unpark that reaches
-//! a worker before it parks is kept by its [`Parker`](parking::Parker) and
+//! a worker before it parks is kept by its [`Parker`](crate::sync::Parker) and
 //! makes the next park return at once.
+//!
+//! `loom_models::sleep_wake` checks this protocol under loom.
 
-use std::sync::atomic::{fence, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
-
-use parking::Unparker;
+use crate::sync::{fence, AtomicUsize, Mutex, MutexGuard, Ordering, Unparker};
 
 /// The pool's idle workers.
 #[derive(Debug)]

@@ -16,15 +16,16 @@
 //! comes up. Stale entries are also swept whenever they outnumber the live
 //! ones (with some slack), so a stream of sleeps dropped early, a timeout
 //! that rarely fires, keeps the heap within twice the live sleepers.
+//!
+//! `loom_models::timer` checks the registration/wake protocol under loom.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Mutex, MutexGuard};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use parking::{Parker, Unparker};
+use crate::sync::{now, Mutex, MutexGuard, Parker, Unparker};
 
 /// Stale heap entries tolerated before a sweep, on top of one per live
 /// sleeper: sweeping a small heap often would cost more than it saves.
@@ -141,7 +142,7 @@ impl Timer {
     pub(crate) fn run(&self, parker: &Parker) {
         let mut due: Vec<Waker> = Vec::new();
         loop {
-            let (next, closed) = self.collect_due(Instant::now(), &mut due);
+            let (next, closed) = self.collect_due(now(), &mut due);
             let woke = !due.is_empty();
             for waker in due.drain(..) {
                 // A foreign executor's waker may panic; the timer must
@@ -167,11 +168,11 @@ impl Timer {
     /// deadline or shutdown; the caller looks again either way.)
     fn wait_for(&self, deadline: Instant, parker: &Parker) {
         match deadline.checked_sub(self.spin) {
-            Some(wake) if wake > Instant::now() => {
+            Some(wake) if wake > now() => {
                 parker.park_deadline(wake);
             }
             _ => {
-                while Instant::now() < deadline {
+                while now() < deadline {
                     std::thread::yield_now();
                 }
             }

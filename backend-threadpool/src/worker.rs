@@ -1,5 +1,8 @@
 //! A worker thread: runs runnables from its local queue, from the injector
 //! and from the other workers' queues, and sleeps when there are none.
+//!
+//! `loom_models::handoff` and `loom_models::sleep_wake` run this loop
+//! under loom.
 
 use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -7,10 +10,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use async_task::Runnable;
-use crossbeam_deque::{Steal, Worker};
-use parking::Parker;
 
 use crate::shared::Shared;
+use crate::sync::{Parker, Steal, Worker};
 
 /// A worker takes from the injector first once every this many runs, so
 /// that tasks woken from outside are not starved by a local queue that
@@ -23,8 +25,17 @@ struct Current {
     queue: Rc<Worker<Runnable>>,
 }
 
+#[cfg(not(loom))]
 thread_local! {
     static CURRENT: RefCell<Option<Current>> = const { RefCell::new(None) };
+}
+
+// Under loom every loom thread runs on one OS thread: a std thread-local
+// would be shared by all the model's workers. (loom's macro takes no
+// `const` initializer.)
+#[cfg(loom)]
+loom::thread_local! {
+    static CURRENT: RefCell<Option<Current>> = RefCell::new(None);
 }
 
 /// Pushes `runnable` on the calling thread's local queue if the thread is a
