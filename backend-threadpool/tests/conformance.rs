@@ -1,26 +1,14 @@
 //! The shared conformance suite on threaded chains over `ThreadPool`: each
 //! fixture gets a fresh pool with as many workers as the chain.
 
-use std::sync::Arc;
+mod common;
 
-use taskchain_conformance::{check_random_programs, run_scenarios, ThreadedChainFactory};
-use taskchain_core::Runtime;
-use taskchain_threadpool::ThreadPool;
+use common::on_pool;
+use taskchain_conformance::{check_random_programs, run_scenarios};
 
 /// Default number of random programs per chain; `TASKCHAIN_PROPTEST_CASES`
 /// overrides it.
 const CASES: u32 = 64;
-
-fn on_pool(workers: usize) -> ThreadedChainFactory {
-    ThreadedChainFactory::new("threadpool", workers, move || {
-        let pool = ThreadPool::builder()
-            .threads(workers)
-            .name("conformance")
-            .build()
-            .unwrap_or_else(|e| panic!("cannot build a thread pool: {e}"));
-        Arc::new(pool) as Arc<dyn Runtime>
-    })
-}
 
 #[test]
 fn scenarios_with_one_worker() {

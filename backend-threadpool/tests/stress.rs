@@ -4,61 +4,8 @@
 //! `stress_memory.rs`). Sizes shrink under valgrind
 //! (`TASKCHAIN_UNDER_VALGRIND`).
 
-use std::sync::Arc;
+mod common;
 
-use taskchain_conformance::stress::{
-    check_cancel_storms, check_delayed_removal, check_panics_under_load, stress_size,
-};
-use taskchain_conformance::{check_shutdown, ShutdownBy, ThreadOwnership, ThreadedChainFactory};
-use taskchain_core::Runtime;
-use taskchain_threadpool::ThreadPool;
+use common::on_pool;
 
-fn on_pool(workers: usize) -> ThreadedChainFactory {
-    ThreadedChainFactory::new("threadpool", workers, move || {
-        let pool = ThreadPool::builder()
-            .threads(workers)
-            .name("stress")
-            .build()
-            .unwrap_or_else(|e| panic!("cannot build a thread pool: {e}"));
-        Arc::new(pool) as Arc<dyn Runtime>
-    })
-}
-
-#[test]
-fn delayed_tasks_removed_by_name_and_respawned() {
-    for workers in [1, 2] {
-        check_delayed_removal(&on_pool(workers), stress_size(10_000, 200));
-    }
-}
-
-#[test]
-fn cancel_storms() {
-    for workers in [1, 2] {
-        check_cancel_storms(&on_pool(workers), stress_size(1_000, 10));
-    }
-}
-
-#[test]
-fn panics_in_one_task_in_ten_under_load() {
-    for workers in [1, 2] {
-        check_panics_under_load(&on_pool(workers), stress_size(10_000, 200));
-    }
-}
-
-#[test]
-fn shutdown_with_tasks_running_sleeping_and_awaiting() {
-    for workers in [1, 2] {
-        check_shutdown(
-            &on_pool(workers),
-            ShutdownBy::Shutdown,
-            ThreadOwnership::Owned,
-        );
-    }
-}
-
-#[test]
-fn drop_with_tasks_running_sleeping_and_awaiting() {
-    for workers in [1, 2] {
-        check_shutdown(&on_pool(workers), ShutdownBy::Drop, ThreadOwnership::Owned);
-    }
-}
+taskchain_conformance::stress_tests!(on_pool, workers = [1, 2], ownership = Owned);

@@ -2,23 +2,14 @@
 //! each fixture gets a fresh owned runtime with as many threads as the
 //! chain has workers.
 
-use std::sync::Arc;
+mod chain_factory;
 
-use taskchain_conformance::{check_random_programs, run_scenarios, ThreadedChainFactory};
-use taskchain_core::Runtime;
-use taskchain_tokio::TokioRuntime;
+use chain_factory::on_tokio;
+use taskchain_conformance::{check_random_programs, run_scenarios};
 
 /// Default number of random programs per chain; `TASKCHAIN_PROPTEST_CASES`
 /// overrides it.
 const CASES: u32 = 64;
-
-fn on_tokio(workers: usize) -> ThreadedChainFactory {
-    ThreadedChainFactory::new("tokio", workers, move || {
-        let runtime = TokioRuntime::new(workers)
-            .unwrap_or_else(|e| panic!("cannot build a tokio runtime: {e}"));
-        Arc::new(runtime) as Arc<dyn Runtime>
-    })
-}
 
 #[test]
 fn scenarios_with_one_worker() {

@@ -17,6 +17,7 @@
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 
 pub mod alloc;
+pub mod cli_flags;
 pub mod report;
 pub mod soak;
 mod subject;

@@ -550,10 +550,16 @@ impl<W: Task> RawTask for Cell<W> {
                 }
                 return false;
             }
-            if s & (CANCEL_REQUESTED | FINISHING) != 0 {
-                // Already being cancelled, or its run ended with a value that
-                // is now its outcome (it is dropping its work and running
-                // `upon_death`, user code this call must not wait for).
+            if s & CANCEL_REQUESTED != 0 {
+                return false;
+            }
+            if s & FINISHING != 0 {
+                // Too late: its run ended with a value that is now its
+                // outcome (it is dropping its work and running `upon_death`,
+                // user code this call must not wait for, and may be coming
+                // from). The request is still recorded, so that
+                // `is_cancel_requested` says a cancel was called.
+                state.fetch_or(CANCEL_REQUESTED, Ordering::AcqRel);
                 return false;
             }
             let off_owner = s & LOCAL != 0 && !self.header.chain.is_owner_thread();

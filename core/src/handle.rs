@@ -121,7 +121,8 @@ macro_rules! task_methods {
         }
 
         /// Whether `cancel` was called; the task may still be running its
-        /// cancellation (see [`cancel`](Self::cancel)).
+        /// cancellation (see [`cancel`](Self::cancel)), or finishing with its
+        /// value if the call came too late (it then returned false).
         pub fn is_cancel_requested(&self) -> bool {
             self.raw().header().state.load(Ordering::Acquire) & CANCEL_REQUESTED != 0
         }

@@ -524,6 +524,9 @@ fn f12_cancel_while_the_task_ends_agrees_with_its_outcome() {
     *me.lock().unwrap() = Some(handle.as_any());
     manager.poll().unwrap();
     assert_eq!(*told.lock().unwrap(), Some(false), "the task was ending");
+    // Too late, but a cancel was called: the conformance checker holds a
+    // `false` to "done or cancel requested".
+    assert!(handle.is_cancel_requested());
     assert_eq!(handle.wait(), Ok(5));
 
     struct CancelOnDrop(Slot<AnyTask>, Slot<bool>);

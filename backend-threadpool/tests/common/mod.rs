@@ -97,3 +97,16 @@ pub fn settle(what: &str, mut done: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(1));
     }
 }
+
+/// A threaded chain over a fresh `ThreadPool` with as many workers as the
+/// chain, for the shared suites.
+pub fn on_pool(workers: usize) -> taskchain_conformance::ThreadedChainFactory {
+    taskchain_conformance::ThreadedChainFactory::new("threadpool", workers, move || {
+        let pool = taskchain_threadpool::ThreadPool::builder()
+            .threads(workers)
+            .name("suite")
+            .build()
+            .unwrap_or_else(|e| panic!("cannot build a thread pool: {e}"));
+        Arc::new(pool) as Arc<dyn taskchain_core::Runtime>
+    })
+}

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use crate::cli_flags::Flags;
 use crate::{Mode, Subject, Workload};
 
 /// What the command line asks for.
@@ -116,21 +117,8 @@ where
         out: None,
     };
     let mut mode_flag: Option<String> = None;
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        // "--flag=value" and "--flag value" alike.
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => {
-                (flag.to_string(), Some(value.to_string()))
-            }
-            _ => (arg.clone(), None),
-        };
-        let mut value = |flag: &str| -> Result<String, String> {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| format!("{flag} needs a value"))
-        };
+    let mut flags = Flags::new(args);
+    while let Some(flag) = flags.next_flag() {
         match flag.as_str() {
             "-h" | "--help" => return Ok(Command::Help),
             "--smoke" | "--quick" | "--full" => {
@@ -147,7 +135,7 @@ where
                 mode_flag = Some(flag);
             }
             "--only" => {
-                let name = value("--only")?;
+                let name = flags.value("--only")?;
                 if !all.iter().any(|w| w.name == name) {
                     let names: Vec<&str> = all.iter().map(|w| w.name).collect();
                     return Err(format!(
@@ -158,7 +146,7 @@ where
                 options.only.push(name);
             }
             "--backend" => {
-                let name = value("--backend")?;
+                let name = flags.value("--backend")?;
                 if !Subject::FILTER_NAMES.contains(&name.as_str()) {
                     return Err(format!(
                         "unknown backend {name:?}; the backends are: {}",
@@ -168,7 +156,7 @@ where
                 options.backends.push(name);
             }
             "--samples" => {
-                let text = value("--samples")?;
+                let text = flags.value("--samples")?;
                 match text.parse::<usize>() {
                     Ok(n) if n > 0 => options.samples = Some(n),
                     _ => {
@@ -179,13 +167,13 @@ where
                 }
             }
             "--out" => {
-                let dir = value("--out")?;
+                let dir = flags.value("--out")?;
                 if dir.is_empty() {
                     return Err("--out needs a directory".to_string());
                 }
                 options.out = Some(PathBuf::from(dir));
             }
-            _ => return Err(format!("unknown argument {arg:?}; see compare --help")),
+            _ => return Err(format!("unknown argument {flag:?}; see compare --help")),
         }
     }
     Ok(Command::Run(options))

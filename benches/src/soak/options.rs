@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use taskchain::Backend;
 
+use crate::cli_flags::Flags;
+
 /// The chain a soak runs its tasks on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
@@ -171,25 +173,12 @@ where
     I: IntoIterator<Item = String>,
 {
     let mut options = Options::new(default_seed);
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        // "--flag=value" and "--flag value" alike.
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => {
-                (flag.to_string(), Some(value.to_string()))
-            }
-            _ => (arg.clone(), None),
-        };
-        let mut value = |flag: &str| -> Result<String, String> {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| format!("{flag} needs a value"))
-        };
+    let mut flags = Flags::new(args);
+    while let Some(flag) = flags.next_flag() {
         match flag.as_str() {
             "-h" | "--help" => return Ok(Command::Help),
             "--backend" => {
-                let name = value("--backend")?;
+                let name = flags.value("--backend")?;
                 options.target = Target::from_name(&name).ok_or_else(|| {
                     format!(
                         "unknown backend {name:?}; the backends are: {}",
@@ -197,27 +186,29 @@ where
                     )
                 })?;
             }
-            "--threads" => options.threads = parse_count("--threads", &value("--threads")?)?,
+            "--threads" => options.threads = parse_count("--threads", &flags.value("--threads")?)?,
             "--duration" => {
-                options.duration = positive_duration("--duration", &value("--duration")?)?
+                options.duration = positive_duration("--duration", &flags.value("--duration")?)?
             }
             "--seed" => {
-                let text = value("--seed")?;
+                let text = flags.value("--seed")?;
                 options.seed = text
                     .parse()
                     .map_err(|_| format!("--seed takes a whole number, not {text:?}"))?;
             }
-            "--max-live" => options.max_live = parse_count("--max-live", &value("--max-live")?)?,
+            "--max-live" => {
+                options.max_live = parse_count("--max-live", &flags.value("--max-live")?)?
+            }
             "--progress-every" => {
                 options.progress_every =
-                    positive_duration("--progress-every", &value("--progress-every")?)?
+                    positive_duration("--progress-every", &flags.value("--progress-every")?)?
             }
             "--liveness" => {
-                options.liveness = positive_duration("--liveness", &value("--liveness")?)?
+                options.liveness = positive_duration("--liveness", &flags.value("--liveness")?)?
             }
             _ => {
                 return Err(format!(
-                    "unknown argument {arg:?}; the options are: --backend, --threads, \
+                    "unknown argument {flag:?}; the options are: --backend, --threads, \
                      --duration, --seed, --max-live, --progress-every, --liveness, --help"
                 ))
             }

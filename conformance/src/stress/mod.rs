@@ -26,6 +26,7 @@ mod death_book;
 mod delayed_removal;
 mod panics_under_load;
 mod rng;
+mod stress_tests;
 mod suspended_coroutines;
 
 use std::time::Duration;
