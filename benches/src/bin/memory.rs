@@ -27,9 +27,8 @@
 // as on the other executors, not the future spawned as the task itself.
 #![allow(clippy::redundant_async_block)]
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use async_executor::LocalExecutor;
@@ -37,44 +36,10 @@ use futures_lite::future;
 use taskchain::{
     AsyncFuture, Backend, ChainSettings, ManualClock, Promise, TaskChainExt, TaskManager,
 };
-
-/// Counts the bytes requested from the system allocator.
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: every call is forwarded unchanged to `System`; the counters are
-// only bookkeeping.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size, Ordering::Relaxed);
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use taskchain_benches::alloc::{self, CountingAlloc};
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAlloc = CountingAlloc;
 
 #[derive(Clone, Copy)]
 struct Snapshot {
@@ -84,8 +49,8 @@ struct Snapshot {
 
 fn snapshot() -> Snapshot {
     Snapshot {
-        live: LIVE.load(Ordering::Relaxed),
-        allocs: ALLOCS.load(Ordering::Relaxed),
+        live: alloc::live_bytes(),
+        allocs: alloc::allocations(),
     }
 }
 
@@ -98,7 +63,9 @@ struct PerTask {
 
 fn per_task(before: Snapshot, after: Snapshot, n: usize) -> PerTask {
     PerTask {
-        bytes: (after.live as f64 - before.live as f64) / n as f64,
+        // The counter wraps (frees of blocks allocated before counting
+        // began subtract); the difference is exact.
+        bytes: after.live.wrapping_sub(before.live) as isize as f64 / n as f64,
         allocs: (after.allocs - before.allocs) as f64 / n as f64,
     }
 }
@@ -487,6 +454,9 @@ fn std_threads(n: usize) -> (PerTask, PerTask) {
 }
 
 fn main() {
+    // Counting for the whole run: every figure is a difference of two
+    // snapshots taken while it is on.
+    let _counting = alloc::counting();
     let n: usize = match std::env::args().nth(1) {
         None => 100_000,
         Some(arg) => match arg.parse() {
