@@ -9,7 +9,7 @@ use loom::sync::atomic::{AtomicU32, Ordering};
 use loom::thread;
 use taskchain_core::{AsyncFuture, Error, Promise, TaskChain, TaskChainExt};
 
-use loom_support::{frame_chain, model, Counter};
+use loom_support::{frame_chain, model, spawn_set_result, Counter};
 
 /// A callback that counts its runs and records the value it found.
 fn recording(runs: &Counter, seen: &loom::sync::Arc<AtomicU32>) -> impl FnOnce(&Promise<u32>) {
@@ -32,10 +32,7 @@ fn set_result_vs_add_done_callback() {
     model(|| {
         let chain = frame_chain();
         let promise = chain.promise::<u32>();
-        let setter = {
-            let promise = promise.clone();
-            thread::spawn(move || promise.set_result(7))
-        };
+        let setter = spawn_set_result(&promise, 7);
         let runs = Counter::default();
         let seen = loom::sync::Arc::new(AtomicU32::new(0));
         assert_eq!(promise.add_done_callback(recording(&runs, &seen)), Ok(()));

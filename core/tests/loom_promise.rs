@@ -9,7 +9,7 @@ use loom::future::block_on;
 use loom::thread;
 use taskchain_core::{AsyncFuture, Error, TaskChainExt};
 
-use loom_support::{frame_chain, model};
+use loom_support::{frame_chain, model, spawn_set_result};
 
 /// Exactly one of `set_result` and `cancel` wins; the loser is told so, and
 /// the promise's final state is the winner's.
@@ -18,10 +18,7 @@ fn set_result_vs_cancel() {
     model(|| {
         let chain = frame_chain();
         let promise = chain.promise::<u32>();
-        let setter = {
-            let promise = promise.clone();
-            thread::spawn(move || promise.set_result(7))
-        };
+        let setter = spawn_set_result(&promise, 7);
         let cancelled = promise.cancel();
         let set = setter.join().unwrap();
 
@@ -44,10 +41,7 @@ fn set_result_vs_await() {
     model(|| {
         let chain = frame_chain();
         let promise = chain.promise::<u32>();
-        let setter = {
-            let promise = promise.clone();
-            thread::spawn(move || promise.set_result(7))
-        };
+        let setter = spawn_set_result(&promise, 7);
         assert_eq!(block_on(promise.clone()), Ok(7));
         assert_eq!(setter.join().unwrap(), Ok(()));
     });
@@ -59,10 +53,7 @@ fn set_result_vs_blocking_result() {
     model(|| {
         let chain = frame_chain();
         let promise = chain.promise::<u32>();
-        let setter = {
-            let promise = promise.clone();
-            thread::spawn(move || promise.set_result(7))
-        };
+        let setter = spawn_set_result(&promise, 7);
         assert_eq!(promise.result(None), Ok(7));
         assert_eq!(setter.join().unwrap(), Ok(()));
     });
@@ -79,10 +70,7 @@ fn set_result_vs_two_awaiters() {
             let promise = promise.clone();
             thread::spawn(move || block_on(promise))
         };
-        let setter = {
-            let promise = promise.clone();
-            thread::spawn(move || promise.set_result(7))
-        };
+        let setter = spawn_set_result(&promise, 7);
         assert_eq!(block_on(promise.clone()), Ok(7));
         assert_eq!(other.join().unwrap(), Ok(7));
         assert_eq!(setter.join().unwrap(), Ok(()));
@@ -95,10 +83,7 @@ fn set_result_vs_cancel_vs_await() {
     model(|| {
         let chain = frame_chain();
         let promise = chain.promise::<u32>();
-        let setter = {
-            let promise = promise.clone();
-            thread::spawn(move || promise.set_result(7))
-        };
+        let setter = spawn_set_result(&promise, 7);
         let canceller = {
             let promise = promise.clone();
             thread::spawn(move || promise.cancel())

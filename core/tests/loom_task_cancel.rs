@@ -10,7 +10,7 @@ use taskchain_core::{
     AsyncFuture, DoneStatus, Error, TaskBuilder, TaskChain, TaskChainExt, TaskContext,
 };
 
-use loom_support::{frame_chain, model, Counter};
+use loom_support::{frame_chain, model, spawn_set_result, Counter};
 
 /// Polls the chain may need after both racers are done: one to run the
 /// woken task, one more if the cancel was requested during that run.
@@ -37,10 +37,7 @@ fn set_result_vs_task_cancel_while_polling() {
         chain.poll().unwrap(); // the coroutine suspends on the promise
         assert!(!task.is_done());
 
-        let setter = {
-            let promise = promise.clone();
-            thread::spawn(move || promise.set_result(7))
-        };
+        let setter = spawn_set_result(&promise, 7);
         let canceller = {
             let task = task.as_any();
             thread::spawn(move || task.cancel())

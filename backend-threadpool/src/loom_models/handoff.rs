@@ -13,10 +13,7 @@ fn loom_injected_task_runs_once() {
     check(|| {
         let pool = ModelPool::start(2);
         let runs = Runs::new(1);
-        let task_runs = runs.clone();
-        pool.shared
-            .spawn(async move { task_runs.record(0) })
-            .detach();
+        pool.spawn_recording(&runs, 0);
         runs.wait_all();
         pool.shut_down();
         assert_eq!(runs.counts(), [1]);

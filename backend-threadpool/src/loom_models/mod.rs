@@ -81,6 +81,13 @@ impl ModelPool {
         ModelPool { shared, workers }
     }
 
+    /// Spawns, from outside the pool (the injector), a task that records
+    /// its run as task `task` of `runs`.
+    fn spawn_recording(&self, runs: &Arc<Runs>, task: usize) {
+        let runs = runs.clone();
+        self.shared.spawn(async move { runs.record(task) }).detach();
+    }
+
     /// Shuts the pool down and joins every worker.
     fn shut_down(self) {
         self.shared.shutdown();

@@ -25,10 +25,7 @@ fn loom_shutdown_racing_a_spawn_joins_workers() {
     check(|| {
         let pool = ModelPool::start(2);
         let runs = Runs::new(1);
-        let task_runs = runs.clone();
-        pool.shared
-            .spawn(async move { task_runs.record(0) })
-            .detach();
+        pool.spawn_recording(&runs, 0);
         pool.shut_down();
         assert!(runs.counts()[0] <= 1, "ran {:?} times", runs.counts());
     });

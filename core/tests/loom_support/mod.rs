@@ -17,7 +17,7 @@
 use std::sync::Arc;
 
 use loom::sync::atomic::{AtomicUsize, Ordering};
-use taskchain_core::{FrameChain, ManualClock};
+use taskchain_core::{Error, FrameChain, ManualClock, Promise};
 
 /// Preemptions explored when `LOOM_MAX_PREEMPTIONS` is not set: enough for
 /// every race these models target, small enough that a bare run ends.
@@ -31,6 +31,16 @@ pub fn model(body: impl Fn() + Sync + Send + 'static) {
         builder.preemption_bound = Some(DEFAULT_PREEMPTIONS);
     }
     builder.check(body);
+}
+
+/// A model thread that sets `promise` to `value`; joining it gives what
+/// `set_result` returned.
+pub fn spawn_set_result(
+    promise: &Promise<u32>,
+    value: u32,
+) -> loom::thread::JoinHandle<Result<(), Error>> {
+    let promise = promise.clone();
+    loom::thread::spawn(move || promise.set_result(value))
 }
 
 /// A frame chain on a manual clock: the home of the futures a model makes,
