@@ -8,7 +8,7 @@ use std::thread;
 
 use taskchain_core::{AsyncFuture, Error, TaskChainExt};
 
-use super::support::{ms, new_log, push, seen};
+use super::support::{ms, new_log, seen, spawn_logged_waiter};
 use crate::{settle, ChainFactory, SETTLE_TIMEOUT};
 
 /// Rounds of each race: enough to meet both orders (set before and after
@@ -22,13 +22,7 @@ pub(crate) fn set_result_on_another_thread_wakes_the_awaiter(f: &dyn ChainFactor
     for round in 0..ROUNDS {
         let log = new_log();
         let p = fx.chain.promise::<u32>();
-        let waiter = {
-            let (p, log) = (p.clone(), log.clone());
-            fx.chain.spawn(async move {
-                push(&log, "awaiting");
-                p.await
-            })
-        };
+        let waiter = spawn_logged_waiter(&fx.chain, &p, &log);
         if round % 2 == 0 {
             settle(f, &fx, "the coroutine to reach its await", || {
                 !seen(&log).is_empty()

@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use taskchain_core::{pause, AsyncFuture, Clock, Promise, TaskChain, TaskChainExt};
 
-use super::support::{ms, new_log, push, seen, wait_until};
+use super::support::{ms, new_log, push, seen, spawn_logged_waiter, wait_until};
 use crate::settle::settle_unaided;
 use crate::{settle, ChainFactory, Fixture};
 
@@ -39,13 +39,7 @@ pub(crate) fn woken_task_is_rerun(f: &dyn ChainFactory) {
     for round in 0..ROUNDS {
         let log = new_log();
         let p = fx.chain.promise::<u32>();
-        let waiter = {
-            let (p, log) = (p.clone(), log.clone());
-            fx.chain.spawn(async move {
-                push(&log, "awaiting");
-                p.await
-            })
-        };
+        let waiter = spawn_logged_waiter(&fx.chain, &p, &log);
         if round % 2 == 0 {
             settle_unaided(f, &fx, "the coroutine to reach its await", || {
                 !seen(&log).is_empty()

@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use taskchain_core::{DoneStatus, TaskBuilder, TaskChain, TaskChainExt, TaskContext, TaskHandle};
+use taskchain_core::{
+    DoneStatus, Error, Promise, TaskBuilder, TaskChain, TaskChainExt, TaskContext, TaskHandle,
+};
 
 use crate::run::PANIC_MARKER;
 use crate::SETTLE_TIMEOUT;
@@ -26,6 +28,20 @@ pub(crate) fn new_log() -> Log {
 
 pub(crate) fn push(log: &Log, s: impl Into<String>) {
     log.lock().unwrap_or_else(|e| e.into_inner()).push(s.into());
+}
+
+/// Spawns on `chain` a coroutine that logs "awaiting" and awaits
+/// `promise`: the waiter of the cross-thread wake-up races.
+pub(crate) fn spawn_logged_waiter(
+    chain: &Arc<dyn TaskChain>,
+    promise: &Promise<u32>,
+    log: &Log,
+) -> TaskHandle<Result<u32, Error>> {
+    let (promise, log) = (promise.clone(), log.clone());
+    chain.spawn(async move {
+        push(&log, "awaiting");
+        promise.await
+    })
 }
 
 /// What `log` holds so far.
