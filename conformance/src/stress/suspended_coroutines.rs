@@ -25,9 +25,11 @@ use crate::{ChainFactory, PATIENCE};
 /// locals, global queues, async-io's reactor, async-std's executor) to
 /// capacities that depend on timing. A warm-up round before the measured
 /// one pays for most of it; the slack absorbs the bounded rest. Measured
-/// in debug builds: 0 bytes on the frame chain, tokio, smol and async-std,
-/// 8,752 on the thread pool (the same at 2,000 coroutines as at a million,
-/// and 0 to a few KiB either way in later rounds of one process).
+/// in debug builds: 0 bytes on the frame chain, tokio, smol and usually
+/// async-std, 8,752 on the thread pool (the same at 2,000 coroutines as at
+/// a million, and 0 to a few KiB either way in later rounds of one
+/// process). Once, in CI, async-std's first million-coroutine round left
+/// 17,920 bytes; hence a second round when the first exceeds the slack.
 pub const HEAP_SLACK: usize = 16 * 1024;
 
 /// The round before the measured one, which grows what a runtime grows
@@ -49,7 +51,8 @@ const FOREVER: Duration = Duration::from_secs(365 * 24 * 3600);
 /// - the heap: after a warm-up round, the live bytes counted by
 ///   [`alloc::CountingAlloc`] once the round's handles, promise and
 ///   manager are dropped exceed those before the round by at most
-///   [`HEAP_SLACK`].
+///   [`HEAP_SLACK`] (if the first full-size round exceeds it, a second
+///   one, from a new baseline, must not).
 ///
 /// Returns the heap growth the round left (bytes, may be negative).
 ///
@@ -67,6 +70,28 @@ pub fn check_suspended_coroutines<F: ChainFactory>(factory: &F, coroutines: usiz
          taskchain_conformance::alloc::CountingAlloc = CountingAlloc;` in the test binary"
     );
     cancel_all_suspended(factory, coroutines.min(WARM_UP));
+    let mut growth = measured_round(factory, coroutines);
+    if growth > HEAP_SLACK as isize {
+        // A runtime shared by the whole process (async-std's) can still
+        // grow a structure of its own in the first full-size round, by a
+        // few KiB that depend on timing. A second round from a new baseline
+        // tells that apart from a leak, which a round of `coroutines`
+        // repeats in full.
+        growth = measured_round(factory, coroutines);
+    }
+    assert!(
+        growth <= HEAP_SLACK as isize,
+        "{} coroutines on {} left the heap {growth} bytes above its baseline \
+         (allowed: {HEAP_SLACK})",
+        coroutines,
+        factory.name()
+    );
+    growth
+}
+
+/// One round counted from the heap's level just before it: what it left
+/// behind, in bytes (may be negative).
+fn measured_round<F: ChainFactory>(factory: &F, coroutines: usize) -> isize {
     let counting = alloc::counting();
     let before = alloc::live_bytes();
     cancel_all_suspended(factory, coroutines);
@@ -82,13 +107,6 @@ pub fn check_suspended_coroutines<F: ChainFactory>(factory: &F, coroutines: usiz
     }
     let growth = growth();
     drop(counting);
-    assert!(
-        growth <= HEAP_SLACK as isize,
-        "{} coroutines on {} left the heap {growth} bytes above its baseline \
-         (allowed: {HEAP_SLACK})",
-        coroutines,
-        factory.name()
-    );
     growth
 }
 
