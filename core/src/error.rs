@@ -45,6 +45,12 @@ pub enum Error {
     WrongThread,
     /// The chain (or its manager) was shut down and takes no more tasks.
     Shutdown,
+    /// The runtime a chain ran on is gone (its owner dropped or shut it
+    /// down): the chain cancelled the tasks it held and takes no more.
+    RuntimeGone,
+    /// A blocking wait (or a nested `block_on`) inside a task, on something
+    /// only that task's own chain can complete: it would never return.
+    WouldDeadlock,
     /// A backend's runtime could not start: the operating system refused a
     /// thread or a driver (the message says which, and why).
     Runtime(String),
@@ -83,6 +89,12 @@ impl fmt::Display for Error {
                 f.write_str("the chain holds !Send tasks owned by another thread")
             }
             Error::Shutdown => f.write_str("the chain was shut down"),
+            Error::RuntimeGone => {
+                f.write_str("the runtime the chain ran on is gone; the chain takes no more tasks")
+            }
+            Error::WouldDeadlock => f.write_str(
+                "blocking inside a task on work only its own chain can do would never return",
+            ),
             Error::Runtime(why) => write!(f, "the runtime could not start: {why}"),
             Error::EmptyEventName => f.write_str("an event name cannot be empty"),
             Error::WrongPayloadType {
