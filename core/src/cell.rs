@@ -53,13 +53,16 @@ pub(crate) const HANDLE: u32 = 1 << 10;
 /// `CANCEL_REQUESTED`, so a `cancel()` either lands before it (and the task
 /// ends cancelled) or sees it (and returns false).
 pub(crate) const FINISHING: u32 = 1 << 11;
+/// The task has run: its start time and epoch are set. A bit rather than a
+/// sentinel start time, since a saturated clock can read any `u64`.
+pub(crate) const STARTED: u32 = 1 << 12;
 
 /// A task's state word in `Debug` output, as flag names.
 pub(crate) struct StateBits<'a>(pub(crate) &'a Header);
 
 impl std::fmt::Debug for StateBits<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        const NAMES: [(u32, &str); 12] = [
+        const NAMES: [(u32, &str); 13] = [
             (SCHEDULED, "scheduled"),
             (RUNNING, "running"),
             (WOKEN, "woken"),
@@ -72,6 +75,7 @@ impl std::fmt::Debug for StateBits<'_> {
             (LOCAL, "local"),
             (HANDLE, "handle"),
             (FINISHING, "finishing"),
+            (STARTED, "started"),
         ];
         let s = self.0.state.load(Ordering::Acquire);
         let set: Vec<&str> = NAMES
@@ -87,8 +91,9 @@ impl std::fmt::Debug for StateBits<'_> {
 // only needs to be unique.
 static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
-/// Start time of a task that has not run yet: it orders after every started
-/// task of the same sort and priority, as the newest.
+/// The start time (an ordering key) of a task that has not run yet: it
+/// orders after every started task of the same sort and priority, as the
+/// newest. Whether a task started is its `STARTED` bit.
 const NOT_STARTED: u64 = u64::MAX;
 
 /// The callback a task runs once when it ends, with `clean_exit`.
@@ -210,8 +215,10 @@ impl Header {
 
     /// When the task first ran (or last returned `Again`); `None` before.
     pub(crate) fn start_time(&self) -> Option<Duration> {
-        let nanos = self.start_time.load(Ordering::Relaxed);
-        (nanos != NOT_STARTED).then(|| Duration::from_nanos(nanos))
+        // Acquire: pairs with the release that set STARTED after the start
+        // time was stored.
+        let started = self.state.load(Ordering::Acquire) & STARTED != 0;
+        started.then(|| Duration::from_nanos(self.start_time.load(Ordering::Relaxed)))
     }
 
     pub(crate) fn start_nanos(&self) -> u64 {
@@ -225,7 +232,7 @@ impl Header {
 
     /// Restarts the task's age (on its first run and on `Again`).
     pub(crate) fn restart(&self, now: Duration, epoch: u64) {
-        let nanos = u64::try_from(now.as_nanos()).unwrap_or(NOT_STARTED - 1);
+        let nanos = u64::try_from(now.as_nanos()).unwrap_or(u64::MAX);
         self.start_time.store(nanos, Ordering::Relaxed);
         self.start_epoch.store(epoch as u32, Ordering::Relaxed);
     }
@@ -249,6 +256,36 @@ fn delay_nanos(delay: Option<Duration>) -> u64 {
     })
 }
 
+/// Drops a user value, catching a panicking `Drop`; returns its message.
+fn drop_caught<T>(value: T) -> Option<String> {
+    catch_unwind(AssertUnwindSafe(move || drop(value)))
+        .err()
+        .map(message_of)
+}
+
+/// A caught panic's message. The payload is user data too: a panic while
+/// dropping it is caught, and that second payload leaked.
+fn message_of(payload: Box<dyn std::any::Any + Send>) -> String {
+    let message = panic_message(&*payload);
+    if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        std::mem::forget(again);
+    }
+    message
+}
+
+/// The outcome of a task after a panic in its end (dropping its work,
+/// `upon_death`): a value gives way to the panic (and is dropped, caught);
+/// a cancel or an earlier panic stays.
+fn panicked_unless_ended<T>(outcome: Outcome<T>, message: String) -> Outcome<T> {
+    match outcome {
+        Outcome::Ready(value) => {
+            drop_caught(value);
+            Outcome::Panicked(message)
+        }
+        ended => ended,
+    }
+}
+
 /// What the chain must do with a task after running it.
 pub(crate) enum RunResult {
     /// Nothing: the task finished, is suspended, or the entry was stale.
@@ -270,7 +307,8 @@ pub(crate) trait RawTask: Send + Sync + 'static {
     fn cancel(self: Arc<Self>) -> bool;
     /// Cancels at once, whatever the task is doing (shutdown). `may_drop_work`
     /// is false off the owner thread of a local task: its work is leaked
-    /// rather than dropped on the wrong thread.
+    /// rather than dropped on the wrong thread, with its cell, since a
+    /// pinned future never dropped must keep its memory.
     fn abort(self: Arc<Self>, may_drop_work: bool);
     fn is_done(&self) -> bool;
     fn is_cancelled(&self) -> bool;
@@ -317,22 +355,21 @@ impl<W: Task> Cell<W> {
 
     /// Ends the task: drops the work, runs `upon_death`, publishes the
     /// outcome, and retires it from its chain. The caller holds `RUNNING`.
+    ///
+    /// Every drop of a user value here is caught. A panic while ending a
+    /// task that has its value ends it `Panicked` (the value is dropped); a
+    /// cancelled or panicked task keeps its outcome: a `cancel()` that
+    /// returned true wins, and the first panic is the one reported.
     fn finish(&self, mut outcome: Outcome<W::Output>, drop_work: bool) {
-        let work = {
-            // SAFETY: the caller holds RUNNING, so nobody else touches `work`.
-            unsafe { &mut *self.work.get() }.take()
-        };
         if drop_work {
-            if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(work))) {
-                outcome = Outcome::Panicked(panic_message(&*payload));
+            if let Some(message) = self.drop_work() {
+                outcome = panicked_unless_ended(outcome, message);
             }
-        } else {
-            std::mem::forget(work);
         }
         let clean_exit = matches!(outcome, Outcome::Ready(_));
         if let Some(upon_death) = self.header.take_upon_death() {
             if let Err(payload) = catch_unwind(AssertUnwindSafe(move || upon_death(clean_exit))) {
-                outcome = Outcome::Panicked(panic_message(&*payload));
+                outcome = panicked_unless_ended(outcome, message_of(payload));
             }
         }
         // Taken whatever the outcome, so an ended task no longer holds its
@@ -353,21 +390,41 @@ impl<W: Task> Cell<W> {
             self.header.chain.sleeping_changed(-1);
         }
         // `complete` cannot fail: only the RUNNING holder completes a task.
-        let _ = self.result.complete(outcome, Some(&*self.header.chain));
+        if let Err((_, outcome)) = self.result.complete(outcome, Some(&*self.header.chain)) {
+            drop_caught(outcome);
+        }
         self.header.chain.retire(&self.header);
         if self.header.state.load(Ordering::Acquire) & HANDLE == 0 {
             // Nobody can read the output: drop it now, on the runner's thread,
             // where a panicking destructor is caught, rather than wherever the
             // last reference to the cell happens to go.
-            let _ = catch_unwind(AssertUnwindSafe(|| self.result.clear_value()));
+            let _ =
+                catch_unwind(AssertUnwindSafe(|| self.result.clear_value())).map_err(message_of);
         }
         if let Some(event) = done_event {
             // Sent once the task's future is done and the task has left its
             // chain's lists, so whoever the event wakes finds it ended. The
             // send only queues work, but it wakes foreign wakers: a panic
             // there must not escape the chain's run loop.
-            let _ = catch_unwind(AssertUnwindSafe(move || event.send()));
+            let _ = catch_unwind(AssertUnwindSafe(move || event.send())).map_err(message_of);
         }
+    }
+
+    /// Drops the work where it lies (it is pinned from its first poll) and
+    /// leaves its slot empty, also when its `Drop` panics; returns that
+    /// panic's message. The caller holds `RUNNING`.
+    fn drop_work(&self) -> Option<String> {
+        let slot = self.work.get();
+        // SAFETY: the caller holds RUNNING, so nobody else touches the slot,
+        // and it is valid. Dropping in place keeps the pin contract.
+        let dropped = catch_unwind(AssertUnwindSafe(|| unsafe {
+            std::ptr::drop_in_place(slot)
+        }));
+        // SAFETY: as above. Whether or not the drop unwound, the old value is
+        // gone (an unwinding drop still drops every field): overwrite it
+        // without dropping it again.
+        unsafe { std::ptr::write(slot, None) };
+        dropped.err().map(message_of)
     }
 
     /// Leaves `RUNNING`, setting `also` and clearing `clear`; returns false
@@ -440,8 +497,9 @@ impl<W: Task> RawTask for Cell<W> {
         if s & SLEEPING != 0 {
             self.header.chain.sleeping_changed(-1);
         }
-        if self.header.start_nanos() == NOT_STARTED {
+        if s & STARTED == 0 {
             self.header.restart(now, epoch);
+            state.fetch_or(STARTED, Ordering::Release);
         }
         self.header.ran_epoch.store(epoch as u32, Ordering::Relaxed);
         if s & CANCEL_REQUESTED != 0 {
@@ -469,7 +527,8 @@ impl<W: Task> RawTask for Cell<W> {
             catch_unwind(AssertUnwindSafe(|| {
                 // SAFETY: we hold RUNNING, so we have exclusive access to the
                 // work; it lives inside the `Arc` allocation and is never
-                // moved out until `finish` drops it, so pinning is sound.
+                // moved: `finish` drops it in place (or leaks the cell), so
+                // pinning is sound.
                 match unsafe { &mut *self.work.get() } {
                     Some(work) => unsafe { Pin::new_unchecked(work) }.poll_task(&mut cx, &tc),
                     None => Poll::Pending,
@@ -480,7 +539,16 @@ impl<W: Task> RawTask for Cell<W> {
         let (sleep_until, yield_next) = (frame.sleep_until.get(), frame.yield_next.get());
         let step = match polled {
             Err(payload) => {
-                self.finish(Outcome::Panicked(panic_message(&*payload)), true);
+                // As for a value: a `cancel()` that landed first returned
+                // true, and wins.
+                let s = state.fetch_or(FINISHING, Ordering::AcqRel);
+                let message = message_of(payload);
+                let outcome = if s & CANCEL_REQUESTED != 0 {
+                    Outcome::Cancelled
+                } else {
+                    Outcome::Panicked(message)
+                };
+                self.finish(outcome, true);
                 return RunResult::Idle;
             }
             Ok(Poll::Ready(step)) => step,
@@ -500,6 +568,8 @@ impl<W: Task> RawTask for Cell<W> {
                 // `loom_task_cancel`).
                 let s = state.fetch_or(FINISHING, Ordering::AcqRel);
                 let outcome = if s & CANCEL_REQUESTED != 0 || shut_down {
+                    // The value nobody will read is user code's to drop.
+                    drop_caught(v);
                     Outcome::Cancelled
                 } else {
                     Outcome::Ready(v)
@@ -606,6 +676,11 @@ impl<W: Task> RawTask for Cell<W> {
                 Ok(_) => break,
                 Err(actual) => s = actual,
             }
+        }
+        if !may_drop_work {
+            // The work stays where it is, for good: neither dropped here nor
+            // by the cell's own drop, on whatever thread that happens.
+            std::mem::forget(Arc::clone(&self));
         }
         self.finish(Outcome::Cancelled, may_drop_work);
     }
