@@ -145,27 +145,28 @@ impl<T: 'static> Sequence<T> {
     /// far) when a child exited, so that a loop can tell it from the natural
     /// end, `Done`.
     fn poll_children(&mut self, cx: &mut Context<'_>, tc: &TaskContext<'_>) -> Poll<Step<Vec<T>>> {
-        // Taken out while it runs and put back unless it finished: a child
-        // is dropped as soon as it is done, as it would be alone.
-        let next = self.running.take();
-        let Some((mut child, start)) = next.or_else(|| self.waiting.pop_front().map(|c| (c, None)))
-        else {
-            return Poll::Ready(Step::Done(std::mem::take(&mut self.results)));
+        // Polled where it lies, in its box, and dropped there as soon as it
+        // is done, as it would be alone. A child that panics stays in place
+        // for the task's end to drop.
+        if self.running.is_none() {
+            let Some(child) = self.waiting.pop_front() else {
+                return Poll::Ready(Step::Done(std::mem::take(&mut self.results)));
+            };
+            self.running = Some((child, None));
+        }
+        let Some((child, start)) = &mut self.running else {
+            unreachable!("a child was just set running");
         };
-        let started = start.unwrap_or(ChildStart {
+        let started = *start.get_or_insert(ChildStart {
             now: tc.now,
             epoch: tc.epoch,
         });
-        let step = match child.as_mut().poll_task(cx, &child_context(tc, started)) {
-            Poll::Pending => {
-                self.running = Some((child, Some(started)));
-                return Poll::Pending;
-            }
-            Poll::Ready(step) => step,
+        let Poll::Ready(step) = child.as_mut().poll_task(cx, &child_context(tc, started)) else {
+            return Poll::Pending;
         };
         Poll::Ready(match step {
             Step::Done(output) => {
-                drop(child);
+                self.running = None;
                 self.results.push(output);
                 if self.waiting.is_empty() {
                     Step::Done(std::mem::take(&mut self.results))
@@ -176,28 +177,21 @@ impl<T: 'static> Sequence<T> {
             Step::Exit(output) => {
                 // The children left are dropped with the sequence, which
                 // this ends.
-                drop(child);
+                self.running = None;
                 self.results.push(output);
                 Step::Exit(std::mem::take(&mut self.results))
             }
             Step::Again => {
                 // `Again` restarts a task's age; the chain restarts the
                 // sequence's, this restarts the child's.
-                let restarted = ChildStart {
+                *start = Some(ChildStart {
                     now: tc.header.chain.now(),
                     epoch: tc.epoch,
-                };
-                self.running = Some((child, Some(restarted)));
+                });
                 Step::Again
             }
-            Step::Cont => {
-                self.running = Some((child, Some(started)));
-                Step::Cont
-            }
-            Step::Pickup => {
-                self.running = Some((child, Some(started)));
-                Step::Pickup
-            }
+            Step::Cont => Step::Cont,
+            Step::Pickup => Step::Pickup,
         })
     }
 }

@@ -326,3 +326,44 @@ fn a_cancel_that_returned_true_wins_over_panics_in_the_end() {
         cancelled_task_ends_cancelled(Run::CancelSelf, sites);
     }
 }
+
+/// A future that panics when polled, holding a bomb.
+struct Volatile(Bomb);
+
+impl Future for Volatile {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+        let _ = &self.0;
+        panic!("boom: body");
+    }
+}
+
+#[test]
+fn a_body_that_panics_and_whose_drop_panics_ends_its_task_with_the_first_panic() {
+    // regression: a sequence moved its running child out while polling it,
+    // so a child that panicked was dropped during the unwind, and a second
+    // panic there aborted the process.
+    let _quiet = QuietPanics::new();
+    let (_clock, manager) = setup();
+    let drops = count();
+    let volatile = || {
+        Volatile(Bomb {
+            armed: true,
+            what: "work drop",
+            drops: drops.clone(),
+        })
+    };
+    let plain = manager.spawn(volatile());
+    let in_sequence = manager
+        .add_task(TaskBuilder::new(
+            taskchain_core::Sequence::new().then_coroutine(volatile()),
+        ))
+        .unwrap();
+    poll_quietly(&manager, 2);
+    let body = Err(Error::Panicked("boom: body".to_owned()));
+    assert_eq!(plain.try_take(), Some(body.clone()));
+    assert_eq!(in_sequence.try_take().map(|r| r.map(drop)), Some(body));
+    assert_eq!(get(&drops), 2);
+    assert_eq!(manager.default_chain().stats().total(), 0);
+}
