@@ -149,6 +149,12 @@ macro_rules! task_methods {
         ///
         /// A `!Send` task cancelled from a thread other than its chain's
         /// owner is cancelled on the owner's next poll.
+        ///
+        /// A cancel that returned true wins: the task ends cancelled even
+        /// if its run, the `Drop` of its work or of the value it returned,
+        /// or its `upon_death` panics afterwards. Such a panic is caught
+        /// (the panic hook reports it) and changes neither the outcome nor
+        /// `upon_death`'s `clean_exit` (false).
         pub fn cancel(&self) -> bool {
             self.raw_ref().cancel()
         }

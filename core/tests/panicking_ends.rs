@@ -79,6 +79,8 @@ enum Run {
     Suspend,
     /// Cancels itself, then is ready with its output.
     CancelSelf,
+    /// Cancels itself, then panics.
+    CancelSelfThenPanic,
 }
 
 /// A task's work: its own bomb, and the output it is ready with.
@@ -97,14 +99,15 @@ impl Future for Work {
         let _ = &this.bomb;
         match this.run {
             Run::Suspend => return Poll::Pending,
-            Run::CancelSelf => {
-                let me = this
-                    .me
-                    .lock()
-                    .unwrap()
-                    .clone()
-                    .expect("the task's own handle");
-                assert!(me.cancel(), "a cancel during the run is accepted");
+            Run::CancelSelf | Run::CancelSelfThenPanic => {
+                let me = this.me.lock().unwrap().clone();
+                assert!(
+                    me.expect("its own handle").cancel(),
+                    "a cancel during the run is accepted"
+                );
+                if this.run == Run::CancelSelfThenPanic {
+                    panic!("boom: body after its cancel");
+                }
             }
             Run::Finish => {}
         }
@@ -267,7 +270,7 @@ fn cancelled_task_ends_cancelled(run: Run, sites: Sites) {
             );
         }
         // The run cancels its own task.
-        Run::CancelSelf => {}
+        Run::CancelSelf | Run::CancelSelfThenPanic => {}
     }
     poll_quietly(&manager, 3);
     assert_eq!(
@@ -310,8 +313,15 @@ fn a_cancel_that_returned_true_wins_over_panics_in_the_end() {
         output,
         upon_death,
     };
-    for run in [Run::Finish, Run::Suspend, Run::CancelSelf] {
+    let runs = [
+        Run::Finish,
+        Run::Suspend,
+        Run::CancelSelf,
+        Run::CancelSelfThenPanic,
+    ];
+    for run in runs {
         for sites in [
+            one(false, false, false),
             one(true, false, false),
             one(false, false, true),
             one(true, false, true),
