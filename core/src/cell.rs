@@ -390,8 +390,19 @@ impl<W: Task> Cell<W> {
             self.header.chain.sleeping_changed(-1);
         }
         // `complete` cannot fail: only the RUNNING holder completes a task.
-        if let Err((_, outcome)) = self.result.complete(outcome, Some(&*self.header.chain)) {
-            drop_caught(outcome);
+        // It wakes the task's waiters, whose wakers are user code: the task
+        // is retired whatever they do.
+        let completed = catch_unwind(AssertUnwindSafe(|| {
+            self.result.complete(outcome, Some(&*self.header.chain))
+        }));
+        match completed {
+            Ok(Ok(())) => {}
+            Ok(Err((_, outcome))) => {
+                drop_caught(outcome);
+            }
+            Err(payload) => {
+                message_of(payload);
+            }
         }
         self.header.chain.retire(&self.header);
         if self.header.state.load(Ordering::Acquire) & HANDLE == 0 {

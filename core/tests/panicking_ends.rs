@@ -377,3 +377,31 @@ fn a_body_that_panics_and_whose_drop_panics_ends_its_task_with_the_first_panic()
     assert_eq!(get(&drops), 2);
     assert_eq!(manager.default_chain().stats().total(), 0);
 }
+
+/// A waker that panics when woken.
+struct PanickingWaker;
+
+impl std::task::Wake for PanickingWaker {
+    fn wake(self: Arc<Self>) {
+        panic!("boom: waker");
+    }
+}
+
+#[test]
+fn a_panicking_waker_on_a_task_does_not_keep_it_from_ending() {
+    // regression: the task's waiters are woken in its end; a waker that
+    // panicked escaped `poll()` and the task was never retired.
+    let _quiet = QuietPanics::new();
+    let (_clock, manager) = setup();
+    let ticks = count();
+    manager.add(counting(&ticks, DoneStatus::Cont));
+    let task = manager.spawn(async { 5 });
+    let waker = std::task::Waker::from(Arc::new(PanickingWaker));
+    assert!(task
+        .poll_done(&mut Context::from_waker(&waker))
+        .is_pending());
+    poll_quietly(&manager, 2);
+    assert_eq!(task.try_take(), Some(Ok(5)));
+    assert_eq!(get(&ticks), 2);
+    assert_eq!(manager.default_chain().stats().total(), 1);
+}
