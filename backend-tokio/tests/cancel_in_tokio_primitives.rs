@@ -33,9 +33,7 @@ fn wait_for(count: &AtomicUsize, n: usize) {
 
 #[test]
 fn a_task_cancelled_in_tokio_sleep_leaves_the_timer_sound() {
-    // regression: the cancelled task's `Sleep` was moved before it was
-    // dropped; tokio then unlinked an entry that was not in its timer
-    // wheel (a panic in debug, heap corruption and an abort in release).
+    // regression: the cancelled `Sleep` was moved, then dropped: timer wheel corrupted.
     let manager = TaskManager::new();
     let chain = make_chain(&manager, "tokio", ChainSettings::default().num_threads(2)).unwrap();
     let suspended = Arc::new(AtomicUsize::new(0));
@@ -58,9 +56,7 @@ fn a_task_cancelled_in_tokio_sleep_leaves_the_timer_sound() {
 
 #[test]
 fn a_task_cancelled_in_notified_leaves_notify_sound() {
-    // regression: the cancelled task's `Notified` was moved before it was
-    // dropped, leaving a dangling node in the waiter list that
-    // `notify_waiters` then walked (heap corruption and an abort).
+    // regression: the cancelled `Notified` was moved, then dropped: waiter list corrupted.
     let manager = TaskManager::new();
     let chain = make_chain(&manager, "tokio", ChainSettings::default().num_threads(2)).unwrap();
     let notify = Arc::new(tokio::sync::Notify::new());

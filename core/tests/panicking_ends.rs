@@ -177,8 +177,7 @@ fn assert_ended_once(ledger: &Ledger, sites: Sites) {
 
 #[test]
 fn two_panics_in_a_finishing_task_end_it_once_on_the_frame_chain() {
-    // regression: the outcome was overwritten outside `catch_unwind`, so
-    // the output's panicking Drop escaped `poll()` and the task never ended.
+    // regression: the output's panicking Drop, outside `catch_unwind`, escaped `poll()`.
     let _quiet = QuietPanics::new();
     for keep_handle in [true, false] {
         for sites in Sites::pairs() {
@@ -208,8 +207,7 @@ fn two_panics_in_a_finishing_task_end_it_once_on_the_frame_chain() {
 
 #[test]
 fn two_panics_in_a_finishing_task_end_it_once_on_a_threaded_chain() {
-    // regression: a panic escaping the worker's run kept the chain's
-    // in-flight count: recurring tasks stopped and the task never ended.
+    // regression: a panic escaping a worker's run kept the in-flight count; the chain stalled.
     let _quiet = QuietPanics::new();
     let (_clock, manager) = setup();
     let chain = threaded(&manager, ChainSettings::default(), 2);
@@ -305,8 +303,7 @@ fn cancelled_task_ends_cancelled(run: Run, sites: Sites) {
 
 #[test]
 fn a_cancel_that_returned_true_wins_over_panics_in_the_end() {
-    // regression: a queued task whose work panicked when dropped was
-    // cancelled (`cancel()` returned true) but ended `Panicked`.
+    // regression: `cancel()` returned true, the work's Drop panicked, the task ended Panicked.
     let _quiet = QuietPanics::new();
     let one = |work, output, upon_death| Sites {
         work,
@@ -351,9 +348,7 @@ impl Future for Volatile {
 
 #[test]
 fn a_body_that_panics_and_whose_drop_panics_ends_its_task_with_the_first_panic() {
-    // regression: a sequence moved its running child out while polling it,
-    // so a child that panicked was dropped during the unwind, and a second
-    // panic there aborted the process.
+    // regression: a sequence dropped its panicking child during the unwind: abort.
     let _quiet = QuietPanics::new();
     let (_clock, manager) = setup();
     let drops = count();
@@ -389,8 +384,7 @@ impl std::task::Wake for PanickingWaker {
 
 #[test]
 fn a_panicking_waker_on_a_task_does_not_keep_it_from_ending() {
-    // regression: the task's waiters are woken in its end; a waker that
-    // panicked escaped `poll()` and the task was never retired.
+    // regression: a waker panicking at the task's completion escaped `poll()`.
     let _quiet = QuietPanics::new();
     let (_clock, manager) = setup();
     let ticks = count();

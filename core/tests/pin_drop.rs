@@ -108,6 +108,11 @@ impl Drop for PinProbe {
     }
 }
 
+/// A coroutine suspended in `probe`, which lives inside its state machine.
+async fn awaiting(probe: PinProbe) {
+    probe.await
+}
+
 /// Polls the manager until `done` holds, at most `polls` times.
 fn poll_until_with(manager: &TaskManager, polls: usize, mut done: impl FnMut() -> bool) {
     for _ in 0..polls {
@@ -121,12 +126,11 @@ fn poll_until_with(manager: &TaskManager, polls: usize, mut done: impl FnMut() -
 
 #[test]
 fn a_coroutine_cancelled_while_suspended_is_dropped_where_it_was_polled() {
-    // regression: `Cell::finish` moved the work out of its cell (`take()`)
-    // and dropped the moved copy.
+    // regression: `Cell::finish` moved the polled work out (`take()`) and dropped the copy.
     let (_clock, manager) = setup();
     let probes = Probes::new();
     let probe = probes.stuck();
-    let task = manager.spawn(async move { probe.await });
+    let task = manager.spawn(awaiting(probe));
     manager.poll().unwrap();
     assert!(task.cancel());
     poll_until_with(&manager, 10, || task.is_done());
@@ -165,7 +169,7 @@ fn coroutines_removed_shut_down_or_dropped_with_the_manager_are_dropped_in_place
         let (_clock, manager) = setup();
         let probe = probes.stuck();
         let task = manager
-            .add_task(TaskBuilder::coroutine(async move { probe.await }).name("probed"))
+            .add_task(TaskBuilder::coroutine(awaiting(probe)).name("probed"))
             .unwrap();
         manager.poll().unwrap();
         match end {
@@ -187,8 +191,8 @@ fn a_coroutine_child_of_a_cancelled_sequence_is_dropped_in_place() {
     let probes = Probes::new();
     let (first, second) = (probes.probe(1), probes.stuck());
     let seq = Sequence::new()
-        .then_coroutine(async move { first.await })
-        .then_coroutine(async move { second.await });
+        .then_coroutine(awaiting(first))
+        .then_coroutine(awaiting(second));
     let task = manager.add_task(TaskBuilder::new(seq)).unwrap();
     // The first child finishes after two polls; the second one then waits.
     poll_until_with(&manager, 10, || get(&probes.dropped) == 1);
@@ -245,7 +249,7 @@ fn coroutines_on_a_threaded_chain_are_dropped_where_they_were_polled() {
     let completed = chain.spawn(probes.probe(3));
     assert_eq!(completed.result(Some(PATIENCE)), Ok(()));
     let stuck = probes.stuck();
-    let cancelled = chain.spawn(async move { stuck.await });
+    let cancelled = chain.spawn(awaiting(stuck));
     common::eventually("the probe polled", || get(&probes.polls) == 5);
     assert!(cancelled.cancel());
     assert_eq!(cancelled.result(Some(PATIENCE)), Err(Error::Cancelled));

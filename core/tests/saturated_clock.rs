@@ -27,8 +27,7 @@ fn add_aging(manager: &TaskManager) -> (TaskHandle<()>, Ages) {
 
 #[test]
 fn a_task_first_run_at_the_end_of_time_still_counts_its_frames() {
-    // regression: a start time of `u64::MAX` ns was the "not started"
-    // sentinel, so such a task restarted on every run and stayed at frame 0.
+    // regression: a start at `u64::MAX` ns read as "not started": frame() stayed 0.
     let (clock, manager) = setup();
     clock.set(Duration::MAX);
     let (handle, ages) = add_aging(&manager);
