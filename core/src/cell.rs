@@ -359,7 +359,8 @@ impl<W: Task> Cell<W> {
     /// Every drop of a user value here is caught. A panic while ending a
     /// task that has its value ends it `Panicked` (the value is dropped); a
     /// cancelled or panicked task keeps its outcome: a `cancel()` that
-    /// returned true wins, and the first panic is the one reported.
+    /// returned true wins, and the first panic is the one reported. Without
+    /// `drop_work` the work stays in its slot (the caller leaks the cell).
     fn finish(&self, mut outcome: Outcome<W::Output>, drop_work: bool) {
         if drop_work {
             if let Some(message) = self.drop_work() {
