@@ -138,6 +138,10 @@ where
     }
 
     /// The gathered futures, in argument order.
+    ///
+    /// The gather waits on each child through the child's own handle: read
+    /// them here, but a `poll_done` on one would take its place (see
+    /// [`AsyncFuture::poll_done`]); await a clone instead.
     pub fn children(&self) -> &[F] {
         &self.inner.children
     }

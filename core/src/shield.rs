@@ -109,6 +109,10 @@ where
     }
 
     /// The shielded future.
+    ///
+    /// The shield waits on it through this handle: read it here, but a
+    /// `poll_done` on it would take the shield's place (see
+    /// [`AsyncFuture::poll_done`]); await a clone instead.
     pub fn get_ref(&self) -> &F {
         &self.inner.future
     }

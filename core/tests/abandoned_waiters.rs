@@ -208,20 +208,14 @@ fn dropped_task_gather_and_shield_futures_remove_their_wakers() {
     let gate = manager.promise::<u32>();
     let (p, waker) = probe();
 
-    let mut task = {
-        let gate = gate.clone();
-        manager.spawn(async move { gate.await })
-    };
+    let mut task = manager.spawn(gate.clone());
     manager.poll().unwrap();
     assert!(poll_with(&mut task, &waker).is_pending());
     assert_eq!(registered(&p), 1);
     drop(task);
     assert_eq!(registered(&p), 0);
 
-    let polled = {
-        let gate = gate.clone();
-        manager.spawn(async move { gate.await })
-    };
+    let polled = manager.spawn(gate.clone());
     manager.poll().unwrap();
     assert!(polled
         .poll_done(&mut Context::from_waker(&waker))

@@ -68,10 +68,7 @@ fn a_promise_whose_first_waiter_panics_still_wakes_the_rest_and_runs_callbacks()
     let (waker, wakes) = panicking_waker();
     let mut first = promise.clone();
     assert!(poll_with(&mut first, &waker).is_pending());
-    let awaiter = {
-        let promise = promise.clone();
-        manager.spawn(async move { promise.await })
-    };
+    let awaiter = manager.spawn(promise.clone());
     manager.poll().unwrap(); // the coroutine registers second
     let called = count();
     {
@@ -190,10 +187,7 @@ fn a_waker_whose_drop_panics_is_dropped_quietly_everywhere() {
     // Woken (and so dropped) by set_result, ahead of another waiter.
     let mut woken = promise.clone();
     assert!(poll_with(&mut woken, &Waker::from(Arc::new(PanicsOnDrop))).is_pending());
-    let awaiter = {
-        let promise = promise.clone();
-        manager.spawn(async move { promise.await })
-    };
+    let awaiter = manager.spawn(promise.clone());
     manager.poll().unwrap();
     assert_eq!(promise.set_result(3), Ok(()));
     manager.poll().unwrap();
