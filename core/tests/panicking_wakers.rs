@@ -53,6 +53,28 @@ fn panicking_waker() -> (Waker, Arc<AtomicUsize>) {
     (Waker::from(Arc::new(PanicsOnWake(wakes.clone()))), wakes)
 }
 
+/// Registers a panicking waker with `future.poll_done`; returns its wake
+/// counter.
+fn register_panicking_waker(future: &impl AsyncFuture) -> Arc<AtomicUsize> {
+    let (waker, wakes) = panicking_waker();
+    assert!(future
+        .poll_done(&mut Context::from_waker(&waker))
+        .is_pending());
+    wakes
+}
+
+/// Adds a done callback to `future` that counts its runs.
+fn count_done_callbacks<F: AsyncFuture>(future: &F) -> Arc<AtomicUsize> {
+    let called = count();
+    let counter = called.clone();
+    future
+        .add_done_callback(move |_| {
+            bump(&counter);
+        })
+        .unwrap();
+    called
+}
+
 /// Polls `future` once with `waker`.
 fn poll_with<F: Future + Unpin>(future: &mut F, waker: &Waker) -> Poll<F::Output> {
     Pin::new(future).poll(&mut Context::from_waker(waker))
@@ -70,15 +92,7 @@ fn a_promise_whose_first_waiter_panics_still_wakes_the_rest_and_runs_callbacks()
     assert!(poll_with(&mut first, &waker).is_pending());
     let awaiter = manager.spawn(promise.clone());
     manager.poll().unwrap(); // the coroutine registers second
-    let called = count();
-    {
-        let called = called.clone();
-        promise
-            .add_done_callback(move |_| {
-                bump(&called);
-            })
-            .unwrap();
-    }
+    let called = count_done_callbacks(&promise);
 
     assert_eq!(promise.set_result(7), Ok(()));
     assert_eq!(get(&wakes), 1);
@@ -101,18 +115,8 @@ fn a_task_whose_poll_done_waker_panics_is_retired_on_the_frame_chain() {
         manager.spawn(async move { gate.await.unwrap() + 1 })
     };
     manager.poll().unwrap();
-    let (waker, wakes) = panicking_waker();
-    assert!(task
-        .poll_done(&mut Context::from_waker(&waker))
-        .is_pending());
-    let called = count();
-    {
-        let called = called.clone();
-        task.add_done_callback(move |_| {
-            bump(&called);
-        })
-        .unwrap();
-    }
+    let wakes = register_panicking_waker(&task);
+    let called = count_done_callbacks(&task);
     let blocked = {
         let any = task.as_any();
         thread::spawn(move || any.wait_done(Some(PATIENCE)))
@@ -141,18 +145,8 @@ fn a_task_whose_poll_done_waker_panics_is_retired_on_a_threaded_chain() {
         chain.spawn(async move { gate.await.unwrap() + 1 })
     };
     eventually("the task awaits its gate", || chain.stats().active == 1);
-    let (waker, wakes) = panicking_waker();
-    assert!(task
-        .poll_done(&mut Context::from_waker(&waker))
-        .is_pending());
-    let called = count();
-    {
-        let called = called.clone();
-        task.add_done_callback(move |_| {
-            bump(&called);
-        })
-        .unwrap();
-    }
+    let wakes = register_panicking_waker(&task);
+    let called = count_done_callbacks(&task);
 
     gate.set_result(1).unwrap();
     assert_eq!(task.as_any().wait_done(Some(PATIENCE)), Ok(()));
