@@ -44,10 +44,24 @@ pub trait AsyncFuture: std::future::Future + Unpin {
 
     /// Registers `cx`'s waker to be woken when the future is done, without
     /// reading it; `Ready` if it is done already.
+    ///
+    /// Like a `Future`'s poll, each handle keeps one waker: a later
+    /// `poll_done` or poll through the same handle replaces it, and dropping
+    /// the handle removes it. Waiters that must all be woken use handles of
+    /// their own (clones of a promise, separate gathers or shields).
     fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()>;
 
     /// Reads the terminal state without waiting: `None` while pending.
     fn try_take(&self) -> Option<Result<Self::Value, Error>>;
+
+    /// Whether a read would now get a value: the future finished with one
+    /// and (for a task's output, which is moved out once) it was not taken.
+    ///
+    /// The default says so for any future done without an error; a future
+    /// whose value can be taken overrides it.
+    fn has_value(&self) -> bool {
+        self.is_done() && self.error().is_none()
+    }
 
     /// Why the future ended without a value, without reading it:
     /// `Some(Cancelled)` or `Some(Panicked(..))` once it ended so (for a

@@ -126,6 +126,9 @@ impl<T: Clone + Send + 'static> AsyncFuture for EventFuture<T> {
     fn try_take(&self) -> Option<Result<T, Error>> {
         self.promise.try_take()
     }
+    fn has_value(&self) -> bool {
+        self.promise.has_value()
+    }
     fn error(&self) -> Option<Error> {
         self.promise.error()
     }

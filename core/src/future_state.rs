@@ -6,10 +6,12 @@
 //! queues tasks) and done callbacks are handed to the future's home chain,
 //! which runs them on a later poll.
 
-use std::collections::HashSet;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
+
+use slab::Slab;
 
 use crate::sync::{
     current_thread, lazy_thread_local, park, park_timeout, Mutex, MutexGuard, Thread,
@@ -58,86 +60,176 @@ struct Inner<T> {
     waiters: Waiters,
 }
 
+/// The place of one awaiting future's waker in a [`FutureState`]'s waiter
+/// list: each future that awaits a state (a promise handle, a task handle,
+/// a gather, a shield, a blocking read) holds one. A re-poll replaces the
+/// waker under the same key, and the future removes its key when it is
+/// dropped ([`FutureState::remove_waiter`]), so a future that stopped
+/// awaiting leaves nothing behind.
+///
+/// Read and written only under the state's lock or through `&mut`, so
+/// relaxed ordering is enough; atomic because `AsyncFuture::poll_done`
+/// registers through `&self` on a `Sync` handle.
+pub(crate) struct WaiterKey(std::sync::atomic::AtomicUsize);
+
+/// No waker registered.
+const NO_KEY: usize = usize::MAX;
+/// The inline slot; overflow entry `i` has key `i + 1`.
+const INLINE: usize = 0;
+
+impl WaiterKey {
+    pub(crate) const fn new() -> Self {
+        WaiterKey(std::sync::atomic::AtomicUsize::new(NO_KEY))
+    }
+
+    fn get(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn set(&self, key: usize) {
+        self.0.store(key, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl Default for WaiterKey {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Who waits for completion: one waker inline (a future awaited by one
-/// task allocates nothing), more wakers and any done callbacks in a list.
-enum Waiters {
-    None,
-    One(Waker),
-    Many(Box<WaitList>),
+/// future allocates nothing), more wakers and any done callbacks in an
+/// overflow made when they come and freed when it empties.
+#[derive(Default)]
+struct Waiters {
+    first: Option<Waker>,
+    overflow: Option<Box<Overflow>>,
 }
 
 #[derive(Default)]
-struct WaitList {
-    wakers: Vec<Waker>,
+struct Overflow {
+    /// Keyed: registering, replacing and removing are O(1).
+    wakers: Slab<Waker>,
+    /// The newest waker registered without a key, which a registration of
+    /// the same waker without a key reuses.
+    newest_unkeyed: Option<usize>,
     callbacks: Vec<Bind>,
-    /// Length at which a long list is next deduplicated.
-    compact_at: usize,
 }
 
-/// Up to this many wakers, registering checks them all for a duplicate.
-const SCAN_LIMIT: usize = 16;
-
 impl Waiters {
-    fn list(&mut self) -> &mut WaitList {
-        if !matches!(self, Waiters::Many(_)) {
-            let mut list = Box::<WaitList>::default();
-            if let Waiters::One(first) = std::mem::replace(self, Waiters::None) {
-                list.wakers.push(first);
-            }
-            *self = Waiters::Many(list);
-        }
-        match self {
-            Waiters::Many(list) => list,
-            _ => unreachable!("just made a list"),
+    fn overflow(&mut self) -> &mut Overflow {
+        self.overflow.get_or_insert_with(Box::default)
+    }
+
+    /// Stores `waker` in a free place; returns its key.
+    fn insert(&mut self, waker: &Waker) -> usize {
+        if self.first.is_none() {
+            self.first = Some(waker.clone());
+            INLINE
+        } else {
+            self.overflow().wakers.insert(waker.clone()) + 1
         }
     }
 
-    fn register(&mut self, waker: &Waker) {
-        match self {
-            Waiters::None => *self = Waiters::One(waker.clone()),
-            Waiters::One(w) if w.will_wake(waker) => {}
-            _ => {
-                let list = self.list();
-                let wakers = &mut list.wakers;
-                // A short list is checked whole. A long one (many tasks on one
-                // promise) only against its newest entry, and deduplicated
-                // whenever it doubles, so registering stays O(1) amortized and
-                // waiters that re-poll in turn cannot grow it without bound.
-                let scan = wakers.len().min(SCAN_LIMIT);
-                if wakers[wakers.len() - scan..]
-                    .iter()
-                    .any(|w| w.will_wake(waker))
-                {
-                    return;
-                }
-                wakers.push(waker.clone());
-                if wakers.len() > SCAN_LIMIT && wakers.len() >= list.compact_at {
-                    let mut seen = HashSet::with_capacity(wakers.len());
-                    wakers.retain(|w| seen.insert((w.data(), w.vtable() as *const _)));
-                    list.compact_at = 2 * wakers.len().max(SCAN_LIMIT);
-                }
+    /// Registers `waker` under `key`, replacing the waker it held; returns
+    /// the replaced one, for the caller to drop outside the lock.
+    fn register(&mut self, key: &WaiterKey, waker: &Waker) -> Option<Waker> {
+        let held = match key.get() {
+            NO_KEY => None,
+            INLINE => self.first.as_mut(),
+            k => self
+                .overflow
+                .as_mut()
+                .and_then(|overflow| overflow.wakers.get_mut(k - 1)),
+        };
+        match held {
+            Some(held) if held.will_wake(waker) => None,
+            Some(held) => Some(std::mem::replace(held, waker.clone())),
+            None => {
+                key.set(self.insert(waker));
+                None
             }
         }
     }
 
-    /// Wakes every waker; hands the done callbacks to `home`.
-    fn wake_all(self, home: Option<&dyn Dispatch>) {
-        match self {
-            Waiters::None => {}
-            Waiters::One(w) => w.wake(),
-            Waiters::Many(list) => {
-                let WaitList {
-                    wakers, callbacks, ..
-                } = *list;
-                wakers.into_iter().for_each(Waker::wake);
-                if let Some(home) = home {
-                    for job in callbacks.into_iter().filter_map(|bind| bind()) {
-                        home.dispatch(job);
-                    }
+    /// Registers `waker` for a caller that holds no key: it stays until
+    /// completion, so such callers are limited to ones that re-register the
+    /// same waker (a blocked thread), which reuses the newest entry.
+    fn register_unkeyed(&mut self, waker: &Waker) {
+        let overflow = self.overflow();
+        let newest = overflow.newest_unkeyed.and_then(|k| overflow.wakers.get(k));
+        if !newest.is_some_and(|w| w.will_wake(waker)) {
+            overflow.newest_unkeyed = Some(overflow.wakers.insert(waker.clone()));
+        }
+    }
+
+    /// Removes `key`'s waker and returns it, for the caller to drop outside
+    /// the lock.
+    fn remove(&mut self, key: usize) -> Option<Waker> {
+        match key {
+            NO_KEY => None,
+            INLINE => self.first.take(),
+            k => {
+                let overflow = self.overflow.as_mut()?;
+                let waker = overflow.wakers.try_remove(k - 1);
+                if overflow.wakers.is_empty() && overflow.callbacks.is_empty() {
+                    self.overflow = None;
                 }
+                waker
             }
         }
     }
+
+    /// Wakes every waker; hands the done callbacks to `home`. A waker that
+    /// panics (it is user code) is skipped; the others are still woken.
+    fn wake_all(mut self, home: Option<&dyn Dispatch>) {
+        if let Some(first) = self.first.take() {
+            isolated(|| first.wake());
+        }
+        let Some(mut overflow) = self.overflow.take() else {
+            return;
+        };
+        for waker in overflow.wakers.drain() {
+            isolated(|| waker.wake());
+        }
+        if let Some(home) = home {
+            for bind in overflow.callbacks.drain(..) {
+                if let Some(job) = bind() {
+                    home.dispatch(job);
+                }
+            }
+        }
+        // Callbacks without a home are dropped by `Drop`, isolated.
+        self.overflow = Some(overflow);
+    }
+}
+
+impl Drop for Waiters {
+    /// Wakers and callbacks are user code: each is dropped on its own, and
+    /// one that panics does not keep the rest from being dropped.
+    fn drop(&mut self) {
+        if let Some(first) = self.first.take() {
+            drop_isolated(first);
+        }
+        if let Some(mut overflow) = self.overflow.take() {
+            for waker in overflow.wakers.drain() {
+                drop_isolated(waker);
+            }
+            for bind in overflow.callbacks.drain(..) {
+                drop_isolated(bind);
+            }
+        }
+    }
+}
+
+/// Runs `f` (a call into user code), ignoring a panic.
+fn isolated(f: impl FnOnce()) {
+    let _ = catch_unwind(AssertUnwindSafe(f));
+}
+
+/// Drops `value` (user code in its destructor), ignoring a panic.
+fn drop_isolated<V>(value: V) {
+    isolated(move || drop(value));
 }
 
 /// Pending, then one terminal state; see the module docs.
@@ -156,7 +248,7 @@ impl<T> FutureState<T> {
         FutureState {
             inner: Mutex::new(Inner {
                 slot: Slot::Pending,
-                waiters: Waiters::None,
+                waiters: Waiters::default(),
             }),
         }
     }
@@ -191,7 +283,7 @@ impl<T> FutureState<T> {
             Outcome::Cancelled => Slot::Cancelled,
             Outcome::Panicked(m) => Slot::Panicked(Box::new(PanicMessage(m))),
         };
-        let waiters = std::mem::replace(&mut inner.waiters, Waiters::None);
+        let waiters = std::mem::take(&mut inner.waiters);
         drop(inner);
         waiters.wake_all(home);
         Ok(())
@@ -209,7 +301,7 @@ impl<T> FutureState<T> {
         };
         let mut inner = self.lock();
         if matches!(inner.slot, Slot::Pending) {
-            inner.waiters.list().callbacks.push(bind);
+            inner.waiters.overflow().callbacks.push(bind);
         } else {
             drop(inner);
             if let Some(job) = bind() {
@@ -219,18 +311,37 @@ impl<T> FutureState<T> {
         Ok(())
     }
 
-    /// Registers `cx`'s waker unless the future is done.
+    /// Registers `cx`'s waker unless the future is done, for a caller that
+    /// holds no [`WaiterKey`]: the waker stays registered until completion
+    /// (a repeated registration of the same waker reuses it). Awaiting
+    /// futures use [`poll_done_keyed`](Self::poll_done_keyed) instead.
     pub(crate) fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
         let mut inner = self.lock();
         if matches!(inner.slot, Slot::Pending) {
-            inner.waiters.register(cx.waker());
+            inner.waiters.register_unkeyed(cx.waker());
             Poll::Pending
         } else {
             Poll::Ready(())
         }
     }
 
-    /// Reads the terminal state with `read`, or registers the waker.
+    /// Registers `cx`'s waker as `key`'s (replacing the one it had) unless
+    /// the future is done.
+    pub(crate) fn poll_done_keyed(&self, key: &WaiterKey, cx: &mut Context<'_>) -> Poll<()> {
+        let mut inner = self.lock();
+        if !matches!(inner.slot, Slot::Pending) {
+            return Poll::Ready(());
+        }
+        let replaced = inner.waiters.register(key, cx.waker());
+        drop(inner);
+        if let Some(replaced) = replaced {
+            drop_isolated(replaced);
+        }
+        Poll::Pending
+    }
+
+    /// Reads the terminal state with `read`, or registers the waker without
+    /// a key (see [`poll_done`](Self::poll_done)).
     pub(crate) fn poll_read(
         &self,
         cx: &mut Context<'_>,
@@ -238,10 +349,49 @@ impl<T> FutureState<T> {
     ) -> Poll<Result<T, Error>> {
         let mut inner = self.lock();
         if matches!(inner.slot, Slot::Pending) {
-            inner.waiters.register(cx.waker());
+            inner.waiters.register_unkeyed(cx.waker());
             Poll::Pending
         } else {
             Poll::Ready(read(&mut inner.slot))
+        }
+    }
+
+    /// Reads the terminal state with `read`, or registers the waker as
+    /// `key`'s.
+    pub(crate) fn poll_read_keyed(
+        &self,
+        key: &WaiterKey,
+        cx: &mut Context<'_>,
+        read: impl FnOnce(&mut Slot<T>) -> Result<T, Error>,
+    ) -> Poll<Result<T, Error>> {
+        let mut inner = self.lock();
+        if !matches!(inner.slot, Slot::Pending) {
+            return Poll::Ready(read(&mut inner.slot));
+        }
+        let replaced = inner.waiters.register(key, cx.waker());
+        drop(inner);
+        if let Some(replaced) = replaced {
+            drop_isolated(replaced);
+        }
+        Poll::Pending
+    }
+
+    /// Removes `key`'s waker, if it has one: called when the future holding
+    /// the key is dropped (or stops waiting).
+    pub(crate) fn remove_waiter(&self, key: &mut WaiterKey) {
+        let k = std::mem::take(key).get();
+        if k == NO_KEY {
+            return;
+        }
+        let mut inner = self.lock();
+        // A done future's waiters are already gone (woken).
+        if !matches!(inner.slot, Slot::Pending) {
+            return;
+        }
+        let removed = inner.waiters.remove(k);
+        drop(inner);
+        if let Some(removed) = removed {
+            drop_isolated(removed);
         }
     }
 
@@ -258,6 +408,11 @@ impl<T> FutureState<T> {
         }
     }
 
+    /// Whether the future finished with a value still in its slot.
+    pub(crate) fn has_value(&self) -> bool {
+        matches!(self.lock().slot, Slot::Ready(_))
+    }
+
     /// Blocks the calling thread until the future is done (or `timeout`
     /// passes), then reads it with `read`.
     pub(crate) fn wait(
@@ -265,8 +420,17 @@ impl<T> FutureState<T> {
         timeout: Option<Duration>,
         read: impl FnOnce(&mut Slot<T>) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        block_until(timeout, |cx| self.poll_done(cx))?;
+        self.wait_done(timeout)?;
         self.try_read(read).unwrap_or(Err(Error::Timeout))
+    }
+
+    /// Blocks the calling thread until the future is done (or `timeout`
+    /// passes: `Err(Timeout)`); the thread's waker is removed either way.
+    pub(crate) fn wait_done(&self, timeout: Option<Duration>) -> Result<(), Error> {
+        let mut key = WaiterKey::new();
+        let done = block_until(timeout, |cx| self.poll_done_keyed(&key, cx));
+        self.remove_waiter(&mut key);
+        done
     }
 
     /// The error a reader would get (cancelled or panicked), if the future
@@ -348,22 +512,24 @@ pub(crate) fn block_until(
 ) -> Result<(), Error> {
     // A timeout too long to represent means no timeout.
     let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-    THREAD_WAKER.with(|waker| {
-        let mut cx = Context::from_waker(waker);
-        loop {
-            if poll(&mut cx).is_ready() {
-                return Ok(());
-            }
-            match deadline {
-                None => park(),
-                Some(deadline) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        return Err(Error::Timeout);
-                    }
-                    park_timeout(deadline - now);
+    // During thread teardown the thread's waker may be gone: use a fresh one.
+    let waker = THREAD_WAKER
+        .try_with(Waker::clone)
+        .unwrap_or_else(|_| Waker::from(Arc::new(ThreadWaker(current_thread()))));
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if poll(&mut cx).is_ready() {
+            return Ok(());
+        }
+        match deadline {
+            None => park(),
+            Some(deadline) => {
+                let now = Instant::now();
+                if now >= deadline {
+                    return Err(Error::Timeout);
                 }
+                park_timeout(deadline - now);
             }
         }
-    })
+    }
 }

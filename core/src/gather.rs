@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::chain_core::ChainCore;
 use crate::context;
-use crate::future_state::{block_until, Dispatch, FutureState, Job, Outcome};
+use crate::future_state::{Dispatch, FutureState, Job, Outcome, WaiterKey};
 use crate::sync::{AtomicBool, AtomicUsize};
 use crate::{AsyncFuture, Error};
 
@@ -49,6 +49,14 @@ where
 /// it) cancels every child that is still pending.
 pub struct Gather<F> {
     inner: Arc<Inner<F>>,
+    /// This handle's place among the gather's waiters, while it awaits.
+    waiter: WaiterKey,
+}
+
+impl<F> Drop for Gather<F> {
+    fn drop(&mut self) {
+        self.inner.state.remove_waiter(&mut self.waiter);
+    }
 }
 
 struct Inner<F> {
@@ -123,10 +131,17 @@ where
                 inner.child_done(index);
             }
         }
-        Gather { inner }
+        Gather {
+            inner,
+            waiter: WaiterKey::new(),
+        }
     }
 
     /// The gathered futures, in argument order.
+    ///
+    /// The gather waits on each child through the child's own handle: read
+    /// them here, but a `poll_done` on one would take its place (see
+    /// [`AsyncFuture::poll_done`]); await a clone instead.
     pub fn children(&self) -> &[F] {
         &self.inner.children
     }
@@ -140,10 +155,13 @@ where
     }
 
     fn read(&self) -> Result<Vec<F::Value>, Error> {
-        // Errors first: on failure no child's value is taken, so the values
-        // stay readable from `children()`.
+        // Every child checked first: on failure no child's value is taken,
+        // so the values stay readable from `children()`.
         if let Some(e) = self.first_error() {
             return Err(e);
+        }
+        if !self.inner.children.iter().all(AsyncFuture::has_value) {
+            return Err(Error::AlreadyTaken);
         }
         self.inner
             .children
@@ -167,7 +185,7 @@ where
             self.cancel();
             return Poll::Ready(Err(Error::Cancelled));
         }
-        match self.inner.state.poll_done(cx) {
+        match self.inner.state.poll_done_keyed(&self.waiter, cx) {
             Poll::Ready(()) => Poll::Ready(self.read()),
             Poll::Pending => Poll::Pending,
         }
@@ -200,10 +218,13 @@ where
         moved
     }
     fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
-        self.inner.state.poll_done(cx)
+        self.inner.state.poll_done_keyed(&self.waiter, cx)
     }
     fn try_take(&self) -> Option<Result<Self::Value, Error>> {
         self.inner.state.is_done().then(|| self.read())
+    }
+    fn has_value(&self) -> bool {
+        self.inner.state.has_value() && self.inner.children.iter().all(AsyncFuture::has_value)
     }
     fn error(&self) -> Option<Error> {
         if self.inner.state.is_done() {
@@ -220,6 +241,7 @@ where
         let bind = move || {
             let me = Gather {
                 inner: inner.upgrade()?,
+                waiter: WaiterKey::new(),
             };
             Some(Box::new(move || callback(&me)) as Job)
         };
@@ -228,7 +250,7 @@ where
             .add_callback(Box::new(bind), self.inner.home())
     }
     fn result(&self, timeout: Option<Duration>) -> Result<Self::Value, Error> {
-        block_until(timeout, |cx| self.inner.state.poll_done(cx))?;
+        self.inner.state.wait_done(timeout)?;
         self.read()
     }
 }

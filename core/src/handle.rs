@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use crate::cell::{Cell, RawTask, TaskRef, CANCEL_REQUESTED, COMPLETE, RUNNING, SCHEDULED};
 use crate::context;
-use crate::future_state::{take, FutureState, Job};
+use crate::future_state::{take, FutureState, Job, WaiterKey};
 use crate::{duration_from_secs, AsyncFuture, Error, Task};
 
 /// A task cell seen through its output type.
@@ -230,6 +230,8 @@ impl std::fmt::Debug for AnyTask {
 /// Never. A task that panicked yields [`Error::Panicked`].
 pub struct TaskHandle<T: 'static> {
     cell: Arc<dyn TypedTask<T>>,
+    /// This handle's place among the task's waiters, while it awaits.
+    waiter: WaiterKey,
     /// The handle the spawner got owns the output: dropping it drops an
     /// unread output. Views lent to done callbacks do not.
     owns_output: bool,
@@ -240,6 +242,7 @@ impl<T: 'static> TaskHandle<T> {
     pub(crate) fn new(cell: Arc<dyn TypedTask<T>>) -> Self {
         TaskHandle {
             cell,
+            waiter: WaiterKey::new(),
             owns_output: true,
             _output: PhantomData,
         }
@@ -250,6 +253,7 @@ impl<T: 'static> TaskHandle<T> {
     fn view(cell: Arc<dyn TypedTask<T>>) -> Self {
         TaskHandle {
             cell,
+            waiter: WaiterKey::new(),
             owns_output: false,
             _output: PhantomData,
         }
@@ -265,6 +269,7 @@ impl<T: 'static> TaskHandle<T> {
 
 impl<T: 'static> Drop for TaskHandle<T> {
     fn drop(&mut self) {
+        self.cell.state().remove_waiter(&mut self.waiter);
         if self.owns_output {
             // Detached: an output nobody can read any more is dropped here,
             // or by the task when it finishes.
@@ -291,6 +296,7 @@ impl<T: 'static> std::fmt::Debug for TaskHandle<T> {
 /// suspension if done, cancel delivery at this await point.
 fn poll_task_output<T: 'static>(
     cell: &Arc<dyn TypedTask<T>>,
+    waiter: &WaiterKey,
     cx: &mut Context<'_>,
 ) -> Poll<Result<T, Error>> {
     if context::current_id() == Some(cell.header().id) {
@@ -303,7 +309,7 @@ fn poll_task_output<T: 'static>(
         cell.clone().cancel();
         return Poll::Ready(Err(Error::Cancelled));
     }
-    cell.state().poll_read(cx, take)
+    cell.state().poll_read_keyed(waiter, cx, take)
 }
 
 fn wait_task_output<T: 'static>(
@@ -320,7 +326,7 @@ impl<T: 'static> Future for TaskHandle<T> {
     type Output = Result<T, Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        poll_task_output(&self.cell, cx)
+        poll_task_output(&self.cell, &self.waiter, cx)
     }
 }
 
@@ -337,10 +343,13 @@ impl<T: Send + 'static> AsyncFuture for TaskHandle<T> {
         self.cell.clone().cancel()
     }
     fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
-        self.cell.poll_done(cx)
+        self.cell.state().poll_done_keyed(&self.waiter, cx)
     }
     fn try_take(&self) -> Option<Result<T, Error>> {
         self.cell.state().try_read(take)
+    }
+    fn has_value(&self) -> bool {
+        self.cell.state().has_value()
     }
     fn error(&self) -> Option<Error> {
         self.cell.error()
@@ -366,6 +375,8 @@ impl<T: Send + 'static> AsyncFuture for TaskHandle<T> {
 /// the chain; awaiting it yields the task's output.
 pub struct LocalTaskHandle<T: 'static> {
     cell: Arc<dyn TypedTask<T>>,
+    /// This handle's place among the task's waiters, while it awaits.
+    waiter: WaiterKey,
     _not_send: PhantomData<*const T>,
 }
 
@@ -373,6 +384,7 @@ impl<T: 'static> LocalTaskHandle<T> {
     pub(crate) fn new(cell: Arc<dyn TypedTask<T>>) -> Self {
         LocalTaskHandle {
             cell,
+            waiter: WaiterKey::new(),
             _not_send: PhantomData,
         }
     }
@@ -406,6 +418,7 @@ impl<T: 'static> LocalTaskHandle<T> {
 
 impl<T: 'static> Drop for LocalTaskHandle<T> {
     fn drop(&mut self) {
+        self.cell.state().remove_waiter(&mut self.waiter);
         // The output may be !Send: drop it here, on the owner thread.
         self.cell.release_handle();
     }
@@ -415,7 +428,7 @@ impl<T: 'static> Future for LocalTaskHandle<T> {
     type Output = Result<T, Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        poll_task_output(&self.cell, cx)
+        poll_task_output(&self.cell, &self.waiter, cx)
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::chain_core::ChainCore;
 use crate::context;
-use crate::future_state::{clone_out, FutureState, Job, Outcome};
+use crate::future_state::{clone_out, Dispatch, FutureState, Job, Outcome, WaiterKey};
 use crate::{AsyncFuture, Error};
 
 /// A settable future: one side calls [`set_result`](Promise::set_result),
@@ -39,6 +39,8 @@ use crate::{AsyncFuture, Error};
 /// awaits a promise cancels that promise.
 pub struct Promise<T> {
     inner: Arc<Inner<T>>,
+    /// This handle's place among the promise's waiters, while it awaits.
+    waiter: WaiterKey,
 }
 
 struct Inner<T> {
@@ -50,6 +52,7 @@ impl<T> Clone for Promise<T> {
     fn clone(&self) -> Self {
         Promise {
             inner: self.inner.clone(),
+            waiter: WaiterKey::new(),
         }
     }
 }
@@ -74,6 +77,7 @@ impl<T: Send + 'static> Promise<T> {
                 state: FutureState::new(),
                 home,
             }),
+            waiter: WaiterKey::new(),
         }
     }
 
@@ -89,11 +93,14 @@ impl<T: Send + 'static> Promise<T> {
             .map_err(|(e, _)| e)
     }
 
-    fn home(&self) -> Option<&dyn crate::future_state::Dispatch> {
-        self.inner
-            .home
-            .as_deref()
-            .map(|c| c as &dyn crate::future_state::Dispatch)
+    fn home(&self) -> Option<&dyn Dispatch> {
+        self.inner.home.as_deref().map(|c| c as &dyn Dispatch)
+    }
+}
+
+impl<T> Drop for Promise<T> {
+    fn drop(&mut self) {
+        self.inner.state.remove_waiter(&mut self.waiter);
     }
 }
 
@@ -108,7 +115,9 @@ impl<T: Clone + Send + 'static> Future for Promise<T> {
             self.cancel();
             return Poll::Ready(Err(Error::Cancelled));
         }
-        self.inner.state.poll_read(cx, clone_out)
+        self.inner
+            .state
+            .poll_read_keyed(&self.waiter, cx, clone_out)
     }
 }
 
@@ -128,10 +137,13 @@ impl<T: Clone + Send + 'static> AsyncFuture for Promise<T> {
             .is_ok()
     }
     fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
-        self.inner.state.poll_done(cx)
+        self.inner.state.poll_done_keyed(&self.waiter, cx)
     }
     fn try_take(&self) -> Option<Result<T, Error>> {
         self.inner.state.try_read(clone_out)
+    }
+    fn has_value(&self) -> bool {
+        self.inner.state.has_value()
     }
     fn error(&self) -> Option<Error> {
         self.inner.state.error()
@@ -144,6 +156,7 @@ impl<T: Clone + Send + 'static> AsyncFuture for Promise<T> {
         let bind = move || {
             let me = Promise {
                 inner: inner.upgrade()?,
+                waiter: WaiterKey::new(),
             };
             Some(Box::new(move || callback(&me)) as Job)
         };

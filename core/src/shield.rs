@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::chain_core::ChainCore;
 use crate::context;
-use crate::future_state::{block_until, Dispatch, FutureState, Job, Outcome};
+use crate::future_state::{Dispatch, FutureState, Job, Outcome, WaiterKey};
 use crate::{AsyncFuture, Error};
 
 /// Shields `future` from cancellation: cancelling the shield (or a
@@ -40,6 +40,14 @@ where
 /// untouched.
 pub struct Shield<F> {
     inner: Arc<Inner<F>>,
+    /// This handle's place among the shield's waiters, while it awaits.
+    waiter: WaiterKey,
+}
+
+impl<F> Drop for Shield<F> {
+    fn drop(&mut self) {
+        self.inner.state.remove_waiter(&mut self.waiter);
+    }
 }
 
 struct Inner<F> {
@@ -94,10 +102,17 @@ where
         {
             inner.inner_done();
         }
-        Shield { inner }
+        Shield {
+            inner,
+            waiter: WaiterKey::new(),
+        }
     }
 
     /// The shielded future.
+    ///
+    /// The shield waits on it through this handle: read it here, but a
+    /// `poll_done` on it would take the shield's place (see
+    /// [`AsyncFuture::poll_done`]); await a clone instead.
     pub fn get_ref(&self) -> &F {
         &self.inner.future
     }
@@ -124,7 +139,7 @@ where
             self.cancel();
             return Poll::Ready(Err(Error::Cancelled));
         }
-        match self.inner.state.poll_done(cx) {
+        match self.inner.state.poll_done_keyed(&self.waiter, cx) {
             Poll::Ready(()) => Poll::Ready(self.read()),
             Poll::Pending => Poll::Pending,
         }
@@ -150,10 +165,13 @@ where
             .is_ok()
     }
     fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
-        self.inner.state.poll_done(cx)
+        self.inner.state.poll_done_keyed(&self.waiter, cx)
     }
     fn try_take(&self) -> Option<Result<F::Value, Error>> {
         self.inner.state.is_done().then(|| self.read())
+    }
+    fn has_value(&self) -> bool {
+        self.inner.state.has_value() && self.inner.future.has_value()
     }
     fn error(&self) -> Option<Error> {
         match self.inner.state.error() {
@@ -170,6 +188,7 @@ where
         let bind = move || {
             let me = Shield {
                 inner: inner.upgrade()?,
+                waiter: WaiterKey::new(),
             };
             Some(Box::new(move || callback(&me)) as Job)
         };
@@ -178,7 +197,7 @@ where
             .add_callback(Box::new(bind), self.inner.home())
     }
     fn result(&self, timeout: Option<Duration>) -> Result<F::Value, Error> {
-        block_until(timeout, |cx| self.inner.state.poll_done(cx))?;
+        self.inner.state.wait_done(timeout)?;
         self.read()
     }
 }

@@ -111,6 +111,35 @@ fn gather_reports_the_first_child_error_in_argument_order() {
     assert_eq!(g.children()[0].try_take(), Some(Ok(1)));
 }
 
+// regression: a read after one child's value was taken returned
+// AlreadyTaken, but only after moving out and dropping the values of the
+// children before it.
+#[test]
+fn a_read_that_finds_a_taken_child_value_takes_no_other() {
+    let (_clock, manager) = setup();
+    let values: Vec<_> = (0..3u32)
+        .map(|x| manager.spawn(async move { x * 10 }))
+        .collect();
+    let g = gather(values);
+    manager.poll().unwrap();
+    assert!(g.is_done());
+    assert_eq!(g.children()[1].try_take(), Some(Ok(10)));
+    assert_eq!(g.try_take(), Some(Err(Error::AlreadyTaken)));
+    assert_eq!(g.result(None), Err(Error::AlreadyTaken));
+    assert_eq!(g.error(), None, "a taken value is not an error");
+    assert_eq!(g.children()[0].try_take(), Some(Ok(0)));
+    assert_eq!(g.children()[2].try_take(), Some(Ok(20)));
+
+    // A shield over a task whose output was taken says so too.
+    let task = manager.spawn(async { 1u32 });
+    manager.poll().unwrap();
+    let s = shield(task);
+    assert!(s.get_ref().has_value());
+    assert_eq!(s.get_ref().try_take(), Some(Ok(1)));
+    assert!(!s.get_ref().has_value());
+    assert_eq!(s.try_take(), Some(Err(Error::AlreadyTaken)));
+}
+
 #[test]
 fn a_cancelled_child_does_not_cancel_the_gather() {
     let (_clock, manager) = setup();
