@@ -167,7 +167,7 @@ impl ChainCore {
     pub(crate) fn is_owner_thread(&self) -> bool {
         self.owner
             .get()
-            .is_none_or(|owner| *owner == THREAD_ID.with(|id| *id))
+            .is_none_or(|owner| *owner == this_thread_id())
     }
 
     /// Epochs run so far.
@@ -251,14 +251,18 @@ impl ChainCore {
         }
         header.slot.store(u32::MAX, Ordering::Release);
         let emptied = self.live.fetch_sub(1, Ordering::AcqRel) == 1;
-        let deferred = RETIRING.with(|r| {
-            if std::ptr::eq(r.chain.get(), self) {
-                r.slots.borrow_mut().push(slot);
-                true
-            } else {
-                false
-            }
-        });
+        // During thread teardown RETIRING may be gone (a manager kept in a
+        // thread-local is dropped then): the registry is updated at once.
+        let deferred = RETIRING
+            .try_with(|r| {
+                if std::ptr::eq(r.chain.get(), self) {
+                    r.slots.borrow_mut().push(slot);
+                    true
+                } else {
+                    false
+                }
+            })
+            .unwrap_or(false);
         if !deferred {
             let removed = self.shared().unregister(slot);
             drop(removed);
@@ -283,13 +287,17 @@ impl ChainCore {
 
     /// Defers registry updates for tasks retired on this thread until the
     /// guard drops (the poller holds one for each epoch).
+    /// During thread teardown, once RETIRING is gone, nothing is deferred.
     pub(crate) fn batch_retire(self: &Arc<Self>) -> RetireBatch {
-        let prev_chain = RETIRING.with(|r| r.chain.replace(Arc::as_ptr(self)));
-        let prev_slots = RETIRING.with(|r| std::mem::take(&mut *r.slots.borrow_mut()));
+        let prev = RETIRING
+            .try_with(|r| {
+                let prev_chain = r.chain.replace(Arc::as_ptr(self));
+                (prev_chain, std::mem::take(&mut *r.slots.borrow_mut()))
+            })
+            .ok();
         RetireBatch {
             core: self.clone(),
-            prev_chain,
-            prev_slots,
+            prev,
         }
     }
 
@@ -457,6 +465,13 @@ lazy_thread_local! {
     static THREAD_ID: ThreadId = current_thread().id();
 }
 
+/// This thread's id, also during thread teardown.
+fn this_thread_id() -> ThreadId {
+    THREAD_ID
+        .try_with(|id| *id)
+        .unwrap_or_else(|_| current_thread().id())
+}
+
 const_thread_local! {
     static RETIRING: Retiring = Retiring {
         chain: Cell::new(std::ptr::null()),
@@ -468,19 +483,25 @@ const_thread_local! {
 /// [`ChainCore::batch_retire`]).
 pub(crate) struct RetireBatch {
     core: Arc<ChainCore>,
-    prev_chain: *const ChainCore,
-    prev_slots: Vec<u32>,
+    /// The batch this one nests in (its chain and deferred slots); `None`
+    /// if RETIRING was already gone, so that nothing is deferred.
+    prev: Option<(*const ChainCore, Vec<u32>)>,
 }
 
 impl Drop for RetireBatch {
     fn drop(&mut self) {
-        let slots = RETIRING.with(|r| {
-            r.chain.set(self.prev_chain);
-            std::mem::replace(
-                &mut *r.slots.borrow_mut(),
-                std::mem::take(&mut self.prev_slots),
-            )
-        });
+        let Some((prev_chain, prev_slots)) = self.prev.take() else {
+            return;
+        };
+        // Gone meanwhile (a batch alive in a thread-local destructor): its
+        // slots went with it, and the shutdown that drains the registry
+        // drops what they named.
+        let slots = RETIRING
+            .try_with(|r| {
+                r.chain.set(prev_chain);
+                std::mem::replace(&mut *r.slots.borrow_mut(), prev_slots)
+            })
+            .unwrap_or_default();
         if !slots.is_empty() {
             self.core.remove_slots(&slots);
         }

@@ -348,8 +348,12 @@ pub(crate) fn block_until(
 ) -> Result<(), Error> {
     // A timeout too long to represent means no timeout.
     let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-    THREAD_WAKER.with(|waker| {
-        let mut cx = Context::from_waker(waker);
+    // During thread teardown THREAD_WAKER may be gone: a waker of its own.
+    let waker = THREAD_WAKER
+        .try_with(Waker::clone)
+        .unwrap_or_else(|_| Waker::from(Arc::new(ThreadWaker(current_thread()))));
+    {
+        let mut cx = Context::from_waker(&waker);
         loop {
             if poll(&mut cx).is_ready() {
                 return Ok(());
@@ -365,5 +369,5 @@ pub(crate) fn block_until(
                 }
             }
         }
-    })
+    }
 }

@@ -240,13 +240,19 @@ struct WorkerScope(*const Inner);
 
 impl WorkerScope {
     fn enter(inner: &Inner) -> Self {
-        WorkerScope(WORKER_OF.with(|w| w.replace(inner)))
+        // During thread teardown WORKER_OF may be gone: the worker then
+        // runs unmarked (a wait from its tasks is not refused as reentrant).
+        WorkerScope(
+            WORKER_OF
+                .try_with(|w| w.replace(inner))
+                .unwrap_or(std::ptr::null()),
+        )
     }
 }
 
 impl Drop for WorkerScope {
     fn drop(&mut self) {
-        WORKER_OF.with(|w| w.set(self.0));
+        let _ = WORKER_OF.try_with(|w| w.set(self.0));
     }
 }
 
@@ -282,7 +288,9 @@ impl Inner {
     }
 
     fn is_current_worker(&self) -> bool {
-        WORKER_OF.with(|w| std::ptr::eq(w.get(), self))
+        WORKER_OF
+            .try_with(|w| std::ptr::eq(w.get(), self))
+            .unwrap_or(false)
     }
 
     fn runtime(&self) -> Option<Arc<dyn Runtime>> {
