@@ -349,6 +349,8 @@ impl Future for Worker {
         let inner = this.inner.clone();
         let core = &inner.core;
         let _scope = WorkerScope::enter(&inner);
+        // A shutdown during this poll closes the chain when it ends.
+        let _runner = core.enter_runner();
         // Registry updates of tasks finished here wait for the end of this
         // poll: one registry lock per batch of runs.
         let _batch = core.batch_retire();
@@ -586,9 +588,11 @@ impl TaskChain for ThreadedChain {
 
     /// Cancels every task left (each `upon_death` once), stops the workers
     /// and waits for them (up to ten seconds, for one inside a long run),
-    /// and lets go of the runtime, which stops its threads if nothing else
-    /// uses it. From one of the chain's own tasks it waits for nothing:
-    /// the workers stop once that task's run is over.
+    /// runs the done callbacks queued meanwhile and closes the chain (later
+    /// done callbacks and handler calls are dropped unrun), and lets go of
+    /// the runtime, which stops its threads if nothing else uses it. From
+    /// one of the chain's own tasks it waits for nothing: the workers stop
+    /// once that task's run is over, and the last run closes the chain.
     fn shutdown(&self) {
         let inner = &self.inner;
         inner.core.shutdown();
