@@ -46,5 +46,5 @@ fn drop_with_tasks_running_sleeping_and_awaiting() {
 // chain's queues after its shutdown took them, leaking the chain core.
 #[test]
 fn teardown_races() {
-    check_teardown_races(&FrameChainFactory::new(), teardown_rounds(10_000, 20));
+    check_teardown_races(&[FrameChainFactory::new()], teardown_rounds(10_000, 20));
 }
