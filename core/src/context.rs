@@ -51,9 +51,7 @@ pub(crate) fn enter(frame: &RunFrame<'_>) -> EnterGuard {
 
 /// Calls `f` with the current frame, if a task is running on this thread.
 pub(crate) fn with_current<R>(f: impl FnOnce(&RunFrame<'_>) -> R) -> Option<R> {
-    let ptr = CURRENT
-        .try_with(|c| c.get())
-        .unwrap_or(std::ptr::null());
+    let ptr = CURRENT.try_with(|c| c.get()).unwrap_or(std::ptr::null());
     if ptr.is_null() {
         return None;
     }

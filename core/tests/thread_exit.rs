@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use common::*;
 use taskchain_core::{
-    pause, AsyncFuture, ChainSettings, DoneStatus, Promise, TaskBuilder, TaskChainExt,
-    TaskContext, TaskManager,
+    pause, AsyncFuture, ChainSettings, DoneStatus, Promise, TaskBuilder, TaskChainExt, TaskContext,
+    TaskManager,
 };
 
 /// Set in the child process: the test named [`CHILD`] then runs the

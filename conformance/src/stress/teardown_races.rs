@@ -182,7 +182,10 @@ fn race_one_round<F: ChainFactory>(factory: &F, round: usize) {
         "{at}: a done callback or handler ran inline"
     );
     for (index, ran) in ledger.ran.iter().enumerate() {
-        assert!(ran.load(Ordering::SeqCst) <= 1, "{at}: callback {index} ran twice");
+        assert!(
+            ran.load(Ordering::SeqCst) <= 1,
+            "{at}: callback {index} ran twice"
+        );
     }
     // A threaded chain's last worker may still be letting go of it on its
     // runtime's thread: waited for, with a watchdog (a leak never ends).
