@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{bump, count, get, new_log, push, seen, setup, Log};
+use common::{bump, count, get, new_log, push, seen, setup, DropCount, Log};
 use taskchain_core::{
     pause, AsyncFuture, DoneStatus, Error, Promise, TaskBuilder, TaskChain, TaskChainExt,
     TaskContext,
@@ -279,15 +279,6 @@ fn shutdown_runs_pending_callbacks() {
 
 // ---------------------------------------------------------------- shutdown
 
-/// Counts drops of what a callback captures: shows it was freed, ran or not.
-struct Dropped(Arc<AtomicUsize>);
-
-impl Drop for Dropped {
-    fn drop(&mut self) {
-        bump(&self.0);
-    }
-}
-
 // regression: after shutdown a done callback ran inline in set_result, so a
 // caller holding a lock the callback takes deadlocked.
 #[test]
@@ -305,7 +296,7 @@ fn a_callback_whose_future_completes_after_shutdown_is_dropped_not_run_inline() 
             state.clone(),
             ran.clone(),
             inline.clone(),
-            Dropped(drops.clone()),
+            DropCount(drops.clone()),
         );
         late.add_done_callback(move |_| {
             let _held = &dropped;

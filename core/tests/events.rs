@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 
 use common::{
-    bump, count, get, new_log, poll_n, poll_until, push, seen, setup, threaded, Log, QuietPanics,
-    PATIENCE,
+    bump, count, get, new_log, poll_n, poll_until, push, seen, setup, threaded, DropCount, Log,
+    QuietPanics, PATIENCE,
 };
 use taskchain_core::{
     shield, AsyncFuture, ChainSettings, DoneStatus, Error, EventFuture, Messenger, TaskChain,
@@ -611,15 +611,6 @@ fn a_send_of_another_type_with_nobody_waiting_is_not_an_error() {
 }
 
 // ---------------------------------------------------------------- shutdown
-
-/// Counts drops: captured by a handler, it shows when the handler is freed.
-struct DropCount(Arc<AtomicUsize>);
-
-impl Drop for DropCount {
-    fn drop(&mut self) {
-        bump(&self.0);
-    }
-}
 
 #[test]
 fn shutdown_cancels_pending_futures_and_frees_handlers_holding_their_messenger() {
