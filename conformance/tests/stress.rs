@@ -3,7 +3,8 @@
 //! are in `stress_memory.rs`).
 
 use taskchain_conformance::stress::{
-    check_cancel_storms, check_delayed_removal, check_panics_under_load, stress_size,
+    check_cancel_storms, check_delayed_removal, check_panics_under_load, check_teardown_races,
+    stress_size, teardown_rounds,
 };
 use taskchain_conformance::{check_shutdown, FrameChainFactory, ShutdownBy, ThreadOwnership};
 
@@ -38,4 +39,12 @@ fn drop_with_tasks_running_sleeping_and_awaiting() {
         ShutdownBy::Drop,
         ThreadOwnership::Owned,
     );
+}
+
+// regression: set_result, wakes and sends racing the manager's last drop
+// ran callbacks inline and left callbacks and task references in the
+// chain's queues after its shutdown took them, leaking the chain core.
+#[test]
+fn teardown_races() {
+    check_teardown_races(&[FrameChainFactory::new()], teardown_rounds(10_000, 20));
 }

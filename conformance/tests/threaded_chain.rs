@@ -4,6 +4,7 @@
 mod local_runtime;
 
 use local_runtime::ThreadPerFuture;
+use taskchain_conformance::stress::{check_teardown_races, teardown_rounds};
 use taskchain_conformance::{check_random_programs, run_scenarios, ThreadedChainFactory};
 
 /// Default number of random programs per chain; `TASKCHAIN_PROPTEST_CASES`
@@ -36,4 +37,12 @@ fn random_programs_with_one_worker() {
 #[test]
 fn random_programs_with_two_workers() {
     check_random_programs(two_workers(), CASES);
+}
+
+// regression: set_result, wakes and sends racing the manager's last drop
+// left callbacks and task references in the chain's queues after its
+// shutdown took them, leaking the chain core.
+#[test]
+fn teardown_races() {
+    check_teardown_races(&[one_worker(), two_workers()], teardown_rounds(10_000, 20));
 }

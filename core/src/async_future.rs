@@ -75,6 +75,17 @@ pub trait AsyncFuture: std::future::Future + Unpin {
     ///
     /// Returns [`Error::NoChain`] for a future that belongs to no chain (a
     /// promise made outside any task with [`Promise::new`](crate::Promise::new)).
+    ///
+    /// # After the chain shuts down
+    ///
+    /// A chain's shutdown is its last poll: the done callbacks of the tasks
+    /// it cancels, and those already queued, run during
+    /// [`shutdown`](crate::TaskChain::shutdown) (or the manager's drop),
+    /// once each. The chain is then closed: a callback whose future
+    /// completes later is dropped without running (its captures are
+    /// dropped, a panicking destructor caught), never run inline in the
+    /// call that completed the future, which could deadlock on a lock that
+    /// caller holds.
     fn add_done_callback<F>(&self, callback: F) -> Result<(), Error>
     where
         F: FnOnce(&Self) + Send + 'static,

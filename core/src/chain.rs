@@ -57,6 +57,12 @@ pub trait TaskChain: Send + Sync {
     /// Stops the chain: cancels every task left (each `upon_death` runs
     /// once), runs pending done callbacks, stops its threads and frees
     /// everything it owns. Later spawns are cancelled at once.
+    ///
+    /// It is the chain's last drain: the done callbacks and handler calls
+    /// queued before it, or by the cancels it makes, run once during it.
+    /// Then the chain is closed and takes nothing more: a done callback or
+    /// handler call dispatched to it later is dropped unrun (never run
+    /// inline by whoever completed the future), and a wake is ignored.
     fn shutdown(&self);
 
     /// Counts of live tasks and epochs.

@@ -39,6 +39,8 @@ pub struct ChainCore {
     live: AtomicUsize,
     epoch: AtomicU64,
     owner: OnceLock<ThreadId>,
+    /// Set by `shutdown`: no new task is registered. The queues stay open
+    /// until `close` (see `Shared::closed`).
     shut_down: AtomicBool,
     parked: Mutex<Option<Thread>>,
     has_parked: AtomicBool,
@@ -68,6 +70,17 @@ pub(crate) struct Shared {
     /// Tasks to (re)place in the run queues; `Some(t)`: to sleep until `t`.
     pub(crate) injection: Vec<(TaskRef, Placement)>,
     pub(crate) callbacks: Vec<Job>,
+    /// Set by `close`, with the queues taken in the same critical section:
+    /// from then on the chain accepts nothing (a task reference or a job
+    /// left in a queue nobody drains would keep the chain alive through
+    /// the task or promise that points back to it).
+    closed: bool,
+    /// `shutdown` has cancelled every task: the chain closes as soon as no
+    /// runner is left.
+    drained: bool,
+    /// Polls (frame chain) and worker polls (threaded chain) in progress:
+    /// a task they run may still end and queue its done callbacks.
+    runners: usize,
 }
 
 impl Shared {
@@ -167,7 +180,7 @@ impl ChainCore {
     pub(crate) fn is_owner_thread(&self) -> bool {
         self.owner
             .get()
-            .is_none_or(|owner| *owner == THREAD_ID.with(|id| *id))
+            .is_none_or(|owner| *owner == this_thread_id())
     }
 
     /// Epochs run so far.
@@ -234,8 +247,18 @@ impl ChainCore {
     }
 
     /// Hands a woken (`Run`) or re-sorted (`Resort`) task to the poller.
+    /// A closed chain refuses it: the task has ended (shutdown ended every
+    /// task before closing), so the reference is only dropped.
     pub(crate) fn schedule(&self, task: TaskRef, placement: Placement) {
-        self.shared().injection.push((task, placement));
+        let mut shared = self.shared();
+        if shared.closed {
+            drop(shared);
+            // Outside the lock: it may be the task's last reference.
+            drop(task);
+            return;
+        }
+        shared.injection.push((task, placement));
+        drop(shared);
         self.injected.store(true, Ordering::Release);
         self.notify();
     }
@@ -251,14 +274,18 @@ impl ChainCore {
         }
         header.slot.store(u32::MAX, Ordering::Release);
         let emptied = self.live.fetch_sub(1, Ordering::AcqRel) == 1;
-        let deferred = RETIRING.with(|r| {
-            if std::ptr::eq(r.chain.get(), self) {
-                r.slots.borrow_mut().push(slot);
-                true
-            } else {
-                false
-            }
-        });
+        // During thread teardown RETIRING may be gone (a manager kept in a
+        // thread-local is dropped then): the registry is updated at once.
+        let deferred = RETIRING
+            .try_with(|r| {
+                if std::ptr::eq(r.chain.get(), self) {
+                    r.slots.borrow_mut().push(slot);
+                    true
+                } else {
+                    false
+                }
+            })
+            .unwrap_or(false);
         if !deferred {
             let removed = self.shared().unregister(slot);
             drop(removed);
@@ -283,13 +310,17 @@ impl ChainCore {
 
     /// Defers registry updates for tasks retired on this thread until the
     /// guard drops (the poller holds one for each epoch).
+    /// During thread teardown, once RETIRING is gone, nothing is deferred.
     pub(crate) fn batch_retire(self: &Arc<Self>) -> RetireBatch {
-        let prev_chain = RETIRING.with(|r| r.chain.replace(Arc::as_ptr(self)));
-        let prev_slots = RETIRING.with(|r| std::mem::take(&mut *r.slots.borrow_mut()));
+        let prev = RETIRING
+            .try_with(|r| {
+                let prev_chain = r.chain.replace(Arc::as_ptr(self));
+                (prev_chain, std::mem::take(&mut *r.slots.borrow_mut()))
+            })
+            .ok();
         RetireBatch {
             core: self.clone(),
-            prev_chain,
-            prev_slots,
+            prev,
         }
     }
 
@@ -381,8 +412,9 @@ impl ChainCore {
         found
     }
 
-    /// Stops taking tasks, cancels every live one (running `upon_death`
-    /// once each) and runs the pending done callbacks.
+    /// Stops taking tasks and cancels every live one (running `upon_death`
+    /// once each; a task running meanwhile ends when its run does), then
+    /// closes the chain at once, or when the last poll in progress ends.
     pub(crate) fn shutdown(&self) {
         self.shut_down.store(true, Ordering::Release);
         let owner = self.is_owner_thread();
@@ -396,15 +428,44 @@ impl ChainCore {
                 task.clone().abort(!local || owner);
             }
         }
-        let (injection, callbacks) = {
+        let idle = {
             let mut shared = self.shared();
-            shared.names.clear();
+            shared.drained = true;
+            shared.runners == 0
+        };
+        if idle {
+            self.close();
+        }
+    }
+
+    /// Marks a poll of the chain in progress until the guard drops: a
+    /// shut-down chain closes only once every such poll is over.
+    pub(crate) fn enter_runner(&self) -> Runner<'_> {
+        self.shared().runners += 1;
+        Runner(self)
+    }
+
+    /// The chain's last drain, after `shutdown` once no task runs: takes
+    /// its queues and closes them in one critical section, then runs the
+    /// done callbacks found there (those of the tasks the shutdown
+    /// cancelled among them). From then on the chain accepts nothing:
+    /// a wake is dropped, a done callback or handler call is dropped
+    /// unrun. Idempotent.
+    fn close(&self) {
+        let (injection, callbacks, names) = {
+            let mut shared = self.shared();
+            if shared.closed {
+                return;
+            }
+            shared.closed = true;
+            self.callbacks_queued.store(false, Ordering::Release);
             (
                 std::mem::take(&mut shared.injection),
                 std::mem::take(&mut shared.callbacks),
+                std::mem::take(&mut shared.names),
             )
         };
-        drop(injection);
+        drop((injection, names));
         for job in callbacks {
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
         }
@@ -432,14 +493,20 @@ impl ChainCore {
 }
 
 impl Dispatch for ChainCore {
+    /// Queues `job` for the chain's next poll or worker. A closed chain
+    /// drops it unrun: running it here would run a callback inline in the
+    /// call that completed its future (a deadlock if that caller holds a
+    /// lock the callback takes), and keeping it would keep the chain alive.
     fn dispatch(&self, job: Job) {
-        if self.is_shut_down() {
-            // Nobody will poll this chain again: run it here rather than
-            // lose it.
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+        let mut shared = self.shared();
+        if shared.closed {
+            drop(shared);
+            // Its captures' destructors are user code.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(job)));
             return;
         }
-        self.shared().callbacks.push(job);
+        shared.callbacks.push(job);
+        drop(shared);
         self.callbacks_queued.store(true, Ordering::Release);
         self.notify();
     }
@@ -457,6 +524,13 @@ lazy_thread_local! {
     static THREAD_ID: ThreadId = current_thread().id();
 }
 
+/// This thread's id, also during thread teardown.
+fn this_thread_id() -> ThreadId {
+    THREAD_ID
+        .try_with(|id| *id)
+        .unwrap_or_else(|_| current_thread().id())
+}
+
 const_thread_local! {
     static RETIRING: Retiring = Retiring {
         chain: Cell::new(std::ptr::null()),
@@ -464,23 +538,46 @@ const_thread_local! {
     };
 }
 
+/// A poll in progress (see [`ChainCore::enter_runner`]); the last one to
+/// end on a shut-down chain closes it.
+pub(crate) struct Runner<'a>(&'a ChainCore);
+
+impl Drop for Runner<'_> {
+    fn drop(&mut self) {
+        let close = {
+            let mut shared = self.0.shared();
+            shared.runners -= 1;
+            shared.runners == 0 && shared.drained
+        };
+        if close {
+            self.0.close();
+        }
+    }
+}
+
 /// Flushes deferred registry updates when dropped (see
 /// [`ChainCore::batch_retire`]).
 pub(crate) struct RetireBatch {
     core: Arc<ChainCore>,
-    prev_chain: *const ChainCore,
-    prev_slots: Vec<u32>,
+    /// The batch this one nests in (its chain and deferred slots); `None`
+    /// if RETIRING was already gone, so that nothing is deferred.
+    prev: Option<(*const ChainCore, Vec<u32>)>,
 }
 
 impl Drop for RetireBatch {
     fn drop(&mut self) {
-        let slots = RETIRING.with(|r| {
-            r.chain.set(self.prev_chain);
-            std::mem::replace(
-                &mut *r.slots.borrow_mut(),
-                std::mem::take(&mut self.prev_slots),
-            )
-        });
+        let Some((prev_chain, prev_slots)) = self.prev.take() else {
+            return;
+        };
+        // Gone meanwhile (a batch alive in a thread-local destructor): its
+        // slots went with it, and the shutdown that drains the registry
+        // drops what they named.
+        let slots = RETIRING
+            .try_with(|r| {
+                r.chain.set(prev_chain);
+                std::mem::replace(&mut *r.slots.borrow_mut(), prev_slots)
+            })
+            .unwrap_or_default();
         if !slots.is_empty() {
             self.core.remove_slots(&slots);
         }

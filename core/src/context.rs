@@ -33,20 +33,25 @@ pub(crate) struct EnterGuard {
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
-        CURRENT.with(|c| c.set(self.prev));
+        // During thread teardown CURRENT may be gone: nothing to restore.
+        let _ = CURRENT.try_with(|c| c.set(self.prev));
     }
 }
 
 /// Makes `frame` the current frame until the guard drops.
 pub(crate) fn enter(frame: &RunFrame<'_>) -> EnterGuard {
     let ptr = (frame as *const RunFrame<'_>).cast::<RunFrame<'static>>();
-    let prev = CURRENT.with(|c| c.replace(ptr));
+    // During thread teardown CURRENT may be gone: the task then runs
+    // without a frame, as if polled off any chain.
+    let prev = CURRENT
+        .try_with(|c| c.replace(ptr))
+        .unwrap_or(std::ptr::null());
     EnterGuard { prev }
 }
 
 /// Calls `f` with the current frame, if a task is running on this thread.
 pub(crate) fn with_current<R>(f: impl FnOnce(&RunFrame<'_>) -> R) -> Option<R> {
-    let ptr = CURRENT.with(|c| c.get());
+    let ptr = CURRENT.try_with(|c| c.get()).unwrap_or(std::ptr::null());
     if ptr.is_null() {
         return None;
     }

@@ -114,12 +114,12 @@ impl Subscription {
         &self.name
     }
 
-    /// Whether the handler is still subscribed (false once its messenger
-    /// is gone).
+    /// Whether the handler is still subscribed and can be called (false
+    /// once its messenger is gone or its messenger's chain shut down).
     pub fn is_active(&self) -> bool {
-        self.link
-            .as_ref()
-            .is_some_and(|l| l.handler.is_live() && l.messenger.strong_count() > 0)
+        self.link.as_ref().is_some_and(|l| {
+            l.handler.is_live() && l.messenger.upgrade().is_some_and(|m| m.runs_handlers())
+        })
     }
 
     /// Unsubscribes the handler (the same as dropping the subscription).

@@ -59,6 +59,8 @@ impl FrameChain {
     }
 
     fn run_epoch(&self, rq: &mut RunQueues) {
+        // A shutdown during this poll closes the chain when it ends.
+        let _runner = self.core.enter_runner();
         let _batch = self.core.batch_retire();
         let core = &*self.core;
         let settings = core.settings();
@@ -204,11 +206,14 @@ impl TaskChain for FrameChain {
         )
     }
 
+    /// Cancels every task (each `upon_death` once), runs the done
+    /// callbacks that were queued or that the cancels queued, and closes
+    /// the chain: later done callbacks and handler calls are dropped unrun.
     fn shutdown(&self) {
         self.core.shutdown();
         // If a poll holds the queues (this call comes from one of its tasks,
-        // or another thread), that poll aborts what is left when it sees the
-        // shutdown.
+        // or another thread), that poll drops what is left when it sees the
+        // shutdown, and closes the chain as it ends.
         if let Ok(mut rq) = self.queues.try_lock() {
             rq.abort_all(&self.core);
         }

@@ -376,16 +376,20 @@ impl TaskManager {
         all
     }
 
-    /// Shuts every chain down (see [`TaskChain::shutdown`]), then cancels
-    /// the messenger's pending event futures and unsubscribes its handlers
-    /// (the messenger itself stays usable).
+    /// Cancels the messenger's pending event futures and unsubscribes its
+    /// handlers (the messenger itself stays usable), then shuts every chain
+    /// down (see [`TaskChain::shutdown`]): the done callbacks of those
+    /// futures run in the default chain's last drain.
     pub fn shutdown(&self) {
+        // What is left of the events goes too: pending event futures are
+        // cancelled and handlers unsubscribed (a handler may hold the
+        // messenger itself, which would otherwise never be freed). First,
+        // so that the futures' callbacks reach the chain before it closes;
+        // again after, for what a task made while the chains shut down.
+        self.messenger.close();
         for chain in self.chains().iter() {
             chain.shutdown();
         }
-        // What is left of the events goes too: pending event futures are
-        // cancelled and handlers unsubscribed (a handler may hold the
-        // messenger itself, which would otherwise never be freed).
         self.messenger.close();
     }
 }

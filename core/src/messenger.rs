@@ -68,8 +68,22 @@ use crate::{AsyncFuture, Error, EventFuture, Subscription, TaskChain};
 /// sent while nobody waits for it is dropped: events are not stored for
 /// later receivers.
 ///
+/// # Shutdown
+///
+/// Handler calls run on the messenger's chain, so they end with it. Its
+/// shutdown is its last poll: handler calls queued before it (or by the
+/// tasks it cancels) run during it, once each. Then the chain is closed: a
+/// handler call sent later is dropped, never run inline in `send` (a
+/// handler re-sending its own event would deadlock on itself), and
+/// [`accept`](Self::accept) returns [`Error::Shutdown`]. A subscription
+/// whose chain shut down is no longer [active](Subscription::is_active).
+/// Futures need no chain: [`future`](Self::future) and `send` still work,
+/// but their done callbacks, like every done callback on a closed chain,
+/// are dropped unrun.
+///
 /// When the manager that owns it shuts down, its pending futures are
-/// cancelled and its handlers unsubscribed; it stays usable afterwards.
+/// cancelled and its handlers unsubscribed; it stays usable afterwards
+/// for futures.
 ///
 /// # Panics
 ///
@@ -143,6 +157,12 @@ impl Shared {
             .and_then(|entry| entry.as_any_mut().downcast_mut::<Typed<T>>())
             // Made or checked just above, under the same lock.
             .ok_or_else(|| wrong_type(name, "(unknown)", type_name::<T>()))
+    }
+
+    /// Whether the messenger's chain still runs handlers (it is not shut
+    /// down).
+    pub(crate) fn runs_handlers(&self) -> bool {
+        !self.home.is_shut_down()
     }
 
     /// Unsubscribes the handler `id` of `name` (from a dropped
@@ -264,6 +284,7 @@ impl Messenger {
             future.fire(payload.clone());
         }
         let payload = Arc::new(payload);
+        // Dropped unrun if the chain is closed (see "Shutdown" above).
         self.shared.home.dispatch(Box::new(move || {
             for handler in &handlers {
                 handler.call(&payload);
@@ -319,9 +340,10 @@ impl Messenger {
     /// order. It stays subscribed while the returned [`Subscription`]
     /// lives (or for good, once [`detach`](Subscription::detach)ed).
     ///
-    /// Returns [`Error::EmptyEventName`] for an empty name, and
+    /// Returns [`Error::EmptyEventName`] for an empty name,
     /// [`Error::WrongPayloadType`] if the event has receivers of another
-    /// payload type.
+    /// payload type, and [`Error::Shutdown`] once the messenger's chain is
+    /// shut down (the handler could never run).
     ///
     /// ```
     /// use std::sync::{Arc, Mutex};
@@ -350,6 +372,9 @@ impl Messenger {
         F: FnMut(&T) + Send + 'static,
     {
         check_name(name)?;
+        if self.shared.home.is_shut_down() {
+            return Err(Error::Shutdown);
+        }
         let id = self.shared.next_handler.fetch_add(1, Ordering::Relaxed);
         let handler = Handler::new(id, Box::new(handler));
         let mut replaced = None;
@@ -376,8 +401,8 @@ impl Messenger {
     /// messenger stays usable.
     pub(crate) fn close(&self) {
         let events = std::mem::take(&mut *self.shared.lock());
-        // Outside the lock: cancelling wakes awaiters and may run done
-        // callbacks inline (on a chain that was shut down).
+        // Outside the lock: cancelling wakes awaiters, whose wakers are
+        // foreign code that may call back into this messenger.
         for receivers in events.into_values() {
             receivers.close();
         }

@@ -240,13 +240,19 @@ struct WorkerScope(*const Inner);
 
 impl WorkerScope {
     fn enter(inner: &Inner) -> Self {
-        WorkerScope(WORKER_OF.with(|w| w.replace(inner)))
+        // During thread teardown WORKER_OF may be gone: the worker then
+        // runs unmarked (a wait from its tasks is not refused as reentrant).
+        WorkerScope(
+            WORKER_OF
+                .try_with(|w| w.replace(inner))
+                .unwrap_or(std::ptr::null()),
+        )
     }
 }
 
 impl Drop for WorkerScope {
     fn drop(&mut self) {
-        WORKER_OF.with(|w| w.set(self.0));
+        let _ = WORKER_OF.try_with(|w| w.set(self.0));
     }
 }
 
@@ -282,7 +288,9 @@ impl Inner {
     }
 
     fn is_current_worker(&self) -> bool {
-        WORKER_OF.with(|w| std::ptr::eq(w.get(), self))
+        WORKER_OF
+            .try_with(|w| std::ptr::eq(w.get(), self))
+            .unwrap_or(false)
     }
 
     fn runtime(&self) -> Option<Arc<dyn Runtime>> {
@@ -341,6 +349,8 @@ impl Future for Worker {
         let inner = this.inner.clone();
         let core = &inner.core;
         let _scope = WorkerScope::enter(&inner);
+        // A shutdown during this poll closes the chain when it ends.
+        let _runner = core.enter_runner();
         // Registry updates of tasks finished here wait for the end of this
         // poll: one registry lock per batch of runs.
         let _batch = core.batch_retire();
@@ -578,9 +588,11 @@ impl TaskChain for ThreadedChain {
 
     /// Cancels every task left (each `upon_death` once), stops the workers
     /// and waits for them (up to ten seconds, for one inside a long run),
-    /// and lets go of the runtime, which stops its threads if nothing else
-    /// uses it. From one of the chain's own tasks it waits for nothing:
-    /// the workers stop once that task's run is over.
+    /// runs the done callbacks queued meanwhile and closes the chain (later
+    /// done callbacks and handler calls are dropped unrun), and lets go of
+    /// the runtime, which stops its threads if nothing else uses it. From
+    /// one of the chain's own tasks it waits for nothing: the workers stop
+    /// once that task's run is over, and the last run closes the chain.
     fn shutdown(&self) {
         let inner = &self.inner;
         inner.core.shutdown();

@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{bump, count, get, new_log, push, seen, setup, Log};
+use common::{bump, count, get, new_log, push, seen, setup, DropCount, Log};
 use taskchain_core::{
     pause, AsyncFuture, DoneStatus, Error, Promise, TaskBuilder, TaskChain, TaskChainExt,
     TaskContext,
@@ -275,4 +275,82 @@ fn shutdown_runs_pending_callbacks() {
     p.set_result(1).unwrap();
     manager.shutdown();
     assert_eq!(get(&calls), 2);
+}
+
+// ---------------------------------------------------------------- shutdown
+
+// regression: after shutdown a done callback ran inline in set_result, so a
+// caller holding a lock the callback takes deadlocked.
+#[test]
+fn a_callback_whose_future_completes_after_shutdown_is_dropped_not_run_inline() {
+    let (_clock, manager) = setup();
+    let state = Arc::new(Mutex::new(0));
+    let (ran, inline, drops) = (count(), count(), count());
+    // Queued before the shutdown: the shutdown's last drain runs it.
+    let early = manager.promise::<u32>();
+    count_calls(&early, &ran);
+    early.set_result(1).unwrap();
+    let late = manager.promise::<u32>();
+    {
+        let (state, ran, inline, dropped) = (
+            state.clone(),
+            ran.clone(),
+            inline.clone(),
+            DropCount(drops.clone()),
+        );
+        late.add_done_callback(move |_| {
+            let _held = &dropped;
+            bump(&ran);
+            // Inline in set_result, the lock would be the caller's.
+            if state.try_lock().is_err() {
+                bump(&inline);
+            }
+        })
+        .unwrap();
+    }
+    manager.shutdown();
+    assert_eq!(
+        get(&ran),
+        1,
+        "the callback queued before the shutdown ran in it"
+    );
+    {
+        let _caller_holds = state.lock().unwrap();
+        late.set_result(2).unwrap();
+    }
+    assert_eq!(
+        (get(&ran), get(&inline)),
+        (1, 0),
+        "not run, inline or later"
+    );
+    assert_eq!(get(&drops), 1, "dropped at once");
+    manager.poll().unwrap();
+    assert_eq!(get(&ran), 1);
+}
+
+/// Panics when dropped.
+struct PanicOnDrop;
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        panic!("boom: a callback's capture");
+    }
+}
+
+/// An unrun callback of a closed chain is dropped in `set_result`: a
+/// panicking destructor of its captures is caught there.
+#[test]
+fn a_dropped_callback_with_a_panicking_destructor_does_not_reach_set_result() {
+    let _quiet = common::QuietPanics::new();
+    let (_clock, manager) = setup();
+    let promise = manager.promise::<u32>();
+    let capture = PanicOnDrop;
+    promise
+        .add_done_callback(move |_| {
+            let _held = &capture;
+        })
+        .unwrap();
+    manager.shutdown();
+    assert_eq!(promise.set_result(1), Ok(()));
+    assert_eq!(promise.result(None), Ok(1));
 }

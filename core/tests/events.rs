@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 
 use common::{
-    bump, count, get, new_log, poll_n, poll_until, push, seen, setup, threaded, Log, QuietPanics,
-    PATIENCE,
+    bump, count, get, new_log, poll_n, poll_until, push, seen, setup, threaded, DropCount, Log,
+    QuietPanics, PATIENCE,
 };
 use taskchain_core::{
     shield, AsyncFuture, ChainSettings, DoneStatus, Error, EventFuture, Messenger, TaskChain,
@@ -612,15 +612,6 @@ fn a_send_of_another_type_with_nobody_waiting_is_not_an_error() {
 
 // ---------------------------------------------------------------- shutdown
 
-/// Counts drops: captured by a handler, it shows when the handler is freed.
-struct DropCount(Arc<AtomicUsize>);
-
-impl Drop for DropCount {
-    fn drop(&mut self) {
-        bump(&self.0);
-    }
-}
-
 #[test]
 fn shutdown_cancels_pending_futures_and_frees_handlers_holding_their_messenger() {
     let (_clock, manager) = setup();
@@ -658,4 +649,83 @@ fn shutdown_cancels_pending_futures_and_frees_handlers_holding_their_messenger()
     let later = messenger.future::<u32>("later").unwrap();
     messenger.send("later", 1_u32).unwrap();
     assert_eq!(later.result(None), Ok(1));
+}
+
+// regression: after shutdown a handler ran inline in send; one re-sending
+// its own event then deadlocked on its own lock.
+#[test]
+fn a_handler_resending_its_own_event_after_shutdown_does_not_deadlock() {
+    let (_clock, manager) = setup();
+    let ui = manager.make_task_chain("ui").unwrap();
+    let messenger = Messenger::new(&*ui);
+    let calls = count();
+    let sub = {
+        let (own, calls) = (messenger.clone(), calls.clone());
+        messenger
+            .accept("echo", move |_: &()| {
+                bump(&calls);
+                let _ = own.send("echo", ());
+            })
+            .unwrap()
+    };
+    // Sent before the shutdown: the shutdown's last drain runs it once (its
+    // own re-send comes after the chain closed). Then a send after it. On
+    // a thread of its own, so that a deadlock fails the test.
+    messenger.send("echo", ()).unwrap();
+    let teardown = {
+        let (messenger, ui) = (messenger.clone(), ui.clone());
+        std::thread::spawn(move || {
+            ui.shutdown();
+            messenger.send("echo", ())
+        })
+    };
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while !teardown.is_finished() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the shutdown or a send after it deadlocked"
+        );
+        std::thread::yield_now();
+    }
+    assert_eq!(teardown.join().unwrap(), Ok(()));
+    assert!(!sub.is_active(), "its chain can no longer call it");
+    assert_eq!(get(&calls), 1, "dropped, not run");
+    drop(sub);
+}
+
+#[test]
+fn accept_on_a_shut_down_chain_is_shutdown() {
+    let (_clock, manager) = setup();
+    let ui = manager.make_task_chain("ui").unwrap();
+    let messenger = Messenger::new(&*ui);
+    ui.shutdown();
+    assert!(matches!(
+        messenger.accept("click", |_: &()| {}),
+        Err(Error::Shutdown)
+    ));
+    // Futures need no chain.
+    let clicked = messenger.future::<()>("click").unwrap();
+    messenger.send("click", ()).unwrap();
+    assert_eq!(clicked.result(None), Ok(()));
+}
+
+/// The manager's shutdown cancels its messenger's pending futures before it
+/// closes the default chain: their done callbacks run in its last drain.
+#[test]
+fn the_done_callbacks_of_event_futures_cancelled_by_the_shutdown_run_once() {
+    let (_clock, manager) = setup();
+    let pending = manager.event_future::<u32>("never").unwrap();
+    let calls = count();
+    {
+        let calls = calls.clone();
+        pending
+            .add_done_callback(move |f| {
+                assert!(f.is_cancelled());
+                bump(&calls);
+            })
+            .unwrap();
+    }
+    manager.shutdown();
+    assert!(pending.is_cancelled());
+    assert_eq!(get(&calls), 1);
 }

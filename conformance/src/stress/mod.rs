@@ -12,7 +12,10 @@
 //! - [`check_cancel_storms`]: threads racing to cancel, complete and await
 //!   the same futures: one winner each, every waiter sees it;
 //! - [`check_panics_under_load`]: one task in ten panics among thousands;
-//!   every panic lands in its own task's future, nothing else is touched.
+//!   every panic lands in its own task's future, nothing else is touched;
+//! - [`check_teardown_races`]: `set_result`, wakes, `cancel` and `send`
+//!   from several threads against the manager's last drop: the chain core
+//!   is freed, no callback runs inline, each runs once or is dropped unrun.
 //!
 //! Each takes its size as an argument; [`stress_size`] picks one for the
 //! environment (scaled down under valgrind, scaled by
@@ -28,6 +31,7 @@ mod panics_under_load;
 mod rng;
 mod stress_tests;
 mod suspended_coroutines;
+mod teardown_races;
 
 use std::time::Duration;
 
@@ -35,6 +39,7 @@ pub use cancel_storms::check_cancel_storms;
 pub use delayed_removal::check_delayed_removal;
 pub use panics_under_load::check_panics_under_load;
 pub use suspended_coroutines::{check_suspended_coroutines, HEAP_SLACK};
+pub use teardown_races::{check_teardown_races, teardown_rounds, TEARDOWN_ROUNDS_ENV};
 
 pub(crate) use death_book::DeathBook;
 pub(crate) use rng::XorShift;

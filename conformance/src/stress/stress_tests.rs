@@ -17,7 +17,8 @@
 ///
 /// Sizes come from [`stress_size`](crate::stress::stress_size): 10,000
 /// delayed tasks, 1,000 storm rounds and 10,000 tasks under panics, scaled
-/// down under valgrind and by `TASKCHAIN_STRESS_SCALE`.
+/// down under valgrind and by `TASKCHAIN_STRESS_SCALE`; 10,000 teardown
+/// race rounds in release ([`teardown_rounds`](crate::stress::teardown_rounds)).
 #[macro_export]
 macro_rules! stress_tests {
     ($make:expr, workers = [$($workers:expr),+], ownership = $ownership:ident) => {
@@ -49,6 +50,18 @@ macro_rules! stress_tests {
                     $crate::stress::stress_size(10_000, 200),
                 );
             }
+        }
+
+        // regression: set_result, wakes and sends racing the manager's
+        // last drop ran callbacks inline and left callbacks and task
+        // references in the chain's queues after its shutdown took them,
+        // leaking the chain core.
+        #[test]
+        fn teardown_races() {
+            $crate::stress::check_teardown_races(
+                &[$(($make)($workers)),+],
+                $crate::stress::teardown_rounds(10_000, 20),
+            );
         }
 
         #[test]

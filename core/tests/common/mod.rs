@@ -53,6 +53,16 @@ pub fn bump(c: &AtomicUsize) -> usize {
     c.fetch_add(1, Ordering::SeqCst)
 }
 
+/// Counts its drops in the counter: captured by a handler or a callback,
+/// it shows when that closure is freed, whether it ran or not.
+pub struct DropCount(pub Arc<AtomicUsize>);
+
+impl Drop for DropCount {
+    fn drop(&mut self) {
+        bump(&self.0);
+    }
+}
+
 /// A recurring task that counts its runs in `runs` and returns `status`.
 pub fn counting(
     runs: &Arc<AtomicUsize>,
