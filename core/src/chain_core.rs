@@ -3,7 +3,7 @@
 //! queues through which any thread hands it woken tasks and done callbacks.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -40,6 +40,8 @@ pub struct ChainCore {
     epoch: AtomicU64,
     owner: OnceLock<ThreadId>,
     shut_down: AtomicBool,
+    /// The runtime the chain ran on went away (see `runtime_gone`).
+    runtime_gone: AtomicBool,
     parked: Mutex<Option<Thread>>,
     has_parked: AtomicBool,
     /// Set while done callbacks wait, so runners check without the lock.
@@ -60,11 +62,20 @@ pub(crate) enum Placement {
     SleepUntil(Duration),
 }
 
+/// Registries (and name indexes) at most this large are never shrunk:
+/// an idle chain keeps that much to avoid reallocating on every burst.
+const SHRINK_ABOVE: usize = 1024;
+
 #[derive(Default)]
 pub(crate) struct Shared {
     registry: Slab<TaskRef>,
-    /// Registry slots by task name (only named tasks pay for this).
-    names: HashMap<Arc<str>, HashSet<u32>>,
+    /// Registry slots by task name and then id, oldest first (only named
+    /// tasks pay for this).
+    names: HashMap<Arc<str>, BTreeMap<u64, u32>>,
+    /// The registry's length and capacity when it last tried to shrink:
+    /// it tries again only once either halved, so that shrinking (linear
+    /// in the capacity) costs O(1) per removal, amortized.
+    shrunk_at: (usize, usize),
     /// Tasks to (re)place in the run queues; `Some(t)`: to sleep until `t`.
     pub(crate) injection: Vec<(TaskRef, Placement)>,
     pub(crate) callbacks: Vec<Job>,
@@ -76,13 +87,37 @@ impl Shared {
         let task = self.registry.try_remove(slot as usize)?;
         if let Some(name) = task.header().name_arc() {
             if let Some(same) = self.names.get_mut(name) {
-                same.remove(&slot);
+                same.remove(&task.header().id);
                 if same.is_empty() {
                     self.names.remove(name);
+                    if self.names.is_empty() && self.names.capacity() > SHRINK_ABOVE {
+                        self.names = HashMap::new();
+                    }
                 }
             }
         }
+        self.shrink_if_sparse();
         Some(task)
+    }
+
+    /// Gives memory back after a burst: a registry (a slab, whose slots
+    /// never move) down to a quarter of its capacity drops the vacant
+    /// slots above its highest live one.
+    fn shrink_if_sparse(&mut self) {
+        let (len, capacity) = (self.registry.len(), self.registry.capacity());
+        if capacity <= SHRINK_ABOVE || len >= capacity / 4 {
+            return;
+        }
+        let (tried_len, tried_capacity) = self.shrunk_at;
+        if capacity == tried_capacity && len * 2 > tried_len {
+            return;
+        }
+        if len == 0 {
+            self.registry = Slab::new();
+        } else {
+            self.registry.shrink_to_fit();
+        }
+        self.shrunk_at = (len, self.registry.capacity());
     }
 }
 
@@ -109,6 +144,7 @@ impl ChainCore {
             epoch: AtomicU64::new(0),
             owner: OnceLock::new(),
             shut_down: AtomicBool::new(false),
+            runtime_gone: AtomicBool::new(false),
             parked: Mutex::new(None),
             has_parked: AtomicBool::new(false),
             callbacks_queued: AtomicBool::new(false),
@@ -151,6 +187,23 @@ impl ChainCore {
 
     pub(crate) fn is_shut_down(&self) -> bool {
         self.shut_down.load(Ordering::Acquire)
+    }
+
+    /// The runtime dropped the chain's workers: nothing will run its tasks
+    /// again. Cancels them all and takes no more, as a shutdown does (one
+    /// that waits for no worker: they are gone), and says why from now on
+    /// ([`Error::RuntimeGone`]). Nothing if the chain was shut down first.
+    pub(crate) fn runtime_gone(&self) {
+        if self.is_shut_down() {
+            return;
+        }
+        self.runtime_gone.store(true, Ordering::Release);
+        self.shutdown();
+    }
+
+    /// Whether the chain was shut down because its runtime went away.
+    pub(crate) fn is_runtime_gone(&self) -> bool {
+        self.runtime_gone.load(Ordering::Acquire)
     }
 
     /// Binds the chain to the calling thread for `!Send` tasks.
@@ -223,7 +276,7 @@ impl ChainCore {
                 .names
                 .entry(name.clone())
                 .or_default()
-                .insert(slot as u32);
+                .insert(header.id, slot as u32);
         }
         shared
             .injection
@@ -352,29 +405,50 @@ impl ChainCore {
     /// Live tasks named exactly `name`, oldest first.
     pub(crate) fn find_by_name(&self, name: &str) -> Vec<TaskRef> {
         let shared = self.shared();
-        let mut found: Vec<TaskRef> = shared
+        shared
             .names
             .get(name)
             .into_iter()
-            .flatten()
-            .filter_map(|slot| shared.registry.get(*slot as usize).cloned())
+            .flat_map(|same| same.values())
+            .filter_map(|slot| shared.registry.get(*slot as usize))
             .filter(|t| !t.is_done())
-            .collect();
-        drop(shared);
-        found.sort_by_key(|t| t.header().id);
-        found
+            .cloned()
+            .collect()
+    }
+
+    /// The oldest live task named exactly `name`, without collecting the
+    /// others.
+    pub(crate) fn find_first_by_name(&self, name: &str) -> Option<TaskRef> {
+        let shared = self.shared();
+        shared
+            .names
+            .get(name)?
+            .values()
+            .filter_map(|slot| shared.registry.get(*slot as usize))
+            .find(|t| !t.is_done())
+            .cloned()
     }
 
     /// Live tasks whose name matches the glob `pattern`, oldest first.
     pub(crate) fn find_matching(&self, pattern: &str) -> Vec<TaskRef> {
+        // The names are matched outside the lock: a pattern and a name may
+        // be as long as the caller likes, and spawns must not wait on them.
+        let names: Vec<Arc<str>> = self.shared().names.keys().cloned().collect();
+        let matching: Vec<Arc<str>> = names
+            .into_iter()
+            .filter(|name| glob_match(pattern, name))
+            .collect();
+        if matching.is_empty() {
+            return Vec::new();
+        }
         let shared = self.shared();
-        let mut found: Vec<TaskRef> = shared
-            .names
+        let mut found: Vec<TaskRef> = matching
             .iter()
-            .filter(|(name, _)| glob_match(pattern, name))
-            .flat_map(|(_, slots)| slots.iter())
-            .filter_map(|slot| shared.registry.get(*slot as usize).cloned())
+            .filter_map(|name| shared.names.get(name))
+            .flat_map(|same| same.values())
+            .filter_map(|slot| shared.registry.get(*slot as usize))
             .filter(|t| !t.is_done())
+            .cloned()
             .collect();
         drop(shared);
         found.sort_by_key(|t| t.header().id);
