@@ -14,8 +14,8 @@ use crate::cell::{Header, TaskRef, LOCAL, SCHEDULED, SLEEPING};
 use crate::future_state::{Dispatch, Job};
 use crate::glob::glob_match;
 use crate::sync::{
-    const_thread_local, current_thread, lazy_thread_local, park_timeout, AtomicBool, AtomicIsize,
-    AtomicU64, AtomicUsize, Mutex, MutexGuard, Thread, ThreadId,
+    const_thread_local, current_thread, park_timeout, AtomicBool, AtomicIsize, AtomicU64,
+    AtomicUsize, Mutex, MutexGuard, Thread,
 };
 use crate::{ChainSettings, ChainStats, Clock, Error};
 
@@ -38,7 +38,11 @@ pub struct ChainCore {
     /// an epoch, see `retire`).
     live: AtomicUsize,
     epoch: AtomicU64,
-    owner: OnceLock<ThreadId>,
+    /// The thread (`thread_number`) that owns the chain's `!Send` tasks,
+    /// or `NO_OWNER`.
+    owner: AtomicU64,
+    /// Successful `claim_owner` calls.
+    owner_claims: AtomicU64,
     shut_down: AtomicBool,
     /// The runtime the chain ran on went away (see `runtime_gone`).
     runtime_gone: AtomicBool,
@@ -142,7 +146,8 @@ impl ChainCore {
             sleeping: AtomicIsize::new(0),
             live: AtomicUsize::new(0),
             epoch: AtomicU64::new(0),
-            owner: OnceLock::new(),
+            owner: AtomicU64::new(NO_OWNER),
+            owner_claims: AtomicU64::new(0),
             shut_down: AtomicBool::new(false),
             runtime_gone: AtomicBool::new(false),
             parked: Mutex::new(None),
@@ -208,19 +213,47 @@ impl ChainCore {
 
     /// Binds the chain to the calling thread for `!Send` tasks.
     pub(crate) fn claim_owner(&self) -> Result<(), Error> {
-        let me = current_thread().id();
-        if *self.owner.get_or_init(|| me) == me {
-            Ok(())
-        } else {
-            Err(Error::WrongThread)
+        let me = thread_number();
+        match self
+            .owner
+            .compare_exchange(NO_OWNER, me, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => {}
+            Err(owner) if owner == me => {}
+            Err(_) => return Err(Error::WrongThread),
+        }
+        self.owner_claims.fetch_add(1, Ordering::AcqRel);
+        Ok(())
+    }
+
+    /// Whether the chain is bound to a thread, and how many claims bound
+    /// it so far (for [`release_owner`](Self::release_owner)).
+    pub(crate) fn owner_claims(&self) -> (bool, u64) {
+        (
+            self.owner.load(Ordering::Acquire) != NO_OWNER,
+            self.owner_claims.load(Ordering::Acquire),
+        )
+    }
+
+    /// Unbinds the chain from the calling thread if nobody claimed it since
+    /// `claims` were counted: the caller bound it for one `!Send` task,
+    /// which is over, and no spawner of `!Send` tasks (nor any such task)
+    /// was made meanwhile.
+    pub(crate) fn release_owner(&self, claims: u64) {
+        if self.owner_claims.load(Ordering::Acquire) == claims {
+            let _ = self.owner.compare_exchange(
+                thread_number(),
+                NO_OWNER,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
         }
     }
 
     /// True unless the chain is bound to another thread.
     pub(crate) fn is_owner_thread(&self) -> bool {
-        self.owner
-            .get()
-            .is_none_or(|owner| *owner == THREAD_ID.with(|id| *id))
+        let owner = self.owner.load(Ordering::Acquire);
+        owner == NO_OWNER || owner == thread_number()
     }
 
     /// Epochs run so far.
@@ -526,9 +559,30 @@ struct Retiring {
     slots: RefCell<Vec<u32>>,
 }
 
-lazy_thread_local! {
-    /// This thread's id, read without cloning the `Thread` handle.
-    static THREAD_ID: ThreadId = current_thread().id();
+/// `ChainCore::owner` of an unbound chain.
+const NO_OWNER: u64 = 0;
+
+/// Numbers handed to threads by `thread_number`.
+static NEXT_THREAD_NUMBER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+const_thread_local! {
+    /// This thread's number (0 until first asked for).
+    static THREAD_NUMBER: Cell<u64> = Cell::new(NO_OWNER);
+}
+
+/// A number for the calling thread, unique in the process and never
+/// `NO_OWNER`; an atomic can hold it, unlike a `ThreadId`.
+fn thread_number() -> u64 {
+    THREAD_NUMBER
+        .try_with(|n| {
+            if n.get() == NO_OWNER {
+                n.set(NEXT_THREAD_NUMBER.fetch_add(1, Ordering::Relaxed));
+            }
+            n.get()
+        })
+        // During thread teardown: a number no thread has, so the chain is
+        // not treated as owned by this thread.
+        .unwrap_or(u64::MAX)
 }
 
 const_thread_local! {

@@ -374,11 +374,24 @@ impl TaskManager {
     /// Spawns `future` on the default chain from this thread (it may be
     /// `!Send`) and polls every chain until it completes.
     ///
+    /// The default chain is bound to this thread only while the future
+    /// runs (a `!Send` task must be polled where it was made): afterwards
+    /// any thread may poll the manager again, unless a
+    /// [`local_spawner`](Self::local_spawner) bound it meanwhile, which
+    /// binds it for good.
+    ///
     /// Returns [`Error::WrongThread`] if another thread owns the default
     /// chain.
     pub fn run_until_complete<F: Future + 'static>(&self, future: F) -> Result<F::Output, Error> {
+        let core = self.default.core();
+        let (was_bound, _) = core.owner_claims();
         let handle = self.local_spawner()?.spawn(future);
-        self.poll_until(None, || handle.is_done())?;
+        let (_, claims) = core.owner_claims();
+        let polled = self.poll_until(None, || handle.is_done());
+        if !was_bound && handle.is_done() {
+            core.release_owner(claims);
+        }
+        polled?;
         handle.try_take().unwrap_or(Err(Error::Timeout))
     }
 
