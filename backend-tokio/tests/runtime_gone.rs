@@ -40,10 +40,7 @@ fn dropping_the_borrowed_runtime_cancels_held_tasks_and_refuses_new_ones() {
     let (_keep, never_sent) = tokio::sync::oneshot::channel::<u8>();
     let on_tokio_channel = chain.spawn(never_sent);
     let never = chain.promise::<u8>();
-    let waiting = {
-        let never = never.clone();
-        chain.spawn(async move { never.await })
-    };
+    let waiting = chain.spawn(never.clone());
     let counted = died.clone();
     let delayed = chain
         .add_task(
@@ -60,7 +57,10 @@ fn dropping_the_borrowed_runtime_cancels_held_tasks_and_refuses_new_ones() {
 
     drop(owner);
 
-    assert_eq!(on_tokio_channel.result(Some(PATIENCE)), Err(Error::Cancelled));
+    assert_eq!(
+        on_tokio_channel.result(Some(PATIENCE)),
+        Err(Error::Cancelled)
+    );
     assert_eq!(waiting.result(Some(PATIENCE)), Err(Error::Cancelled));
     assert_eq!(delayed.result(Some(PATIENCE)), Err(Error::Cancelled));
     assert_eq!(died.load(Ordering::SeqCst), 1, "upon_death ran once");

@@ -60,10 +60,7 @@ pub(crate) fn enter(frame: &RunFrame<'_>) -> EnterGuard {
 /// (`pause`, `next_frame`) can tell it from the waker of a nested
 /// executor. A wrapper nested in another (a coroutine in a sequence)
 /// leaves the outer one's.
-pub(crate) fn poll_as_task<R>(
-    cx: &mut Context<'_>,
-    poll: impl FnOnce(&mut Context<'_>) -> R,
-) -> R {
+pub(crate) fn poll_as_task<R>(cx: &mut Context<'_>, poll: impl FnOnce(&mut Context<'_>) -> R) -> R {
     struct Restore(bool);
     impl Drop for Restore {
         fn drop(&mut self) {

@@ -28,9 +28,7 @@ pub(crate) use std::sync::{
     Mutex, MutexGuard,
 };
 #[cfg(not(loom))]
-pub(crate) use std::thread::{
-    current as current_thread, park, park_timeout, yield_now, Thread,
-};
+pub(crate) use std::thread::{current as current_thread, park, park_timeout, yield_now, Thread};
 
 #[cfg(loom)]
 pub(crate) use loom::sync::{

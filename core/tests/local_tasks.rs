@@ -193,9 +193,11 @@ fn run_until_complete_keeps_a_binding_made_by_a_local_spawner() {
     let later = manager
         .run_until_complete(async move {
             let local = inner.local_spawner().unwrap();
-            local.spawn(async { Rc::new(5) })
+            // Returned unawaited: it outlives the call.
+            vec![local.spawn(async { Rc::new(5) })]
         })
-        .unwrap();
+        .unwrap()
+        .remove(0);
     thread::scope(|s| {
         let m = &*manager;
         // `TaskManager` is `Sync`; the `Rc` around it stays here.

@@ -309,7 +309,10 @@ fn find_task_returns_the_oldest_across_chains_without_listing() {
     assert_eq!(manager.find_task("same").unwrap().id(), on_default[1].id());
     assert_eq!(
         ids(&manager.find_tasks("same")),
-        ids(&on_default[1..].iter().map(|h| h.as_any()).collect::<Vec<_>>())
+        ids(&on_default[1..]
+            .iter()
+            .map(|h| h.as_any())
+            .collect::<Vec<_>>())
     );
 }
 
@@ -321,8 +324,14 @@ fn remove_chain_shuts_it_down_and_frees_its_name() {
     let level = manager.make_task_chain("level").unwrap();
     let task = level.add_task(cont("t")).unwrap();
     assert_eq!(manager.remove_chain("level"), Ok(()));
-    assert_eq!(task.result(Some(Duration::from_secs(10))), Err(Error::Cancelled));
-    assert!(matches!(manager.find_chain("level"), Err(Error::UnknownChain(_))));
+    assert_eq!(
+        task.result(Some(Duration::from_secs(10))),
+        Err(Error::Cancelled)
+    );
+    assert!(matches!(
+        manager.find_chain("level"),
+        Err(Error::UnknownChain(_))
+    ));
     assert!(manager.find_task("t").is_none());
     assert_eq!(
         manager.add_task(cont("u").chain("level")).unwrap_err(),
@@ -351,10 +360,7 @@ fn remove_chain_of_a_threaded_chain() {
     let (_clock, manager) = setup();
     let chain = common::threaded(&manager, taskchain_core::ChainSettings::default(), 1);
     let gate = chain.promise::<()>();
-    let waiting = {
-        let gate = gate.clone();
-        chain.spawn(async move { gate.await })
-    };
+    let waiting = chain.spawn(gate.clone());
     assert_eq!(manager.remove_chain("threaded"), Ok(()));
     assert_eq!(
         waiting.result(Some(Duration::from_secs(10))),

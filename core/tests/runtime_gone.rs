@@ -90,10 +90,7 @@ fn a_closed_runtime_cancels_the_chain_and_add_task_is_runtime_gone() {
         )
         .unwrap();
     let gate = chain.promise::<u8>();
-    let waiting = {
-        let gate = gate.clone();
-        chain.spawn(async move { gate.await })
-    };
+    let waiting = chain.spawn(gate.clone());
     let ran = chain.spawn(async { 1 });
     assert_eq!(ran.result(Some(PATIENCE)), Ok(1));
 
@@ -104,7 +101,10 @@ fn a_closed_runtime_cancels_the_chain_and_add_task_is_runtime_gone() {
         chain.add_task(TaskBuilder::coroutine(async {})).err(),
         Some(Error::RuntimeGone)
     );
-    assert_eq!(chain.spawn(async { 2 }).result(Some(PATIENCE)), Err(Error::Cancelled));
+    assert_eq!(
+        chain.spawn(async { 2 }).result(Some(PATIENCE)),
+        Err(Error::Cancelled)
+    );
     assert_eq!(chain.stats().total(), 0);
     // Removing the chain frees its name for a chain on a working runtime.
     manager.remove_chain("closable").unwrap();
@@ -118,13 +118,13 @@ fn a_runtime_that_drops_the_workers_at_once_is_runtime_gone() {
     let (_clock, manager) = setup();
     let runtime = Arc::new(ClosableRuntime::default());
     runtime.close();
-    let made = manager.make_threaded_chain(
-        "closed",
-        ChainSettings::default().num_threads(2),
-        runtime,
-    );
+    let made =
+        manager.make_threaded_chain("closed", ChainSettings::default().num_threads(2), runtime);
     assert_eq!(made.err(), Some(Error::RuntimeGone));
-    assert!(matches!(manager.find_chain("closed"), Err(Error::UnknownChain(_))));
+    assert!(matches!(
+        manager.find_chain("closed"),
+        Err(Error::UnknownChain(_))
+    ));
 }
 
 #[test]

@@ -83,15 +83,9 @@ fn blocking_on_a_pending_sibling_of_a_one_worker_chain_is_would_deadlock() {
     let (_clock, manager) = setup();
     let chain = threaded(&manager, ChainSettings::default(), 1);
     let gate = chain.promise::<()>();
-    let sibling = {
-        let gate = gate.clone();
-        chain.spawn(async move { gate.await })
-    };
+    let sibling = chain.spawn(gate.clone());
     let waiter = chain.spawn(async move { sibling.result(Some(PATIENCE)) });
-    assert_eq!(
-        waiter.result(Some(PATIENCE)),
-        Ok(Err(Error::WouldDeadlock))
-    );
+    assert_eq!(waiter.result(Some(PATIENCE)), Ok(Err(Error::WouldDeadlock)));
     gate.set_result(()).unwrap();
     manager.shutdown();
 }
@@ -127,7 +121,10 @@ fn pause_under_a_nested_executor_is_would_deadlock_on_a_frame_chain() {
     });
     manager.poll().unwrap();
     clock.advance(Duration::from_secs(1));
-    assert_eq!(manager.run_until(&task), Ok((Err(Error::WouldDeadlock), Ok(()))));
+    assert_eq!(
+        manager.run_until(&task),
+        Ok((Err(Error::WouldDeadlock), Ok(())))
+    );
 }
 
 // regression: `block_on(next_frame())` inside a task hung.
