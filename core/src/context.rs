@@ -50,7 +50,9 @@ impl Drop for EnterGuard {
 pub(crate) fn enter(frame: &RunFrame<'_>) -> EnterGuard {
     let ptr = (frame as *const RunFrame<'_>).cast::<RunFrame<'static>>();
     let prev = CURRENT.with(|c| c.replace(ptr));
-    let prev_waker = TASK_WAKER.with(|w| w.replace(std::ptr::null()));
+    let prev_waker = TASK_WAKER
+        .try_with(|w| w.replace(std::ptr::null()))
+        .unwrap_or(std::ptr::null());
     EnterGuard { prev, prev_waker }
 }
 
@@ -69,15 +71,17 @@ pub(crate) fn poll_as_task<R>(cx: &mut Context<'_>, poll: impl FnOnce(&mut Conte
             }
         }
     }
-    let in_task = !CURRENT.with(|c| c.get()).is_null();
+    let in_task = CURRENT.try_with(|c| !c.get().is_null()).unwrap_or(false);
     let set = in_task
-        && TASK_WAKER.with(|w| {
-            let unset = w.get().is_null();
-            if unset {
-                w.set(cx.waker());
-            }
-            unset
-        });
+        && TASK_WAKER
+            .try_with(|w| {
+                let unset = w.get().is_null();
+                if unset {
+                    w.set(cx.waker());
+                }
+                unset
+            })
+            .unwrap_or(false);
     let _restore = Restore(set);
     poll(cx)
 }
@@ -87,7 +91,7 @@ pub(crate) fn poll_as_task<R>(cx: &mut Context<'_>, poll: impl FnOnce(&mut Conte
 /// than the task (a nested `block_on`, a `FuturesUnordered`) that the
 /// chain will never wake.
 pub(crate) fn is_foreign_waker(waker: &Waker) -> bool {
-    let own = TASK_WAKER.with(|w| w.get());
+    let own = TASK_WAKER.try_with(|w| w.get()).unwrap_or(std::ptr::null());
     // SAFETY: a non-null `own` was set by `poll_as_task` from a waker
     // borrowed for the whole call during which it stays set (the
     // `Restore` guard clears it before the borrow ends, even on panic),

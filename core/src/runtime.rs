@@ -7,6 +7,7 @@
 //! barriers, frame sync, cancellation, shutdown, lives in the chain, once.
 
 use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll};
@@ -243,7 +244,9 @@ impl Drop for WorkerGuard {
             state.chain.as_ref().and_then(Weak::upgrade)
         };
         if let Some(chain) = chain {
-            chain.runtime_gone();
+            // Cancelling drops the chain's tasks, user code that may panic;
+            // this runs inside the runtime's own teardown.
+            let _ = catch_unwind(AssertUnwindSafe(|| chain.runtime_gone()));
         }
     }
 }
