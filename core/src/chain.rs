@@ -98,11 +98,7 @@ pub trait TaskChain: Send + Sync {
 
     /// The oldest live task named exactly `name`.
     fn find_task(&self, name: &str) -> Option<AnyTask> {
-        self.core()
-            .find_by_name(name)
-            .into_iter()
-            .next()
-            .map(AnyTask)
+        self.core().find_first_by_name(name).map(AnyTask)
     }
 
     /// Every live task named exactly `name`, oldest first.
@@ -167,7 +163,9 @@ pub trait TaskChain: Send + Sync {
 
 /// Generic conveniences on every [`TaskChain`] (and `dyn TaskChain`).
 pub trait TaskChainExt: TaskChain {
-    /// Spawns a coroutine task; its handle is its future.
+    /// Spawns a coroutine task; its handle is its future. On a chain that
+    /// was shut down (or whose runtime is gone) the handle is cancelled at
+    /// once.
     fn spawn<F>(&self, future: F) -> TaskHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -252,7 +250,9 @@ pub trait TaskChainExt: TaskChain {
 
     /// Schedules a built task on this chain.
     ///
-    /// Returns [`Error::UnknownChain`] if the builder names another chain.
+    /// Returns [`Error::UnknownChain`] if the builder names another chain
+    /// and [`Error::RuntimeGone`] if the runtime the chain ran on went
+    /// away (see [`TaskManager::make_threaded_chain`](crate::TaskManager::make_threaded_chain)).
     fn add_task<W>(&self, task: TaskBuilder<W>) -> Result<TaskHandle<W::Output>, Error>
     where
         W: Task + Send,
@@ -260,6 +260,7 @@ pub trait TaskChainExt: TaskChain {
     {
         match task.chain_name() {
             Some(other) if other != self.name() => Err(Error::UnknownChain(other.to_owned())),
+            _ if self.core().is_runtime_gone() => Err(Error::RuntimeGone),
             _ => Ok(TaskHandle::new(task.spawn_into(self.core(), false))),
         }
     }

@@ -3,7 +3,7 @@
 //! queues through which any thread hands it woken tasks and done callbacks.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -14,8 +14,8 @@ use crate::cell::{Header, TaskRef, LOCAL, SCHEDULED, SLEEPING};
 use crate::future_state::{Dispatch, Job};
 use crate::glob::glob_match;
 use crate::sync::{
-    const_thread_local, current_thread, lazy_thread_local, park_timeout, AtomicBool, AtomicIsize,
-    AtomicU64, AtomicUsize, Mutex, MutexGuard, Thread, ThreadId,
+    const_thread_local, current_thread, park_timeout, AtomicBool, AtomicIsize, AtomicU64,
+    AtomicUsize, Mutex, MutexGuard, Thread,
 };
 use crate::{ChainSettings, ChainStats, Clock, Error};
 
@@ -38,10 +38,16 @@ pub struct ChainCore {
     /// an epoch, see `retire`).
     live: AtomicUsize,
     epoch: AtomicU64,
-    owner: OnceLock<ThreadId>,
+    /// The thread (`thread_number`) that owns the chain's `!Send` tasks,
+    /// or `NO_OWNER`.
+    owner: AtomicU64,
+    /// Successful `claim_owner` calls.
+    owner_claims: AtomicU64,
     /// Set by `shutdown`: no new task is registered. The queues stay open
     /// until `close` (see `Shared::closed`).
     shut_down: AtomicBool,
+    /// The runtime the chain ran on went away (see `runtime_gone`).
+    runtime_gone: AtomicBool,
     parked: Mutex<Option<Thread>>,
     has_parked: AtomicBool,
     /// Set while done callbacks wait, so runners check without the lock.
@@ -62,11 +68,20 @@ pub(crate) enum Placement {
     SleepUntil(Duration),
 }
 
+/// Registries (and name indexes) at most this large are never shrunk:
+/// an idle chain keeps that much to avoid reallocating on every burst.
+const SHRINK_ABOVE: usize = 1024;
+
 #[derive(Default)]
 pub(crate) struct Shared {
     registry: Slab<TaskRef>,
-    /// Registry slots by task name (only named tasks pay for this).
-    names: HashMap<Arc<str>, HashSet<u32>>,
+    /// Registry slots by task name and then id, oldest first (only named
+    /// tasks pay for this).
+    names: HashMap<Arc<str>, BTreeMap<u64, u32>>,
+    /// The registry's length and capacity when it last tried to shrink:
+    /// it tries again only once either halved, so that shrinking (linear
+    /// in the capacity) costs O(1) per removal, amortized.
+    shrunk_at: (usize, usize),
     /// Tasks to (re)place in the run queues; `Some(t)`: to sleep until `t`.
     pub(crate) injection: Vec<(TaskRef, Placement)>,
     pub(crate) callbacks: Vec<Job>,
@@ -89,13 +104,37 @@ impl Shared {
         let task = self.registry.try_remove(slot as usize)?;
         if let Some(name) = task.header().name_arc() {
             if let Some(same) = self.names.get_mut(name) {
-                same.remove(&slot);
+                same.remove(&task.header().id);
                 if same.is_empty() {
                     self.names.remove(name);
+                    if self.names.is_empty() && self.names.capacity() > SHRINK_ABOVE {
+                        self.names = HashMap::new();
+                    }
                 }
             }
         }
+        self.shrink_if_sparse();
         Some(task)
+    }
+
+    /// Gives memory back after a burst: a registry (a slab, whose slots
+    /// never move) down to a quarter of its capacity drops the vacant
+    /// slots above its highest live one.
+    fn shrink_if_sparse(&mut self) {
+        let (len, capacity) = (self.registry.len(), self.registry.capacity());
+        if capacity <= SHRINK_ABOVE || len >= capacity / 4 {
+            return;
+        }
+        let (tried_len, tried_capacity) = self.shrunk_at;
+        if capacity == tried_capacity && len * 2 > tried_len {
+            return;
+        }
+        if len == 0 {
+            self.registry = Slab::new();
+        } else {
+            self.registry.shrink_to_fit();
+        }
+        self.shrunk_at = (len, self.registry.capacity());
     }
 }
 
@@ -120,8 +159,10 @@ impl ChainCore {
             sleeping: AtomicIsize::new(0),
             live: AtomicUsize::new(0),
             epoch: AtomicU64::new(0),
-            owner: OnceLock::new(),
+            owner: AtomicU64::new(NO_OWNER),
+            owner_claims: AtomicU64::new(0),
             shut_down: AtomicBool::new(false),
+            runtime_gone: AtomicBool::new(false),
             parked: Mutex::new(None),
             has_parked: AtomicBool::new(false),
             callbacks_queued: AtomicBool::new(false),
@@ -166,21 +207,66 @@ impl ChainCore {
         self.shut_down.load(Ordering::Acquire)
     }
 
+    /// The runtime dropped the chain's workers: nothing will run its tasks
+    /// again. Cancels them all and takes no more, as a shutdown does (one
+    /// that waits for no worker: they are gone), and says why from now on
+    /// ([`Error::RuntimeGone`]). Nothing if the chain was shut down first.
+    pub(crate) fn runtime_gone(&self) {
+        if self.is_shut_down() {
+            return;
+        }
+        self.runtime_gone.store(true, Ordering::Release);
+        self.shutdown();
+    }
+
+    /// Whether the chain was shut down because its runtime went away.
+    pub(crate) fn is_runtime_gone(&self) -> bool {
+        self.runtime_gone.load(Ordering::Acquire)
+    }
+
     /// Binds the chain to the calling thread for `!Send` tasks.
     pub(crate) fn claim_owner(&self) -> Result<(), Error> {
-        let me = current_thread().id();
-        if *self.owner.get_or_init(|| me) == me {
-            Ok(())
-        } else {
-            Err(Error::WrongThread)
+        let me = thread_number();
+        match self
+            .owner
+            .compare_exchange(NO_OWNER, me, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => {}
+            Err(owner) if owner == me => {}
+            Err(_) => return Err(Error::WrongThread),
+        }
+        self.owner_claims.fetch_add(1, Ordering::AcqRel);
+        Ok(())
+    }
+
+    /// Whether the chain is bound to a thread, and how many claims bound
+    /// it so far (for [`release_owner`](Self::release_owner)).
+    pub(crate) fn owner_claims(&self) -> (bool, u64) {
+        (
+            self.owner.load(Ordering::Acquire) != NO_OWNER,
+            self.owner_claims.load(Ordering::Acquire),
+        )
+    }
+
+    /// Unbinds the chain from the calling thread if nobody claimed it since
+    /// `claims` were counted: the caller bound it for one `!Send` task,
+    /// which is over, and no spawner of `!Send` tasks (nor any such task)
+    /// was made meanwhile.
+    pub(crate) fn release_owner(&self, claims: u64) {
+        if self.owner_claims.load(Ordering::Acquire) == claims {
+            let _ = self.owner.compare_exchange(
+                thread_number(),
+                NO_OWNER,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
         }
     }
 
     /// True unless the chain is bound to another thread.
     pub(crate) fn is_owner_thread(&self) -> bool {
-        self.owner
-            .get()
-            .is_none_or(|owner| *owner == this_thread_id())
+        let owner = self.owner.load(Ordering::Acquire);
+        owner == NO_OWNER || owner == thread_number()
     }
 
     /// Epochs run so far.
@@ -236,7 +322,7 @@ impl ChainCore {
                 .names
                 .entry(name.clone())
                 .or_default()
-                .insert(slot as u32);
+                .insert(header.id, slot as u32);
         }
         shared
             .injection
@@ -383,29 +469,50 @@ impl ChainCore {
     /// Live tasks named exactly `name`, oldest first.
     pub(crate) fn find_by_name(&self, name: &str) -> Vec<TaskRef> {
         let shared = self.shared();
-        let mut found: Vec<TaskRef> = shared
+        shared
             .names
             .get(name)
             .into_iter()
-            .flatten()
-            .filter_map(|slot| shared.registry.get(*slot as usize).cloned())
+            .flat_map(|same| same.values())
+            .filter_map(|slot| shared.registry.get(*slot as usize))
             .filter(|t| !t.is_done())
-            .collect();
-        drop(shared);
-        found.sort_by_key(|t| t.header().id);
-        found
+            .cloned()
+            .collect()
+    }
+
+    /// The oldest live task named exactly `name`, without collecting the
+    /// others.
+    pub(crate) fn find_first_by_name(&self, name: &str) -> Option<TaskRef> {
+        let shared = self.shared();
+        shared
+            .names
+            .get(name)?
+            .values()
+            .filter_map(|slot| shared.registry.get(*slot as usize))
+            .find(|t| !t.is_done())
+            .cloned()
     }
 
     /// Live tasks whose name matches the glob `pattern`, oldest first.
     pub(crate) fn find_matching(&self, pattern: &str) -> Vec<TaskRef> {
+        // The names are matched outside the lock: a pattern and a name may
+        // be as long as the caller likes, and spawns must not wait on them.
+        let names: Vec<Arc<str>> = self.shared().names.keys().cloned().collect();
+        let matching: Vec<Arc<str>> = names
+            .into_iter()
+            .filter(|name| glob_match(pattern, name))
+            .collect();
+        if matching.is_empty() {
+            return Vec::new();
+        }
         let shared = self.shared();
-        let mut found: Vec<TaskRef> = shared
-            .names
+        let mut found: Vec<TaskRef> = matching
             .iter()
-            .filter(|(name, _)| glob_match(pattern, name))
-            .flat_map(|(_, slots)| slots.iter())
-            .filter_map(|slot| shared.registry.get(*slot as usize).cloned())
+            .filter_map(|name| shared.names.get(name))
+            .flat_map(|same| same.values())
+            .filter_map(|slot| shared.registry.get(*slot as usize))
             .filter(|t| !t.is_done())
+            .cloned()
             .collect();
         drop(shared);
         found.sort_by_key(|t| t.header().id);
@@ -519,16 +626,30 @@ struct Retiring {
     slots: RefCell<Vec<u32>>,
 }
 
-lazy_thread_local! {
-    /// This thread's id, read without cloning the `Thread` handle.
-    static THREAD_ID: ThreadId = current_thread().id();
+/// `ChainCore::owner` of an unbound chain.
+const NO_OWNER: u64 = 0;
+
+/// Numbers handed to threads by `thread_number`.
+static NEXT_THREAD_NUMBER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+const_thread_local! {
+    /// This thread's number (0 until first asked for).
+    static THREAD_NUMBER: Cell<u64> = Cell::new(NO_OWNER);
 }
 
-/// This thread's id, also during thread teardown.
-fn this_thread_id() -> ThreadId {
-    THREAD_ID
-        .try_with(|id| *id)
-        .unwrap_or_else(|_| current_thread().id())
+/// A number for the calling thread, unique in the process and never
+/// `NO_OWNER`; an atomic can hold it, unlike a `ThreadId`.
+fn thread_number() -> u64 {
+    THREAD_NUMBER
+        .try_with(|n| {
+            if n.get() == NO_OWNER {
+                n.set(NEXT_THREAD_NUMBER.fetch_add(1, Ordering::Relaxed));
+            }
+            n.get()
+        })
+        // During thread teardown: a number no thread has, so the chain is
+        // not treated as owned by this thread.
+        .unwrap_or(u64::MAX)
 }
 
 const_thread_local! {

@@ -9,6 +9,7 @@
 
 use std::cell::Cell;
 use std::sync::Arc;
+use std::task::{Context, Waker};
 use std::time::Duration;
 
 use crate::cell::{Header, CANCEL_DELIVERED, CANCEL_REQUESTED};
@@ -26,15 +27,22 @@ const_thread_local! {
     static CURRENT: Cell<*const RunFrame<'static>> = Cell::new(std::ptr::null());
 }
 
+const_thread_local! {
+    /// The waker the chain polls the current task with (null: unknown).
+    static TASK_WAKER: Cell<*const Waker> = Cell::new(std::ptr::null());
+}
+
 /// Restores the previous frame when a run ends, even by panic.
 pub(crate) struct EnterGuard {
     prev: *const RunFrame<'static>,
+    prev_waker: *const Waker,
 }
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
-        // During thread teardown CURRENT may be gone: nothing to restore.
+        // `try_with`: a run may end during thread teardown.
         let _ = CURRENT.try_with(|c| c.set(self.prev));
+        let _ = TASK_WAKER.try_with(|w| w.set(self.prev_waker));
     }
 }
 
@@ -46,7 +54,54 @@ pub(crate) fn enter(frame: &RunFrame<'_>) -> EnterGuard {
     let prev = CURRENT
         .try_with(|c| c.replace(ptr))
         .unwrap_or(std::ptr::null());
-    EnterGuard { prev }
+    let prev_waker = TASK_WAKER
+        .try_with(|w| w.replace(std::ptr::null()))
+        .unwrap_or(std::ptr::null());
+    EnterGuard { prev, prev_waker }
+}
+
+/// Runs `poll` with `cx`'s waker known as the current task's own waker: the
+/// first task wrapper to poll the task's future (a coroutine) calls this
+/// with the waker the chain gave it, so that an await point of the chain
+/// (`pause`, `next_frame`) can tell it from the waker of a nested
+/// executor. A wrapper nested in another (a coroutine in a sequence)
+/// leaves the outer one's.
+pub(crate) fn poll_as_task<R>(cx: &mut Context<'_>, poll: impl FnOnce(&mut Context<'_>) -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            if self.0 {
+                let _ = TASK_WAKER.try_with(|w| w.set(std::ptr::null()));
+            }
+        }
+    }
+    let in_task = CURRENT.try_with(|c| !c.get().is_null()).unwrap_or(false);
+    let set = in_task
+        && TASK_WAKER
+            .try_with(|w| {
+                let unset = w.get().is_null();
+                if unset {
+                    w.set(cx.waker());
+                }
+                unset
+            })
+            .unwrap_or(false);
+    let _restore = Restore(set);
+    poll(cx)
+}
+
+/// Whether `waker` is not the current task's own waker, as far as known:
+/// a chain await point polled with it is being driven by something other
+/// than the task (a nested `block_on`, a `FuturesUnordered`) that the
+/// chain will never wake.
+pub(crate) fn is_foreign_waker(waker: &Waker) -> bool {
+    let own = TASK_WAKER.try_with(|w| w.get()).unwrap_or(std::ptr::null());
+    // SAFETY: a non-null `own` was set by `poll_as_task` from a waker
+    // borrowed for the whole call during which it stays set (the
+    // `Restore` guard clears it before the borrow ends, even on panic),
+    // and it is thread-local, so only this thread, inside that call, sees
+    // it.
+    !own.is_null() && !waker.will_wake(unsafe { &*own })
 }
 
 /// Calls `f` with the current frame, if a task is running on this thread.

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crate::cell::{Cell, RawTask, TaskRef, CANCEL_REQUESTED, COMPLETE, RUNNING, SCHEDULED};
+use crate::cell::{Cell, Header, RawTask, TaskRef, CANCEL_REQUESTED, COMPLETE, RUNNING, SCHEDULED};
 use crate::context;
 use crate::future_state::{take, FutureState, Job, WaiterKey};
 use crate::{duration_from_secs, AsyncFuture, Error, Task};
@@ -193,6 +193,7 @@ impl AnyTask {
     /// its output. Returns `Err(Cancelled)` or `Err(Panicked)` if it did not
     /// finish cleanly, `Err(Timeout)` if it is still pending.
     pub fn wait_done(&self, timeout: Option<Duration>) -> Result<(), Error> {
+        check_blocking_wait(self.0.header())?;
         crate::future_state::block_until(timeout, |cx| self.0.poll_done(cx))?;
         self.0.error().map_or(Ok(()), Err)
     }
@@ -319,7 +320,25 @@ fn wait_task_output<T: 'static>(
     if context::current_id() == Some(cell.header().id) {
         return Err(Error::AwaitSelf);
     }
+    check_blocking_wait(cell.header())?;
     cell.state().wait(timeout, take)
+}
+
+/// Refuses a blocking wait, inside a task, on a pending task that only the
+/// waiter's own blocked runner could run: a sibling on a frame chain
+/// (polled by the thread that would block) or on a threaded chain with one
+/// worker (the one that would block).
+fn check_blocking_wait(target: &Header) -> Result<(), Error> {
+    let Some(chain) = context::current_chain() else {
+        return Ok(());
+    };
+    if Arc::ptr_eq(&chain, &target.chain)
+        && target.state.load(Ordering::Acquire) & COMPLETE == 0
+        && chain.settings().num_threads <= 1
+    {
+        return Err(Error::WouldDeadlock);
+    }
+    Ok(())
 }
 
 impl<T: 'static> Future for TaskHandle<T> {

@@ -7,6 +7,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use crate::frame_chain::drive;
+use crate::runtime::RuntimeWatch;
 use crate::{
     AnyTask, AsyncFuture, ChainSettings, Clock, DoneStatus, Error, EventFuture, FrameChain, Gather,
     LocalSpawner, Messenger, Promise, RealClock, Runtime, Task, TaskBuilder, TaskChain,
@@ -66,6 +67,26 @@ impl Chains {
         self.in_order = self.by_name.values().cloned().collect();
         Ok(())
     }
+
+    fn remove(&mut self, name: &str) -> Result<Arc<dyn TaskChain>, Error> {
+        let chain = self
+            .by_name
+            .remove(name)
+            .ok_or_else(|| Error::UnknownChain(name.to_owned()))?;
+        self.in_order = self.by_name.values().cloned().collect();
+        Ok(chain)
+    }
+}
+
+/// Refuses a chain name with a NUL byte, for every chain kind alike (an
+/// operating system refuses it in a thread name).
+fn check_chain_name(name: &str) -> Result<(), Error> {
+    if name.contains('\0') {
+        return Err(Error::InvalidSetting(format!(
+            "a chain name cannot hold a NUL byte: {name:?}"
+        )));
+    }
+    Ok(())
 }
 
 impl Default for TaskManager {
@@ -162,8 +183,11 @@ impl TaskManager {
 
     /// Makes a new frame chain named `name`.
     ///
-    /// Returns [`Error::DuplicateChain`] if the name is taken.
+    /// Returns [`Error::DuplicateChain`] if the name is taken and
+    /// [`Error::InvalidSetting`] for a name with a NUL byte (as for every
+    /// chain kind: the thread pool names its threads after the chain).
     pub fn make_task_chain(&self, name: &str) -> Result<Arc<FrameChain>, Error> {
+        check_chain_name(name)?;
         let chain = FrameChain::new(name, self.clock.clone());
         self.add_chain(chain.clone())?;
         Ok(chain)
@@ -174,30 +198,76 @@ impl TaskManager {
     /// manager's clock, with `settings.num_threads` workers (as many as the
     /// runtime has threads if 0).
     ///
-    /// Returns [`Error::DuplicateChain`] if the name is taken and
-    /// [`Error::InvalidSetting`] for a frame budget.
+    /// If the runtime goes away while the chain still uses it (its owner
+    /// drops or shuts it down, dropping the chain's workers), the chain
+    /// cancels every task it holds and refuses new ones with
+    /// [`Error::RuntimeGone`].
+    ///
+    /// Returns [`Error::DuplicateChain`] if the name is taken,
+    /// [`Error::InvalidSetting`] for a frame budget or a name with a NUL
+    /// byte, and [`Error::RuntimeGone`] if the runtime dropped the
+    /// chain's workers at once (it was already shut down).
     pub fn make_threaded_chain(
         &self,
         name: &str,
         settings: ChainSettings,
         runtime: Arc<dyn Runtime>,
     ) -> Result<Arc<ThreadedChain>, Error> {
+        check_chain_name(name)?;
         if self.find_chain(name).is_ok() {
             return Err(Error::DuplicateChain(name.to_owned()));
         }
+        let (runtime, watch) = RuntimeWatch::wrap(runtime);
         let chain = ThreadedChain::new(name, self.clock.clone(), settings, runtime)?;
+        watch.attach(chain.core())?;
         self.add_chain(chain.clone())?;
         Ok(chain)
     }
 
     /// Adds a chain built elsewhere (a backend's threaded chain).
     ///
-    /// Returns [`Error::DuplicateChain`] if its name is taken.
+    /// Returns [`Error::DuplicateChain`] if its name is taken and
+    /// [`Error::InvalidSetting`] for a name with a NUL byte.
     pub fn add_chain(&self, chain: Arc<dyn TaskChain>) -> Result<(), Error> {
+        check_chain_name(chain.name())?;
         self.chains
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .insert(chain)
+    }
+
+    /// Shuts the chain named `name` down (see [`TaskChain::shutdown`]: its
+    /// tasks are cancelled) and forgets it, so that the name can be used
+    /// again. Handles to the chain keep working as handles to a shut-down
+    /// chain.
+    ///
+    /// ```
+    /// use taskchain_core::{Error, TaskManager};
+    ///
+    /// let manager = TaskManager::new();
+    /// manager.make_task_chain("level").unwrap();
+    /// manager.remove_chain("level").unwrap();
+    /// assert!(matches!(manager.find_chain("level"), Err(Error::UnknownChain(_))));
+    /// manager.make_task_chain("level").unwrap();
+    /// ```
+    ///
+    /// Returns [`Error::UnknownChain`] if there is no such chain and
+    /// [`Error::InvalidSetting`] for the default chain, which the manager
+    /// keeps for its own tasks and events as long as it lives.
+    pub fn remove_chain(&self, name: &str) -> Result<(), Error> {
+        if name == DEFAULT_CHAIN {
+            return Err(Error::InvalidSetting(
+                "the default chain cannot be removed (shut the manager down instead)".into(),
+            ));
+        }
+        let chain = {
+            let mut chains = self.chains.write().unwrap_or_else(|e| e.into_inner());
+            chains.remove(name)?
+        };
+        // Outside the lock: shutting down runs `upon_death` and callbacks,
+        // which may look chains up.
+        chain.shutdown();
+        Ok(())
     }
 
     /// The chain named `name`.
@@ -304,11 +374,24 @@ impl TaskManager {
     /// Spawns `future` on the default chain from this thread (it may be
     /// `!Send`) and polls every chain until it completes.
     ///
+    /// The default chain is bound to this thread only while the future
+    /// runs (a `!Send` task must be polled where it was made): afterwards
+    /// any thread may poll the manager again, unless a
+    /// [`local_spawner`](Self::local_spawner) bound it meanwhile, which
+    /// binds it for good.
+    ///
     /// Returns [`Error::WrongThread`] if another thread owns the default
     /// chain.
     pub fn run_until_complete<F: Future + 'static>(&self, future: F) -> Result<F::Output, Error> {
+        let core = self.default.core();
+        let (was_bound, _) = core.owner_claims();
         let handle = self.local_spawner()?.spawn(future);
-        self.poll_until(None, || handle.is_done())?;
+        let (_, claims) = core.owner_claims();
+        let polled = self.poll_until(None, || handle.is_done());
+        if !was_bound && handle.is_done() {
+            core.release_owner(claims);
+        }
+        polled?;
         handle.try_take().unwrap_or(Err(Error::Timeout))
     }
 
@@ -337,7 +420,10 @@ impl TaskManager {
 
     /// The oldest live task named `name`, on any chain.
     pub fn find_task(&self, name: &str) -> Option<AnyTask> {
-        self.find_tasks(name).into_iter().next()
+        self.chains()
+            .iter()
+            .filter_map(|c| c.find_task(name))
+            .min_by_key(AnyTask::id)
     }
 
     /// Every live task named `name`, on every chain, oldest first.

@@ -17,6 +17,14 @@ use crate::{duration_from_secs, Error};
 /// Awaited outside a task (on a foreign executor) it yields
 /// [`Error::NoChain`].
 ///
+/// Await it directly in the task, or through combinators that poll it with
+/// the task's own waker (`join!`, `select!`, `or`, `join_all` of a few).
+/// Polled with another waker, by a nested executor (`block_on(pause(..))`
+/// inside a task) or a combinator with wakers of its own
+/// (`FuturesUnordered`, `join_all` of more than 30), it yields
+/// [`Error::WouldDeadlock`] at once: the chain wakes the task when the
+/// pause ends, never that other waker, so it would wait for ever.
+///
 /// ```
 /// use std::time::Duration;
 /// use taskchain_core::{pause, ManualClock, TaskManager};
@@ -59,7 +67,7 @@ pub struct Pause {
 impl Future for Pause {
     type Output = Result<(), Error>;
 
-    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let duration = self.duration;
         let deadline = &mut self.deadline;
         with_current(|frame| {
@@ -71,6 +79,10 @@ impl Future for Pause {
             if context::take_cancel() {
                 return Poll::Ready(Err(Error::Cancelled));
             }
+            if context::is_foreign_waker(cx.waker()) {
+                // The chain would wake the task, not whoever polls this.
+                return Poll::Ready(Err(Error::WouldDeadlock));
+            }
             frame.sleep_until.set(Some(deadline));
             Poll::Pending
         })
@@ -81,6 +93,13 @@ impl Future for Pause {
 /// Suspends the awaiting task until the next epoch of its chain (the next
 /// frame), like Panda3D's `yield` in a coroutine task. Outside a task it
 /// yields once to the executor.
+///
+/// As with [`pause`], await it directly in the task or through
+/// combinators that pass the task's waker. Polled with another waker (a
+/// nested `block_on`, a `FuturesUnordered` inside a task) it cannot wait
+/// for a frame, which the chain would signal to the task alone: it yields
+/// once to whatever polls it, as outside a task, instead of never
+/// returning.
 pub fn next_frame() -> NextFrame {
     NextFrame { yielded: false }
 }
@@ -100,7 +119,9 @@ impl Future for NextFrame {
             return Poll::Ready(());
         }
         self.yielded = true;
-        if with_current(|frame| frame.yield_next.set(true)).is_none() {
+        let filed = !context::is_foreign_waker(cx.waker())
+            && with_current(|frame| frame.yield_next.set(true)).is_some();
+        if !filed {
             cx.waker().wake_by_ref();
         }
         Poll::Pending

@@ -7,9 +7,13 @@
 //! barriers, frame sync, cancellation, shutdown, lives in the chain, once.
 
 use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use crate::chain_core::ChainCore;
 use crate::Error;
 
 /// The most threads a runtime or a threaded chain takes: more is a
@@ -55,6 +59,12 @@ pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 ///
 /// A runtime that owns its threads stops and joins them when its last
 /// reference drops; a chain drops its reference at shutdown.
+///
+/// A runtime that goes away first (its owner drops it while a chain still
+/// runs on it) drops the chain's unfinished worker futures: the chain
+/// notices, cancels the tasks it holds and takes no more
+/// ([`Error::RuntimeGone`]). A runtime must therefore drop a future it
+/// will never poll again rather than leak it.
 ///
 /// ```
 /// use std::time::Duration;
@@ -113,4 +123,130 @@ pub trait Runtime: Send + Sync + 'static {
     /// A future that completes once `duration` has passed, on the
     /// runtime's timer.
     fn sleep(&self, duration: Duration) -> BoxFuture;
+}
+
+/// Tells a chain when its runtime drops one of its worker futures before
+/// the future finished: the runtime is gone (its owner dropped or shut it
+/// down), so nothing will run the chain's tasks again. Workers finish only
+/// when their chain stops them; a worker dropped unfinished after that
+/// (a runtime shut down after the chain) changes nothing.
+pub(crate) struct RuntimeWatch {
+    state: Arc<Mutex<WatchState>>,
+}
+
+#[derive(Default)]
+struct WatchState {
+    /// The watched chain, once made.
+    chain: Option<Weak<ChainCore>>,
+    /// A worker was dropped unfinished before the chain was attached.
+    gone_early: bool,
+}
+
+impl WatchState {
+    fn lock(state: &Mutex<WatchState>) -> std::sync::MutexGuard<'_, WatchState> {
+        state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl RuntimeWatch {
+    /// `runtime`, wrapped so that every future spawned on it is watched,
+    /// and the watch to [`attach`](Self::attach) the chain to.
+    pub(crate) fn wrap(runtime: Arc<dyn Runtime>) -> (Arc<dyn Runtime>, RuntimeWatch) {
+        let state = Arc::new(Mutex::new(WatchState::default()));
+        let watched = Arc::new(WatchedRuntime {
+            inner: runtime,
+            state: state.clone(),
+        });
+        (watched, RuntimeWatch { state })
+    }
+
+    /// Tells `chain` from now on when its runtime is gone; returns
+    /// [`Error::RuntimeGone`] (having told it) if it already went while
+    /// the chain was being made.
+    pub(crate) fn attach(self, chain: &Arc<ChainCore>) -> Result<(), Error> {
+        let gone = {
+            let mut state = WatchState::lock(&self.state);
+            state.chain = Some(Arc::downgrade(chain));
+            state.gone_early
+        };
+        if gone {
+            chain.runtime_gone();
+            return Err(Error::RuntimeGone);
+        }
+        Ok(())
+    }
+}
+
+/// A runtime whose spawned futures carry a [`WorkerGuard`].
+struct WatchedRuntime {
+    inner: Arc<dyn Runtime>,
+    state: Arc<Mutex<WatchState>>,
+}
+
+impl Runtime for WatchedRuntime {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn threads(&self) -> usize {
+        self.inner.threads()
+    }
+
+    fn spawn(&self, future: BoxFuture) {
+        self.inner.spawn(Box::pin(Watched {
+            future,
+            guard: WorkerGuard {
+                state: Some(self.state.clone()),
+            },
+        }))
+    }
+
+    fn sleep(&self, duration: Duration) -> BoxFuture {
+        self.inner.sleep(duration)
+    }
+}
+
+/// A worker future and its guard; the future is dropped first (a
+/// threaded chain's worker counts itself out in its `Drop`).
+struct Watched {
+    future: BoxFuture,
+    guard: WorkerGuard,
+}
+
+impl Future for Watched {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let ready = self.future.as_mut().poll(cx);
+        if ready.is_ready() {
+            // Finished: the chain stopped it.
+            self.guard.state = None;
+        }
+        ready
+    }
+}
+
+/// Tells the chain its runtime is gone when dropped while armed (`Some`).
+struct WorkerGuard {
+    state: Option<Arc<Mutex<WatchState>>>,
+}
+
+impl Drop for WorkerGuard {
+    fn drop(&mut self) {
+        let Some(state) = self.state.take() else {
+            return;
+        };
+        let chain = {
+            let mut state = WatchState::lock(&state);
+            if state.chain.is_none() {
+                state.gone_early = true;
+            }
+            state.chain.as_ref().and_then(Weak::upgrade)
+        };
+        if let Some(chain) = chain {
+            // Cancelling drops the chain's tasks, user code that may panic;
+            // this runs inside the runtime's own teardown.
+            let _ = catch_unwind(AssertUnwindSafe(|| chain.runtime_gone()));
+        }
+    }
 }

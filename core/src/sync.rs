@@ -28,9 +28,7 @@ pub(crate) use std::sync::{
     Mutex, MutexGuard,
 };
 #[cfg(not(loom))]
-pub(crate) use std::thread::{
-    current as current_thread, park, park_timeout, yield_now, Thread, ThreadId,
-};
+pub(crate) use std::thread::{current as current_thread, park, park_timeout, yield_now, Thread};
 
 #[cfg(loom)]
 pub(crate) use loom::sync::{
@@ -38,7 +36,7 @@ pub(crate) use loom::sync::{
     Mutex, MutexGuard,
 };
 #[cfg(loom)]
-pub(crate) use loom::thread::{current as current_thread, park, yield_now, Thread, ThreadId};
+pub(crate) use loom::thread::{current as current_thread, park, yield_now, Thread};
 
 /// Loom has no timed park. A timed park may return early for no reason, so
 /// giving the other model threads a turn is one of its allowed behaviours.

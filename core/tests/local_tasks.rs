@@ -158,6 +158,56 @@ fn run_until_complete_from_another_thread_is_wrong_thread() {
     });
 }
 
+// regression: `run_until_complete` bound the default chain to its thread
+// for good: `poll()` from any other thread was `WrongThread` afterwards.
+#[test]
+fn run_until_complete_leaves_the_chain_unbound() {
+    let (_clock, manager) = setup();
+    let rc = Rc::new(2);
+    assert_eq!(manager.run_until_complete(async move { *rc * 3 }), Ok(6));
+    thread::scope(|s| {
+        let m = &manager;
+        let polled = s
+            .spawn(move || {
+                let task = m.spawn(async { 7 });
+                (m.poll(), m.run_until(&task))
+            })
+            .join()
+            .unwrap();
+        assert_eq!(polled, (Ok(()), Ok(7)));
+    });
+    // Another thread may now run a `!Send` future of its own.
+    thread::scope(|s| {
+        let m = &manager;
+        let r = s.spawn(move || m.run_until_complete(async { Rc::new(1) }).map(|rc| *rc));
+        assert_eq!(r.join().unwrap(), Ok(1));
+    });
+}
+
+#[test]
+fn run_until_complete_keeps_a_binding_made_by_a_local_spawner() {
+    let (_clock, manager) = setup();
+    // Made inside the future: its tasks bind the chain for good.
+    let manager = Rc::new(manager);
+    let inner = manager.clone();
+    let later = manager
+        .run_until_complete(async move {
+            let local = inner.local_spawner().unwrap();
+            // Returned unawaited: it outlives the call.
+            vec![local.spawn(async { Rc::new(5) })]
+        })
+        .unwrap()
+        .remove(0);
+    thread::scope(|s| {
+        let m = &*manager;
+        // `TaskManager` is `Sync`; the `Rc` around it stays here.
+        let r = s.spawn(move || m.poll()).join().unwrap();
+        assert_eq!(r, Err(Error::WrongThread));
+    });
+    manager.poll().unwrap();
+    assert_eq!(later.try_take().map(|r| r.map(|rc| *rc)), Some(Ok(5)));
+}
+
 #[test]
 fn local_task_cancelled_from_another_thread_is_dropped_on_the_owner() {
     let (_clock, manager) = setup();

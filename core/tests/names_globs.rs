@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use common::setup;
 use taskchain_core::{
-    AnyTask, DoneStatus, Error, TaskBuilder, TaskChain, TaskChainExt, TaskContext, DEFAULT_CHAIN,
+    AnyTask, AsyncFuture, DoneStatus, Error, TaskBuilder, TaskChain, TaskChainExt, TaskContext,
+    DEFAULT_CHAIN,
 };
 
 type ContTask = TaskBuilder<taskchain_core::Recurring<fn(&TaskContext<'_>) -> DoneStatus>>;
@@ -285,4 +286,109 @@ fn task_context_reports_the_tasks_properties() {
         seen.lock().unwrap().as_deref(),
         Some(format!("{id} Some(\"probe\") props -4 6 None").as_str())
     );
+}
+
+#[test]
+fn find_task_returns_the_oldest_across_chains_without_listing() {
+    let (_clock, manager) = setup();
+    let b = manager.make_task_chain("b").unwrap();
+    let on_b = b.add_task(cont("same")).unwrap();
+    let on_default: Vec<_> = (0..5)
+        .map(|_| manager.add_task(cont("same")).unwrap())
+        .collect();
+    assert_eq!(manager.find_task("same").unwrap().id(), on_b.id());
+    assert_eq!(
+        manager.default_chain().find_task("same").unwrap().id(),
+        on_default[0].id()
+    );
+    on_b.cancel();
+    on_default[0].cancel();
+    // Cancelled but not yet out of the registry: skipped.
+    assert_eq!(manager.find_task("same").unwrap().id(), on_default[1].id());
+    manager.poll().unwrap();
+    assert_eq!(manager.find_task("same").unwrap().id(), on_default[1].id());
+    assert_eq!(
+        ids(&manager.find_tasks("same")),
+        ids(&on_default[1..]
+            .iter()
+            .map(|h| h.as_any())
+            .collect::<Vec<_>>())
+    );
+}
+
+// regression: there was no way to remove a chain, so a shut-down chain's
+// name could never be used again.
+#[test]
+fn remove_chain_shuts_it_down_and_frees_its_name() {
+    let (_clock, manager) = setup();
+    let level = manager.make_task_chain("level").unwrap();
+    let task = level.add_task(cont("t")).unwrap();
+    assert_eq!(manager.remove_chain("level"), Ok(()));
+    assert_eq!(
+        task.result(Some(Duration::from_secs(10))),
+        Err(Error::Cancelled)
+    );
+    assert!(matches!(
+        manager.find_chain("level"),
+        Err(Error::UnknownChain(_))
+    ));
+    assert!(manager.find_task("t").is_none());
+    assert_eq!(
+        manager.add_task(cont("u").chain("level")).unwrap_err(),
+        Error::UnknownChain("level".to_owned())
+    );
+    assert_eq!(
+        manager.remove_chain("level"),
+        Err(Error::UnknownChain("level".to_owned()))
+    );
+    // The name is free again, for any kind of chain.
+    let again = manager.make_task_chain("level").unwrap();
+    assert!(!Arc::ptr_eq(&level, &again));
+    let fresh = manager.add_task(cont("t").chain("level")).unwrap();
+    manager.poll().unwrap();
+    assert!(!fresh.is_done());
+    // The default chain stays: the manager's own spawns and events use it.
+    assert!(matches!(
+        manager.remove_chain(DEFAULT_CHAIN),
+        Err(Error::InvalidSetting(_))
+    ));
+    assert_eq!(manager.default_chain().name(), DEFAULT_CHAIN);
+}
+
+#[test]
+fn remove_chain_of_a_threaded_chain() {
+    let (_clock, manager) = setup();
+    let chain = common::threaded(&manager, taskchain_core::ChainSettings::default(), 1);
+    let gate = chain.promise::<()>();
+    let waiting = chain.spawn(gate.clone());
+    assert_eq!(manager.remove_chain("threaded"), Ok(()));
+    assert_eq!(
+        waiting.result(Some(Duration::from_secs(10))),
+        Err(Error::Cancelled)
+    );
+    let again = common::threaded(&manager, taskchain_core::ChainSettings::default(), 1);
+    let task = again.spawn(async { 3 });
+    assert_eq!(task.result(Some(Duration::from_secs(10))), Ok(3));
+    manager.shutdown();
+}
+
+// regression: only the thread pool backend refused a chain name with a
+// NUL byte; frame and other threaded chains took it.
+#[test]
+fn a_nul_in_a_chain_name_is_refused_by_every_chain_kind() {
+    let (clock, manager) = setup();
+    let refused = |r: Result<(), Error>| matches!(r, Err(Error::InvalidSetting(_)));
+    assert!(refused(manager.make_task_chain("a\0b").map(drop)));
+    assert!(refused(
+        manager
+            .make_threaded_chain(
+                "a\0b",
+                taskchain_core::ChainSettings::default().num_threads(1),
+                Arc::new(common::ThreadRuntime),
+            )
+            .map(drop)
+    ));
+    let built = taskchain_core::FrameChain::new("a\0b", Arc::new(clock));
+    assert!(refused(manager.add_chain(built)));
+    assert!(manager.chains().iter().all(|c| !c.name().contains('\0')));
 }

@@ -201,9 +201,11 @@ proptest! {
         let matching = no_panic("find_tasks_matching", || manager.find_tasks_matching(&pattern))?;
         prop_assert!(matching.len() <= names.len());
         let chain = no_panic("make_task_chain", || manager.make_task_chain(&pattern))?;
+        let made = chain.is_ok();
         match chain {
             Ok(_) => prop_assert!(manager.find_chain(&pattern).is_ok()),
             Err(Error::DuplicateChain(_)) => prop_assert_eq!(pattern.as_str(), taskchain_core::DEFAULT_CHAIN),
+            Err(Error::InvalidSetting(_)) => prop_assert!(pattern.contains('\0'), "{pattern:?} refused"),
             Err(e) => prop_assert!(false, "make_task_chain({pattern:?}): {e:?}"),
         }
         no_panic("find_chain", || manager.find_chain(&names[0]).map(drop))?.ok();
@@ -219,6 +221,12 @@ proptest! {
         prop_assert_eq!(done_event.is_err(), pattern.is_empty());
         let removed = no_panic("remove_by_name", || manager.remove_by_name(&pattern))?;
         prop_assert_eq!(removed, names.iter().filter(|n| **n == pattern).count());
+        match no_panic("remove_chain", || manager.remove_chain(&pattern))? {
+            Ok(()) => prop_assert!(made),
+            Err(Error::InvalidSetting(_)) => prop_assert_eq!(pattern.as_str(), taskchain_core::DEFAULT_CHAIN),
+            Err(Error::UnknownChain(_)) => prop_assert!(!made),
+            Err(e) => prop_assert!(false, "remove_chain({pattern:?}): {e:?}"),
+        }
         no_panic("poll and shutdown", || { manager.poll().unwrap(); manager.shutdown(); })?;
     }
 
