@@ -86,6 +86,7 @@ pub mod alloc;
 mod backend_checks;
 mod census;
 mod frame_factory;
+pub mod pin_probe;
 pub mod program;
 mod run;
 pub mod scenarios;

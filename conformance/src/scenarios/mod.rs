@@ -31,6 +31,7 @@ mod lifecycle;
 mod names;
 mod order;
 mod panics;
+mod pin_contract;
 mod shield;
 mod statuses;
 pub(crate) mod support;
@@ -137,6 +138,14 @@ static SCENARIOS: &[(&str, Scenario)] = &[
         panics::caught_and_the_chain_goes_on,
     ),
     ("panics/panicking_callback", panics::panicking_callback),
+    ("pin/complete", pin_contract::complete),
+    ("pin/cancel_queued", pin_contract::cancel_queued),
+    ("pin/cancel_suspended", pin_contract::cancel_suspended),
+    ("pin/cancel_running", pin_contract::cancel_running),
+    ("pin/remove_by_name", pin_contract::remove_by_name),
+    ("pin/shutdown", pin_contract::shutdown),
+    ("pin/manager_drop", pin_contract::manager_drop),
+    ("pin/panic", pin_contract::panic),
     (
         "cross_thread/set_result_on_another_thread_wakes_the_awaiter",
         cross_thread::set_result_on_another_thread_wakes_the_awaiter,
