@@ -30,6 +30,7 @@ mod gather;
 mod lifecycle;
 mod names;
 mod order;
+mod panic_matrix;
 mod panics;
 mod pin_contract;
 mod shield;
@@ -138,6 +139,10 @@ static SCENARIOS: &[(&str, Scenario)] = &[
         panics::caught_and_the_chain_goes_on,
     ),
     ("panics/panicking_callback", panics::panicking_callback),
+    (
+        "panics/every_pair_of_sites",
+        panic_matrix::every_pair_of_sites,
+    ),
     ("pin/complete", pin_contract::complete),
     ("pin/cancel_queued", pin_contract::cancel_queued),
     ("pin/cancel_suspended", pin_contract::cancel_suspended),
