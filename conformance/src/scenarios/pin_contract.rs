@@ -177,9 +177,13 @@ fn spawn_every_shape(f: &dyn ChainFactory, fx: &Fixture, p: &Probes) -> Tasks {
 
     let s = slot();
     let probe = p.leaf("in an async block", &s);
+    // The block is the point: the probe lives in the block's state, as a
+    // runtime's timer does in a coroutine awaiting it.
+    #[allow(clippy::redundant_async_block)]
+    let in_block = async move { probe.await };
     let h = add(
         chain,
-        TaskBuilder::coroutine(async move { probe.await }).name("pin-async-block"),
+        TaskBuilder::coroutine(in_block).name("pin-async-block"),
     );
     tasks.top(h.as_any(), &s);
 
@@ -341,6 +345,9 @@ fn every_shape(f: &dyn ChainFactory, end: End) {
     }
 }
 
+// regression: a task's work was moved out of its cell (`take()`) before it
+// was dropped, at every end (and so a sequence, gather, shield, awaited
+// task or interval awaiter with it).
 pub(crate) fn complete(f: &dyn ChainFactory) {
     every_shape(f, End::Complete);
 }
