@@ -48,6 +48,10 @@
 //!   respawned, a million suspended coroutines cancelled with the heap back
 //!   to its baseline (the counting allocator, [`alloc`]), cancel storms
 //!   from several threads, panics in one task in ten under load;
+//! - [`pin_probe`]: a `!Unpin` future that checks it is dropped where it
+//!   was polled (the `pin/` scenarios put it in every shape of task and end
+//!   it every way), and a check each backend runs with its runtime's own
+//!   timers and notifies;
 //! - [`check_shutdown`]: a manager shut down or dropped with tasks
 //!   running, sleeping and awaiting returns, cancels them (each
 //!   `upon_death` once), joins its runtime's threads and frees everything.
@@ -86,6 +90,7 @@ pub mod alloc;
 mod backend_checks;
 mod census;
 mod frame_factory;
+pub mod pin_probe;
 pub mod program;
 mod run;
 pub mod scenarios;

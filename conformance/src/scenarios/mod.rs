@@ -30,7 +30,9 @@ mod gather;
 mod lifecycle;
 mod names;
 mod order;
+mod panic_matrix;
 mod panics;
+mod pin_contract;
 mod shield;
 mod statuses;
 pub(crate) mod support;
@@ -137,6 +139,18 @@ static SCENARIOS: &[(&str, Scenario)] = &[
         panics::caught_and_the_chain_goes_on,
     ),
     ("panics/panicking_callback", panics::panicking_callback),
+    (
+        "panics/every_pair_of_sites",
+        panic_matrix::every_pair_of_sites,
+    ),
+    ("pin/complete", pin_contract::complete),
+    ("pin/cancel_queued", pin_contract::cancel_queued),
+    ("pin/cancel_suspended", pin_contract::cancel_suspended),
+    ("pin/cancel_running", pin_contract::cancel_running),
+    ("pin/remove_by_name", pin_contract::remove_by_name),
+    ("pin/shutdown", pin_contract::shutdown),
+    ("pin/manager_drop", pin_contract::manager_drop),
+    ("pin/panic", pin_contract::panic),
     (
         "cross_thread/set_result_on_another_thread_wakes_the_awaiter",
         cross_thread::set_result_on_another_thread_wakes_the_awaiter,
