@@ -85,7 +85,8 @@ pub trait AsyncFuture: std::future::Future + Unpin {
     /// completes later is dropped without running (its captures are
     /// dropped, a panicking destructor caught), never run inline in the
     /// call that completed the future, which could deadlock on a lock that
-    /// caller holds.
+    /// caller holds. Adding a callback once the chain is closed returns
+    /// [`Error::Shutdown`] (the callback is dropped).
     fn add_done_callback<F>(&self, callback: F) -> Result<(), Error>
     where
         F: FnOnce(&Self) + Send + 'static,

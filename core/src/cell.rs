@@ -314,7 +314,8 @@ pub(crate) trait RawTask: Send + Sync + 'static {
     fn is_cancelled(&self) -> bool;
     /// Why the task ended without a value, if it did.
     fn error(&self) -> Option<crate::Error>;
-    fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()>;
+    /// Blocks until the task is done (or `timeout` passes: `Err(Timeout)`).
+    fn wait_done(&self, timeout: Option<Duration>) -> Result<(), crate::Error>;
     fn add_callback(&self, bind: Bind) -> Result<(), crate::Error>;
     /// The typed handle went away: drop the output (on the owner thread).
     fn release_handle(&self);
@@ -542,7 +543,9 @@ impl<W: Task> RawTask for Cell<W> {
                 // moved: `finish` drops it in place (or leaks the cell), so
                 // pinning is sound.
                 match unsafe { &mut *self.work.get() } {
-                    Some(work) => unsafe { Pin::new_unchecked(work) }.poll_task(&mut cx, &tc),
+                    Some(work) => context::poll_as_task(&mut cx, |cx| {
+                        unsafe { Pin::new_unchecked(work) }.poll_task(cx, &tc)
+                    }),
                     None => Poll::Pending,
                 }
             }))
@@ -712,8 +715,8 @@ impl<W: Task> RawTask for Cell<W> {
         self.result.error()
     }
 
-    fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
-        self.result.poll_done(cx)
+    fn wait_done(&self, timeout: Option<Duration>) -> Result<(), crate::Error> {
+        self.result.wait_done(timeout)
     }
 
     fn add_callback(&self, bind: Bind) -> Result<(), crate::Error> {

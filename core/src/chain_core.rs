@@ -617,6 +617,10 @@ impl Dispatch for ChainCore {
         self.callbacks_queued.store(true, Ordering::Release);
         self.notify();
     }
+
+    fn is_closed(&self) -> bool {
+        self.shared().closed
+    }
 }
 
 /// The chain whose registry updates this thread defers, and the slots

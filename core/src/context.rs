@@ -60,12 +60,10 @@ pub(crate) fn enter(frame: &RunFrame<'_>) -> EnterGuard {
     EnterGuard { prev, prev_waker }
 }
 
-/// Runs `poll` with `cx`'s waker known as the current task's own waker: the
-/// first task wrapper to poll the task's future (a coroutine) calls this
-/// with the waker the chain gave it, so that an await point of the chain
-/// (`pause`, `next_frame`) can tell it from the waker of a nested
-/// executor. A wrapper nested in another (a coroutine in a sequence)
-/// leaves the outer one's.
+/// Runs `poll` with `cx`'s waker known as the current task's own waker:
+/// the task cell polls every task's work through this, so that an await
+/// point of the chain (`pause`, `next_frame`) can tell the task's waker
+/// from a nested executor's. A nested call leaves the outer one's.
 pub(crate) fn poll_as_task<R>(cx: &mut Context<'_>, poll: impl FnOnce(&mut Context<'_>) -> R) -> R {
     struct Restore(bool);
     impl Drop for Restore {

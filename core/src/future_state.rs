@@ -33,6 +33,11 @@ pub(crate) type Bind = Box<dyn FnOnce() -> Option<Job> + Send>;
 pub(crate) trait Dispatch: Send + Sync {
     /// Queues `job` to run on a later poll of this chain.
     fn dispatch(&self, job: Job);
+    /// Whether the chain is closed (shut down and drained): it takes no
+    /// more callbacks.
+    fn is_closed(&self) -> bool {
+        false
+    }
 }
 
 /// The value slot of a future.
@@ -290,7 +295,8 @@ impl<T> FutureState<T> {
     }
 
     /// Queues a done callback, or dispatches it at once if the future is done.
-    /// Errors with `NoChain` when the future has no home to run it on.
+    /// Errors with `NoChain` when the future has no home to run it on, and
+    /// with `Shutdown` when that home is closed (the callback is dropped).
     pub(crate) fn add_callback(
         &self,
         bind: Bind,
@@ -299,6 +305,11 @@ impl<T> FutureState<T> {
         let Some(home) = home else {
             return Err(Error::NoChain);
         };
+        if home.is_closed() {
+            // Its captures' destructors are user code.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(bind)));
+            return Err(Error::Shutdown);
+        }
         let mut inner = self.lock();
         if matches!(inner.slot, Slot::Pending) {
             inner.waiters.overflow().callbacks.push(bind);

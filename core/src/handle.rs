@@ -194,7 +194,7 @@ impl AnyTask {
     /// finish cleanly, `Err(Timeout)` if it is still pending.
     pub fn wait_done(&self, timeout: Option<Duration>) -> Result<(), Error> {
         check_blocking_wait(self.0.header())?;
-        crate::future_state::block_until(timeout, |cx| self.0.poll_done(cx))?;
+        self.0.wait_done(timeout)?;
         self.0.error().map_or(Ok(()), Err)
     }
 }

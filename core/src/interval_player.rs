@@ -23,7 +23,7 @@ use crate::cell::TaskRef;
 use crate::chain_core::ChainCore;
 use crate::context;
 use crate::error::panic_message;
-use crate::future_state::{clone_out, FutureState, Job, Outcome};
+use crate::future_state::{clone_out, FutureState, Job, Outcome, WaiterKey};
 use crate::{
     AnyTask, AsyncFuture, Error, Interval, Step, Task, TaskBuilder, TaskChain, TaskContext,
 };
@@ -314,6 +314,8 @@ pub struct IntervalHandle {
     shared: Arc<Shared>,
     done: Arc<FutureState<()>>,
     task: AnyTask,
+    /// This handle's waker registration on `done`.
+    waiter: WaiterKey,
 }
 
 impl IntervalHandle {
@@ -352,7 +354,12 @@ impl IntervalHandle {
 
     fn new(shared: Arc<Shared>, done: Arc<FutureState<()>>, task: AnyTask) -> Self {
         shared.handles.fetch_add(1, Ordering::AcqRel);
-        IntervalHandle { shared, done, task }
+        IntervalHandle {
+            shared,
+            done,
+            task,
+            waiter: WaiterKey::new(),
+        }
     }
 
     /// Pauses the interval where its last step left it; it is not stepped
@@ -505,6 +512,7 @@ impl Clone for IntervalHandle {
 
 impl Drop for IntervalHandle {
     fn drop(&mut self) {
+        self.done.remove_waiter(&mut self.waiter);
         if self.shared.handles.fetch_sub(1, Ordering::AcqRel) == 1 && self.is_paused() {
             // Nobody is left to resume it: end it rather than leave its
             // task parked on the chain until shutdown.
@@ -526,7 +534,7 @@ impl Future for IntervalHandle {
             self.cancel();
             return Poll::Ready(Err(Error::Cancelled));
         }
-        self.done.poll_read(cx, clone_out)
+        self.done.poll_read_keyed(&self.waiter, cx, clone_out)
     }
 }
 
@@ -545,7 +553,7 @@ impl AsyncFuture for IntervalHandle {
         self.shared.end(Some(&self.done))
     }
     fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
-        self.done.poll_done(cx)
+        self.done.poll_done_keyed(&self.waiter, cx)
     }
     fn try_take(&self) -> Option<Result<(), Error>> {
         self.done.try_read(clone_out)

@@ -5,7 +5,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::context::poll_as_task;
 use crate::{DoneStatus, TaskContext};
 
 /// What one run of a task asks of its chain.
@@ -108,7 +107,7 @@ impl<F: Future + 'static> Task for Coroutine<F> {
         _task: &TaskContext<'_>,
     ) -> Poll<Step<F::Output>> {
         let future = self.project().future;
-        poll_as_task(cx, |cx| future.poll(cx)).map(Step::Done)
+        future.poll(cx).map(Step::Done)
     }
 }
 
@@ -158,7 +157,7 @@ where
         let this = self.get_mut();
         let make = &mut this.make;
         let fut = this.current.get_or_insert_with(|| Box::pin(make()));
-        match poll_as_task(cx, |cx| fut.as_mut().poll(cx)) {
+        match fut.as_mut().poll(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(status) => {
                 this.current = None;

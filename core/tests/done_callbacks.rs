@@ -354,3 +354,23 @@ fn a_dropped_callback_with_a_panicking_destructor_does_not_reach_set_result() {
     assert_eq!(promise.set_result(1), Ok(()));
     assert_eq!(promise.result(None), Ok(1));
 }
+
+#[test]
+fn adding_a_callback_once_the_chain_is_closed_is_shutdown_and_drops_it() {
+    let (_clock, manager) = setup();
+    let pending = manager.promise::<u32>();
+    let done = manager.promise::<u32>();
+    done.set_result(1).unwrap();
+    manager.shutdown();
+    let (ran, drops) = (count(), count());
+    for promise in [&pending, &done] {
+        let (ran, dropped) = (ran.clone(), DropCount(drops.clone()));
+        let added = promise.add_done_callback(move |_| {
+            let _held = &dropped;
+            bump(&ran);
+        });
+        assert_eq!(added, Err(Error::Shutdown));
+    }
+    pending.set_result(2).unwrap();
+    assert_eq!((get(&ran), get(&drops)), (0, 2), "never run, both dropped");
+}
