@@ -115,9 +115,6 @@ struct Waiters {
 struct Overflow {
     /// Keyed: registering, replacing and removing are O(1).
     wakers: Slab<Waker>,
-    /// The newest waker registered without a key, which a registration of
-    /// the same waker without a key reuses.
-    newest_unkeyed: Option<usize>,
     callbacks: Vec<Bind>,
 }
 
@@ -154,17 +151,6 @@ impl Waiters {
                 key.set(self.insert(waker));
                 None
             }
-        }
-    }
-
-    /// Registers `waker` for a caller that holds no key: it stays until
-    /// completion, so such callers are limited to ones that re-register the
-    /// same waker (a blocked thread), which reuses the newest entry.
-    fn register_unkeyed(&mut self, waker: &Waker) {
-        let overflow = self.overflow();
-        let newest = overflow.newest_unkeyed.and_then(|k| overflow.wakers.get(k));
-        if !newest.is_some_and(|w| w.will_wake(waker)) {
-            overflow.newest_unkeyed = Some(overflow.wakers.insert(waker.clone()));
         }
     }
 
@@ -322,23 +308,9 @@ impl<T> FutureState<T> {
         Ok(())
     }
 
-    /// Registers `cx`'s waker unless the future is done, for a caller that
-    /// holds no [`WaiterKey`]: the waker stays registered until completion
-    /// (a repeated registration of the same waker reuses it). Awaiting
-    /// futures use [`poll_done_keyed`](Self::poll_done_keyed) instead.
-    pub(crate) fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
-        let mut inner = self.lock();
-        if matches!(inner.slot, Slot::Pending) {
-            inner.waiters.register_unkeyed(cx.waker());
-            Poll::Pending
-        } else {
-            Poll::Ready(())
-        }
-    }
-
     /// Registers `cx`'s waker as `key`'s (replacing the one it had) unless
     /// the future is done.
-    pub(crate) fn poll_done_keyed(&self, key: &WaiterKey, cx: &mut Context<'_>) -> Poll<()> {
+    pub(crate) fn poll_done(&self, key: &WaiterKey, cx: &mut Context<'_>) -> Poll<()> {
         let mut inner = self.lock();
         if !matches!(inner.slot, Slot::Pending) {
             return Poll::Ready(());
@@ -351,25 +323,9 @@ impl<T> FutureState<T> {
         Poll::Pending
     }
 
-    /// Reads the terminal state with `read`, or registers the waker without
-    /// a key (see [`poll_done`](Self::poll_done)).
-    pub(crate) fn poll_read(
-        &self,
-        cx: &mut Context<'_>,
-        read: impl FnOnce(&mut Slot<T>) -> Result<T, Error>,
-    ) -> Poll<Result<T, Error>> {
-        let mut inner = self.lock();
-        if matches!(inner.slot, Slot::Pending) {
-            inner.waiters.register_unkeyed(cx.waker());
-            Poll::Pending
-        } else {
-            Poll::Ready(read(&mut inner.slot))
-        }
-    }
-
     /// Reads the terminal state with `read`, or registers the waker as
     /// `key`'s.
-    pub(crate) fn poll_read_keyed(
+    pub(crate) fn poll_read(
         &self,
         key: &WaiterKey,
         cx: &mut Context<'_>,
@@ -439,7 +395,7 @@ impl<T> FutureState<T> {
     /// passes: `Err(Timeout)`); the thread's waker is removed either way.
     pub(crate) fn wait_done(&self, timeout: Option<Duration>) -> Result<(), Error> {
         let mut key = WaiterKey::new();
-        let done = block_until(timeout, |cx| self.poll_done_keyed(&key, cx));
+        let done = block_until(timeout, |cx| self.poll_done(&key, cx));
         self.remove_waiter(&mut key);
         done
     }

@@ -185,7 +185,7 @@ where
             self.cancel();
             return Poll::Ready(Err(Error::Cancelled));
         }
-        match self.inner.state.poll_done_keyed(&self.waiter, cx) {
+        match self.inner.state.poll_done(&self.waiter, cx) {
             Poll::Ready(()) => Poll::Ready(self.read()),
             Poll::Pending => Poll::Pending,
         }
@@ -218,7 +218,7 @@ where
         moved
     }
     fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
-        self.inner.state.poll_done_keyed(&self.waiter, cx)
+        self.inner.state.poll_done(&self.waiter, cx)
     }
     fn try_take(&self) -> Option<Result<Self::Value, Error>> {
         self.inner.state.is_done().then(|| self.read())

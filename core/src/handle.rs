@@ -310,7 +310,7 @@ fn poll_task_output<T: 'static>(
         cell.clone().cancel();
         return Poll::Ready(Err(Error::Cancelled));
     }
-    cell.state().poll_read_keyed(waiter, cx, take)
+    cell.state().poll_read(waiter, cx, take)
 }
 
 fn wait_task_output<T: 'static>(
@@ -362,7 +362,7 @@ impl<T: Send + 'static> AsyncFuture for TaskHandle<T> {
         self.cell.clone().cancel()
     }
     fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
-        self.cell.state().poll_done_keyed(&self.waiter, cx)
+        self.cell.state().poll_done(&self.waiter, cx)
     }
     fn try_take(&self) -> Option<Result<T, Error>> {
         self.cell.state().try_read(take)

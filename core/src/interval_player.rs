@@ -534,7 +534,7 @@ impl Future for IntervalHandle {
             self.cancel();
             return Poll::Ready(Err(Error::Cancelled));
         }
-        self.done.poll_read_keyed(&self.waiter, cx, clone_out)
+        self.done.poll_read(&self.waiter, cx, clone_out)
     }
 }
 
@@ -553,7 +553,7 @@ impl AsyncFuture for IntervalHandle {
         self.shared.end(Some(&self.done))
     }
     fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
-        self.done.poll_done_keyed(&self.waiter, cx)
+        self.done.poll_done(&self.waiter, cx)
     }
     fn try_take(&self) -> Option<Result<(), Error>> {
         self.done.try_read(clone_out)

@@ -115,9 +115,7 @@ impl<T: Clone + Send + 'static> Future for Promise<T> {
             self.cancel();
             return Poll::Ready(Err(Error::Cancelled));
         }
-        self.inner
-            .state
-            .poll_read_keyed(&self.waiter, cx, clone_out)
+        self.inner.state.poll_read(&self.waiter, cx, clone_out)
     }
 }
 
@@ -137,7 +135,7 @@ impl<T: Clone + Send + 'static> AsyncFuture for Promise<T> {
             .is_ok()
     }
     fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
-        self.inner.state.poll_done_keyed(&self.waiter, cx)
+        self.inner.state.poll_done(&self.waiter, cx)
     }
     fn try_take(&self) -> Option<Result<T, Error>> {
         self.inner.state.try_read(clone_out)

@@ -139,7 +139,7 @@ where
             self.cancel();
             return Poll::Ready(Err(Error::Cancelled));
         }
-        match self.inner.state.poll_done_keyed(&self.waiter, cx) {
+        match self.inner.state.poll_done(&self.waiter, cx) {
             Poll::Ready(()) => Poll::Ready(self.read()),
             Poll::Pending => Poll::Pending,
         }
@@ -165,7 +165,7 @@ where
             .is_ok()
     }
     fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
-        self.inner.state.poll_done_keyed(&self.waiter, cx)
+        self.inner.state.poll_done(&self.waiter, cx)
     }
     fn try_take(&self) -> Option<Result<F::Value, Error>> {
         self.inner.state.is_done().then(|| self.read())
