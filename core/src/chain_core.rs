@@ -11,6 +11,7 @@ use std::time::Duration;
 use slab::Slab;
 
 use crate::cell::{Header, TaskRef, LOCAL, SCHEDULED, SLEEPING};
+use crate::error::isolated;
 use crate::future_state::{Dispatch, Job};
 use crate::glob::glob_match;
 use crate::sync::{
@@ -574,7 +575,7 @@ impl ChainCore {
         };
         drop((injection, names));
         for job in callbacks {
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+            isolated(job);
         }
     }
 
@@ -594,7 +595,7 @@ impl ChainCore {
             // A panicking callback must not take the chain down; it has no
             // future of its own to carry the panic, so it is reported on
             // stderr by the panic hook and the chain goes on.
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+            isolated(job);
         }
     }
 }
@@ -609,7 +610,7 @@ impl Dispatch for ChainCore {
         if shared.closed {
             drop(shared);
             // Its captures' destructors are user code.
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(job)));
+            isolated(move || drop(job));
             return;
         }
         shared.callbacks.push(job);

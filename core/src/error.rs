@@ -1,6 +1,7 @@
 //! The one error type of taskchain: every fallible operation returns it.
 
 use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// What went wrong in a taskchain operation or in the task a future stands for.
 ///
@@ -124,6 +125,21 @@ impl Error {
     /// ```
     pub fn from_panic(payload: &(dyn std::any::Any + Send)) -> Self {
         Error::Panicked(panic_message(payload))
+    }
+}
+
+/// Runs `f` (a call into user code), ignoring a panic.
+pub(crate) fn isolated(f: impl FnOnce()) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
+        drop_payload(payload);
+    }
+}
+
+/// Drops a caught panic's payload. The payload is user data too: a panic
+/// while dropping it is caught, and that second payload leaked.
+pub(crate) fn drop_payload(payload: Box<dyn std::any::Any + Send>) {
+    if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        std::mem::forget(again);
     }
 }
 

@@ -6,13 +6,13 @@
 //! queues tasks) and done callbacks are handed to the future's home chain,
 //! which runs them on a later poll.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use slab::Slab;
 
+use crate::error::isolated;
 use crate::sync::{
     current_thread, lazy_thread_local, park, park_timeout, Mutex, MutexGuard, Thread,
 };
@@ -115,9 +115,6 @@ struct Waiters {
 struct Overflow {
     /// Keyed: registering, replacing and removing are O(1).
     wakers: Slab<Waker>,
-    /// The newest waker registered without a key, which a registration of
-    /// the same waker without a key reuses.
-    newest_unkeyed: Option<usize>,
     callbacks: Vec<Bind>,
 }
 
@@ -154,17 +151,6 @@ impl Waiters {
                 key.set(self.insert(waker));
                 None
             }
-        }
-    }
-
-    /// Registers `waker` for a caller that holds no key: it stays until
-    /// completion, so such callers are limited to ones that re-register the
-    /// same waker (a blocked thread), which reuses the newest entry.
-    fn register_unkeyed(&mut self, waker: &Waker) {
-        let overflow = self.overflow();
-        let newest = overflow.newest_unkeyed.and_then(|k| overflow.wakers.get(k));
-        if !newest.is_some_and(|w| w.will_wake(waker)) {
-            overflow.newest_unkeyed = Some(overflow.wakers.insert(waker.clone()));
         }
     }
 
@@ -225,11 +211,6 @@ impl Drop for Waiters {
             }
         }
     }
-}
-
-/// Runs `f` (a call into user code), ignoring a panic.
-fn isolated(f: impl FnOnce()) {
-    let _ = catch_unwind(AssertUnwindSafe(f));
 }
 
 /// Drops `value` (user code in its destructor), ignoring a panic.
@@ -307,7 +288,7 @@ impl<T> FutureState<T> {
         };
         if home.is_closed() {
             // Its captures' destructors are user code.
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(bind)));
+            drop_isolated(bind);
             return Err(Error::Shutdown);
         }
         let mut inner = self.lock();
@@ -320,20 +301,6 @@ impl<T> FutureState<T> {
             }
         }
         Ok(())
-    }
-
-    /// Registers `cx`'s waker unless the future is done, for a caller that
-    /// holds no [`WaiterKey`]: the waker stays registered until completion
-    /// (a repeated registration of the same waker reuses it). Awaiting
-    /// futures use [`poll_done_keyed`](Self::poll_done_keyed) instead.
-    pub(crate) fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
-        let mut inner = self.lock();
-        if matches!(inner.slot, Slot::Pending) {
-            inner.waiters.register_unkeyed(cx.waker());
-            Poll::Pending
-        } else {
-            Poll::Ready(())
-        }
     }
 
     /// Registers `cx`'s waker as `key`'s (replacing the one it had) unless
@@ -349,22 +316,6 @@ impl<T> FutureState<T> {
             drop_isolated(replaced);
         }
         Poll::Pending
-    }
-
-    /// Reads the terminal state with `read`, or registers the waker without
-    /// a key (see [`poll_done`](Self::poll_done)).
-    pub(crate) fn poll_read(
-        &self,
-        cx: &mut Context<'_>,
-        read: impl FnOnce(&mut Slot<T>) -> Result<T, Error>,
-    ) -> Poll<Result<T, Error>> {
-        let mut inner = self.lock();
-        if matches!(inner.slot, Slot::Pending) {
-            inner.waiters.register_unkeyed(cx.waker());
-            Poll::Pending
-        } else {
-            Poll::Ready(read(&mut inner.slot))
-        }
     }
 
     /// Reads the terminal state with `read`, or registers the waker as
