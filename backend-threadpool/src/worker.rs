@@ -70,14 +70,20 @@ fn set_current(current: Option<Current>) {
 }
 
 /// Runs `f`, catching a panic. The payload is foreign data whose `Drop` may
-/// panic too: that second panic is caught and its payload leaked, so the
-/// calling thread (a worker, the timer) never unwinds.
+/// panic too: that panic is caught and its payload dropped in turn, a few
+/// times at most (then leaked), so the calling thread (a worker, the
+/// timer) never unwinds.
 pub(crate) fn isolated<R>(f: impl FnOnce() -> R) {
-    if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
-        if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
-            std::mem::forget(again);
+    let Err(mut payload) = catch_unwind(AssertUnwindSafe(f)) else {
+        return;
+    };
+    for _ in 0..8 {
+        match catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+            Ok(()) => return,
+            Err(again) => payload = again,
         }
     }
+    std::mem::forget(payload);
 }
 
 /// The body of worker thread `index`, until the pool shuts down.

@@ -136,12 +136,21 @@ pub(crate) fn isolated(f: impl FnOnce()) {
 }
 
 /// Drops a caught panic's payload. The payload is user data too: a panic
-/// while dropping it is caught, and that second payload leaked.
-pub(crate) fn drop_payload(payload: Box<dyn std::any::Any + Send>) {
-    if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
-        std::mem::forget(again);
+/// while dropping it is caught and its own payload dropped in turn, a few
+/// times at most (a payload whose drop always panics anew is then leaked,
+/// so this always returns).
+pub(crate) fn drop_payload(mut payload: Box<dyn std::any::Any + Send>) {
+    for _ in 0..PAYLOAD_DROP_TRIES {
+        match catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+            Ok(()) => return,
+            Err(again) => payload = again,
+        }
     }
+    std::mem::forget(payload);
 }
+
+/// How many nested panic payloads [`drop_payload`] drops before leaking one.
+const PAYLOAD_DROP_TRIES: usize = 8;
 
 /// Turns a panic payload into the message carried by [`Error::Panicked`].
 pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {

@@ -204,3 +204,46 @@ fn an_interval_setter_payload_that_panics_on_drop_stays_inside_poll() {
     assert!(handle.is_done());
     assert_eq!(get(&drops), 1);
 }
+
+/// A value whose `Drop` panics with a [`PayloadBomb`].
+struct DropBomb(Arc<AtomicUsize>);
+
+impl Drop for DropBomb {
+    fn drop(&mut self) {
+        throw(&self.0)
+    }
+}
+
+#[test]
+fn a_work_drop_payload_that_panics_on_drop_stays_inside_poll() {
+    let _quiet = common::QuietPanics::new();
+    let (_clock, manager) = setup();
+    let drops = count();
+    let bomb = DropBomb(drops.clone());
+    let finished = manager.spawn(async move {
+        let _bomb = &bomb;
+        1_u32
+    });
+    let bomb = DropBomb(drops.clone());
+    let cancelled = manager.spawn(async move {
+        let _bomb = &bomb;
+        std::future::pending::<u32>().await
+    });
+    polls_cleanly(&manager, 1);
+    assert!(cancelled.cancel());
+    polls_cleanly(&manager, 2);
+    assert!(finished.is_done() && cancelled.is_done());
+    assert_eq!(get(&drops), 2);
+}
+
+#[test]
+fn an_output_drop_payload_that_panics_on_drop_stays_inside_poll() {
+    let _quiet = common::QuietPanics::new();
+    let (_clock, manager) = setup();
+    let drops = count();
+    let d = drops.clone();
+    // No handle: the runner drops the output.
+    drop(manager.spawn(async move { DropBomb(d) }));
+    polls_cleanly(&manager, 2);
+    assert_eq!(get(&drops), 1);
+}
