@@ -550,7 +550,19 @@ impl ChainCore {
     /// shut-down chain closes only once every such poll is over.
     pub(crate) fn enter_runner(&self) -> Runner<'_> {
         self.shared().runners += 1;
-        Runner(self)
+        let outer = RUNNING
+            .try_with(|r| r.replace(self))
+            .unwrap_or(std::ptr::null());
+        Runner { chain: self, outer }
+    }
+
+    /// Whether this thread is inside a poll of this chain (running its
+    /// tasks, done callbacks, handlers): what it waits for may need that
+    /// very poll to go on.
+    pub(crate) fn is_run_by_this_thread(&self) -> bool {
+        RUNNING
+            .try_with(|r| std::ptr::eq(r.get(), self))
+            .unwrap_or(false)
     }
 
     /// The chain's last drain, after `shutdown` once no task runs: takes
@@ -664,19 +676,30 @@ const_thread_local! {
     };
 }
 
+const_thread_local! {
+    /// The chain whose poll this thread is in (see [`ChainCore::enter_runner`]).
+    static RUNNING: Cell<*const ChainCore> = Cell::new(std::ptr::null());
+}
+
 /// A poll in progress (see [`ChainCore::enter_runner`]); the last one to
 /// end on a shut-down chain closes it.
-pub(crate) struct Runner<'a>(&'a ChainCore);
+pub(crate) struct Runner<'a> {
+    chain: &'a ChainCore,
+    /// The chain whose poll this one is nested in, if any.
+    outer: *const ChainCore,
+}
 
 impl Drop for Runner<'_> {
     fn drop(&mut self) {
+        // `try_with`: a poll may end during thread teardown.
+        let _ = RUNNING.try_with(|r| r.set(self.outer));
         let close = {
-            let mut shared = self.0.shared();
+            let mut shared = self.chain.shared();
             shared.runners -= 1;
             shared.runners == 0 && shared.drained
         };
         if close {
-            self.0.close();
+            self.chain.close();
         }
     }
 }

@@ -49,8 +49,9 @@ pub enum Error {
     /// The runtime a chain ran on is gone (its owner dropped or shut it
     /// down): the chain cancelled the tasks it held and takes no more.
     RuntimeGone,
-    /// A blocking wait (or a nested `block_on`) inside a task, on something
-    /// only that task's own chain can complete: it would never return.
+    /// A blocking wait (or a nested `block_on`) inside a task (or a done
+    /// callback, handler or `upon_death` its chain's poll runs), on
+    /// something only that chain can complete: it would never return.
     WouldDeadlock,
     /// A backend's runtime could not start: the operating system refused a
     /// thread or a driver (the message says which, and why).
