@@ -21,11 +21,11 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use crate::sync::{now, Mutex, MutexGuard, Parker, Unparker};
+use crate::worker::isolated;
 
 /// Stale heap entries tolerated before a sweep, on top of one per live
 /// sleeper: sweeping a small heap often would cost more than it saves.
@@ -147,7 +147,7 @@ impl Timer {
             for waker in due.drain(..) {
                 // A foreign executor's waker may panic; the timer must
                 // outlive it, or every other sleeper would hang.
-                let _ = catch_unwind(AssertUnwindSafe(|| waker.wake()));
+                isolated(|| waker.wake());
             }
             if closed {
                 return;

@@ -69,6 +69,23 @@ fn set_current(current: Option<Current>) {
     drop(old);
 }
 
+/// Runs `f`, catching a panic. The payload is foreign data whose `Drop` may
+/// panic too: that panic is caught and its payload dropped in turn, a few
+/// times at most (then leaked), so the calling thread (a worker, the
+/// timer) never unwinds.
+pub(crate) fn isolated<R>(f: impl FnOnce() -> R) {
+    let Err(mut payload) = catch_unwind(AssertUnwindSafe(f)) else {
+        return;
+    };
+    for _ in 0..8 {
+        match catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+            Ok(()) => return,
+            Err(again) => payload = again,
+        }
+    }
+    std::mem::forget(payload);
+}
+
 /// The body of worker thread `index`, until the pool shuts down.
 pub(crate) fn run(shared: Arc<Shared>, index: usize, queue: Worker<Runnable>, parker: Parker) {
     let queue = Rc::new(queue);
@@ -83,7 +100,7 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, queue: Worker<Runnable>, pa
             // With `propagate_panic` the task cell catches a panic of its
             // future and hands it to the task's handle; this catch keeps
             // the worker alive should anything else in a run unwind.
-            let _ = catch_unwind(AssertUnwindSafe(move || runnable.run()));
+            isolated(move || runnable.run());
             continue;
         }
         shared.sleepers.announce(index);

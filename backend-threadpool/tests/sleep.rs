@@ -103,3 +103,37 @@ fn sleeps_complete_without_a_spin_tail() {
     });
     assert_eq!(handle.join_timeout(HANG), Ok(()));
 }
+
+/// A panic payload whose `Drop` panics too.
+struct PayloadBomb;
+
+impl Drop for PayloadBomb {
+    fn drop(&mut self) {
+        panic!("payload drop");
+    }
+}
+
+/// A foreign executor's waker that panics with a [`PayloadBomb`].
+struct BombWaker;
+
+impl std::task::Wake for BombWaker {
+    fn wake(self: std::sync::Arc<Self>) {
+        std::panic::panic_any(PayloadBomb)
+    }
+}
+
+// regression: a foreign waker's panic payload that panicked on drop killed the timer thread
+#[test]
+fn a_waker_whose_panic_payload_panics_on_drop_does_not_stop_the_timer() {
+    let pool = ThreadPool::new(1).unwrap();
+    let mut bombed = Box::pin(pool.sleep(Duration::from_millis(20)));
+    let waker = std::task::Waker::from(std::sync::Arc::new(BombWaker));
+    let polled = bombed
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(&waker));
+    assert!(polled.is_pending());
+    let timer = pool.clone();
+    let mut later = pool.spawn(async move { timer.sleep(Duration::from_millis(40)).await });
+    assert_eq!(later.join_timeout(HANG), Ok(()));
+    drop(bombed);
+}

@@ -20,7 +20,7 @@ use futures_task::{waker_ref, ArcWake};
 
 use crate::chain_core::{ChainCore, Placement};
 use crate::context::{self, RunFrame};
-use crate::error::panic_message;
+use crate::error::{drop_payload, panic_message};
 use crate::event_done::DoneEvent;
 use crate::future_state::{Bind, FutureState, Outcome};
 use crate::sync::{yield_now, AtomicI32, AtomicU32, AtomicU64, Mutex};
@@ -267,9 +267,7 @@ fn drop_caught<T>(value: T) -> Option<String> {
 /// dropping it is caught, and that second payload leaked.
 fn message_of(payload: Box<dyn std::any::Any + Send>) -> String {
     let message = panic_message(&*payload);
-    if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
-        std::mem::forget(again);
-    }
+    drop_payload(payload);
     message
 }
 

@@ -11,6 +11,7 @@ use std::time::Duration;
 use slab::Slab;
 
 use crate::cell::{Header, TaskRef, LOCAL, SCHEDULED, SLEEPING};
+use crate::error::isolated;
 use crate::future_state::{Dispatch, Job};
 use crate::glob::glob_match;
 use crate::sync::{
@@ -549,7 +550,19 @@ impl ChainCore {
     /// shut-down chain closes only once every such poll is over.
     pub(crate) fn enter_runner(&self) -> Runner<'_> {
         self.shared().runners += 1;
-        Runner(self)
+        let outer = RUNNING
+            .try_with(|r| r.replace(self))
+            .unwrap_or(std::ptr::null());
+        Runner { chain: self, outer }
+    }
+
+    /// Whether this thread is inside a poll of this chain (running its
+    /// tasks, done callbacks, handlers): what it waits for may need that
+    /// very poll to go on.
+    pub(crate) fn is_run_by_this_thread(&self) -> bool {
+        RUNNING
+            .try_with(|r| std::ptr::eq(r.get(), self))
+            .unwrap_or(false)
     }
 
     /// The chain's last drain, after `shutdown` once no task runs: takes
@@ -574,7 +587,7 @@ impl ChainCore {
         };
         drop((injection, names));
         for job in callbacks {
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+            isolated(job);
         }
     }
 
@@ -594,7 +607,7 @@ impl ChainCore {
             // A panicking callback must not take the chain down; it has no
             // future of its own to carry the panic, so it is reported on
             // stderr by the panic hook and the chain goes on.
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+            isolated(job);
         }
     }
 }
@@ -609,7 +622,7 @@ impl Dispatch for ChainCore {
         if shared.closed {
             drop(shared);
             // Its captures' destructors are user code.
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(job)));
+            isolated(move || drop(job));
             return;
         }
         shared.callbacks.push(job);
@@ -663,19 +676,30 @@ const_thread_local! {
     };
 }
 
+const_thread_local! {
+    /// The chain whose poll this thread is in (see [`ChainCore::enter_runner`]).
+    static RUNNING: Cell<*const ChainCore> = Cell::new(std::ptr::null());
+}
+
 /// A poll in progress (see [`ChainCore::enter_runner`]); the last one to
 /// end on a shut-down chain closes it.
-pub(crate) struct Runner<'a>(&'a ChainCore);
+pub(crate) struct Runner<'a> {
+    chain: &'a ChainCore,
+    /// The chain whose poll this one is nested in, if any.
+    outer: *const ChainCore,
+}
 
 impl Drop for Runner<'_> {
     fn drop(&mut self) {
+        // `try_with`: a poll may end during thread teardown.
+        let _ = RUNNING.try_with(|r| r.set(self.outer));
         let close = {
-            let mut shared = self.0.shared();
+            let mut shared = self.chain.shared();
             shared.runners -= 1;
             shared.runners == 0 && shared.drained
         };
         if close {
-            self.0.close();
+            self.chain.close();
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The one error type of taskchain: every fallible operation returns it.
 
 use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// What went wrong in a taskchain operation or in the task a future stands for.
 ///
@@ -48,8 +49,9 @@ pub enum Error {
     /// The runtime a chain ran on is gone (its owner dropped or shut it
     /// down): the chain cancelled the tasks it held and takes no more.
     RuntimeGone,
-    /// A blocking wait (or a nested `block_on`) inside a task, on something
-    /// only that task's own chain can complete: it would never return.
+    /// A blocking wait (or a nested `block_on`) inside a task (or a done
+    /// callback, handler or `upon_death` its chain's poll runs), on
+    /// something only that chain can complete: it would never return.
     WouldDeadlock,
     /// A backend's runtime could not start: the operating system refused a
     /// thread or a driver (the message says which, and why).
@@ -126,6 +128,30 @@ impl Error {
         Error::Panicked(panic_message(payload))
     }
 }
+
+/// Runs `f` (a call into user code), ignoring a panic.
+pub(crate) fn isolated(f: impl FnOnce()) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
+        drop_payload(payload);
+    }
+}
+
+/// Drops a caught panic's payload. The payload is user data too: a panic
+/// while dropping it is caught and its own payload dropped in turn, a few
+/// times at most (a payload whose drop always panics anew is then leaked,
+/// so this always returns).
+pub(crate) fn drop_payload(mut payload: Box<dyn std::any::Any + Send>) {
+    for _ in 0..PAYLOAD_DROP_TRIES {
+        match catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+            Ok(()) => return,
+            Err(again) => payload = again,
+        }
+    }
+    std::mem::forget(payload);
+}
+
+/// How many nested panic payloads [`drop_payload`] drops before leaking one.
+const PAYLOAD_DROP_TRIES: usize = 8;
 
 /// Turns a panic payload into the message carried by [`Error::Panicked`].
 pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {

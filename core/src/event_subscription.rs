@@ -1,10 +1,10 @@
 //! Event handlers: what `Messenger::accept` registers, and the
 //! `Subscription` that keeps one registered.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
+use crate::error::isolated;
 use crate::messenger::Shared;
 
 /// The boxed handler closure.
@@ -40,7 +40,7 @@ impl<T> Handler<T> {
         if !self.live.load(Ordering::Acquire) {
             return;
         }
-        let _ = catch_unwind(AssertUnwindSafe(|| f(payload)));
+        isolated(|| f(payload));
     }
 }
 

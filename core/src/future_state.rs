@@ -6,13 +6,13 @@
 //! queues tasks) and done callbacks are handed to the future's home chain,
 //! which runs them on a later poll.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use slab::Slab;
 
+use crate::error::isolated;
 use crate::sync::{
     current_thread, lazy_thread_local, park, park_timeout, Mutex, MutexGuard, Thread,
 };
@@ -213,11 +213,6 @@ impl Drop for Waiters {
     }
 }
 
-/// Runs `f` (a call into user code), ignoring a panic.
-fn isolated(f: impl FnOnce()) {
-    let _ = catch_unwind(AssertUnwindSafe(f));
-}
-
 /// Drops `value` (user code in its destructor), ignoring a panic.
 fn drop_isolated<V>(value: V) {
     isolated(move || drop(value));
@@ -293,7 +288,7 @@ impl<T> FutureState<T> {
         };
         if home.is_closed() {
             // Its captures' destructors are user code.
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(bind)));
+            drop_isolated(bind);
             return Err(Error::Shutdown);
         }
         let mut inner = self.lock();

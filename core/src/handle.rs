@@ -324,15 +324,14 @@ fn wait_task_output<T: 'static>(
     cell.state().wait(timeout, take)
 }
 
-/// Refuses a blocking wait, inside a task, on a pending task that only the
-/// waiter's own blocked runner could run: a sibling on a frame chain
-/// (polled by the thread that would block) or on a threaded chain with one
-/// worker (the one that would block).
+/// Refuses a blocking wait, inside a task or other user code its chain's
+/// poll runs (a done callback, a handler, `upon_death`), on a pending task
+/// that only the waiter's own blocked runner could run: a sibling on a
+/// frame chain (polled by the thread that would block) or on a threaded
+/// chain with one worker (the one that would block).
 fn check_blocking_wait(target: &Header) -> Result<(), Error> {
-    let Some(chain) = context::current_chain() else {
-        return Ok(());
-    };
-    if Arc::ptr_eq(&chain, &target.chain)
+    let chain = &target.chain;
+    if chain.is_run_by_this_thread()
         && target.state.load(Ordering::Acquire) & COMPLETE == 0
         && chain.settings().num_threads <= 1
     {

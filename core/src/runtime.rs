@@ -7,13 +7,13 @@
 //! barriers, frame sync, cancellation, shutdown, lives in the chain, once.
 
 use std::future::Future;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use crate::chain_core::ChainCore;
+use crate::error::isolated;
 use crate::Error;
 
 /// The most threads a runtime or a threaded chain takes: more is a
@@ -246,7 +246,7 @@ impl Drop for WorkerGuard {
         if let Some(chain) = chain {
             // Cancelling drops the chain's tasks, user code that may panic;
             // this runs inside the runtime's own teardown.
-            let _ = catch_unwind(AssertUnwindSafe(|| chain.runtime_gone()));
+            isolated(|| chain.runtime_gone());
         }
     }
 }

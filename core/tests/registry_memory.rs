@@ -4,51 +4,52 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 
 use taskchain_core::{ManualClock, TaskBuilder, TaskChain, TaskChainExt, TaskManager};
 
 struct CountingAlloc;
 
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
+/// This thread's counts while it measures: live bytes and allocations.
+/// Per thread, so that tests measuring at the same time on other threads
+/// do not add to each other's counts.
+#[derive(Clone, Copy, Default)]
+struct Counts {
+    live: isize,
+    allocs: usize,
 }
 
-fn counting() -> bool {
-    COUNTING.try_with(Cell::get).unwrap_or(false)
+thread_local! {
+    static COUNTING: Cell<Option<Counts>> = const { Cell::new(None) };
+}
+
+/// Adds to this thread's counts, if it is measuring.
+fn count(bytes: isize, allocs: usize) {
+    let _ = COUNTING.try_with(|c| {
+        if let Some(mut counts) = c.get() {
+            counts.live += bytes;
+            counts.allocs += allocs;
+            c.set(Some(counts));
+        }
+    });
 }
 
 // SAFETY: every call is forwarded unchanged to `System`; the counters are
 // bookkeeping only and never allocate.
 unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if counting() {
-            LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
+        count(layout.size() as isize, 1);
         // SAFETY: the caller's contract is `System.alloc`'s.
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if counting() {
-            LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        }
+        count(-(layout.size() as isize), 0);
         // SAFETY: the caller's contract is `System.dealloc`'s.
         unsafe { System.dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if counting() {
-            LIVE.fetch_add(
-                new_size as isize - layout.size() as isize,
-                Ordering::Relaxed,
-            );
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
+        count(new_size as isize - layout.size() as isize, 1);
         // SAFETY: the caller's contract is `System.realloc`'s.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -60,14 +61,10 @@ static ALLOC: CountingAlloc = CountingAlloc;
 /// Runs `f` counting this thread's allocations; returns what it left
 /// allocated (bytes) and how many allocations it made.
 fn measure(f: impl FnOnce()) -> (isize, usize) {
-    let (live, allocs) = (LIVE.load(Ordering::Relaxed), ALLOCS.load(Ordering::Relaxed));
-    COUNTING.with(|c| c.set(true));
+    COUNTING.with(|c| c.set(Some(Counts::default())));
     f();
-    COUNTING.with(|c| c.set(false));
-    (
-        LIVE.load(Ordering::Relaxed) - live,
-        ALLOCS.load(Ordering::Relaxed) - allocs,
-    )
+    let counts = COUNTING.with(|c| c.take()).unwrap_or_default();
+    (counts.live, counts.allocs)
 }
 
 const BURST: usize = 100_000;

@@ -7,14 +7,15 @@ mod common;
 
 use std::future::Future;
 use std::pin::pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use common::{setup, threaded};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use taskchain_core::{
-    next_frame, pause, AsyncFuture, ChainSettings, Error, TaskBuilder, TaskChainExt,
+    next_frame, pause, AnyTask, AsyncFuture, ChainSettings, Error, Messenger, TaskBuilder,
+    TaskChain, TaskChainExt, TaskManager,
 };
 
 /// A hang guard, not a timing expectation.
@@ -188,5 +189,92 @@ fn pause_inside_futures_unordered_is_would_deadlock() {
     assert_eq!(
         manager.run_until(&task),
         Ok(vec![Err(Error::WouldDeadlock); 3])
+    );
+}
+
+/// What the user code run by a chain's poll (a done callback, an event
+/// handler, an `upon_death`) got from a blocking wait on a sibling.
+type Seen = Arc<Mutex<Vec<(&'static str, Result<(), Error>)>>>;
+
+/// Registers a done callback, an event handler and an `upon_death` on
+/// `chain` (of `manager`), each blocking on `sibling`; all of them run in
+/// the chain's next poll or worker run.
+fn block_on_sibling_from_chain_callbacks(
+    manager: &TaskManager,
+    chain: &dyn TaskChain,
+    sibling: &AnyTask,
+) -> Seen {
+    let seen = Seen::default();
+    let record = |what: &'static str| {
+        let (sibling, seen) = (sibling.clone(), seen.clone());
+        move || {
+            let waited = sibling.wait_done(Some(PATIENCE));
+            seen.lock().unwrap().push((what, waited));
+        }
+    };
+    let done = chain.spawn(async {});
+    let callback = record("done callback");
+    done.add_done_callback(move |_| callback()).unwrap();
+    let messenger = Messenger::new(chain);
+    let handler = record("event handler");
+    messenger
+        .accept("e", move |_: &()| handler())
+        .unwrap()
+        .detach();
+    messenger.send("e", ()).unwrap();
+    let upon_death = record("upon_death");
+    chain
+        .add_task(TaskBuilder::coroutine(async {}).upon_death(move |_| upon_death()))
+        .unwrap();
+    let _ = manager;
+    seen
+}
+
+// regression: a done callback, event handler or upon_death blocking on a
+// pending sibling hung: it runs inside the chain's poll, outside any task.
+#[test]
+fn blocking_on_a_pending_sibling_from_a_frame_chains_callbacks_is_would_deadlock() {
+    let (_clock, manager) = setup();
+    let sibling = manager.spawn(async {
+        next_frame().await;
+        next_frame().await;
+    });
+    let any = sibling.as_any();
+    let seen = block_on_sibling_from_chain_callbacks(&manager, &**manager.default_chain(), &any);
+    manager.poll().unwrap();
+    manager.poll().unwrap();
+    let mut seen = seen.lock().unwrap().clone();
+    seen.sort_by_key(|(what, _)| *what);
+    assert_eq!(
+        seen,
+        [
+            ("done callback", Err(Error::WouldDeadlock)),
+            ("event handler", Err(Error::WouldDeadlock)),
+            ("upon_death", Err(Error::WouldDeadlock)),
+        ]
+    );
+}
+
+// regression: the same on a one-worker chain, whose worker runs them.
+#[test]
+fn blocking_on_a_pending_sibling_from_a_one_worker_chains_callbacks_is_would_deadlock() {
+    let (_clock, manager) = setup();
+    let chain = threaded(&manager, ChainSettings::default(), 1);
+    let promise = chain.promise::<()>();
+    let sibling = chain.spawn(promise.clone());
+    let any = sibling.as_any();
+    let seen = block_on_sibling_from_chain_callbacks(&manager, &*chain, &any);
+    common::eventually("every callback ran", || seen.lock().unwrap().len() == 3);
+    promise.set_result(()).unwrap();
+    assert_eq!(sibling.result(Some(PATIENCE)), Ok(Ok(())));
+    let mut seen = seen.lock().unwrap().clone();
+    seen.sort_by_key(|(what, _)| *what);
+    assert_eq!(
+        seen,
+        [
+            ("done callback", Err(Error::WouldDeadlock)),
+            ("event handler", Err(Error::WouldDeadlock)),
+            ("upon_death", Err(Error::WouldDeadlock)),
+        ]
     );
 }
