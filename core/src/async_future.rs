@@ -96,6 +96,12 @@ pub trait AsyncFuture: std::future::Future + Unpin {
     /// passes, then reads it: the value, [`Error::Cancelled`],
     /// [`Error::Panicked`], or [`Error::Timeout`] (the future stays pending
     /// and may be waited on again).
+    ///
+    /// On a task handle, called by the task's own chain (from one of its
+    /// tasks, or a done callback, handler or `upon_death` the chain runs)
+    /// while the task is pending, it returns [`Error::WouldDeadlock`] at
+    /// once, whatever the chain's number of workers: the chain could not run
+    /// the task before this call returned. Await the handle instead.
     fn result(&self, timeout: Option<Duration>) -> Result<Self::Value, Error>;
 
     /// Blocks until the future is done, then reads it.

@@ -191,7 +191,10 @@ impl AnyTask {
 
     /// Blocks until the task is done (or `timeout` passes), without reading
     /// its output. Returns `Err(Cancelled)` or `Err(Panicked)` if it did not
-    /// finish cleanly, `Err(Timeout)` if it is still pending.
+    /// finish cleanly, `Err(Timeout)` if it is still pending, and
+    /// `Err(WouldDeadlock)` at once when called by the task's own chain (from
+    /// one of its tasks, done callbacks, handlers or `upon_death`) while the
+    /// task is pending: await it instead.
     pub fn wait_done(&self, timeout: Option<Duration>) -> Result<(), Error> {
         check_blocking_wait(self.0.header())?;
         self.0.wait_done(timeout)?;
@@ -326,14 +329,13 @@ fn wait_task_output<T: 'static>(
 
 /// Refuses a blocking wait, inside a task or other user code its chain's
 /// poll runs (a done callback, a handler, `upon_death`), on a pending task
-/// that only the waiter's own blocked runner could run: a sibling on a
-/// frame chain (polled by the thread that would block) or on a threaded
-/// chain with one worker (the one that would block).
+/// of the same chain. On a frame chain or a one-worker chain only the
+/// blocked runner could run it. On a chain with more workers the blocked
+/// run holds its epoch open, and a sibling that already ran in this epoch
+/// runs again only in the next one: whether the wait would return depends
+/// on timing, so it is refused every time.
 fn check_blocking_wait(target: &Header) -> Result<(), Error> {
-    let chain = &target.chain;
-    if chain.is_run_by_this_thread()
-        && target.state.load(Ordering::Acquire) & COMPLETE == 0
-        && chain.settings().num_threads <= 1
+    if target.chain.is_run_by_this_thread() && target.state.load(Ordering::Acquire) & COMPLETE == 0
     {
         return Err(Error::WouldDeadlock);
     }
