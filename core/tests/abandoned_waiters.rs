@@ -4,9 +4,8 @@
 //! replaces its waker), and the first one allocates nothing.
 
 mod common;
+mod thread_alloc;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::future::{ready, Future};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -16,53 +15,7 @@ use std::time::Duration;
 use common::{setup, PATIENCE};
 use futures_util::future::select;
 use taskchain_core::{gather, shield, AsyncFuture, Promise, TaskChain, TaskHandle};
-
-/// Counts the heap bytes and allocations of the calling thread only, so
-/// that the tests of this binary (each driving its chain on its own thread)
-/// do not disturb each other's counts.
-struct ThreadCountingAlloc;
-
-std::thread_local! {
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn note(bytes: isize, allocations: usize) {
-    // The thread-locals may be gone while the thread exits.
-    let _ = LIVE.try_with(|c| c.set(c.get() + bytes));
-    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + allocations));
-}
-
-// SAFETY: every call is forwarded unchanged to `System`; the counters are
-// const-initialized thread-locals that never allocate.
-unsafe impl GlobalAlloc for ThreadCountingAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note(layout.size() as isize, 1);
-        // SAFETY: the caller's contract is `System.alloc`'s.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        note(-(layout.size() as isize), 0);
-        // SAFETY: the caller's contract is `System.dealloc`'s.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note(new_size as isize - layout.size() as isize, 1);
-        // SAFETY: the caller's contract is `System.realloc`'s.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static ALLOC: ThreadCountingAlloc = ThreadCountingAlloc;
-
-fn live_bytes() -> isize {
-    LIVE.with(Cell::get)
-}
-
-fn allocations() -> usize {
-    ALLOCATIONS.with(Cell::get)
-}
+use thread_alloc::measure;
 
 /// Coroutines per round; fewer under valgrind, which runs one thread at a
 /// time and slowly.
@@ -135,9 +88,7 @@ fn coroutines_that_stop_awaiting_a_pending_promise_leave_nothing_registered() {
     // The first round grows the chain's queues and registry to their size
     // for n tasks; the second must then return the heap to where it was.
     race_round(&manager, &shared, n);
-    let baseline = live_bytes();
-    race_round(&manager, &shared, n);
-    let growth = live_bytes() - baseline;
+    let growth = measure(|| race_round(&manager, &shared, n)).live;
     assert!(
         growth <= 0,
         "{n} finished coroutines left {growth} B behind ({} B each)",
@@ -257,9 +208,7 @@ fn a_dropped_gather_or_shield_leaves_nothing_on_its_children() {
         }
     };
     round();
-    let baseline = live_bytes();
-    round();
-    assert!(live_bytes() - baseline <= 0);
+    assert!(measure(round).live <= 0);
 }
 
 // A blocking read that timed out leaves the thread's waker registered
@@ -277,11 +226,12 @@ fn a_timed_out_blocking_read_leaves_nothing_registered() {
         let _ = promise.clone().result(Some(Duration::from_micros(1)));
     };
     round();
-    let baseline = live_bytes();
-    for _ in 0..100 {
-        round();
-    }
-    assert!(live_bytes() - baseline <= 0);
+    let kept = measure(|| {
+        for _ in 0..100 {
+            round();
+        }
+    });
+    assert!(kept.live <= 0);
     promise.set_result(4).unwrap();
     assert_eq!(g.result(Some(PATIENCE)), Ok(vec![4]));
 }
@@ -294,11 +244,12 @@ fn the_first_awaiter_allocates_nothing() {
     let promise = manager.promise::<u32>();
     let (_p, waker) = probe();
     let mut awaiting = promise.clone();
-    let before = allocations();
-    assert!(poll_with(&mut awaiting, &waker).is_pending());
-    assert!(poll_with(&mut awaiting, &waker).is_pending());
-    drop(awaiting);
-    let mut again = promise.clone();
-    assert!(poll_with(&mut again, &waker).is_pending());
-    assert_eq!(allocations() - before, 0);
+    let made = measure(|| {
+        assert!(poll_with(&mut awaiting, &waker).is_pending());
+        assert!(poll_with(&mut awaiting, &waker).is_pending());
+        drop(awaiting);
+        let mut again = promise.clone();
+        assert!(poll_with(&mut again, &waker).is_pending());
+    });
+    assert_eq!(made.allocs, 0);
 }

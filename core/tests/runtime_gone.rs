@@ -13,6 +13,7 @@ use std::time::Duration;
 use common::setup;
 use taskchain_core::{
     AsyncFuture, BoxFuture, ChainSettings, Error, Runtime, TaskBuilder, TaskChain, TaskChainExt,
+    TaskManager, ThreadedChain,
 };
 
 /// A hang guard, not a timing expectation.
@@ -76,11 +77,8 @@ impl Runtime for ClosableRuntime {
     }
 }
 
-// regression: a chain on a runtime that went away kept accepting tasks
-// that never ran or ended.
-#[test]
-fn a_closed_runtime_cancels_the_chain_and_add_task_is_runtime_gone() {
-    let (_clock, manager) = setup();
+/// A one-worker chain of `manager` on a runtime the test can close.
+fn closable_chain(manager: &TaskManager) -> (Arc<ClosableRuntime>, Arc<ThreadedChain>) {
     let runtime = Arc::new(ClosableRuntime::default());
     let chain = manager
         .make_threaded_chain(
@@ -89,6 +87,15 @@ fn a_closed_runtime_cancels_the_chain_and_add_task_is_runtime_gone() {
             runtime.clone(),
         )
         .unwrap();
+    (runtime, chain)
+}
+
+// regression: a chain on a runtime that went away kept accepting tasks
+// that never ran or ended.
+#[test]
+fn a_closed_runtime_cancels_the_chain_and_add_task_is_runtime_gone() {
+    let (_clock, manager) = setup();
+    let (runtime, chain) = closable_chain(&manager);
     let gate = chain.promise::<u8>();
     let waiting = chain.spawn(gate.clone());
     let ran = chain.spawn(async { 1 });
@@ -130,14 +137,7 @@ fn a_runtime_that_drops_the_workers_at_once_is_runtime_gone() {
 #[test]
 fn a_chain_shut_down_before_its_runtime_closes_is_plainly_shut_down() {
     let (_clock, manager) = setup();
-    let runtime = Arc::new(ClosableRuntime::default());
-    let chain = manager
-        .make_threaded_chain(
-            "closable",
-            ChainSettings::default().num_threads(1),
-            runtime.clone(),
-        )
-        .unwrap();
+    let (runtime, chain) = closable_chain(&manager);
     chain.shutdown();
     runtime.close();
     // Accepted and cancelled at once, as on any shut-down chain.
