@@ -15,7 +15,7 @@
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use taskchain_benches::{workloads, Mode, Subject, Workload};
+use taskchain_compare::{workloads, Mode, Subject, Workload};
 
 /// Seconds per unit of a time figure, or `None` for other units.
 fn seconds_per(unit: &str) -> Option<f64> {

@@ -1,7 +1,6 @@
 //! A counting global allocator: the heap bytes requested and the number of
 //! allocations, for the memory checks of the stress suite (heap back to
-//! baseline) and the memory workloads of the benches (which re-export it as
-//! `taskchain_benches::alloc`).
+//! baseline), the soak, and the memory workloads of the compare report.
 //!
 //! A binary opts in by installing it:
 //!

@@ -89,6 +89,7 @@
 pub mod alloc;
 mod backend_checks;
 mod census;
+pub mod cli_flags;
 mod frame_factory;
 pub mod pin_probe;
 pub mod program;

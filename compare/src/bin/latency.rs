@@ -3,7 +3,7 @@
 //! thread sets the promise it awaits (wake-to-run); p50 / p99 / max over
 //! many samples, on the real clock, 2 workers each.
 //!
-//! Run: `cargo run --release -p taskchain-benches --bin latency [-- SAMPLES]`.
+//! Run: `cargo run --release -p taskchain-compare --bin latency [-- SAMPLES]`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

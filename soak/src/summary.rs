@@ -4,8 +4,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::soak::plan::Plan;
-use crate::soak::tally::Tally;
+use crate::plan::Plan;
+use crate::tally::Tally;
 
 /// The largest queue the chain reported.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

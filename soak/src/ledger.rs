@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 
 use taskchain::{AnyTask, AsyncFuture, Error, TaskHandle};
 
-use crate::soak::options::Fault;
-use crate::soak::outcome::{judge, Outcome, Treatment, Verdict};
-use crate::soak::plan::Plan;
-use crate::soak::probe::{Probe, Settled, Settlement};
-use crate::soak::tally::Tally;
+use crate::options::Fault;
+use crate::outcome::{judge, Outcome, Treatment, Verdict};
+use crate::plan::Plan;
+use crate::probe::{Probe, Settled, Settlement};
+use crate::tally::Tally;
 
 /// The handle the soak kept of a task, if it did not lend it to an
 /// awaiter.

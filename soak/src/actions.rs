@@ -16,14 +16,14 @@ use taskchain::{
     TaskChainExt, TaskContext, TaskHandle,
 };
 
-use crate::soak::census::{Census, Counted};
-use crate::soak::deliberate_panic::panic_message;
-use crate::soak::ledger::{Kept, Ledger, Record};
-use crate::soak::plan::Plan;
-use crate::soak::probe::{Probe, Settled, Settlement};
-use crate::soak::rng::Rng;
-use crate::soak::settler::Settler;
-use crate::soak::tally::SettlerCounts;
+use crate::census::{Census, Counted};
+use crate::deliberate_panic::panic_message;
+use crate::ledger::{Kept, Ledger, Record};
+use crate::plan::Plan;
+use crate::probe::{Probe, Settled, Settlement};
+use crate::rng::Rng;
+use crate::settler::Settler;
+use crate::tally::SettlerCounts;
 
 /// Names the soak gives tasks, so that `remove_by_name` finds several.
 const NAMES: [&str; 6] = [

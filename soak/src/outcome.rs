@@ -4,9 +4,9 @@
 
 use taskchain::{AnyTask, Error};
 
-use crate::soak::deliberate_panic::panic_message;
-use crate::soak::plan::Plan;
-use crate::soak::probe::{Probe, Settled};
+use crate::deliberate_panic::panic_message;
+use crate::plan::Plan;
+use crate::probe::{Probe, Settled};
 
 /// How a task ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -198,7 +198,7 @@ fn expected_value(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::soak::probe::Settlement;
+    use crate::probe::Settlement;
     use std::time::Duration;
 
     fn none(_: u64) -> Option<Outcome> {

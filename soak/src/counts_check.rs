@@ -3,7 +3,7 @@
 
 use taskchain::{ChainStats, TaskChain};
 
-use crate::soak::ledger::Ledger;
+use crate::ledger::Ledger;
 
 /// Checks `chain.stats().total()` against the tasks the ledger sees
 /// unfinished, read just before and just after it. A task is counted live

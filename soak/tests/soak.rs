@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use taskchain::Backend;
-use taskchain_benches::soak::deliberate_panic::quiet_deliberate_panics;
-use taskchain_benches::soak::{run, Fault, Options, Summary, Target};
+use taskchain_soak::deliberate_panic::quiet_deliberate_panics;
+use taskchain_soak::{run, Fault, Options, Summary, Target};
 
 fn soak(target: Target, fault: Option<Fault>) -> Summary {
     quiet_deliberate_panics();

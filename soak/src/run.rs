@@ -8,15 +8,15 @@ use std::time::{Duration, Instant};
 
 use taskchain::{AsyncFuture, ChainSettings, Error, TaskChain, TaskChainExt, TaskManager};
 
-use crate::soak::actions::Workload;
-use crate::soak::census::Census;
-use crate::soak::counts_check::check_counts;
-use crate::soak::heap::{Heap, LEFT_OVER_TOLERANCE};
-use crate::soak::ledger::Ledger;
-use crate::soak::options::{Options, Target};
-use crate::soak::settler::Settler;
-use crate::soak::summary::{bytes, progress_line, Peaks, Summary};
-use crate::soak::tally::SettlerCounts;
+use crate::actions::Workload;
+use crate::census::Census;
+use crate::counts_check::check_counts;
+use crate::heap::{Heap, LEFT_OVER_TOLERANCE};
+use crate::ledger::Ledger;
+use crate::options::{Options, Target};
+use crate::settler::Settler;
+use crate::summary::{bytes, progress_line, Peaks, Summary};
+use crate::tally::SettlerCounts;
 
 /// How often the ledger is swept (ended tasks judged, liveness checked).
 const SWEEP_EVERY: Duration = Duration::from_millis(10);

@@ -4,17 +4,17 @@
 //! issue 4's targets: a table on stdout, and `report.md`, `report.json`
 //! and an SVG chart per metric in `target/compare/`.
 //!
-//! Run: `cargo run --release -p taskchain-benches --bin compare [-- --help]`.
+//! Run: `cargo run --release -p taskchain-compare [-- --help]`.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use taskchain_benches::alloc::CountingAlloc;
-use taskchain_benches::report::cli::{self, Command};
-use taskchain_benches::report::schedule::schedule;
-use taskchain_benches::report::{is_skip, output, text, Machine, Report, Results};
-use taskchain_benches::{workloads, Mode, Sample, Subject, Workload};
+use taskchain_compare::report::cli::{self, Command};
+use taskchain_compare::report::schedule::schedule;
+use taskchain_compare::report::{is_skip, output, text, Machine, Report, Results};
+use taskchain_compare::{workloads, Mode, Sample, Subject, Workload};
+use taskchain_conformance::alloc::CountingAlloc;
 
 // The memory workloads read the bytes requested off this allocator; it
 // counts only while one of them asks, so the timed workloads pay a

@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use crate::cli_flags::Flags;
 use crate::{Mode, Subject, Workload};
+use taskchain_conformance::cli_flags::Flags;
 
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq)]

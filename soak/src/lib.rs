@@ -1,6 +1,6 @@
 //! The soak: a randomized mixed workload run on one chain for a chosen
 //! time, with the contract's invariants checked as it goes (the `soak`
-//! binary; issue 6, "Reliability").
+//! binary).
 //!
 //! - [`options`]: the command line.
 //! - [`actions`]: the mix — coroutines awaiting promises (set or cancelled
@@ -20,7 +20,7 @@
 //! - [`summary`]: the progress lines and the final summary.
 //!
 //! ```no_run
-//! use taskchain_benches::soak::{run, Options};
+//! use taskchain_soak::{run, Options};
 //!
 //! let mut options = Options::new(42);
 //! options.duration = std::time::Duration::from_secs(2);

@@ -36,7 +36,7 @@ use crate::Workload;
 /// `memory_1m` runs in full mode only: in the other modes its `run`
 /// returns the error "skipped: needs --full". The memory workloads return
 /// "counting allocator not installed" unless the binary installed
-/// [`CountingAlloc`](crate::alloc::CountingAlloc).
+/// [`CountingAlloc`](taskchain_conformance::alloc::CountingAlloc).
 pub fn workloads() -> Vec<Workload> {
     vec![
         spawn_many::SPAWN_MANY,

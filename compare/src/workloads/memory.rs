@@ -25,7 +25,9 @@ use tokio::sync::Notify;
 use super::exec::Exec;
 use super::join::Join;
 use super::resident::{release_free_memory, resident_bytes};
-use crate::{alloc, Metric, Mode, Raw, Sample, Subject, Workload};
+use taskchain_conformance::alloc;
+
+use crate::{Metric, Mode, Raw, Sample, Subject, Workload};
 
 const METRICS: &[Metric] = &[
     Metric::lower("B requested", "B"),

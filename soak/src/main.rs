@@ -2,13 +2,13 @@
 //! checking the invariants continuously; prints progress on stderr and a
 //! summary on stdout, and exits 0 only when there was no violation.
 //!
-//! Run: `cargo run --release -p taskchain-benches --bin soak [-- --help]`.
+//! Run: `cargo run --release -p taskchain-soak [-- --help]`.
 
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use taskchain_benches::alloc::CountingAlloc;
-use taskchain_benches::soak::{self, deliberate_panic, options, Command};
+use taskchain_conformance::alloc::CountingAlloc;
+use taskchain_soak::{deliberate_panic, options, Command};
 
 // Heap growth, its peak and what is left after shutdown.
 #[global_allocator]
@@ -40,7 +40,7 @@ fn main() -> ExitCode {
         options.max_live,
         options.seed
     );
-    match soak::run(&options, &mut std::io::stderr()) {
+    match taskchain_soak::run(&options, &mut std::io::stderr()) {
         Ok(summary) => {
             print!("{summary}");
             if summary.passed() {

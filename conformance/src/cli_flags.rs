@@ -1,11 +1,12 @@
-//! The command-line flags of the benches' binaries (`compare`, `soak`):
+//! The command-line flags of the workspace's tool binaries (`compare`,
+//! `soak`):
 //! `--flag value` and `--flag=value` alike, read one at a time so each
 //! binary keeps its own `match` of what the flags mean.
 
 /// The flags left on a command line.
 ///
 /// ```
-/// use taskchain_benches::cli_flags::Flags;
+/// use taskchain_conformance::cli_flags::Flags;
 ///
 /// let mut flags = Flags::new(["--seed=7", "--backend", "tokio"].map(String::from));
 /// assert_eq!(flags.next_flag().as_deref(), Some("--seed"));

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::soak::probe::Settlement;
+use crate::probe::Settlement;
 
 /// A task's work, as the soak planned it.
 #[derive(Debug, Clone)]
@@ -17,7 +17,7 @@ pub enum Plan {
         pause: Duration,
     },
     /// A coroutine that pauses briefly and then panics with
-    /// [`panic_message`](crate::soak::deliberate_panic::panic_message).
+    /// [`panic_message`](crate::deliberate_panic::panic_message).
     Panic,
     /// A coroutine awaiting a promise the settler sets (it returns the
     /// value) or cancels.

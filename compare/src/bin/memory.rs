@@ -21,7 +21,7 @@
 //! `Promise` each, a oneshot channel each), whose own allocation is counted
 //! too.
 //!
-//! Run: `cargo run --release -p taskchain-benches --bin memory [-- N]`.
+//! Run: `cargo run --release -p taskchain-compare --bin memory [-- N]`.
 
 // `async move { p.await }` is deliberate: a coroutine awaiting the future,
 // as on the other executors, not the future spawned as the task itself.
@@ -36,7 +36,7 @@ use futures_lite::future;
 use taskchain::{
     AsyncFuture, Backend, ChainSettings, ManualClock, Promise, TaskChainExt, TaskManager,
 };
-use taskchain_benches::alloc::{self, CountingAlloc};
+use taskchain_conformance::alloc::{self, CountingAlloc};
 
 #[global_allocator]
 static GLOBAL: CountingAlloc = CountingAlloc;

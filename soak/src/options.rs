@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use taskchain::Backend;
 
-use crate::cli_flags::Flags;
+use taskchain_conformance::cli_flags::Flags;
 
 /// The chain a soak runs its tasks on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
