@@ -1,8 +1,10 @@
 //! `compare`: runs every workload on every taskchain backend and raw
-//! runtime in one process, interleaved, and reports the medians, the
-//! ratios of each backend to the runtime it wraps and to the best, and
-//! issue 4's targets: a table on stdout, and `report.md`, `report.json`
-//! and an SVG chart per metric in `target/compare/`.
+//! runtime in one process, interleaved, and reports a summary per subject
+//! with which chain suits what, then the medians, the ratios of each
+//! subject to the runtime it wraps, to the floor and to the best, and the
+//! targets checked repeat by repeat: the summary and tables on stdout, and
+//! `report.md`, `report.json` and an SVG chart per metric in
+//! `target/compare/`.
 //!
 //! Run: `cargo run --release -p taskchain-compare [-- --help]`.
 

@@ -159,7 +159,7 @@ mod tests {
             results.record(0, FRAME, Ok(vec![frame, 1.0]));
             results.record(0, TOKIO_CT, Ok(vec![tokio, 1.0]));
         }
-        let tables = tables(&results);
+        let tables = tables(&results, None);
         let svg = svg(&tables[0], 0, 2).unwrap().unwrap();
         assert!(svg.starts_with("<svg"));
         assert!(svg.contains("taskchain frame chain"));

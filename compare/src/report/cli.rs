@@ -69,7 +69,8 @@ impl Options {
 pub fn usage(all: &[Workload]) -> String {
     let mut text = String::from(
         "compare: runs every workload on every taskchain backend and raw runtime,\n\
-         interleaved, and reports medians, ratios and the targets of issue 4.\n\n\
+         interleaved, and reports a summary per subject, then medians, ratios and\n\
+         the targets, each checked repeat by repeat (met, MISSED or inconclusive).\n\n\
          usage: compare [--quick | --full | --smoke] [--only WORKLOAD]... \
          [--backend NAME]...\n               [--samples N] [--out DIR]\n\n\
          \x20 --quick          the default: under three minutes on two cores, 3 runs each\n\

@@ -1,6 +1,8 @@
 //! The figures of a run, read off its samples: per workload and subject,
 //! each metric's summary, its ratio to the raw runtime the subject wraps,
-//! and its ratio to the best subject on that metric.
+//! to the physical floor (the `"floor"` subject, when it ran) and to the
+//! best subject on that metric, and the per-repeat values the paired
+//! verdicts read.
 //!
 //! A ratio is always this subject's median divided by the other's: below
 //! 1 is better for a metric where lower is better (time, bytes), above 1
@@ -11,13 +13,21 @@ use super::{Results, Summary};
 use crate::{Subject, Workload};
 
 /// One metric of one subject.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Figure {
     /// Median and spread over the repeats.
     pub summary: Summary,
+    /// The value of each repeat, by repeat index (see [`Runs::samples`]):
+    /// what a paired verdict divides repeat by repeat.
+    ///
+    /// [`Runs::samples`]: super::Runs::samples
+    pub values: Vec<f64>,
     /// Median divided by the baseline's (the raw runtime this taskchain
     /// subject wraps), if both were measured.
     pub to_baseline: Option<f64>,
+    /// Median divided by the floor's (the minimal executor of the same
+    /// run), if the floor ran this workload and both were measured.
+    pub to_floor: Option<f64>,
     /// Median divided by the best median of any subject on this metric.
     pub to_best: Option<f64>,
 }
@@ -55,6 +65,9 @@ pub struct Table {
     /// Per metric, the subject with the best median (none if no subject
     /// was measured).
     pub best: Vec<Option<Subject>>,
+    /// The floor subject, when it was measured on this workload: the
+    /// tables then show a ×floor column.
+    pub floor: Option<Subject>,
 }
 
 impl Table {
@@ -96,19 +109,26 @@ pub fn ratio(a: f64, b: f64) -> Option<f64> {
     }
 }
 
-/// The tables of every workload in `results`.
-pub fn tables(results: &Results) -> Vec<Table> {
+/// A subject's figures on one workload before the ratios: per metric,
+/// the summary and the per-repeat values, or why there are none.
+type Measured = Result<Vec<(Summary, Vec<f64>)>, Outcome>;
+
+/// The tables of every workload in `results`, ratios to `floor` (the
+/// subject named [`FLOOR`](super::targets::FLOOR) in a real run) where it
+/// was measured.
+pub fn tables(results: &Results, floor: Option<Subject>) -> Vec<Table> {
     results
         .workloads
         .iter()
         .map(|entry| {
             let metrics = entry.workload.metrics;
-            // Summaries first: ratios need every subject's median.
-            let summaries: Vec<(Subject, Result<Vec<Summary>, Outcome>)> = entry
+            // Summaries first (ratios need every subject's median), each
+            // with its per-repeat values.
+            let summaries: Vec<(Subject, Measured)> = entry
                 .subjects
                 .iter()
                 .map(|runs| {
-                    let summaries = if let Some(error) = &runs.error {
+                    let measured = if let Some(error) = &runs.error {
                         Err(if is_skip(error) {
                             Outcome::Skipped(error.clone())
                         } else {
@@ -118,25 +138,29 @@ pub fn tables(results: &Results) -> Vec<Table> {
                         Err(Outcome::NotRun)
                     } else {
                         Ok((0..metrics.len())
-                            .filter_map(|m| Summary::of(&runs.values(m)))
-                            .collect())
+                            .filter_map(|m| {
+                                let values = runs.values(m);
+                                Some((Summary::of(&values)?, values))
+                            })
+                            .collect::<Vec<_>>())
                     };
-                    (runs.subject, summaries)
+                    (runs.subject, measured)
                 })
                 .collect();
             let median = |subject: Subject, metric: usize| {
                 summaries.iter().find_map(|(s, sums)| match sums {
-                    Ok(sums) if *s == subject => Some(sums[metric].median),
+                    Ok(sums) if *s == subject => Some(sums.get(metric)?.0.median),
                     _ => None,
                 })
             };
+            let floor = floor.filter(|&f| median(f, 0).is_some());
             let best: Vec<Option<Subject>> = metrics
                 .iter()
                 .enumerate()
                 .map(|(m, metric)| {
                     summaries
                         .iter()
-                        .filter_map(|(s, sums)| Some((*s, sums.as_ref().ok()?[m].median)))
+                        .filter_map(|(s, sums)| Some((*s, sums.as_ref().ok()?[m].0.median)))
                         .reduce(|a, b| {
                             let b_better = if metric.lower_is_better {
                                 b.1 < a.1
@@ -160,12 +184,16 @@ pub fn tables(results: &Results) -> Vec<Table> {
                         Ok(sums) => Outcome::Measured(
                             sums.iter()
                                 .enumerate()
-                                .map(|(m, summary)| Figure {
+                                .map(|(m, (summary, values))| Figure {
                                     summary: *summary,
+                                    values: values.clone(),
                                     to_baseline: subject
                                         .baseline()
                                         .and_then(|b| median(b, m))
                                         .and_then(|b| ratio(summary.median, b)),
+                                    to_floor: floor
+                                        .and_then(|f| median(f, m))
+                                        .and_then(|f| ratio(summary.median, f)),
                                     to_best: best[m]
                                         .and_then(|b| median(b, m))
                                         .and_then(|b| ratio(summary.median, b)),
@@ -183,6 +211,7 @@ pub fn tables(results: &Results) -> Vec<Table> {
                 workload: entry.workload,
                 rows,
                 best,
+                floor,
             }
         })
         .collect()
@@ -221,7 +250,7 @@ mod tests {
             results.record(0, TOKIO_CT, Ok(vec![ct, 1.0 / ct]));
             results.record(0, TOKIO_MT, Ok(vec![mt, 1.0 / mt]));
         }
-        let table = &tables(&results)[0];
+        let table = &tables(&results, None)[0];
         let frame = measured(table, FRAME);
         assert_eq!(frame[0].summary.median, 11.0);
         // The frame chain's baseline is tokio current_thread (median 30).
@@ -239,7 +268,7 @@ mod tests {
     fn failed_and_unrun_subjects_are_rows_without_figures() {
         let mut results = Results::new(Mode::Quick, 3, &fake_workloads(), &[FRAME, TOKIO_CT]);
         results.record(0, TOKIO_CT, Err("no reactor".into()));
-        let table = &tables(&results)[0];
+        let table = &tables(&results, None)[0];
         assert_eq!(table.rows[0].outcome, Outcome::NotRun);
         assert_eq!(table.rows[1].outcome, Outcome::Failed("no reactor".into()));
         assert_eq!(table.best, vec![None, None]);
@@ -253,24 +282,41 @@ mod tests {
         let skip = "skipped: needs --full";
         results.record(0, FRAME, Err(skip.into()));
         assert_eq!(
-            tables(&results)[0].rows[0].outcome,
+            tables(&results, None)[0].rows[0].outcome,
             Outcome::Skipped(skip.into())
         );
         assert_eq!(
-            tables(&results)[0].skipped_by_all(),
+            tables(&results, None)[0].skipped_by_all(),
             None,
             "one row not run"
         );
         results.record(0, TOKIO_CT, Err(skip.into()));
-        assert_eq!(tables(&results)[0].skipped_by_all(), Some(skip));
+        assert_eq!(tables(&results, None)[0].skipped_by_all(), Some(skip));
     }
 
     #[test]
     fn a_missing_baseline_leaves_the_ratio_out() {
         let mut results = Results::new(Mode::Quick, 1, &fake_workloads(), &[FRAME]);
         results.record(0, FRAME, Ok(vec![5.0, 0.2]));
-        let figure = tables(&results)[0].figure(FRAME, 0).copied().unwrap();
+        let figure = tables(&results, None)[0].figure(FRAME, 0).cloned().unwrap();
         assert_eq!((figure.to_baseline, figure.to_best), (None, Some(1.0)));
+    }
+
+    #[test]
+    fn ratios_to_the_floor_only_where_it_was_measured() {
+        // tokio multi_thread stands in for the floor: any subject can.
+        let mut results = Results::new(Mode::Quick, 2, &fake_workloads(), &[FRAME, TOKIO_MT]);
+        for (frame, floor) in [(12.0, 4.0), (18.0, 6.0)] {
+            results.record(0, FRAME, Ok(vec![frame, 1.0]));
+            results.record(0, TOKIO_MT, Ok(vec![floor, 1.0]));
+        }
+        let tables = tables(&results, Some(TOKIO_MT));
+        let frame = measured(&tables[0], FRAME);
+        assert_eq!(frame[0].to_floor, Some(3.0));
+        assert_eq!(frame[0].values, vec![12.0, 18.0], "repeat by repeat");
+        assert_eq!(tables[0].floor, Some(TOKIO_MT));
+        // The floor does not run the memory workload: no ×floor there.
+        assert_eq!(tables[1].floor, None);
     }
 
     #[test]

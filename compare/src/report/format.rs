@@ -83,20 +83,37 @@ pub fn verdict_scope(v: &Verdict) -> String {
     format!("{} · {} · {}", v.workload, v.metric, v.subject)
 }
 
-/// The figure a verdict compared, worded for its kind of limit:
-/// "42.1 ns", "0.43× tokio current_thread", "+12.0 B over async-std".
+/// The paired values a verdict compared, low–high, worded for its kind
+/// of limit: "42.1–45.0 ns", "0.95–1.22× tokio multi_thread", "+12.0 B
+/// over floor" (one value when the bracket is a single point), and over
+/// how many repeats.
 pub fn verdict_value(v: &Verdict) -> String {
-    let Some(value) = v.value else {
+    let Some(b) = v.bracket else {
         return "–".to_string();
     };
-    let against = v.against.as_deref().unwrap_or("?");
-    match v.limit {
-        Limit::AtMost(_) => with_unit(figure(value), &v.unit),
-        Limit::RatioAtMost(..) => format!("{} {against}", ratio(Some(value))),
-        Limit::ExcessAtMost(..) => {
-            let sign = if value >= 0.0 { "+" } else { "" };
-            format!("{sign}{} over {against}", with_unit(figure(value), &v.unit))
+    let span = |write: &dyn Fn(f64) -> String| {
+        if b.low == b.high {
+            write(b.low)
+        } else {
+            format!("{}–{}", write(b.low), write(b.high))
         }
+    };
+    let against = v.against.as_deref().unwrap_or("?");
+    let value = match v.limit {
+        Limit::AtMost(_) => span(&|x| with_unit(figure(x), &v.unit)),
+        Limit::RatioAtMost(..) => format!("{} {against}", span(&|x| ratio(Some(x)))),
+        Limit::ExcessAtMost(..) => {
+            let signed = |x: f64| {
+                let sign = if x >= 0.0 { "+" } else { "" };
+                format!("{sign}{}", figure(x))
+            };
+            format!("{} over {against}", with_unit(span(&signed), &v.unit))
+        }
+    };
+    if b.pairs > 1 {
+        format!("{value} in {} repeats", b.pairs)
+    } else {
+        value
     }
 }
 
@@ -109,11 +126,12 @@ pub fn verdict_limit(v: &Verdict) -> String {
     }
 }
 
-/// "met", "MISSED" or "not measured (why)".
+/// "met", "MISSED", "inconclusive" or "not measured (why)".
 pub fn status(status: &Status) -> String {
     match status {
         Status::Met => "met".to_string(),
         Status::Missed => "MISSED".to_string(),
+        Status::Inconclusive => "inconclusive".to_string(),
         Status::NotMeasured(why) => format!("not measured ({why})"),
     }
 }

@@ -1,19 +1,22 @@
-//! `report.json`: the whole run, machine-readable: the machine, every
-//! sample of every workload and subject, the summaries and ratios, and
-//! the targets' verdicts. Numbers are plain JSON numbers, absent ratios
+//! `report.json`: the whole run, machine-readable: the machine, the
+//! summary per subject and its advice, every sample of every workload and
+//! subject, the summaries and ratios, and the targets' verdicts with
+//! their paired brackets. Numbers are plain JSON numbers, absent ratios
 //! `null`.
 
 use serde_json::{json, Value};
 
 use super::figures::Outcome;
+use super::overview::{Mean, Overview};
 use super::targets::{Against, Limit};
 use super::verdicts::Status;
 use super::Report;
 
 fn limit(limit: &Limit) -> Value {
     let against = |a: &Against| match a {
-        Against::Baseline => "baseline".to_string(),
-        Against::Named(name) => name.to_string(),
+        Against::Baseline => json!({ "kind": "baseline" }),
+        Against::Named(name) => json!({ "kind": "subject", "name": name }),
+        Against::Metric(name) => json!({ "kind": "metric", "name": name }),
     };
     match limit {
         Limit::AtMost(x) => json!({ "kind": "at_most", "value": x }),
@@ -24,6 +27,35 @@ fn limit(limit: &Limit) -> Value {
             json!({ "kind": "excess_at_most", "against": against(a), "value": x })
         }
     }
+}
+
+/// The summary: what the means average, a line per subject, and the
+/// advice drawn from them.
+fn summary(overview: &Overview) -> Value {
+    let mean = |m: Option<Mean>| m.map(|m| json!({ "geometric_mean": m.value, "of": m.of }));
+    let subjects: Vec<Value> = overview
+        .subjects
+        .iter()
+        .map(|s| {
+            json!({
+                "name": s.subject.name(),
+                "taskchain": s.subject.is_taskchain(),
+                "ratio_to_baseline": mean(s.to_baseline),
+                "ratio_to_floor": mean(s.to_floor),
+                "bytes_per_coroutine": s.memory.map(|m| m.0),
+                "memory_workload": s.memory.map(|m| m.1),
+                "wake_p50_us": s.wake_p50,
+                "timer_overshoot_p50_us": s.timer_p50,
+                "timer_overshoot_p99_us": s.timer_p99,
+            })
+        })
+        .collect();
+    json!({
+        "definition": overview.definition(),
+        "throughput_workloads": overview.throughput,
+        "subjects": subjects,
+        "which_chain_for_what": overview.advice,
+    })
 }
 
 /// The report as a JSON value.
@@ -63,6 +95,7 @@ pub fn value(report: &Report) -> Value {
                                     "max": f.summary.max,
                                     "runs": f.summary.runs,
                                     "ratio_to_baseline": f.to_baseline,
+                                    "ratio_to_floor": f.to_floor,
                                     "ratio_to_best": f.to_best,
                                 })
                             })
@@ -89,6 +122,7 @@ pub fn value(report: &Report) -> Value {
                 "name": table.workload.name,
                 "about": table.workload.about,
                 "metrics": metrics,
+                "floor": table.floor.map(|s| s.name()),
                 "subjects": subjects,
             })
         })
@@ -100,6 +134,7 @@ pub fn value(report: &Report) -> Value {
             let (status, why) = match &v.status {
                 Status::Met => ("met", None),
                 Status::Missed => ("missed", None),
+                Status::Inconclusive => ("inconclusive", None),
                 Status::NotMeasured(why) => ("not measured", Some(why.as_str())),
             };
             json!({
@@ -109,7 +144,11 @@ pub fn value(report: &Report) -> Value {
                 "unit": v.unit,
                 "subject": v.subject,
                 "against": v.against,
-                "value": v.value,
+                "bracket": v.bracket.map(|b| json!({
+                    "low": b.low,
+                    "high": b.high,
+                    "pairs": b.pairs,
+                })),
                 "limit": limit(&v.limit),
                 "status": status,
                 "why_not_measured": why,
@@ -127,6 +166,7 @@ pub fn value(report: &Report) -> Value {
         "mode": report.mode_name(),
         "runs": report.results.repeats,
         "spread": "min-max",
+        "summary": summary(&report.overview),
         "workloads": workloads,
         "targets": targets,
     })
@@ -145,7 +185,7 @@ pub fn render(report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::testing::{fake_workloads, machine, FRAME, TOKIO_CT};
+    use crate::report::testing::{fake, fake_workloads, machine, FRAME, NS_PER_TASK, TOKIO_CT};
     use crate::report::Results;
     use crate::Mode;
 
@@ -177,6 +217,42 @@ mod tests {
         assert_eq!(parsed["workloads"][1]["subjects"][0]["error"], "oom");
         let first = &parsed["targets"][0];
         assert_eq!(first["status"], "not measured");
-        assert_eq!(first["limit"], json!({ "kind": "at_most", "value": 50.0 }));
+        assert_eq!(
+            first["limit"],
+            json!({
+                "kind": "ratio_at_most",
+                "against": { "kind": "subject", "name": "floor" },
+                "value": 1.5
+            })
+        );
+        assert_eq!(parsed["summary"]["throughput_workloads"], json!(["spin"]));
+        let summary = &parsed["summary"]["subjects"][0];
+        assert_eq!(summary["name"], "taskchain frame chain");
+        assert_eq!(
+            summary["ratio_to_baseline"],
+            json!({ "geometric_mean": 0.5, "of": 1 })
+        );
+    }
+
+    #[test]
+    fn floor_ratios_and_paired_brackets() {
+        let workloads = [fake("spawn_many", &[NS_PER_TASK])];
+        let mut results = Results::new(Mode::Quick, 2, &workloads, &[FRAME, TOKIO_CT]);
+        for (frame, tokio) in [(10.0, 40.0), (14.0, 20.0)] {
+            results.record(0, FRAME, Ok(vec![frame]));
+            results.record(0, TOKIO_CT, Ok(vec![tokio]));
+        }
+        // tokio current_thread stands in for the floor.
+        let report = Report::with_floor(results, machine(), Some(TOKIO_CT));
+        let parsed: Value = serde_json::from_str(&render(&report)).unwrap();
+        let spawn = &parsed["workloads"][0];
+        assert_eq!(spawn["floor"], "tokio current_thread");
+        assert_eq!(spawn["subjects"][0]["summaries"][0]["ratio_to_floor"], 0.4);
+        let at_half = &parsed["targets"][1];
+        assert_eq!(
+            at_half["bracket"],
+            json!({ "low": 0.25, "high": 0.7, "pairs": 2 })
+        );
+        assert_eq!(at_half["status"], "inconclusive");
     }
 }

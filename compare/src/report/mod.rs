@@ -1,12 +1,15 @@
 //! The `compare` report: collecting the samples of a run, reading
-//! figures and ratios off them, checking issue 4's targets, and writing
+//! figures and ratios off them, checking the targets, and writing
 //! it all out as a text table, `report.md`, `report.json` and SVG charts.
 //!
 //! Every figure is the median over the repeats of a run, with its spread
 //! as min–max ([`Summary`]). A ratio is a subject's median divided by
 //! another's: ×base divides by the raw runtime a taskchain subject wraps
-//! ([`Subject::baseline`](crate::Subject::baseline)), ×best by the best
-//! subject's on that metric.
+//! ([`Subject::baseline`](crate::Subject::baseline)), ×floor by the
+//! physical floor (a minimal executor, when it ran), ×best by the best
+//! subject's on that metric. Verdicts compare repeat by repeat
+//! ([`paired`]), and the report opens with an [`overview`]: a summary
+//! per subject and which chain suits what.
 //!
 //! The flow, as the `compare` binary drives it: [`cli::parse`] the
 //! arguments, make empty [`Results`], run the [`schedule::schedule`]'s
@@ -23,6 +26,8 @@ pub mod json;
 mod machine;
 pub mod markdown;
 pub mod output;
+pub mod overview;
+pub mod paired;
 mod results;
 pub mod schedule;
 mod summary;

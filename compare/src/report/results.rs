@@ -17,7 +17,10 @@ pub fn is_skip(error: &str) -> bool {
 pub struct Runs {
     /// The subject it ran on.
     pub subject: Subject,
-    /// One sample per successful repeat, each one value per metric.
+    /// One sample per successful repeat, each one value per metric, in
+    /// repeat order: sample `i` is repeat `i` (the schedule runs repeat by
+    /// repeat, and a subject that fails is not run again), so two
+    /// subjects' samples of the same index pair up as the same repeat.
     pub samples: Vec<Sample>,
     /// Why it stopped, if a repeat failed (later repeats are skipped: a
     /// subject that failed once is not measured on that workload).

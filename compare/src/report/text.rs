@@ -1,5 +1,6 @@
-//! The plain-text report printed at the end of a run: a table per
-//! workload, columns aligned, then the targets.
+//! The plain-text report printed at the end of a run: the summary and
+//! which chain suits what, then a table per workload, columns aligned,
+//! then the targets.
 
 use std::fmt::Write;
 
@@ -61,11 +62,23 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(
         out,
         "taskchain compare: {} mode, median [min–max] of {runs} run{}; \
-         ×base = ratio to the raw runtime wrapped, ×best = ratio to the best; * = taskchain",
+         ×base = ratio to the raw runtime wrapped, ×floor = ratio to the floor (a minimal \
+         executor), ×best = ratio to the best; * = taskchain",
         report.mode_name(),
         if runs == 1 { "" } else { "s" },
     );
     let _ = writeln!(out, "machine: {}", report.machine.label());
+    let _ = writeln!(out);
+    let _ = writeln!(out, "summary: {}", report.overview.definition());
+    for line in grid_lines(&report.overview.grid()) {
+        let _ = writeln!(out, "{line}");
+    }
+    if !report.overview.advice.is_empty() {
+        let _ = writeln!(out, "which chain for what:");
+        for sentence in &report.overview.advice {
+            let _ = writeln!(out, "  - {sentence}");
+        }
+    }
     for table in &report.tables {
         let _ = writeln!(out);
         let _ = writeln!(out, "{}: {}", table.workload.name, table.workload.about);
@@ -94,14 +107,13 @@ pub fn render(report: &Report) -> String {
             ),
         };
         let status = match verdict.status {
-            Status::Met => "met",
-            Status::Missed => "MISSED",
-            Status::NotMeasured(_) => "-",
+            Status::NotMeasured(_) => "-".to_string(),
+            ref status => format::status(status),
         };
         let _ = writeln!(
             out,
             "    {}  {}: {detail}",
-            pad(status, 6, false),
+            pad(&status, 12, false),
             format::verdict_scope(verdict)
         );
     }
@@ -148,9 +160,21 @@ mod tests {
             text.contains("taskchain frame chain *     10.0  0.50×  1.00×     5.00  2.00×  1.00×")
         );
         assert!(text.contains("error: out of memory"));
-        assert!(text.contains("\ntargets: 0 met, 0 MISSED, "));
-        assert!(text.contains("\n  frame chain: spawn+complete at most 50 ns per task\n"));
-        assert!(text.contains("-       spawn_many · ns/task · taskchain frame chain: not measured"));
+        assert!(text.contains("\ntargets: 0 met, 0 MISSED, 0 inconclusive, "));
+        assert!(text.contains("\n  frame chain: spawn+complete at most 1.5x the floor\n"));
+        assert!(text
+            .contains("-             spawn_many · ns/task · taskchain frame chain: not measured"));
+        let summary = text
+            .find("\nsummary: ×base and ×floor are geometric means")
+            .unwrap();
+        assert!(
+            summary < text.find("\nspin: ").unwrap(),
+            "the summary comes first"
+        );
+        assert!(
+            text.contains("  taskchain frame chain *  0.50×       –"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -162,8 +186,8 @@ mod tests {
             "memory_fake: a fake workload for the report's tests\n  skipped: needs --full\n"
         ));
         assert!(text.contains(
-            "memory_fake · B requested · taskchain frame chain: not measured: \
-             taskchain frame chain skipped: needs --full"
+            "memory_fake · B steady · every taskchain subject: not measured: \
+             memory_fake has no B steady metric"
         ));
     }
 }

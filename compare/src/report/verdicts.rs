@@ -1,27 +1,51 @@
-//! Checking the [targets](super::targets) against a run's medians: each
-//! target expands to one verdict per workload, metric and subject it
-//! names, and a verdict whose inputs were not measured says so rather
-//! than passing or failing.
+//! Checking the [targets](super::targets) against a run, repeat by
+//! repeat: each target expands to one verdict per workload, metric and
+//! subject it names; the figure is compared with its reference in each
+//! repeat ([`paired`](super::paired)), and the verdict is "met" only when
+//! every repeat kept the limit, "MISSED" when none did, "inconclusive"
+//! when the repeats straddle it. A verdict whose inputs were not measured
+//! says so rather than passing or failing.
 
-use super::figures::{ratio, Outcome, Table};
-use super::targets::{is_time_unit, Against, Limit, Metrics, Subjects, Target, Workloads};
+use super::figures::{Outcome, Table};
+use super::paired::{excesses, ratios, Bracket};
+use super::targets::{
+    is_throughput, is_time_unit, subject_named, Against, Limit, Metrics, Subjects, Target,
+    Workloads,
+};
 use crate::Subject;
 
 /// Whether a target was kept.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Status {
-    /// The figure is within the limit.
+    /// Every repeat is within the limit (the upper end of the bracket).
     Met,
-    /// The figure is past the limit.
+    /// Every repeat is past the limit (the lower end of the bracket).
     Missed,
+    /// The repeats straddle the limit: the noise is larger than the
+    /// margin, and more repeats (or a quieter machine) are needed.
+    Inconclusive,
     /// An input was not measured; the message says which.
     NotMeasured(String),
+}
+
+impl Status {
+    /// The status of a figure whose paired values span `bracket`,
+    /// against `limit` (lower is within).
+    pub fn of(bracket: Bracket, limit: f64) -> Status {
+        if bracket.high <= limit {
+            Status::Met
+        } else if bracket.low > limit {
+            Status::Missed
+        } else {
+            Status::Inconclusive
+        }
+    }
 }
 
 /// One target checked on one workload, metric and subject.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
-    /// The target as the issue words it.
+    /// The target in words.
     pub goal: &'static str,
     /// The workload (or the pattern, if no workload matched).
     pub workload: String,
@@ -31,24 +55,27 @@ pub struct Verdict {
     pub unit: String,
     /// The subject held to the limit (or what was asked for).
     pub subject: String,
-    /// The subject compared with, for a relative limit.
+    /// What it was compared with, for a relative limit: a subject's name,
+    /// or another metric's.
     pub against: Option<String>,
-    /// What was compared with the limit: the median, the ratio of
-    /// medians, or the excess over the other's median.
-    pub value: Option<f64>,
+    /// The paired values compared with the limit: the figure itself, its
+    /// ratio to the reference or its excess over it, per repeat.
+    pub bracket: Option<Bracket>,
     /// The limit.
     pub limit: Limit,
     /// The outcome.
     pub status: Status,
 }
 
-/// "N met, N MISSED, N not measured": the verdicts at a glance.
+/// "N met, N MISSED, N inconclusive, N not measured": the verdicts at a
+/// glance.
 pub fn tally(verdicts: &[Verdict]) -> String {
     let count = |f: fn(&Status) -> bool| verdicts.iter().filter(|v| f(&v.status)).count();
     format!(
-        "{} met, {} MISSED, {} not measured",
+        "{} met, {} MISSED, {} inconclusive, {} not measured",
         count(|s| *s == Status::Met),
         count(|s| *s == Status::Missed),
+        count(|s| *s == Status::Inconclusive),
         count(|s| matches!(s, Status::NotMeasured(_)))
     )
 }
@@ -62,31 +89,25 @@ pub fn verdicts(targets: &[Target], tables: &[Table]) -> Vec<Verdict> {
     out
 }
 
-fn check(target: &Target, tables: &[Table], out: &mut Vec<Verdict>) {
-    let asked_metric = match target.metrics {
-        Metrics::Named(name) => name.to_string(),
-        Metrics::Timed => "time".to_string(),
+/// The tables a target reads, in its order; a name that was not run is
+/// kept as a name so that its verdict says so in its place.
+fn chosen<'t>(
+    target: &Target,
+    tables: &'t [Table],
+) -> Vec<Result<&'t Table, (String, &'static str)>> {
+    let matching = |keep: &dyn Fn(&str) -> bool, pattern: String| {
+        let chosen: Vec<_> = tables
+            .iter()
+            .filter(|t| keep(t.workload.name))
+            .map(Ok)
+            .collect();
+        if chosen.is_empty() {
+            vec![Err((pattern, "no such workload run"))]
+        } else {
+            chosen
+        }
     };
-    let asked_subjects = match target.subjects {
-        Subjects::Each(names) => names.join(", "),
-        Subjects::All => "every subject".to_string(),
-    };
-    let unmeasured =
-        |workload: &str, metric: &str, unit: &str, subject: &str, why: String| Verdict {
-            goal: target.goal,
-            workload: workload.to_string(),
-            metric: metric.to_string(),
-            unit: unit.to_string(),
-            subject: subject.to_string(),
-            against: None,
-            value: None,
-            limit: target.limit,
-            status: Status::NotMeasured(why),
-        };
-
-    // The workloads in the target's order, a name that was not run kept
-    // as a name so that its verdict says so in its place.
-    let chosen: Vec<Result<&Table, (String, &str)>> = match target.workloads {
+    match target.workloads {
         Workloads::Each(names) => names
             .iter()
             .map(|name| {
@@ -97,20 +118,36 @@ fn check(target: &Target, tables: &[Table], out: &mut Vec<Verdict>) {
             })
             .collect(),
         Workloads::Prefixed(prefix) => {
-            let chosen: Vec<_> = tables
-                .iter()
-                .filter(|t| t.workload.name.starts_with(prefix))
-                .map(Ok)
-                .collect();
-            if chosen.is_empty() {
-                vec![Err((format!("{prefix}*"), "no such workload run"))]
-            } else {
-                chosen
-            }
+            matching(&|name| name.starts_with(prefix), format!("{prefix}*"))
         }
-    };
+        Workloads::Throughput => matching(&is_throughput, "throughput workloads".to_string()),
+    }
+}
 
-    for table in chosen {
+fn check(target: &Target, tables: &[Table], out: &mut Vec<Verdict>) {
+    let asked_metric = match target.metrics {
+        Metrics::Named(name) => name.to_string(),
+        Metrics::Timed => "time".to_string(),
+    };
+    let asked_subjects = match target.subjects {
+        Subjects::Each(names) => names.join(", "),
+        Subjects::Taskchain => "every taskchain subject".to_string(),
+        Subjects::Threaded => "every threaded chain".to_string(),
+    };
+    let unmeasured =
+        |workload: &str, metric: &str, unit: &str, subject: &str, why: String| Verdict {
+            goal: target.goal,
+            workload: workload.to_string(),
+            metric: metric.to_string(),
+            unit: unit.to_string(),
+            subject: subject.to_string(),
+            against: None,
+            bracket: None,
+            limit: target.limit,
+            status: Status::NotMeasured(why),
+        };
+
+    for table in chosen(target, tables) {
         let table = match table {
             Ok(table) => table,
             Err((name, why)) => {
@@ -155,9 +192,10 @@ fn check(target: &Target, tables: &[Table], out: &mut Vec<Verdict>) {
                     (name.to_string(), found)
                 })
                 .collect(),
-            Subjects::All => table
+            Subjects::Taskchain | Subjects::Threaded => table
                 .rows
                 .iter()
+                .filter(|r| target.subjects.includes(r.subject))
                 .map(|r| (r.subject.name().to_string(), Some(r.subject)))
                 .collect(),
         };
@@ -165,16 +203,16 @@ fn check(target: &Target, tables: &[Table], out: &mut Vec<Verdict>) {
             let metric = table.workload.metrics[m];
             for (name, subject) in &subjects {
                 let verdict = match subject {
-                    None => unmeasured(
+                    None => Some(unmeasured(
                         workload,
                         metric.name,
                         metric.unit,
                         name,
                         format!("{workload} was not run on {name}"),
-                    ),
+                    )),
                     Some(subject) => judge(target, table, m, *subject),
                 };
-                out.push(verdict);
+                out.extend(verdict);
             }
         }
     }
@@ -193,7 +231,10 @@ fn missing(table: &Table, subject: Subject) -> String {
     }
 }
 
-fn judge(target: &Target, table: &Table, m: usize, subject: Subject) -> Verdict {
+/// The verdict of `target` on `subject`'s metric `m` of `table`; `None`
+/// when the target does not apply there: its reference subject is one
+/// the workload never runs on (a raw runtime on a chain-only workload).
+fn judge(target: &Target, table: &Table, m: usize, subject: Subject) -> Option<Verdict> {
     let metric = table.workload.metrics[m];
     let mut verdict = Verdict {
         goal: target.goal,
@@ -202,45 +243,70 @@ fn judge(target: &Target, table: &Table, m: usize, subject: Subject) -> Verdict 
         unit: metric.unit.to_string(),
         subject: subject.name().to_string(),
         against: None,
-        value: None,
+        bracket: None,
         limit: target.limit,
         status: Status::Met,
     };
-    let Some(figure) = table.figure(subject, m) else {
-        verdict.status = Status::NotMeasured(missing(table, subject));
-        return verdict;
+    let not_measured = |mut verdict: Verdict, why: String| {
+        verdict.status = Status::NotMeasured(why);
+        Some(verdict)
     };
-    let median = figure.summary.median;
-    let (value, limit) = match target.limit {
-        Limit::AtMost(limit) => (Some(median), limit),
+    let Some(figure) = table.figure(subject, m) else {
+        return not_measured(verdict, missing(table, subject));
+    };
+    let mine = &figure.values;
+    let (bracket, limit) = match target.limit {
+        Limit::AtMost(limit) => (Bracket::of(mine.iter().map(|&v| Some(v))), limit),
         Limit::RatioAtMost(against, limit) | Limit::ExcessAtMost(against, limit) => {
-            let other = match against {
-                Against::Baseline => subject.baseline(),
-                Against::Named(name) => Subject::all().into_iter().find(|s| s.name() == name),
+            let theirs = match against {
+                Against::Metric(name) => {
+                    verdict.against = Some(name.to_string());
+                    let Some(other) = table.metric(name) else {
+                        let why = format!("{} has no {name} metric", table.workload.name);
+                        return not_measured(verdict, why);
+                    };
+                    table.figure(subject, other).map(|f| &f.values)
+                }
+                Against::Baseline | Against::Named(_) => {
+                    let other = match against {
+                        Against::Named(name) => subject_named(name)
+                            .ok_or_else(|| format!("this build has no subject {name}")),
+                        _ => subject
+                            .baseline()
+                            .ok_or_else(|| format!("{} has no baseline", subject.name())),
+                    };
+                    let other = match other {
+                        Ok(other) => other,
+                        Err(why) => return not_measured(verdict, why),
+                    };
+                    if !(table.workload.applies_to)(other) {
+                        return None;
+                    }
+                    verdict.against = Some(other.name().to_string());
+                    let Some(theirs) = table.figure(other, m) else {
+                        return not_measured(verdict, missing(table, other));
+                    };
+                    Some(&theirs.values)
+                }
             };
-            let Some(other) = other else {
-                verdict.status = Status::NotMeasured(format!("{} has no baseline", subject.name()));
-                return verdict;
+            let Some(theirs) = theirs else {
+                return not_measured(verdict, missing(table, subject));
             };
-            verdict.against = Some(other.name().to_string());
-            let Some(theirs) = table.figure(other, m) else {
-                verdict.status = Status::NotMeasured(missing(table, other));
-                return verdict;
+            let bracket = match target.limit {
+                Limit::ExcessAtMost(..) => excesses(mine, theirs),
+                _ => ratios(mine, theirs),
             };
-            let theirs = theirs.summary.median;
-            match target.limit {
-                Limit::ExcessAtMost(..) => (Some(median - theirs), limit),
-                _ => (ratio(median, theirs), limit),
-            }
+            (bracket, limit)
         }
     };
-    verdict.value = value;
-    verdict.status = match value {
-        None => Status::NotMeasured("no ratio: the other figure is zero or negative".into()),
-        Some(value) if value <= limit => Status::Met,
-        Some(_) => Status::Missed,
+    verdict.bracket = bracket;
+    verdict.status = match bracket {
+        None => {
+            Status::NotMeasured("no ratio: the other figure is zero or negative in a repeat".into())
+        }
+        Some(bracket) => Status::of(bracket, limit),
     };
-    verdict
+    Some(verdict)
 }
 
 #[cfg(test)]
@@ -258,141 +324,172 @@ mod tests {
         workloads: Workloads::Each(&["spawn_many", "absent"]),
         metrics: Metrics::Named("ns/task"),
         subjects: Subjects::Each(&["taskchain frame chain"]),
-        limit: Limit::AtMost(50.0),
+        limit: Limit::RatioAtMost(Against::Named("tokio current_thread"), 0.5),
     };
 
-    fn run(samples: &[(Subject, f64)]) -> Vec<Table> {
-        const SCALE: Metric = Metric {
-            name: "100k/1k",
-            unit: "x",
-            lower_is_better: true,
-        };
+    const FIRST: Metric = Metric::lower("B first", "B");
+    const SCALE: Metric = Metric::lower("ratio", "x");
+
+    /// Tables of three fake workloads, each subject given one sample per
+    /// repeat: the values listed, the same on every workload.
+    fn run(samples: &[(Subject, &[f64])]) -> Vec<Table> {
         let workloads = [
             fake("spawn_many", &[NS_PER_TASK]),
-            fake("memory_small", &[BYTES]),
+            fake("memory_small", &[BYTES, FIRST]),
             fake("scaling_spawn", &[SCALE]),
         ];
         let subjects: Vec<Subject> = samples.iter().map(|(s, _)| *s).collect();
-        let mut results = Results::new(Mode::Quick, 1, &workloads, &subjects);
-        for w in 0..workloads.len() {
-            for &(subject, value) in samples {
-                // Each workload's figure: the value, then a tenth of it.
-                let value = if w == 2 { value / 10.0 } else { value };
-                results.record(w, subject, Ok(vec![value]));
+        let mut results = Results::new(Mode::Quick, 3, &workloads, &subjects);
+        for (w, workload) in workloads.iter().enumerate() {
+            for &(subject, values) in samples {
+                for &value in values {
+                    let sample = vec![value; workload.metrics.len()];
+                    results.record(w, subject, Ok(sample));
+                }
             }
         }
-        tables(&results)
+        tables(&results, None)
     }
 
     #[test]
-    fn absolute_limits_are_met_or_missed_and_absent_workloads_unmeasured() {
-        let kept = verdicts(&[SPAWN], &run(&[(FRAME, 40.0)]));
-        assert_eq!(kept.len(), 2);
-        assert_eq!((kept[0].value, &kept[0].status), (Some(40.0), &Status::Met));
-        assert_eq!(kept[1].workload, "absent");
-        assert_eq!(
-            kept[1].status,
-            Status::NotMeasured("workload not run".into())
+    fn paired_ratios_met_missed_or_inconclusive() {
+        let tokio: &[f64] = &[100.0, 200.0, 150.0];
+        // Every repeat at most half of tokio's same repeat: met.
+        let met = verdicts(
+            &[SPAWN],
+            &run(&[(FRAME, &[40.0, 90.0, 60.0]), (TOKIO_CT, tokio)]),
         );
-        assert_eq!(tally(&kept), "1 met, 0 MISSED, 1 not measured");
-        let missed = verdicts(&[SPAWN], &run(&[(FRAME, 60.0)]));
+        assert_eq!(met[0].status, Status::Met);
+        assert_eq!(met[0].against.as_deref(), Some("tokio current_thread"));
+        let b = met[0].bracket.unwrap();
+        assert_eq!((b.low, b.high, b.pairs), (0.4, 0.45, 3));
+        // Every repeat past the limit: MISSED.
+        let missed = verdicts(
+            &[SPAWN],
+            &run(&[(FRAME, &[60.0, 120.0, 90.0]), (TOKIO_CT, tokio)]),
+        );
         assert_eq!(missed[0].status, Status::Missed);
+        // The medians (60 of 150) would say met; repeat 0 says 0.6:
+        // straddling, inconclusive.
+        let straddling = [(FRAME, &[60.0, 80.0, 70.0][..]), (TOKIO_CT, tokio)];
+        let v = verdicts(&[SPAWN], &run(&straddling));
+        assert_eq!(v[0].status, Status::Inconclusive);
+        assert_eq!(v[1].workload, "absent");
+        assert_eq!(v[1].status, Status::NotMeasured("workload not run".into()));
+        assert_eq!(tally(&v), "0 met, 0 MISSED, 1 inconclusive, 1 not measured");
     }
 
     #[test]
-    fn ratios_compare_with_the_named_subject_or_the_baseline() {
-        let targets = [
-            Target {
-                limit: Limit::RatioAtMost(Against::Named("tokio current_thread"), 0.5),
-                workloads: Workloads::Each(&["spawn_many"]),
-                ..SPAWN
-            },
-            Target {
-                subjects: Subjects::Each(&["taskchain-tokio"]),
-                workloads: Workloads::Each(&["spawn_many"]),
-                limit: Limit::RatioAtMost(Against::Baseline, 1.10),
-                ..SPAWN
-            },
-        ];
-        let tables = run(&[
-            (FRAME, 10.0),
-            (TOKIO_CT, 30.0),
-            (CHAIN_TOKIO, 12.0),
-            (TOKIO_MT, 10.0),
-        ]);
-        let v = verdicts(&targets, &tables);
-        assert_eq!(v[0].value, Some(10.0 / 30.0));
-        assert_eq!(v[0].against.as_deref(), Some("tokio current_thread"));
-        assert_eq!(v[0].status, Status::Met);
-        assert_eq!(v[1].against.as_deref(), Some("tokio multi_thread"));
-        assert_eq!(v[1].value, Some(1.2));
-        assert_eq!(v[1].status, Status::Missed);
+    fn a_missing_reference_is_not_measured() {
+        let v = verdicts(&[SPAWN], &run(&[(FRAME, &[1.0])]));
+        assert_eq!(
+            v[0].status,
+            Status::NotMeasured("spawn_many was not run on tokio current_thread".into())
+        );
+        // A reference this build has no subject for: not measured either.
+        let floor = Target {
+            limit: Limit::RatioAtMost(Against::Named("floor of nothing"), 1.5),
+            ..SPAWN
+        };
+        let v = verdicts(&[floor], &run(&[(FRAME, &[1.0])]));
+        assert_eq!(
+            v[0].status,
+            Status::NotMeasured("this build has no subject floor of nothing".into())
+        );
     }
 
     #[test]
-    fn excess_over_baseline_and_unmeasured_inputs() {
+    fn the_baseline_and_threaded_chains() {
         let target = Target {
+            subjects: Subjects::Threaded,
+            workloads: Workloads::Throughput,
+            metrics: Metrics::Timed,
+            limit: Limit::RatioAtMost(Against::Baseline, 1.10),
+            ..SPAWN
+        };
+        let tables = run(&[(FRAME, &[1.0]), (CHAIN_TOKIO, &[12.0]), (TOKIO_MT, &[10.0])]);
+        let v = verdicts(&[target], &tables);
+        // Only spawn_many is a throughput workload; only the chain is
+        // threaded.
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].against.as_deref(), Some("tokio multi_thread"));
+        assert_eq!(v[0].bracket.map(|b| b.low), Some(1.2));
+        assert_eq!(v[0].status, Status::Missed);
+    }
+
+    #[test]
+    fn excess_over_another_subject_or_another_metric() {
+        let over_baseline = Target {
             goal: "memory",
             workloads: Workloads::Prefixed("memory_"),
             metrics: Metrics::Named("B requested"),
-            subjects: Subjects::Each(&["taskchain-tokio"]),
+            subjects: Subjects::Taskchain,
             limit: Limit::ExcessAtMost(Against::Baseline, 16.0),
         };
-        let v = verdicts(&[target], &run(&[(CHAIN_TOKIO, 120.0), (TOKIO_MT, 100.0)]));
-        assert_eq!((v[0].value, &v[0].status), (Some(20.0), &Status::Missed));
-        // Without the baseline in the run, the verdict says what is missing.
-        let v = verdicts(&[target], &run(&[(CHAIN_TOKIO, 120.0)]));
+        let tables = run(&[(CHAIN_TOKIO, &[120.0, 110.0]), (TOKIO_MT, &[100.0, 100.0])]);
+        let v = verdicts(&[over_baseline], &tables);
+        let b = v[0].bracket.unwrap();
+        assert_eq!(
+            (b.low, b.high, &v[0].status),
+            (10.0, 20.0, &Status::Inconclusive)
+        );
+        // The same subject's other metric, repeat by repeat: both 0 here.
+        let first = Target {
+            metrics: Metrics::Named("B first"),
+            limit: Limit::ExcessAtMost(Against::Metric("B requested"), 16.0),
+            ..over_baseline
+        };
+        let v = verdicts(&[first], &tables);
+        assert_eq!(v[0].against.as_deref(), Some("B requested"));
+        assert_eq!(v[0].status, Status::Met);
+        let absent = Target {
+            limit: Limit::ExcessAtMost(Against::Metric("B steady"), 16.0),
+            ..first
+        };
+        let v = verdicts(&[absent], &tables);
         assert_eq!(
             v[0].status,
-            Status::NotMeasured("memory_small was not run on tokio multi_thread".into())
+            Status::NotMeasured("memory_small has no B steady metric".into())
         );
-        // Nor is the subject itself there: not measured either.
-        let v = verdicts(&[target], &run(&[(FRAME, 1.0)]));
-        assert!(matches!(&v[0].status, Status::NotMeasured(m) if m.contains("taskchain-tokio")));
     }
 
     #[test]
-    fn every_subject_of_prefixed_workloads_and_missing_ones() {
+    fn taskchain_subjects_only_and_absent_prefixes() {
         let target = Target {
             goal: "scaling",
             workloads: Workloads::Prefixed("scaling_"),
-            metrics: Metrics::Named("100k/1k"),
-            subjects: Subjects::All,
-            limit: Limit::AtMost(2.0),
+            metrics: Metrics::Named("ratio"),
+            subjects: Subjects::Taskchain,
+            limit: Limit::AtMost(1.2),
         };
-        let v = verdicts(&[target], &run(&[(FRAME, 15.0), (TOKIO_CT, 30.0)]));
-        let statuses: Vec<(&str, &Status)> =
-            v.iter().map(|v| (v.subject.as_str(), &v.status)).collect();
+        let v = verdicts(&[target], &run(&[(FRAME, &[1.1, 1.3]), (TOKIO_CT, &[3.0])]));
         assert_eq!(
-            statuses,
-            vec![
-                ("taskchain frame chain", &Status::Met),
-                ("tokio current_thread", &Status::Missed)
-            ]
+            v.len(),
+            1,
+            "the raw runtime is a reference, not a candidate"
         );
+        assert_eq!(v[0].subject, "taskchain frame chain");
+        assert_eq!(v[0].status, Status::Inconclusive);
         let none = Target {
             workloads: Workloads::Prefixed("latency_"),
             ..target
         };
-        let v = verdicts(&[none], &run(&[(FRAME, 1.0)]));
+        let v = verdicts(&[none], &run(&[(FRAME, &[1.0])]));
         assert_eq!(v[0].workload, "latency_*");
         assert!(matches!(v[0].status, Status::NotMeasured(_)));
     }
 
     #[test]
-    fn timed_selects_metrics_in_time_units_only() {
-        let target = Target {
-            metrics: Metrics::Timed,
-            workloads: Workloads::Each(&["spawn_many", "memory_small"]),
-            ..SPAWN
-        };
-        let v = verdicts(&[target], &run(&[(FRAME, 40.0)]));
-        assert_eq!(v[0].metric, "ns/task");
-        assert_eq!(v[0].status, Status::Met);
-        assert_eq!(
-            v[1].status,
-            Status::NotMeasured("memory_small has no time metric".into())
-        );
+    fn a_reference_the_workload_never_runs_leaves_no_verdict() {
+        let workloads = [crate::Workload {
+            applies_to: Subject::is_taskchain,
+            ..fake("spawn_many", &[NS_PER_TASK])
+        }];
+        let mut results = Results::new(Mode::Quick, 1, &workloads, &[FRAME, TOKIO_CT]);
+        results.record(0, FRAME, Ok(vec![1.0]));
+        let v = verdicts(&[SPAWN], &tables(&results, None));
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].workload, "absent");
     }
 
     #[test]
@@ -400,7 +497,7 @@ mod tests {
         let workloads = [fake("spawn_many", &[NS_PER_TASK])];
         let mut results = Results::new(Mode::Quick, 1, &workloads, &[FRAME]);
         results.record(0, FRAME, Err("stuck".into()));
-        let v = verdicts(&[SPAWN], &tables(&results));
+        let v = verdicts(&[SPAWN], &tables(&results, None));
         assert_eq!(
             v[0].status,
             Status::NotMeasured("taskchain frame chain failed: stuck".into())
