@@ -1,15 +1,23 @@
 //! One SVG chart per workload and metric: a horizontal bar per subject
 //! at its median, a line across the bar's end for its min–max spread,
-//! taskchain's subjects in a colour of their own.
+//! taskchain's subjects in a colour of their own, the value axis log
+//! when the bars span more than tenfold ([`axis`](super::axis)), and a
+//! line at each target's limit on that metric.
 
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::axis::{tick, Axis};
 use super::figures::Table;
 use super::format;
+use super::targets::{subject_named, Against, Limit, Target, TARGETS};
+use super::Summary;
 
 const TASKCHAIN: RGBColor = RGBColor(230, 120, 20);
 const RAW: RGBColor = RGBColor(110, 130, 160);
+const TARGET: RGBColor = RGBColor(200, 30, 30);
 
 /// The chart's file name: `<workload>-<metric>.svg`, the metric's name
 /// lowercased and every run of characters other than ASCII letters and
@@ -28,13 +36,61 @@ pub fn file_name(workload: &str, metric: &str) -> String {
     format!("{workload}-{clean}.svg")
 }
 
-/// The chart of `table`'s metric at `metric` as SVG text; `None` when no
-/// subject was measured on it (no bars to draw).
+/// A bar of a chart: the subject's name, whether it is taskchain's, and
+/// its figure.
+type Bar = (String, bool, Summary);
+
+/// A target's limit on a chart: where it is drawn, and its label.
+pub type TargetLine = (f64, String);
+
+/// The limits of `targets` that apply to the chart of `table`'s metric
+/// at `metric`, in that metric's unit: an absolute limit as it is, a
+/// limit relative to a named subject at that subject's median times the
+/// ratio (or plus the excess). A limit relative to each subject's own
+/// baseline or to another metric has no one place on the chart and is
+/// left out.
+pub fn target_lines(table: &Table, metric: usize, targets: &[Target]) -> Vec<TargetLine> {
+    let spec = table.workload.metrics[metric];
+    let median_of = |name: &str| {
+        let subject = subject_named(name)?;
+        Some(table.figure(subject, metric)?.summary.median)
+    };
+    targets
+        .iter()
+        .filter(|t| t.reads(table.workload.name, &spec))
+        .filter_map(|t| match t.limit {
+            Limit::AtMost(limit) => Some((limit, format!("target ≤ {}", tick(limit)))),
+            Limit::RatioAtMost(Against::Named(name), limit) => Some((
+                limit * median_of(name)?,
+                format!("target ≤ {}× {name}", tick(limit)),
+            )),
+            Limit::ExcessAtMost(Against::Named(name), limit) => Some((
+                median_of(name)? + limit,
+                format!("target ≤ {name} + {}", tick(limit)),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The chart of `table`'s metric at `metric` as SVG text, with the lines
+/// of [`TARGETS`] that apply; `None` when no subject was measured on it
+/// (no bars to draw).
 pub fn svg(table: &Table, metric: usize, runs: usize) -> Result<Option<String>, String> {
+    svg_with(table, metric, runs, TARGETS)
+}
+
+/// [`svg`] with the lines of `targets`.
+pub fn svg_with(
+    table: &Table,
+    metric: usize,
+    runs: usize,
+    targets: &[Target],
+) -> Result<Option<String>, String> {
     let spec = table.workload.metrics[metric];
     // Top to bottom in the order of the table: bar i of n is drawn at
     // y = n - 1 - i, since the y axis grows upwards.
-    let bars: Vec<(String, bool, super::Summary)> = table
+    let bars: Vec<Bar> = table
         .rows
         .iter()
         .filter_map(|row| {
@@ -49,21 +105,19 @@ pub fn svg(table: &Table, metric: usize, runs: usize) -> Result<Option<String>, 
     if bars.is_empty() {
         return Ok(None);
     }
-    let low = bars.iter().map(|b| b.2.min).fold(0.0_f64, f64::min);
-    let high = bars.iter().map(|b| b.2.max).fold(0.0_f64, f64::max);
-    // Room on the right for the value written after each bar.
-    let (low, high) = if high > low {
-        (low * 1.2, high * 1.2)
-    } else {
-        (0.0, 1.0)
-    };
+    let lines = target_lines(table, metric, targets);
+    let medians: Vec<f64> = bars.iter().map(|b| b.2.median).collect();
+    let extremes: Vec<f64> = bars.iter().flat_map(|b| [b.2.min, b.2.max]).collect();
+    let places: Vec<f64> = lines.iter().map(|l| l.0).collect();
+    let axis = Axis::of(&medians, &extremes, &places);
     let better = if spec.lower_is_better {
         "lower is better"
     } else {
         "higher is better"
     };
+    let scale = if axis.log { ", log scale" } else { "" };
     let caption = format!(
-        "{}: {}, median of {runs} ({better})",
+        "{}: {}, median of {runs} ({better}{scale})",
         table.workload.name,
         format::header(spec.name, spec.unit)
     );
@@ -72,26 +126,64 @@ pub fn svg(table: &Table, metric: usize, runs: usize) -> Result<Option<String>, 
     {
         let height = 90 + 34 * bars.len() as u32;
         let root = SVGBackend::with_string(&mut text, (860, height)).into_drawing_area();
+        let chart = Chart {
+            root: &root,
+            caption: &caption,
+            unit: spec.unit,
+            axis,
+            bars: &bars,
+            lines: &lines,
+        };
+        if axis.log {
+            chart.draw((axis.low..axis.high).log_scale())?;
+        } else {
+            chart.draw(axis.low..axis.high)?;
+        }
+    }
+    Ok(Some(text))
+}
+
+/// What one chart draws, whichever its value axis.
+struct Chart<'c, 'r> {
+    root: &'c DrawingArea<SVGBackend<'r>, Shift>,
+    caption: &'c str,
+    unit: &'c str,
+    axis: Axis,
+    bars: &'c [Bar],
+    lines: &'c [TargetLine],
+}
+
+impl Chart<'_, '_> {
+    /// Draws the chart with `x` as its value axis (linear or log: the
+    /// drawing is the same, the coordinates differ).
+    fn draw<X>(&self, x: X) -> Result<(), String>
+    where
+        X: AsRangedCoord<Value = f64>,
+        X::CoordDescType: ValueFormatter<f64>,
+    {
+        let root = self.root;
+        let caption = self.caption;
         let err = |e: DrawingAreaErrorKind<std::io::Error>| format!("drawing {caption}: {e}");
         root.fill(&WHITE).map_err(err)?;
         // y is a plain number, bar i of n spanning y = n-1-i to n-i (the
         // axis grows upwards, the table reads downwards); the subjects'
         // names are drawn beside their bars, not as axis labels, which
         // would not sit at the bars' centres.
-        let n = bars.len() as f64;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(&caption, ("sans-serif", 18))
+        let n = self.bars.len() as f64;
+        let mut chart = ChartBuilder::on(root)
+            .caption(caption, ("sans-serif", 18))
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(190)
-            .build_cartesian_2d(low..high, 0.0..n)
+            .build_cartesian_2d(x, 0.0..n)
             .map_err(err)?;
         chart
             .configure_mesh()
             .disable_y_mesh()
             .y_labels(0)
             .light_line_style(TRANSPARENT)
-            .x_desc(spec.unit)
+            .x_label_formatter(&|v| tick(*v))
+            .x_desc(self.unit)
             .label_style(("sans-serif", 13))
             .draw()
             .map_err(err)?;
@@ -99,27 +191,46 @@ pub fn svg(table: &Table, metric: usize, runs: usize) -> Result<Option<String>, 
             TextStyle::from(("sans-serif", 12).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
         let name_style = TextStyle::from(("sans-serif", 13).into_font())
             .pos(Pos::new(HPos::Right, VPos::Center));
-        for (i, (name, taskchain, summary)) in bars.iter().enumerate() {
+        let at = |value: f64| self.axis.clamp(value);
+        for (i, (name, taskchain, summary)) in self.bars.iter().enumerate() {
             let y = n - 1.0 - i as f64;
             let colour = if *taskchain { TASKCHAIN } else { RAW };
             let bar = Rectangle::new(
-                [(0.0, y + 0.18), (summary.median, y + 0.82)],
+                [
+                    (self.axis.origin(), y + 0.18),
+                    (at(summary.median), y + 0.82),
+                ],
                 colour.filled(),
             );
             chart.draw_series(std::iter::once(bar)).map_err(err)?;
             let spread = PathElement::new(
-                vec![(summary.min, y + 0.5), (summary.max, y + 0.5)],
+                vec![(at(summary.min), y + 0.5), (at(summary.max), y + 0.5)],
                 BLACK.stroke_width(2),
             );
             chart.draw_series(std::iter::once(spread)).map_err(err)?;
             // The value just past the bar or its spread, whichever ends
             // later: a pixel offset from a point in data coordinates.
-            let end = summary.max.max(summary.median);
+            let end = at(summary.max.max(summary.median));
             let value = EmptyElement::at((end, y + 0.5))
                 + Text::new(format::figure(summary.median), (5, 0), value_style.clone());
             chart.draw_series(std::iter::once(value)).map_err(err)?;
-            let (x, y) = chart.backend_coord(&(low, y + 0.5));
+            let (x, y) = chart.backend_coord(&(self.axis.low, y + 0.5));
             root.draw_text(name, &name_style, (x - 8, y)).map_err(err)?;
+        }
+        // Each target's limit across every bar, labelled at the top.
+        let label_style = ("sans-serif", 12)
+            .into_font()
+            .color(&TARGET)
+            .pos(Pos::new(HPos::Left, VPos::Bottom));
+        for (place, label) in self.lines {
+            let line = PathElement::new(
+                vec![(at(*place), 0.0), (at(*place), n)],
+                TARGET.stroke_width(2),
+            );
+            chart.draw_series(std::iter::once(line)).map_err(err)?;
+            let (x, y) = chart.backend_coord(&(at(*place), n));
+            root.draw_text(label, &label_style, (x + 4, y + 14))
+                .map_err(err)?;
         }
         // The legend, top left, above the subjects' names.
         let legend = TextStyle::from(("sans-serif", 12).into_font());
@@ -128,15 +239,15 @@ pub fn svg(table: &Table, metric: usize, runs: usize) -> Result<Option<String>, 
                 .map_err(err)?;
             root.draw_text(what, &legend, (x + 14, 11)).map_err(err)?;
         }
-        root.present().map_err(err)?;
+        root.present().map_err(err)
     }
-    Ok(Some(text))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::report::figures::tables;
+    use crate::report::targets::{Metrics, Subjects, Workloads};
     use crate::report::testing::{fake_workloads, FRAME, TOKIO_CT};
     use crate::report::Results;
     use crate::Mode;
@@ -169,6 +280,44 @@ mod tests {
         assert!(svg.contains("#6E82A0"), "the raw runtimes' colour");
         // Nothing measured on the memory workload: no chart.
         assert_eq!(svg_of_unmeasured(&tables[1]), None);
+    }
+
+    #[test]
+    fn bars_past_tenfold_get_a_log_axis_with_plain_ticks_and_the_target_line() {
+        let mut results = Results::new(Mode::Quick, 1, &fake_workloads(), &[FRAME, TOKIO_CT]);
+        results.record(0, FRAME, Ok(vec![20.0, 1.0]));
+        results.record(0, TOKIO_CT, Ok(vec![40_000.0, 1.0]));
+        let tables = tables(&results, None);
+        let at_most = Target {
+            goal: "spin at most 100 ns",
+            workloads: Workloads::Each(&["spin"]),
+            metrics: Metrics::Named("ns/task"),
+            subjects: Subjects::Taskchain,
+            limit: Limit::AtMost(100.0),
+        };
+        let relative = Target {
+            limit: Limit::RatioAtMost(Against::Named("tokio current_thread"), 0.5),
+            ..at_most
+        };
+        assert_eq!(
+            target_lines(&tables[0], 0, &[at_most, relative]),
+            [
+                (100.0, "target ≤ 100".to_string()),
+                (20_000.0, "target ≤ 0.5× tokio current_thread".to_string())
+            ]
+        );
+        let svg = svg_with(&tables[0], 0, 1, &[at_most]).unwrap().unwrap();
+        assert!(svg.contains("(lower is better, log scale)"));
+        // plotters writes each text on a line of its own.
+        assert!(svg.contains("\ntarget ≤ 100\n"), "the target's label");
+        assert!(svg.contains("\n1k\n") && svg.contains("\n10k\n"), "{svg}");
+        assert!(
+            !svg.contains("e3\n") && !svg.contains("e4\n"),
+            "no scientific notation"
+        );
+        // Within tenfold, the axis stays linear; no target, no line.
+        let linear = svg_with(&tables[0], 1, 1, &[at_most]).unwrap().unwrap();
+        assert!(!linear.contains("log scale") && !linear.contains("target ≤"));
     }
 
     fn svg_of_unmeasured(table: &Table) -> Option<String> {

@@ -17,6 +17,7 @@
 //! with [`text::render`] and [`output::write_all`].
 
 mod analysis;
+pub mod axis;
 pub mod chart;
 pub mod cli;
 pub mod figures;

@@ -9,7 +9,7 @@
 //! does not have (a subject or metric not measured) makes its verdicts
 //! "not measured", never an error.
 
-use crate::Subject;
+use crate::{Metric, Subject};
 
 /// The name of the physical floor: a minimal executor (async tasks on a
 /// `VecDeque`) that every frame-chain figure is also divided by.
@@ -185,6 +185,23 @@ pub const TARGETS: &[Target] = &[
     },
 ];
 
+impl Target {
+    /// Whether this target reads `metric` of the workload named
+    /// `workload`.
+    pub fn reads(&self, workload: &str, metric: &Metric) -> bool {
+        let workload_read = match self.workloads {
+            Workloads::Each(names) => names.contains(&workload),
+            Workloads::Prefixed(prefix) => workload.starts_with(prefix),
+            Workloads::Throughput => is_throughput(workload),
+        };
+        let metric_read = match self.metrics {
+            Metrics::Named(name) => metric.name == name,
+            Metrics::Timed => is_time_unit(metric.unit),
+        };
+        workload_read && metric_read
+    }
+}
+
 /// Whether `unit` is a unit of time, for [`Metrics::Timed`].
 pub fn is_time_unit(unit: &str) -> bool {
     matches!(unit, "ns" | "µs" | "us" | "ms" | "s")
@@ -267,6 +284,17 @@ mod tests {
         for name in ["latency", "timer", "memory_100k", "scaling_wake"] {
             assert!(!is_throughput(name), "{name}");
         }
+    }
+
+    #[test]
+    fn a_target_reads_its_workloads_and_metrics() {
+        let scaling = TARGETS
+            .iter()
+            .find(|t| t.goal.starts_with("scaling"))
+            .unwrap();
+        assert!(scaling.reads("scaling_wake", &Metric::lower("ratio", "x")));
+        assert!(!scaling.reads("scaling_wake", &Metric::lower("ns @1k", "ns")));
+        assert!(!scaling.reads("spawn_many", &Metric::lower("ratio", "x")));
     }
 
     #[test]
