@@ -262,6 +262,15 @@ fn least<'s>(
         .min_by(|a, b| a.1.total_cmp(&b.1))
 }
 
+/// `names` as a list in words: "a", "a and b", "a, b and c".
+fn listed(names: &[&str]) -> String {
+    match names.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 /// "Which chain for what": a sentence per finding the figures support.
 fn advice(subjects: &[SubjectSummary]) -> Vec<String> {
     let mut out = Vec::new();
@@ -368,7 +377,7 @@ fn advice(subjects: &[SubjectSummary]) -> Vec<String> {
         out.push(format!(
             "{} overshoot{} a 50 µs sleep by about {} ms at p50: tokio's timer wheel has 1 ms \
              slots, so a sleep ends at a millisecond tick, never sooner.",
-            names.join(" and "),
+            listed(&names),
             if names.len() == 1 { "s" } else { "" },
             format::figure(ms),
         ));
@@ -477,7 +486,7 @@ mod tests {
         assert!(
             advice.contains("taskchain frame chain overshoots least: p50 40.0 µs, p99 80.0 µs.")
         );
-        assert!(advice.contains("taskchain-tokio and tokio current_thread and tokio multi_thread overshoot a 50 µs sleep by about 1.05 ms"));
+        assert!(advice.contains("taskchain-tokio, tokio current_thread and tokio multi_thread overshoot a 50 µs sleep by about 1.05 ms"));
 
         // Other numbers, other advice: the frame chain now the heavier,
         // and no tokio timer coarse enough to explain.
