@@ -20,14 +20,20 @@ pub struct Axis {
     pub high: f64,
 }
 
+/// The smallest and largest positive value of `values`, if any.
+fn positive_span(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
+    values
+        .filter(|&v| v > 0.0)
+        .fold(None, |span, v| match span {
+            None => Some((v, v)),
+            Some((lo, hi)) => Some((v.min(lo), v.max(hi))),
+        })
+}
+
 /// Whether bars of these `values` need a log axis: the largest positive
 /// one over the smallest is above tenfold.
 pub fn is_log(values: &[f64]) -> bool {
-    let positive = values.iter().copied().filter(|&v| v > 0.0);
-    let (min, max) = positive.fold((f64::INFINITY, 0.0_f64), |(lo, hi), v| {
-        (lo.min(v), hi.max(v))
-    });
-    max > 0.0 && max / min > LOG_SPAN
+    positive_span(values.iter().copied()).is_some_and(|(min, max)| max / min > LOG_SPAN)
 }
 
 impl Axis {
@@ -37,11 +43,7 @@ impl Axis {
     /// for the label written after its bar.
     pub fn of(medians: &[f64], extremes: &[f64], lines: &[f64]) -> Axis {
         let all = || medians.iter().chain(extremes).chain(lines).copied();
-        if is_log(medians) {
-            let positive = all().filter(|&v| v > 0.0);
-            let (min, max) = positive.fold((f64::INFINITY, 0.0_f64), |(lo, hi), v| {
-                (lo.min(v), hi.max(v))
-            });
+        if let Some((min, max)) = positive_span(all()).filter(|_| is_log(medians)) {
             // Half a decade below the smallest, so its bar shows; a
             // factor of 3 above the largest, for its label.
             return Axis {

@@ -16,6 +16,7 @@
 //! steps and [`Results::record`] each, then [`Report::new`] and render it
 //! with [`text::render`] and [`output::write_all`].
 
+pub mod advice;
 mod analysis;
 pub mod axis;
 pub mod chart;

@@ -1,15 +1,14 @@
 //! The answer at the top of the report: per subject, what it costs over
 //! its raw runtime and over the floor (geometric means over the
 //! throughput workloads), its memory per coroutine, its wake-to-run and
-//! timer figures; then which chain suits what, in sentences drawn from
-//! those figures.
+//! timer figures; then which chain suits what ([`advice`](super::advice)).
 
+use super::advice::advice;
 use super::figures::{Figure, Table};
 use super::format;
 use super::grid::{Grid, GridRow, TASKCHAIN_MARK};
 use super::targets::{is_throughput, is_time_unit};
-use crate::{Raw, Subject};
-use taskchain::Backend;
+use crate::Subject;
 
 /// The steady memory per coroutine, by the names a memory workload may
 /// give it: "B steady" beside a first-round figure, or "B requested"
@@ -19,10 +18,6 @@ const STEADY_BYTES: &[&str] = &["B steady", "B requested"];
 /// The memory workload the summary reads first; others stand in, the
 /// largest first, when it did not run.
 const MEMORY_WORKLOAD: &str = "memory_100k";
-
-/// At or above this timer overshoot p50 (µs), a tokio subject's
-/// overshoot is its timer wheel's 1 ms slot, and the summary says so.
-const TOKIO_WHEEL_P50_US: f64 = 500.0;
 
 /// A geometric mean of ratios, and how many it averages.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -243,155 +238,11 @@ impl Overview {
     }
 }
 
-/// Whether `subject` sleeps on tokio's timer.
-fn on_tokio_timer(subject: Subject) -> bool {
-    matches!(
-        subject,
-        Subject::Chain(Backend::Tokio)
-            | Subject::Raw(Raw::TokioCurrentThread | Raw::TokioMultiThread)
-    )
-}
-
-/// The summary whose `key` is smallest among `candidates`.
-fn least<'s>(
-    candidates: impl Iterator<Item = &'s SubjectSummary>,
-    key: impl Fn(&SubjectSummary) -> Option<f64>,
-) -> Option<(&'s SubjectSummary, f64)> {
-    candidates
-        .filter_map(|s| Some((s, key(s)?)))
-        .min_by(|a, b| a.1.total_cmp(&b.1))
-}
-
-/// `names` as a list in words: "a", "a and b", "a, b and c".
-fn listed(names: &[&str]) -> String {
-    match names.split_last() {
-        None => String::new(),
-        Some((last, [])) => last.to_string(),
-        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
-    }
-}
-
-/// "Which chain for what": a sentence per finding the figures support.
-fn advice(subjects: &[SubjectSummary]) -> Vec<String> {
-    let mut out = Vec::new();
-    let taskchain = || subjects.iter().filter(|s| s.subject.is_taskchain());
-    let raw = || subjects.iter().filter(|s| !s.subject.is_taskchain());
-    let baseline_name = |s: &SubjectSummary| s.subject.baseline().map_or("?", Subject::name);
-
-    if let Some(frame) = subjects.iter().find(|s| s.subject == Subject::FrameChain) {
-        if let Some(base) = frame.to_baseline {
-            let floor = frame.to_floor.map_or(String::new(), |f| {
-                format!(" and {} the floor", format::ratio(Some(f.value)))
-            });
-            let verdict = if base.value < 1.0 {
-                "cheaper"
-            } else {
-                "dearer"
-            };
-            out.push(format!(
-                "For work driven from one thread's loop, the frame chain runs the throughput \
-                 workloads at {} {}{floor} (geometric mean of {} figure{}): {verdict} \
-                 than the runtime it replaces.",
-                format::ratio(Some(base.value)),
-                baseline_name(frame),
-                base.of,
-                if base.of == 1 { "" } else { "s" },
-            ));
-        }
-    }
-
-    let threaded = || taskchain().filter(|s| matches!(s.subject, Subject::Chain(_)));
-    let cheapest = least(threaded(), |s| s.to_baseline.map(|m| m.value));
-    let dearest = threaded()
-        .filter_map(|s| Some((s, s.to_baseline?.value)))
-        .max_by(|a, b| a.1.total_cmp(&b.1));
-    if let Some((best, value)) = cheapest {
-        let mut sentence = format!(
-            "For threaded work, {} costs least over its own runtime: {} {}",
-            best.subject.name(),
-            format::ratio(Some(value)),
-            baseline_name(best),
-        );
-        if let Some((worst, worst_value)) = dearest.filter(|(w, _)| w.subject != best.subject) {
-            sentence.push_str(&format!(
-                "; {} costs most, {} {}",
-                worst.subject.name(),
-                format::ratio(Some(worst_value)),
-                baseline_name(worst),
-            ));
-        }
-        sentence.push('.');
-        out.push(sentence);
-    }
-
-    if let Some((lightest, bytes)) = least(taskchain(), |s| s.memory.map(|m| m.0)) {
-        let reference = least(raw(), |s| s.memory.map(|m| m.0)).map_or(String::new(), |(r, b)| {
-            format!(
-                " (the lightest raw runtime, {}: {} B)",
-                r.subject.name(),
-                format::figure(b)
-            )
-        });
-        out.push(format!(
-            "For many suspended coroutines, {} is the lightest chain: {} B each{reference}.",
-            lightest.subject.name(),
-            format::figure(bytes),
-        ));
-    }
-
-    if let Some((quickest, p50)) = least(taskchain(), |s| s.wake_p50) {
-        let reference = least(raw(), |s| s.wake_p50).map_or(String::new(), |(r, p)| {
-            format!(
-                " (the quickest raw runtime, {}: {} µs)",
-                r.subject.name(),
-                format::figure(p)
-            )
-        });
-        out.push(format!(
-            "For wake-ups from another thread, {} runs a woken task soonest: p50 {} µs{reference}.",
-            quickest.subject.name(),
-            format::figure(p50),
-        ));
-    }
-
-    if let Some((sharpest, p50)) = least(taskchain(), |s| s.timer_p50) {
-        let p99 = sharpest
-            .timer_p99
-            .map_or(String::new(), |p| format!(", p99 {} µs", format::figure(p)));
-        out.push(format!(
-            "For short sleeps, {} overshoots least: p50 {} µs{p99}.",
-            sharpest.subject.name(),
-            format::figure(p50),
-        ));
-    }
-
-    let coarse: Vec<(&str, f64)> = subjects
-        .iter()
-        .filter(|s| on_tokio_timer(s.subject))
-        .filter_map(|s| Some((s.subject.name(), s.timer_p50?)))
-        .filter(|&(_, p50)| p50 >= TOKIO_WHEEL_P50_US)
-        .collect();
-    if !coarse.is_empty() {
-        let names: Vec<&str> = coarse.iter().map(|(name, _)| *name).collect();
-        let ms = coarse.iter().map(|(_, p50)| p50).sum::<f64>() / coarse.len() as f64 / 1e3;
-        out.push(format!(
-            "{} overshoot{} a 50 µs sleep by about {} ms at p50: tokio's timer wheel has 1 ms \
-             slots, so a sleep ends at a millisecond tick, never sooner.",
-            listed(&names),
-            if names.len() == 1 { "s" } else { "" },
-            format::figure(ms),
-        ));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::report::figures::tables;
-    use crate::report::testing::{
-        fake, BYTES, CHAIN_TOKIO, FRAME, NS_PER_TASK, TOKIO_CT, TOKIO_MT,
-    };
+    use crate::report::testing::{fake, BYTES, FRAME, NS_PER_TASK, TOKIO_CT};
     use crate::report::Results;
     use crate::{Metric, Mode};
 
@@ -460,47 +311,6 @@ mod tests {
             )
         );
         assert!(o.definition().contains("(spawn_many; not latency"));
-    }
-
-    #[test]
-    fn the_advice_follows_the_numbers() {
-        let figures = [
-            (FRAME, [20.0, 64.0, 3.0, 40.0]),
-            (CHAIN_TOKIO, [33.0, 48.0, 5.0, 1100.0]),
-            (TOKIO_CT, [40.0, 96.0, 2.0, 1000.0]),
-            (TOKIO_MT, [30.0, 80.0, 4.0, 1050.0]),
-        ];
-        let advice = overview(&figures, None).advice.join("\n");
-        assert!(
-            advice.contains(
-                "frame chain runs the throughput workloads at 0.50× tokio current_thread"
-            ),
-            "{advice}"
-        );
-        assert!(advice.contains("cheaper than"));
-        assert!(advice.contains(
-            "taskchain-tokio costs least over its own runtime: 1.10× tokio multi_thread."
-        ));
-        assert!(advice.contains("taskchain-tokio is the lightest chain: 48.0 B each (the lightest raw runtime, tokio multi_thread: 80.0 B)"));
-        assert!(advice.contains("taskchain frame chain runs a woken task soonest: p50 3.00 µs"));
-        assert!(
-            advice.contains("taskchain frame chain overshoots least: p50 40.0 µs, p99 80.0 µs.")
-        );
-        assert!(advice.contains("taskchain-tokio, tokio current_thread and tokio multi_thread overshoot a 50 µs sleep by about 1.05 ms"));
-
-        // Other numbers, other advice: the frame chain now the heavier,
-        // and no tokio timer coarse enough to explain.
-        let figures = [
-            (FRAME, [80.0, 200.0, 9.0, 100.0]),
-            (CHAIN_TOKIO, [33.0, 48.0, 5.0, 60.0]),
-            (TOKIO_CT, [40.0, 96.0, 2.0, 70.0]),
-        ];
-        let advice = overview(&figures, None).advice.join("\n");
-        assert!(advice.contains("at 2.00× tokio current_thread"));
-        assert!(advice.contains("dearer than"));
-        assert!(advice.contains("taskchain-tokio runs a woken task soonest: p50 5.00 µs (the quickest raw runtime, tokio current_thread: 2.00 µs)"));
-        assert!(advice.contains("taskchain-tokio overshoots least: p50 60.0 µs"));
-        assert!(!advice.contains("timer wheel"));
     }
 
     #[test]
