@@ -5,6 +5,7 @@
 
 use super::figures::{Outcome, Table};
 use super::format;
+use crate::Subject;
 
 /// A row of the grid.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +29,15 @@ pub struct Grid {
 /// the raw runtimes.
 pub const TASKCHAIN_MARK: &str = " *";
 
+/// `subject`'s name as a row shows it: marked if it is taskchain's.
+pub fn row_name(subject: Subject) -> String {
+    let mut name = subject.name().to_string();
+    if subject.is_taskchain() {
+        name.push_str(TASKCHAIN_MARK);
+    }
+    name
+}
+
 impl Grid {
     /// Lays out `table`.
     pub fn of(table: &Table) -> Grid {
@@ -45,10 +55,7 @@ impl Grid {
             .rows
             .iter()
             .map(|row| {
-                let mut name = row.subject.name().to_string();
-                if row.subject.is_taskchain() {
-                    name.push_str(TASKCHAIN_MARK);
-                }
+                let name = row_name(row.subject);
                 match &row.outcome {
                     Outcome::Measured(figures) => {
                         let mut cells = vec![name];

@@ -6,7 +6,7 @@
 use super::advice::advice;
 use super::figures::{Figure, Table};
 use super::format;
-use super::grid::{Grid, GridRow, TASKCHAIN_MARK};
+use super::grid::{row_name, Grid, GridRow};
 use super::targets::{is_throughput, is_time_unit};
 use crate::Subject;
 
@@ -211,10 +211,7 @@ impl Overview {
             .subjects
             .iter()
             .map(|s| {
-                let mut name = s.subject.name().to_string();
-                if s.subject.is_taskchain() {
-                    name.push_str(TASKCHAIN_MARK);
-                }
+                let name = row_name(s.subject);
                 let memory = match s.memory {
                     None => "–".to_string(),
                     Some((bytes, MEMORY_WORKLOAD)) => format::figure(bytes),

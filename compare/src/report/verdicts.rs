@@ -9,8 +9,7 @@
 use super::figures::{Outcome, Table};
 use super::paired::{excesses, ratios, Bracket};
 use super::targets::{
-    is_throughput, is_time_unit, subject_named, Against, Limit, Metrics, Subjects, Target,
-    Workloads,
+    is_throughput, subject_named, Against, Limit, Metrics, Subjects, Target, Workloads,
 };
 use crate::Subject;
 
@@ -162,12 +161,9 @@ fn check(target: &Target, tables: &[Table], out: &mut Vec<Verdict>) {
             }
         };
         let workload = table.workload.name;
-        let metrics: Vec<usize> = match target.metrics {
-            Metrics::Named(name) => table.metric(name).into_iter().collect(),
-            Metrics::Timed => (0..table.workload.metrics.len())
-                .filter(|&m| is_time_unit(table.workload.metrics[m].unit))
-                .collect(),
-        };
+        let metrics: Vec<usize> = (0..table.workload.metrics.len())
+            .filter(|&m| target.reads(workload, &table.workload.metrics[m]))
+            .collect();
         if metrics.is_empty() {
             out.push(unmeasured(
                 workload,
