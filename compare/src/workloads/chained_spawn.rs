@@ -6,7 +6,7 @@ use super::exec::Exec;
 use super::oneshot::{self, Sender};
 use super::spawner::Spawner;
 use super::stats::ns_per;
-use crate::{Metric, Mode, Raw, Sample, Subject, Workload};
+use crate::{Metric, Mode, Sample, Subject, Workload};
 
 /// The workload.
 pub(crate) const CHAINED_SPAWN: Workload = Workload {
@@ -14,7 +14,7 @@ pub(crate) const CHAINED_SPAWN: Workload = Workload {
     about: "each task spawns the next and ends, 1,000 deep; the last one \
             signals the driver",
     metrics: &[Metric::lower("ns/task", "ns")],
-    applies_to: |s| s != Subject::Raw(Raw::StdThreads),
+    applies_to: super::runs_everything,
     run,
 };
 

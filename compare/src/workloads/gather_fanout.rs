@@ -8,7 +8,7 @@ use super::exec::Exec;
 use super::join::join_all;
 use super::spawner::Spawner;
 use super::stats::ns_per;
-use crate::{Metric, Mode, Raw, Sample, Subject, Workload};
+use crate::{Metric, Mode, Sample, Subject, Workload};
 
 /// The workload.
 pub(crate) const GATHER_FANOUT: Workload = Workload {
@@ -17,7 +17,7 @@ pub(crate) const GATHER_FANOUT: Workload = Workload {
             their handles awaited (raw runtimes: every handle awaited in \
             order), time per child",
     metrics: &[Metric::lower("ns/child", "ns")],
-    applies_to: |s| s != Subject::Raw(Raw::StdThreads),
+    applies_to: super::runs_everything,
     run,
 };
 

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use super::exec::Exec;
 use super::oneshot::{self, Sender};
 use super::stats::quantiles_us;
-use crate::{Metric, Mode, Raw, Sample, Subject, Workload};
+use crate::{Metric, Mode, Sample, Subject, Workload};
 
 /// The workload.
 pub(crate) const LATENCY: Workload = Workload {
@@ -20,7 +20,7 @@ pub(crate) const LATENCY: Workload = Workload {
         Metric::lower("p99", "µs"),
         Metric::lower("max", "µs"),
     ],
-    applies_to: |s| s != Subject::Raw(Raw::StdThreads),
+    applies_to: super::runs_everything,
     run,
 };
 

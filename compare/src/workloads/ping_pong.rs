@@ -9,7 +9,7 @@ use tokio::sync::oneshot;
 use super::exec::Exec;
 use super::join::Join;
 use super::stats::ns_per;
-use crate::{Metric, Mode, Raw, Sample, Subject, Workload};
+use crate::{Metric, Mode, Sample, Subject, Workload};
 
 /// The workload.
 pub(crate) const PING_PONG: Workload = Workload {
@@ -18,7 +18,7 @@ pub(crate) const PING_PONG: Workload = Workload {
             taskchain Promise (raw runtimes: a tokio oneshot) carrying the \
             one for the answer",
     metrics: &[Metric::lower("ns/round trip", "ns")],
-    applies_to: |s| s != Subject::Raw(Raw::StdThreads),
+    applies_to: super::runs_everything,
     run,
 };
 

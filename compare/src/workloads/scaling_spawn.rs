@@ -21,6 +21,6 @@ fn run(subject: Subject, mode: Mode) -> Result<Sample, String> {
     scaling::run(subject, mode, pass)
 }
 
-fn pass(exec: &Exec, _subject: Subject, n: usize) -> Result<Duration, String> {
-    spawn_many::once(exec, n)
+fn pass(exec: &Exec, _subject: Subject, n: usize) -> Result<(Duration, usize), String> {
+    Ok((spawn_many::once(exec, n)?, n))
 }

@@ -27,7 +27,7 @@ fn run(subject: Subject, mode: Mode) -> Result<Sample, String> {
 
 /// Suspends `n` tasks (untimed), then times setting every one's value
 /// and awaiting every task's end.
-fn pass(exec: &Exec, subject: Subject, n: usize) -> Result<Duration, String> {
+fn pass(exec: &Exec, subject: Subject, n: usize) -> Result<(Duration, usize), String> {
     let spawner = exec.spawner();
     let started = Arc::new(AtomicUsize::new(0));
     let mut senders = Vec::with_capacity(n);
@@ -52,6 +52,6 @@ fn pass(exec: &Exec, subject: Subject, n: usize) -> Result<Duration, String> {
         for join in joins {
             join.await??;
         }
-        Ok(start.elapsed())
+        Ok((start.elapsed(), n))
     })?
 }

@@ -51,12 +51,9 @@ fn run(subject: Subject, mode: Mode) -> Result<Sample, String> {
             Subject::Raw(Raw::TokioCurrentThread | Raw::TokioMultiThread) => {
                 exec.block_on(many(spawner, tasks, yields, tokio::task::yield_now))
             }
-            Subject::Raw(Raw::AsyncExecutor | Raw::ThreadPool) => exec.block_on(many(
-                spawner,
-                tasks,
-                yields,
-                futures_lite::future::yield_now,
-            )),
+            Subject::Raw(Raw::AsyncExecutor | Raw::ThreadPool) | Subject::Floor => exec.block_on(
+                many(spawner, tasks, yields, futures_lite::future::yield_now),
+            ),
             Subject::Raw(Raw::AsyncStd) => {
                 exec.block_on(many(spawner, tasks, yields, async_std::task::yield_now))
             }
