@@ -1,16 +1,17 @@
 //! `scaling_cancel`: one cancel beside 1,000 and beside 100,000 idle
 //! tasks, time per cancel.
 //!
-//! Every task awaits its own pending single-value channel (never sent), so
-//! a cancel is one independent cancel on every subject, and ends when the
-//! cancelled task's future is dropped:
+//! Every task awaits its own pending taskchain `Promise` (never set; the
+//! same on every subject), so a cancel is one independent cancel on every
+//! subject, and ends when the cancelled task's future is dropped:
 //!
-//! - taskchain subjects: a `Promise` each; `cancel()` on the task's handle
-//!   (cancelling the promise it awaits, which no other task awaits);
-//! - tokio: a tokio oneshot each; `abort()`;
-//! - async-executor: a tokio oneshot each; the task dropped;
-//! - async-std: a tokio oneshot each; `cancel().await`;
-//! - the raw thread pool: a tokio oneshot each; `cancel()`.
+//! - taskchain frame chain and threaded chains: `cancel()` on the task's
+//!   handle (which also cancels the promise it awaits, the Panda3D rule;
+//!   no other task awaits it);
+//! - tokio: `abort()`;
+//! - async-executor: the task dropped;
+//! - async-std: `cancel().await`;
+//! - the raw thread pool: `cancel()`.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -26,8 +27,8 @@ use crate::{Mode, Sample, Subject, Workload};
 pub(crate) const SCALING_CANCEL: Workload = Workload {
     name: "scaling_cancel",
     about: "one cancel beside 1,000 vs 100,000 idle tasks, each task \
-            suspended on its own pending Promise (raw: its own tokio \
-            oneshot), cancelled through its handle (taskchain cancel, \
+            suspended on its own pending taskchain Promise (every \
+            subject), cancelled through its handle (taskchain cancel, \
             tokio abort, async-executor drop, async-std cancel, pool \
             cancel) until its future is dropped; time per cancel",
     metrics: scaling::METRICS,
@@ -63,7 +64,7 @@ impl Drop for Alive {
 /// Suspends `n` tasks (untimed), times cancelling a few of them one at a
 /// time, each until its future is dropped, then cancels the rest
 /// (untimed).
-fn pass(exec: &Exec, subject: Subject, n: usize) -> Result<(Duration, usize), String> {
+fn pass(exec: &Exec, _subject: Subject, n: usize) -> Result<(Duration, usize), String> {
     let spawner = exec.spawner();
     let started = Arc::new(AtomicUsize::new(0));
     let alive = Arc::new(AtomicUsize::new(0));
@@ -71,7 +72,7 @@ fn pass(exec: &Exec, subject: Subject, n: usize) -> Result<(Duration, usize), St
     let mut senders = Vec::with_capacity(n);
     let mut joins = Vec::with_capacity(n);
     for _ in 0..n {
-        let (sender, receiver) = oneshot::channel::<()>(subject);
+        let (sender, receiver) = oneshot::channel::<()>();
         senders.push(sender);
         let started = started.clone();
         let guard = Alive::new(&alive);

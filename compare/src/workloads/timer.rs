@@ -1,5 +1,12 @@
-//! `timer`: how late a 50 µs sleep wakes: `pause` on taskchain's chains,
-//! each raw runtime's own sleep.
+//! `timer`: how late a 50 µs sleep wakes (p50, p99, max), each subject
+//! sleeping its own way (a timer is a runtime's own service):
+//!
+//! - taskchain frame chain and threaded chains: `pause` (the frame chain
+//!   polled back to back on the real clock);
+//! - tokio: `tokio::time::sleep`;
+//! - async-executor: `async_io::Timer`;
+//! - async-std: `async_std::task::sleep`;
+//! - the raw thread pool: `ThreadPool::sleep`.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
