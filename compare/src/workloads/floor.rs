@@ -11,7 +11,10 @@
 //! would lose such a wake or race on it. The lock is never contended in
 //! the workloads the floor runs (every wake comes from its own thread), so
 //! a schedule costs one uncontended lock; the driver takes the whole queue
-//! in one lock per batch rather than one per task. Making the queue
+//! in one lock per batch rather than one per task. Measured on the 2-core
+//! machine of the report: a push and take per task cost 6.5 ns behind the
+//! lock against 3.0 ns behind a `RefCell` (10 million in batches of
+//! 10,000), a few per cent of a spawn on the floor. Making the queue
 //! thread-local instead would need `spawn_unchecked` and an unsafe promise
 //! that no other thread ever wakes a task, which is the very case a correct
 //! executor must handle.
