@@ -33,6 +33,12 @@
 //! - `memory_own_100k`: a pending `Promise` per coroutine on every subject,
 //!   its allocation counted (its setter's clone is kept in a `Vec` made
 //!   before counting).
+//! - `memory_native_own_100k`: each runtime's idiomatic single-value
+//!   channel per coroutine, its allocation counted (senders kept as above):
+//!   - taskchain subjects: a `Promise` each;
+//!   - tokio: a tokio oneshot each;
+//!   - async-executor, async-std, the raw thread pool, the floor: an
+//!     async-channel of capacity 1 each.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -122,6 +128,20 @@ pub(crate) const MEMORY_OWN_100K: Workload = Workload {
     run: |subject, mode| run(subject, mode, 100_000, Awaits::OwnPromise),
 };
 
+/// Each runtime's idiomatic single-value channel per coroutine, at 100,000
+/// coroutines.
+pub(crate) const MEMORY_NATIVE_OWN_100K: Workload = Workload {
+    name: "memory_native_own_100k",
+    about: "per suspended coroutine (handle held) at 100,000, each awaiting \
+            its own idiomatic channel (its allocation counted): a taskchain \
+            Promise on taskchain, a tokio oneshot on tokio, an async-channel \
+            of capacity 1 on async-executor, async-std, the thread pool and \
+            the floor",
+    metrics: METRICS,
+    applies_to: runs_futures,
+    run: |subject, mode| run(subject, mode, 100_000, Awaits::NativeOwn),
+};
+
 /// The subjects that run coroutines: all but std threads.
 fn runs_futures(subject: Subject) -> bool {
     subject != Subject::Raw(Raw::StdThreads)
@@ -136,6 +156,8 @@ enum Awaits {
     Native,
     /// A pending promise each.
     OwnPromise,
+    /// The runtime's idiomatic single-value channel, one each.
+    NativeOwn,
 }
 
 /// Most std threads started at once: each reserves a stack, and thousands
@@ -276,8 +298,17 @@ trait Gate {
 
 /// One round of `awaits` on `subject`.
 fn round_of(exec: &Exec, subject: Subject, n: usize, awaits: Awaits) -> Result<Growth, String> {
+    let tokio = matches!(
+        subject,
+        Subject::Raw(Raw::TokioCurrentThread | Raw::TokioMultiThread)
+    );
     match (awaits, subject) {
         (Awaits::OwnPromise, _) => round(exec, n, OwnPromises(Vec::with_capacity(n))),
+        (Awaits::NativeOwn, _) if subject.is_taskchain() => {
+            round(exec, n, OwnPromises(Vec::with_capacity(n)))
+        }
+        (Awaits::NativeOwn, _) if tokio => round(exec, n, OwnOneshots(Vec::with_capacity(n))),
+        (Awaits::NativeOwn, _) => round(exec, n, OwnChannels(Vec::with_capacity(n))),
         (Awaits::Native, Subject::Raw(Raw::TokioCurrentThread | Raw::TokioMultiThread)) => {
             round(exec, n, SharedNotify(Arc::new(Notify::new())))
         }
@@ -323,6 +354,12 @@ struct SharedPromise(Promise<()>);
 /// A pending promise per coroutine (the setters' clones).
 struct OwnPromises(Vec<Promise<()>>);
 
+/// A tokio oneshot per coroutine (the senders).
+struct OwnOneshots(Vec<tokio::sync::oneshot::Sender<()>>);
+
+/// An async-channel of capacity 1 per coroutine (the senders).
+struct OwnChannels(Vec<async_channel::Sender<()>>);
+
 /// One shared tokio `Notify`.
 struct SharedNotify(Arc<Notify>);
 
@@ -348,6 +385,49 @@ impl Gate for OwnPromises {
 
     fn open(self) -> Result<(), String> {
         self.0.iter().try_for_each(set)
+    }
+}
+
+impl Gate for OwnOneshots {
+    fn spawn_one(&mut self, spawner: &Spawner) -> Join<Result<(), String>> {
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        self.0.push(sender);
+        spawner.spawn(async move {
+            STARTED.fetch_add(1, Ordering::Release);
+            receiver
+                .await
+                .map_err(|_| "the oneshot's sender is gone".to_owned())
+        })
+    }
+
+    fn open(self) -> Result<(), String> {
+        self.0.into_iter().try_for_each(|sender| {
+            sender
+                .send(())
+                .map_err(|_| "a oneshot's receiver is gone".to_owned())
+        })
+    }
+}
+
+impl Gate for OwnChannels {
+    fn spawn_one(&mut self, spawner: &Spawner) -> Join<Result<(), String>> {
+        let (sender, receiver) = async_channel::bounded(1);
+        self.0.push(sender);
+        spawner.spawn(async move {
+            STARTED.fetch_add(1, Ordering::Release);
+            receiver
+                .recv()
+                .await
+                .map_err(|_| "the channel's sender is gone".to_owned())
+        })
+    }
+
+    fn open(self) -> Result<(), String> {
+        self.0.iter().try_for_each(|sender| {
+            sender
+                .try_send(())
+                .map_err(|e| format!("cannot send on a channel: {e}"))
+        })
     }
 }
 

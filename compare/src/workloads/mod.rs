@@ -62,6 +62,7 @@ pub fn workloads() -> Vec<Workload> {
         memory::MEMORY_1M,
         memory::MEMORY_NATIVE_100K,
         memory::MEMORY_OWN_100K,
+        memory::MEMORY_NATIVE_OWN_100K,
         scaling_spawn::SCALING_SPAWN,
         scaling_wake::SCALING_WAKE,
         scaling_cancel::SCALING_CANCEL,
