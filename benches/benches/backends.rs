@@ -19,10 +19,13 @@ use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use taskchain::{AsyncFuture, Backend, ChainSettings, TaskChainExt, TaskManager, ThreadedChain};
+// The comparison's async-executor pool and thread count, so that these
+// benches run the raw smol stack exactly as the report does.
+use taskchain_compare::workloads::SmolPool;
+use taskchain_compare::THREADS;
 
 const BATCH: usize = 1_000;
 const ROUNDS: usize = 1_000;
-const THREADS: usize = 2;
 
 /// A threaded chain of `backend` with two workers.
 fn chain(manager: &TaskManager, backend: Backend) -> Arc<ThreadedChain> {
@@ -33,43 +36,6 @@ fn chain(manager: &TaskManager, backend: Backend) -> Arc<ThreadedChain> {
             ChainSettings::default().num_threads(THREADS),
         )
         .expect("the backend is compiled in")
-}
-
-/// async-executor on two threads, as the smol stack runs it.
-struct SmolPool {
-    ex: Arc<async_executor::Executor<'static>>,
-    stop: Option<async_channel::Sender<()>>,
-    threads: Vec<std::thread::JoinHandle<()>>,
-}
-
-impl SmolPool {
-    fn new() -> Self {
-        let ex = Arc::new(async_executor::Executor::new());
-        let (stop, stopped) = async_channel::bounded::<()>(1);
-        let threads = (0..THREADS)
-            .map(|_| {
-                let ex = ex.clone();
-                let stopped = stopped.clone();
-                std::thread::spawn(move || {
-                    let _ = async_io::block_on(ex.run(stopped.recv()));
-                })
-            })
-            .collect();
-        SmolPool {
-            ex,
-            stop: Some(stop),
-            threads,
-        }
-    }
-}
-
-impl Drop for SmolPool {
-    fn drop(&mut self) {
-        drop(self.stop.take());
-        for t in self.threads.drain(..) {
-            let _ = t.join();
-        }
-    }
 }
 
 fn tokio_mt() -> tokio::runtime::Runtime {
@@ -142,12 +108,12 @@ fn spawn_complete(c: &mut Criterion) {
     }
 
     {
-        let pool = SmolPool::new();
+        let pool = SmolPool::new().expect("an async-executor pool");
         let mut handles = Vec::with_capacity(BATCH);
         group.bench_function("async-executor", |b| {
             b.iter(|| {
                 for _ in 0..BATCH {
-                    handles.push(pool.ex.spawn(async {}));
+                    handles.push(pool.executor().spawn(async {}));
                 }
                 futures_lite::future::block_on(async {
                     for h in handles.drain(..) {
@@ -229,12 +195,12 @@ fn ping_pong_rounds(c: &mut Criterion) {
     }
 
     {
-        let pool = SmolPool::new();
+        let pool = SmolPool::new().expect("an async-executor pool");
         group.bench_function("async-executor", |b| {
             b.iter(|| {
                 let (a, z) = ping_pong();
-                let a = pool.ex.spawn(a);
-                let z = pool.ex.spawn(z);
+                let a = pool.executor().spawn(a);
+                let z = pool.executor().spawn(z);
                 futures_lite::future::block_on(async {
                     a.await;
                     z.await;

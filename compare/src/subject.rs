@@ -1,6 +1,7 @@
 //! What a workload runs on: the embedded frame chain, a taskchain backend's
-//! threaded chain, or a raw runtime (to read taskchain's overhead as a
-//! ratio to the runtime it wraps).
+//! threaded chain, a raw runtime (to read taskchain's overhead as a ratio
+//! to the runtime it wraps), or the floor (the cheapest correct executor,
+//! to read how far above it everything sits).
 
 use taskchain::Backend;
 
@@ -34,6 +35,10 @@ pub enum Subject {
     Chain(Backend),
     /// A raw runtime.
     Raw(Raw),
+    /// The physical floor: a minimal single-thread executor of async-task
+    /// cells in a `VecDeque` (spawn, yield and memory workloads), and a
+    /// walk over boxed closures (`recurring_frame`).
+    Floor,
 }
 
 impl Subject {
@@ -53,6 +58,7 @@ impl Subject {
             ]
             .map(Subject::Raw),
         );
+        all.push(Subject::Floor);
         all
     }
 
@@ -70,12 +76,14 @@ impl Subject {
             Subject::Raw(Raw::AsyncStd) => "async-std",
             Subject::Raw(Raw::ThreadPool) => "threadpool (raw)",
             Subject::Raw(Raw::StdThreads) => "std threads",
+            Subject::Floor => "floor",
         }
     }
 
-    /// Whether this is taskchain (a chain) rather than a raw runtime.
+    /// Whether this is taskchain (a chain) rather than a raw runtime or
+    /// the floor.
     pub fn is_taskchain(self) -> bool {
-        !matches!(self, Subject::Raw(_))
+        matches!(self, Subject::FrameChain | Subject::Chain(_))
     }
 
     /// The raw runtime a taskchain subject wraps (its ratio's baseline):
@@ -88,16 +96,18 @@ impl Subject {
             Subject::Chain(Backend::Tokio) => Some(Subject::Raw(Raw::TokioMultiThread)),
             Subject::Chain(Backend::Smol) => Some(Subject::Raw(Raw::AsyncExecutor)),
             Subject::Chain(Backend::AsyncStd) => Some(Subject::Raw(Raw::AsyncStd)),
-            Subject::Raw(_) => None,
+            Subject::Raw(_) | Subject::Floor => None,
         }
     }
 
     /// The `--backend` filter names that select it: a taskchain backend's
     /// name selects its chain and the raw runtime beneath; "frame" the
-    /// frame chain and tokio current_thread; "std" std threads.
+    /// frame chain, tokio current_thread and the floor; "std" std threads.
     pub fn filter_names(self) -> &'static [&'static str] {
         match self {
-            Subject::FrameChain | Subject::Raw(Raw::TokioCurrentThread) => &["frame"],
+            Subject::FrameChain | Subject::Raw(Raw::TokioCurrentThread) | Subject::Floor => {
+                &["frame"]
+            }
             Subject::Chain(Backend::Threadpool) | Subject::Raw(Raw::ThreadPool) => &["threadpool"],
             Subject::Chain(Backend::Tokio) | Subject::Raw(Raw::TokioMultiThread) => &["tokio"],
             Subject::Chain(Backend::Smol) | Subject::Raw(Raw::AsyncExecutor) => &["smol"],

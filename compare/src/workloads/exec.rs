@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use taskchain::threadpool::ThreadPool;
 use taskchain::{ChainSettings, ManualClock, TaskChain, TaskManager, ThreadedChain};
 
+use super::floor::Floor;
 use super::smol_pool::SmolPool;
 use super::spawner::Spawner;
 use crate::{Raw, Subject, THREADS};
@@ -51,6 +52,7 @@ enum Kind {
     Executor(SmolPool),
     AsyncStd,
     Pool(ThreadPool),
+    Floor(Floor),
 }
 
 impl Exec {
@@ -108,6 +110,7 @@ impl Exec {
             Subject::Raw(Raw::StdThreads) => {
                 return Err("std threads run no futures".into());
             }
+            Subject::Floor => Kind::Floor(Floor::new()),
         };
         Ok(Exec { kind })
     }
@@ -123,6 +126,7 @@ impl Exec {
             Kind::Executor(pool) => Spawner::Executor(pool.executor().clone()),
             Kind::AsyncStd => Spawner::AsyncStd,
             Kind::Pool(pool) => Spawner::Pool(pool.clone()),
+            Kind::Floor(floor) => Spawner::Floor(floor.spawner()),
         }
     }
 
@@ -142,8 +146,8 @@ impl Exec {
     ///   frames on the loop's thread (so it spawns, sets promises and reads
     ///   handles from outside any task, the frame chain's usual way), and
     ///   the chain is polled back to back (an uncapped loop).
-    /// - tokio: in `block_on` (on the current-thread runtime, the tasks run
-    ///   there too).
+    /// - tokio and the floor: in their `block_on` (on the current-thread
+    ///   runtime and the floor, the tasks run there too).
     /// - The others: on this thread, while the runtime's own threads run
     ///   the tasks it spawns.
     ///
@@ -157,12 +161,13 @@ impl Exec {
             }
             Kind::TokioCurrentThread(rt) | Kind::TokioMultiThread(rt) => Ok(rt.block_on(future)),
             Kind::AsyncStd => Ok(async_std::task::block_on(future)),
+            Kind::Floor(floor) => Ok(floor.block_on(future)),
         }
     }
 
     /// Drives the runtime until `done()` holds, without timing anything:
-    /// polls the frame chain, runs tokio's current-thread scheduler, and
-    /// otherwise waits (yielding this thread) for the runtime's own threads.
+    /// polls the frame chain, runs tokio's current-thread scheduler or the
+    /// floor's queue, and otherwise waits (yielding this thread) for the runtime's own threads.
     ///
     /// Returns an error naming `what` if it does not hold after two
     /// minutes.
@@ -190,6 +195,13 @@ impl Exec {
                 }
                 Ok(())
             }),
+            Kind::Floor(floor) => {
+                if floor.run_until(done, deadline) {
+                    Ok(())
+                } else {
+                    Err(gave_up())
+                }
+            }
             _ => {
                 while !done() {
                     if Instant::now() >= deadline {
@@ -252,12 +264,14 @@ impl Drop for Exec {
             // the compare binary relies on nothing being left running.
             Kind::Frame(manager) | Kind::Chain { manager, .. } => manager.shutdown(),
             Kind::Pool(pool) => pool.shutdown(),
+            // Dropping it drops its queued tasks; it has no threads.
             // Dropping the runtime (or the pool's threads) stops it;
             // async-std's global runtime lives on, empty.
             Kind::TokioCurrentThread(_)
             | Kind::TokioMultiThread(_)
             | Kind::Executor(_)
-            | Kind::AsyncStd => {}
+            | Kind::AsyncStd
+            | Kind::Floor(_) => {}
         }
     }
 }

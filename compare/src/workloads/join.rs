@@ -20,15 +20,18 @@ pub(crate) enum Join<T: 'static> {
     AsyncStd(async_std::task::JoinHandle<T>),
     /// A task of taskchain's raw `ThreadPool`.
     Pool(taskchain::threadpool::JoinHandle<T>),
+    /// A task of the floor (an async-task cell).
+    Floor(async_task::Task<T>),
 }
 
 impl<T: 'static> Join<T> {
     /// Lets the task run on without its handle (dropping an async-executor
-    /// task would cancel it; the others detach on drop).
+    /// or floor task would cancel it; the others detach on drop).
     pub(crate) fn detach(self) {
         match self {
             Join::Executor(task) => task.detach(),
             Join::Pool(handle) => handle.detach(),
+            Join::Floor(task) => task.detach(),
             Join::Task(_) | Join::Tokio(_) | Join::AsyncStd(_) => {}
         }
     }
@@ -48,6 +51,7 @@ impl<T: 'static> Future for Join<T> {
                 .map(|r| r.map_err(|e| format!("tokio task failed: {e}"))),
             Join::Executor(task) => Pin::new(task).poll(cx).map(Ok),
             Join::AsyncStd(handle) => Pin::new(handle).poll(cx).map(Ok),
+            Join::Floor(task) => Pin::new(task).poll(cx).map(Ok),
             Join::Pool(handle) => Pin::new(handle)
                 .poll(cx)
                 .map(|r| r.map_err(|e| format!("thread pool task failed: {e}"))),
@@ -64,7 +68,7 @@ pub(crate) async fn join_all<T: 'static>(joins: Vec<Join<T>>) -> Result<(), Stri
 }
 
 /// Cancels every task through its handle: taskchain's `cancel`, tokio's
-/// `abort`, dropping an async-executor task, the pool's `cancel`; the
+/// `abort`, dropping an async-executor or floor task, the pool's `cancel`; the
 /// tasks go on their own soon after. async-std cancels only by awaiting
 /// (dropping its handle detaches): every cancel is started first, then
 /// each awaited until its task is gone, as tokio's aborts are issued
@@ -78,6 +82,7 @@ pub(crate) async fn cancel_all<T: 'static>(joins: Vec<Join<T>>) {
             }
             Join::Tokio(handle) => handle.abort(),
             Join::Executor(task) => drop(task),
+            Join::Floor(task) => drop(task),
             Join::Pool(handle) => handle.cancel(),
             Join::AsyncStd(handle) => {
                 let mut cancel = Box::pin(handle.cancel());

@@ -1,5 +1,12 @@
-//! `latency`: wake-to-run, the time from a `set_result` (raw runtimes: a
-//! oneshot send) on another thread to the awaiting task running.
+//! `latency`: wake-to-run, the time from a `set_result` on another thread
+//! to the awaiting task running. The task awaits a taskchain `Promise` on
+//! every subject:
+//!
+//! - the frame chain: spawned on it, the chain polled back to back (an
+//!   uncapped game loop) on the real clock;
+//! - threaded chains: spawned on the chain, its workers idle until the set;
+//! - tokio, async-executor, async-std, the raw thread pool: spawned on the
+//!   runtime, its workers idle until the set.
 
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -7,20 +14,20 @@ use std::time::{Duration, Instant};
 use super::exec::Exec;
 use super::oneshot::{self, Sender};
 use super::stats::quantiles_us;
-use crate::{Metric, Mode, Raw, Sample, Subject, Workload};
+use crate::{Metric, Mode, Sample, Subject, Workload};
 
 /// The workload.
 pub(crate) const LATENCY: Workload = Workload {
     name: "latency",
-    about: "wake-to-run: a task awaits a Promise (raw: a tokio oneshot) that \
-            another thread sets 50 µs later, once the runtime went idle; \
+    about: "wake-to-run: a task awaits a taskchain Promise (every subject) \
+            that another thread sets 50 µs later, once the runtime went idle; \
             the frame chain is polled back to back (an uncapped game loop)",
     metrics: &[
         Metric::lower("p50", "µs"),
         Metric::lower("p99", "µs"),
         Metric::lower("max", "µs"),
     ],
-    applies_to: |s| s != Subject::Raw(Raw::StdThreads),
+    applies_to: super::runs_everything,
     run,
 };
 
@@ -56,7 +63,7 @@ fn run(subject: Subject, mode: Mode) -> Result<Sample, String> {
     let measured = exec.block_on(async move {
         let mut waits = Vec::with_capacity(samples);
         for _ in 0..samples {
-            let (sender, receiver) = oneshot::channel::<Instant>(subject);
+            let (sender, receiver) = oneshot::channel::<Instant>();
             let task = spawner.spawn(async move {
                 let sent = receiver.await?;
                 Ok::<_, String>(sent.elapsed())

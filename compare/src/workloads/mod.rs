@@ -1,6 +1,6 @@
 //! The workloads of the comparison, one file each, and what they share:
-//! a subject's runtime (`exec`), one spawner and join handle over every
-//! runtime (`spawner`, `join`), a single-value channel over both kinds of
+//! a subject's runtime (`exec`), the floor's executor (`floor`), one
+//! spawner and join handle over every runtime (`spawner`, `join`), a single-value channel over both kinds of
 //! subject (`oneshot`), the async-executor thread pool (`smol_pool`), the
 //! resident set (`resident`) and the arithmetic of figures (`stats`).
 //!
@@ -10,6 +10,7 @@
 
 mod chained_spawn;
 mod exec;
+mod floor;
 mod gather_fanout;
 mod join;
 mod latency;
@@ -29,7 +30,16 @@ mod stats;
 mod timer;
 mod yield_many;
 
-use crate::Workload;
+use crate::{Raw, Subject, Workload};
+
+pub use smol_pool::SmolPool;
+
+/// Whether `subject` is a runtime that runs every kind of workload (timers,
+/// threads, channels): all but std threads (no futures) and the floor
+/// (spawn, yield, memory and recurring tasks only).
+pub(crate) fn runs_everything(subject: Subject) -> bool {
+    !matches!(subject, Subject::Raw(Raw::StdThreads) | Subject::Floor)
+}
 
 /// Every workload, in report order.
 ///
@@ -50,6 +60,9 @@ pub fn workloads() -> Vec<Workload> {
         memory::MEMORY_10K,
         memory::MEMORY_100K,
         memory::MEMORY_1M,
+        memory::MEMORY_NATIVE_100K,
+        memory::MEMORY_OWN_100K,
+        memory::MEMORY_NATIVE_OWN_100K,
         scaling_spawn::SCALING_SPAWN,
         scaling_wake::SCALING_WAKE,
         scaling_cancel::SCALING_CANCEL,

@@ -1,6 +1,8 @@
-//! A single-value channel over both kinds of subject: a taskchain
-//! `Promise` on taskchain's chains, tokio's runtime-agnostic oneshot on the
-//! raw runtimes (the same on each of them, so only scheduling differs).
+//! A single-value channel, the same on every subject: a taskchain
+//! `Promise`, shared by both halves. A promise awaits through its own
+//! waiter node and the waker it is given, on any executor, so the workloads
+//! that pass values (ping-pong, chained spawn, latency, wake and cancel
+//! scaling) do the same work everywhere and only the scheduling differs.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -8,49 +10,26 @@ use std::task::{Context, Poll};
 
 use taskchain::Promise;
 
-use crate::Subject;
-
-/// The sending half: sets the promise or sends on the oneshot.
-pub(crate) enum Sender<T> {
-    /// A taskchain promise (shared with the receiver).
-    Promise(Promise<T>),
-    /// tokio's oneshot.
-    Tokio(tokio::sync::oneshot::Sender<T>),
-}
+/// The sending half: sets the promise.
+pub(crate) struct Sender<T>(Promise<T>);
 
 /// The receiving half: awaiting it yields the value.
-pub(crate) enum Receiver<T> {
-    /// A taskchain promise (shared with the sender).
-    Promise(Promise<T>),
-    /// tokio's oneshot.
-    Tokio(tokio::sync::oneshot::Receiver<T>),
-}
+pub(crate) struct Receiver<T>(Promise<T>);
 
-/// A channel of the kind `subject` uses.
-pub(crate) fn channel<T: Clone + Send + 'static>(subject: Subject) -> (Sender<T>, Receiver<T>) {
-    if subject.is_taskchain() {
-        let promise = Promise::new();
-        (Sender::Promise(promise.clone()), Receiver::Promise(promise))
-    } else {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        (Sender::Tokio(tx), Receiver::Tokio(rx))
-    }
+/// A fresh channel: one pending promise, seen from both ends.
+pub(crate) fn channel<T: Clone + Send + 'static>() -> (Sender<T>, Receiver<T>) {
+    let promise = Promise::new();
+    (Sender(promise.clone()), Receiver(promise))
 }
 
 impl<T: Clone + Send + 'static> Sender<T> {
     /// Sends `value`.
     ///
-    /// Returns an error if it cannot be delivered (the promise was already
-    /// set or cancelled, or the receiver is gone).
+    /// Returns an error if the promise was already set or cancelled.
     pub(crate) fn send(self, value: T) -> Result<(), String> {
-        match self {
-            Sender::Promise(promise) => promise
-                .set_result(value)
-                .map_err(|e| format!("cannot set the promise: {e}")),
-            Sender::Tokio(tx) => tx
-                .send(value)
-                .map_err(|_| "the oneshot's receiver is gone".to_owned()),
-        }
+        self.0
+            .set_result(value)
+            .map_err(|e| format!("cannot set the promise: {e}"))
     }
 }
 
@@ -58,14 +37,9 @@ impl<T: Clone + Send + 'static> Future for Receiver<T> {
     type Output = Result<T, String>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // Both halves are `Unpin`, and so is the receiver.
-        match self.get_mut() {
-            Receiver::Promise(promise) => Pin::new(promise)
-                .poll(cx)
-                .map(|r| r.map_err(|e| format!("the promise failed: {e}"))),
-            Receiver::Tokio(rx) => Pin::new(rx)
-                .poll(cx)
-                .map(|r| r.map_err(|_| "the oneshot's sender is gone".to_owned())),
-        }
+        // A promise is `Unpin`, and so is the receiver.
+        Pin::new(&mut self.get_mut().0)
+            .poll(cx)
+            .map(|r| r.map_err(|e| format!("the promise failed: {e}")))
     }
 }

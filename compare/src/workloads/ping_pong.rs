@@ -1,24 +1,30 @@
 //! `ping_pong`: two tasks exchanging 1,000 messages each way, each message
 //! a fresh single-value channel carrying the channel for the answer.
+//!
+//! The channel is a taskchain `Promise` on every subject (executor-agnostic,
+//! so only the scheduling differs):
+//!
+//! - taskchain frame chain and threaded chains: both tasks spawned on the
+//!   chain;
+//! - tokio, async-executor, async-std, the raw thread pool: both tasks
+//!   spawned on the runtime.
 
 use std::time::{Duration, Instant};
 
 use taskchain::Promise;
-use tokio::sync::oneshot;
 
 use super::exec::Exec;
-use super::join::Join;
 use super::stats::ns_per;
-use crate::{Metric, Mode, Raw, Sample, Subject, Workload};
+use crate::{Metric, Mode, Sample, Subject, Workload};
 
 /// The workload.
 pub(crate) const PING_PONG: Workload = Workload {
     name: "ping_pong",
     about: "two tasks exchanging 1,000 round trips; every message is a new \
-            taskchain Promise (raw runtimes: a tokio oneshot) carrying the \
-            one for the answer",
+            taskchain Promise (on every subject) carrying the one for the \
+            answer",
     metrics: &[Metric::lower("ns/round trip", "ns")],
-    applies_to: |s| s != Subject::Raw(Raw::StdThreads),
+    applies_to: super::runs_everything,
     run,
 };
 
@@ -43,41 +49,28 @@ fn run(subject: Subject, mode: Mode) -> Result<Sample, String> {
     let exec = Exec::new(subject)?;
     let rounds = rounds(mode);
     let reps = reps(mode);
-    exchange(&exec, subject, rounds)?;
+    exchange(&exec, rounds)?;
     let mut total = Duration::ZERO;
     for _ in 0..reps {
-        total += exchange(&exec, subject, rounds)?;
+        total += exchange(&exec, rounds)?;
     }
     Ok(vec![ns_per(total, (rounds * reps) as usize)])
 }
 
 /// One exchange of `rounds` round trips, timed from the spawn of the two
 /// tasks to the end of both.
-fn exchange(exec: &Exec, subject: Subject, rounds: u32) -> Result<Duration, String> {
+fn exchange(exec: &Exec, rounds: u32) -> Result<Duration, String> {
     let spawner = exec.spawner();
     exec.block_on(async move {
         let start = Instant::now();
-        let (a, b): (Half, Half) = if subject.is_taskchain() {
-            let first = Promise::new();
-            (
-                spawner.spawn(ping(first.clone(), rounds)),
-                spawner.spawn(pong(first, rounds)),
-            )
-        } else {
-            let (tx, rx) = oneshot::channel();
-            (
-                spawner.spawn(raw_ping(tx, rounds)),
-                spawner.spawn(raw_pong(rx, rounds)),
-            )
-        };
+        let first = Promise::new();
+        let a = spawner.spawn(ping(first.clone(), rounds));
+        let b = spawner.spawn(pong(first, rounds));
         a.await??;
         b.await??;
         Ok(start.elapsed())
     })?
 }
-
-/// The handle of one of the two tasks.
-type Half = Join<Result<(), String>>;
 
 /// A message: a number, and the promise to answer on.
 #[derive(Clone)]
@@ -106,38 +99,6 @@ async fn pong(mut from_ping: Promise<Msg>, rounds: u32) -> Result<(), String> {
             .set_result(Msg(value, next.clone()))
             .map_err(|e| format!("pong cannot answer: {e}"))?;
         from_ping = next;
-    }
-    Ok(())
-}
-
-/// A raw message: a number, and the sender to answer on.
-struct RawMsg(u32, oneshot::Sender<RawMsg>);
-
-async fn raw_ping(mut to_pong: oneshot::Sender<RawMsg>, rounds: u32) -> Result<(), String> {
-    for i in 0..rounds {
-        let (reply, answer) = oneshot::channel();
-        to_pong
-            .send(RawMsg(i, reply))
-            .map_err(|_| "pong is gone".to_owned())?;
-        let RawMsg(echo, next) = answer.await.map_err(|_| "pong did not answer".to_owned())?;
-        if echo != i {
-            return Err(format!("ping sent {i}, pong answered {echo}"));
-        }
-        to_pong = next;
-    }
-    Ok(())
-}
-
-async fn raw_pong(mut from_ping: oneshot::Receiver<RawMsg>, rounds: u32) -> Result<(), String> {
-    for _ in 0..rounds {
-        let RawMsg(value, reply) = from_ping
-            .await
-            .map_err(|_| "ping stopped sending".to_owned())?;
-        let (next, message) = oneshot::channel();
-        reply
-            .send(RawMsg(value, next))
-            .map_err(|_| "ping is gone".to_owned())?;
-        from_ping = message;
     }
     Ok(())
 }

@@ -1,6 +1,12 @@
 //! `recurring_frame`: 1,000 and 100,000 recurring tasks returning `Cont`,
-//! time per frame per task; the frame chain polled, threaded chains frame
-//! synced (one epoch per `poll()`).
+//! time per frame per task. Every task's body is the same: bump one shared
+//! counter, stay.
+//!
+//! - the frame chain: `chain.add` tasks, one `poll()` per frame;
+//! - threaded chains: the same tasks, frame synced (one epoch per
+//!   `poll()`), the frame ending when every task ran;
+//! - the floor: a `Vec<Box<dyn FnMut() -> bool>>` of closures doing the
+//!   same and returning true to stay, walked once per frame.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -17,12 +23,13 @@ pub(crate) const RECURRING_FRAME: Workload = Workload {
     name: "recurring_frame",
     about: "recurring tasks returning Cont (each bumps a shared counter), \
             time per frame per task at 1,000 and 100,000 tasks; threaded \
-            chains run frame synced, a frame ending when every task ran",
+            chains run frame synced, a frame ending when every task ran; \
+            floor: one walk over a Vec of boxed closures per frame",
     metrics: &[
         Metric::lower("ns/task @1k", "ns"),
         Metric::lower("ns/task @100k", "ns"),
     ],
-    applies_to: Subject::is_taskchain,
+    applies_to: |s| s.is_taskchain() || s == Subject::Floor,
     run,
 };
 
@@ -38,6 +45,10 @@ fn sizes(mode: Mode) -> [(usize, u64); 2] {
 fn run(subject: Subject, mode: Mode) -> Result<Sample, String> {
     let mut sample = Vec::with_capacity(2);
     for (tasks, frames) in sizes(mode) {
+        if subject == Subject::Floor {
+            sample.push(floor_per_task(tasks, frames)?);
+            continue;
+        }
         // A fresh chain for each size: the large case must not find the
         // small one's tasks.
         let exec = Exec::build(
@@ -91,5 +102,34 @@ fn per_task(exec: &Exec, tasks: usize, frames: u64) -> Result<f64, String> {
     }
     // The tasks end when the chain shuts down, as the `Exec` drops.
     drop(handles);
+    Ok(ns_per(elapsed, tasks * frames as usize))
+}
+
+/// The floor of [`per_task`]: `tasks` boxed closures with the same body,
+/// kept while they return true, walked once untimed then `frames` times;
+/// nanoseconds per closure per walk.
+fn floor_per_task(tasks: usize, frames: u64) -> Result<f64, String> {
+    let runs = Arc::new(AtomicU64::new(0));
+    let mut recurring: Vec<Box<dyn FnMut() -> bool>> = (0..tasks)
+        .map(|_| {
+            let runs = runs.clone();
+            Box::new(move || {
+                runs.fetch_add(1, Ordering::Relaxed);
+                true
+            }) as Box<dyn FnMut() -> bool>
+        })
+        .collect();
+    let mut frame = || recurring.retain_mut(|task| task());
+    frame();
+    let start = Instant::now();
+    for _ in 0..frames {
+        frame();
+    }
+    let elapsed = start.elapsed();
+    let expected = tasks as u64 * (frames + 1);
+    let ran = runs.load(Ordering::Relaxed);
+    if ran != expected {
+        return Err(format!("expected {expected} runs, counted {ran}"));
+    }
     Ok(ns_per(elapsed, tasks * frames as usize))
 }

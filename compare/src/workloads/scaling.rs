@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::exec::Exec;
 use super::stats::ns_per;
-use crate::{Metric, Mode, Raw, Sample, Subject};
+use crate::{Metric, Mode, Sample, Subject};
 
 /// The figures of every scaling workload.
 pub(crate) const METRICS: &[Metric] = &[
@@ -15,14 +15,15 @@ pub(crate) const METRICS: &[Metric] = &[
     Metric::lower("ratio", "x"),
 ];
 
-/// The subjects every scaling workload applies to: all but std threads.
+/// The subjects every scaling workload applies to: every runtime that
+/// runs everything (not std threads, not the floor).
 pub(crate) fn applies_to(subject: Subject) -> bool {
-    subject != Subject::Raw(Raw::StdThreads)
+    super::runs_everything(subject)
 }
 
-/// One timed pass of an operation over `n` tasks at once on `exec`: the
-/// time of the operation alone, setup excluded.
-pub(crate) type Pass = fn(&Exec, Subject, usize) -> Result<Duration, String>;
+/// One timed pass of an operation with `n` tasks at once on `exec`: the
+/// time of the operations alone, setup excluded, and how many were timed.
+pub(crate) type Pass = fn(&Exec, Subject, usize) -> Result<(Duration, usize), String>;
 
 /// Tasks in the small case, its timed passes, and tasks in the large case
 /// (smoke mode shrinks both cases a hundredfold; the names stay).
@@ -41,12 +42,15 @@ pub(crate) fn run(subject: Subject, mode: Mode, pass: Pass) -> Result<Sample, St
     let exec = Exec::new(subject)?;
     let (small, passes, large) = sizes(mode);
     pass(&exec, subject, small)?;
-    let mut total = Duration::ZERO;
+    let (mut total, mut ops) = (Duration::ZERO, 0);
     for _ in 0..passes {
-        total += pass(&exec, subject, small)?;
+        let (elapsed, timed) = pass(&exec, subject, small)?;
+        total += elapsed;
+        ops += timed;
     }
-    let at_small = ns_per(total, small * passes);
-    let at_large = ns_per(pass(&exec, subject, large)?, large);
+    let at_small = ns_per(total, ops);
+    let (elapsed, timed) = pass(&exec, subject, large)?;
+    let at_large = ns_per(elapsed, timed);
     Ok(vec![
         at_small,
         at_large,

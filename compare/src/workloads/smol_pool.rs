@@ -10,7 +10,8 @@ use crate::THREADS;
 
 /// An [`Executor`] with [`THREADS`] threads running it until the pool is
 /// dropped.
-pub(crate) struct SmolPool {
+#[derive(Debug)]
+pub struct SmolPool {
     executor: Arc<Executor<'static>>,
     /// Dropping the sender ends every thread's `run`.
     stop: Option<async_channel::Sender<()>>,
@@ -22,7 +23,7 @@ impl SmolPool {
     ///
     /// Returns an error if a thread cannot be spawned (the ones already
     /// started are stopped first).
-    pub(crate) fn new() -> Result<Self, String> {
+    pub fn new() -> Result<Self, String> {
         let executor = Arc::new(Executor::new());
         let (stop, stopped) = async_channel::bounded::<()>(1);
         let mut pool = SmolPool {
@@ -47,7 +48,7 @@ impl SmolPool {
     }
 
     /// The executor, to spawn on.
-    pub(crate) fn executor(&self) -> &Arc<Executor<'static>> {
+    pub fn executor(&self) -> &Arc<Executor<'static>> {
         &self.executor
     }
 }

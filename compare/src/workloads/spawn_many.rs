@@ -1,4 +1,12 @@
-//! `spawn_many`: 10,000 trivial coroutines spawned and completed.
+//! `spawn_many`: 10,000 trivial coroutines (`async {}`) spawned and
+//! completed, each handle awaited in order by the driver.
+//!
+//! - the frame chain: spawned between frames, the chain polled until done;
+//! - threaded chains, async-executor, async-std, the raw thread pool:
+//!   spawned from the calling thread, run by the runtime's threads;
+//! - tokio: spawned inside `block_on` (on current_thread, run there too);
+//! - the floor: spawned inside its `block_on`, run there;
+//! - std threads: an empty thread spawned and joined each.
 
 use std::time::{Duration, Instant};
 
@@ -11,8 +19,9 @@ use crate::{Metric, Mode, Raw, Sample, Subject, Workload};
 pub(crate) const SPAWN_MANY: Workload = Workload {
     name: "spawn_many",
     about: "10,000 trivial coroutines spawned and awaited by the driver (frame \
-            chain: between frames, polled until done; tokio: in block_on; \
-            threaded runtimes: from the calling thread); std threads: \
+            chain: between frames, polled until done; tokio and the floor: \
+            in block_on; threaded runtimes: from the calling thread); std \
+            threads: \
             spawned and joined, 1,000 in quick mode",
     metrics: &[Metric::lower("ns/task", "ns")],
     applies_to: |_| true,

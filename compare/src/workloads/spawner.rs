@@ -7,6 +7,7 @@ use async_executor::Executor;
 use taskchain::threadpool::ThreadPool;
 use taskchain::{FrameChain, TaskChainExt, ThreadedChain};
 
+use super::floor::FloorSpawner;
 use super::join::Join;
 
 /// Spawns tasks on a subject's runtime, from inside it or from any thread.
@@ -25,6 +26,8 @@ pub(crate) enum Spawner {
     AsyncStd,
     /// taskchain's raw thread pool.
     Pool(ThreadPool),
+    /// The floor (its tasks run inside its `block_on` or `run_until`).
+    Floor(FloorSpawner),
 }
 
 impl Spawner {
@@ -41,6 +44,7 @@ impl Spawner {
             Spawner::Executor(executor) => Join::Executor(executor.spawn(future)),
             Spawner::AsyncStd => Join::AsyncStd(async_std::task::spawn(future)),
             Spawner::Pool(pool) => Join::Pool(pool.spawn(future)),
+            Spawner::Floor(floor) => Join::Floor(floor.spawn(future)),
         }
     }
 }

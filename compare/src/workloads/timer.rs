@@ -1,5 +1,12 @@
-//! `timer`: how late a 50 µs sleep wakes: `pause` on taskchain's chains,
-//! each raw runtime's own sleep.
+//! `timer`: how late a 50 µs sleep wakes (p50, p99, max), each subject
+//! sleeping its own way (a timer is a runtime's own service):
+//!
+//! - taskchain frame chain and threaded chains: `pause` (the frame chain
+//!   polled back to back on the real clock);
+//! - tokio: `tokio::time::sleep`;
+//! - async-executor: `async_io::Timer`;
+//! - async-std: `async_std::task::sleep`;
+//! - the raw thread pool: `ThreadPool::sleep`.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -7,7 +14,7 @@ use std::time::{Duration, Instant};
 use super::exec::Exec;
 use super::spawner::Spawner;
 use super::stats::quantiles_us;
-use crate::{Metric, Mode, Raw, Sample, Subject, Workload};
+use crate::{Metric, Mode, Sample, Subject, Workload};
 
 /// The workload.
 pub(crate) const TIMER: Workload = Workload {
@@ -15,8 +22,12 @@ pub(crate) const TIMER: Workload = Workload {
     about: "overshoot of a 50 µs sleep: `pause` on taskchain's chains (the \
             frame chain polled back to back), tokio::time::sleep, \
             async_io::Timer, async_std::task::sleep, ThreadPool::sleep",
-    metrics: &[Metric::lower("p50", "µs"), Metric::lower("p99", "µs")],
-    applies_to: |s| s != Subject::Raw(Raw::StdThreads),
+    metrics: &[
+        Metric::lower("p50", "µs"),
+        Metric::lower("p99", "µs"),
+        Metric::lower("max", "µs"),
+    ],
+    applies_to: super::runs_everything,
     run,
 };
 
@@ -55,6 +66,7 @@ fn run(subject: Subject, mode: Mode) -> Result<Sample, String> {
             async_std::task::sleep(NAP).await;
             Ok(())
         })),
+        Spawner::Floor(_) => return Err("the floor has no timer".into()),
         Spawner::Pool(pool) => {
             let pool = pool.clone();
             spawner.spawn(naps(n, move || {
@@ -67,7 +79,7 @@ fn run(subject: Subject, mode: Mode) -> Result<Sample, String> {
         }
     };
     let mut late = exec.block_on(task)???;
-    quantiles_us(&mut late, &[0.5, 0.99])
+    quantiles_us(&mut late, &[0.5, 0.99, 1.0])
 }
 
 /// Sleeps `n` times, each time for [`NAP`], and returns how late each

@@ -1,4 +1,13 @@
-//! `yield_many`: 200 tasks that each yield 1,000 times.
+//! `yield_many`: 200 tasks that each yield 1,000 times, awaited by the
+//! driver. Each subject yields its own way (a yield is a scheduler's own
+//! operation, not a shared future):
+//!
+//! - taskchain frame chain and threaded chains: `next_frame()`, one yield
+//!   per epoch;
+//! - tokio: `tokio::task::yield_now`;
+//! - async-executor, the raw thread pool, the floor: `futures_lite`'s
+//!   `yield_now` (wake itself, then pending once);
+//! - async-std: `async_std::task::yield_now`.
 
 use std::future::Future;
 use std::time::Instant;
@@ -13,7 +22,8 @@ use crate::{Metric, Mode, Raw, Sample, Subject, Workload};
 pub(crate) const YIELD_MANY: Workload = Workload {
     name: "yield_many",
     about: "200 tasks x 1,000 yields: `next_frame()` on taskchain's chains \
-            (one yield per epoch), each raw runtime's own `yield_now`",
+            (one yield per epoch), each raw runtime's own `yield_now` \
+            (futures-lite's on async-executor, the thread pool and the floor)",
     metrics: &[Metric::lower("ns/yield", "ns")],
     applies_to: |s| s != Subject::Raw(Raw::StdThreads),
     run,
@@ -51,12 +61,9 @@ fn run(subject: Subject, mode: Mode) -> Result<Sample, String> {
             Subject::Raw(Raw::TokioCurrentThread | Raw::TokioMultiThread) => {
                 exec.block_on(many(spawner, tasks, yields, tokio::task::yield_now))
             }
-            Subject::Raw(Raw::AsyncExecutor | Raw::ThreadPool) => exec.block_on(many(
-                spawner,
-                tasks,
-                yields,
-                futures_lite::future::yield_now,
-            )),
+            Subject::Raw(Raw::AsyncExecutor | Raw::ThreadPool) | Subject::Floor => exec.block_on(
+                many(spawner, tasks, yields, futures_lite::future::yield_now),
+            ),
             Subject::Raw(Raw::AsyncStd) => {
                 exec.block_on(many(spawner, tasks, yields, async_std::task::yield_now))
             }
