@@ -256,8 +256,8 @@ mod tests {
     fn file_names_are_safe() {
         assert_eq!(file_name("spawn_many", "ns/task"), "spawn_many-ns_task.svg");
         assert_eq!(
-            file_name("memory_10k", "B requested"),
-            "memory_10k-b_requested.svg"
+            file_name("memory_10k", "B steady"),
+            "memory_10k-b_steady.svg"
         );
         assert_eq!(file_name("latency", "p50 / p99"), "latency-p50_p99.svg");
         assert_eq!(file_name("w", "///"), "w-metric.svg");

@@ -61,7 +61,7 @@ pub fn ratio(ratio: Option<f64>) -> String {
 }
 
 /// A metric's column header: its name, with its unit unless the name
-/// already says it ("ns/task" in ns, "B requested" in B).
+/// already says it ("ns/task" in ns, "B steady" in B).
 pub fn header(name: &str, unit: &str) -> String {
     if unit.is_empty() || name.contains(unit) {
         name.to_string()

@@ -7,13 +7,11 @@ use super::advice::advice;
 use super::figures::{Figure, Table};
 use super::format;
 use super::grid::{row_name, Grid, GridRow};
-use super::targets::{is_throughput, is_time_unit};
+use super::targets::{is_throughput, is_time_unit, SHARED_FUTURE_MEMORY};
 use crate::Subject;
 
-/// The steady memory per coroutine, by the names a memory workload may
-/// give it: "B steady" beside a first-round figure, or "B requested"
-/// where the workload measures the steady round alone.
-const STEADY_BYTES: &[&str] = &["B steady", "B requested"];
+/// The steady memory per coroutine.
+const STEADY_BYTES: &str = "B steady";
 
 /// The memory workload the summary reads first; others stand in, the
 /// largest first, when it did not run.
@@ -120,14 +118,12 @@ fn memory(tables: &[Table], subject: Subject) -> Option<(f64, &'static str)> {
     let mut workloads: Vec<&'static str> = tables
         .iter()
         .map(|t| t.workload.name)
-        .filter(|name| name.starts_with("memory_"))
+        .filter(|name| SHARED_FUTURE_MEMORY.contains(name))
         .collect();
     workloads.sort_by_key(|&name| (name != MEMORY_WORKLOAD, std::cmp::Reverse(coroutines(name))));
     workloads.into_iter().find_map(|workload| {
-        STEADY_BYTES.iter().find_map(|metric| {
-            let (figure, _) = figure(tables, workload, metric, subject)?;
-            Some((figure.summary.median, workload))
-        })
+        let (figure, _) = figure(tables, workload, STEADY_BYTES, subject)?;
+        Some((figure.summary.median, workload))
     })
 }
 

@@ -178,7 +178,7 @@ mod tests {
         let short = results.record(0, FRAME, Ok(vec![1.0]));
         assert_eq!(short.as_deref(), Some("returned 1 values for 2 metrics"));
         let nan = results.record(1, FRAME, Ok(vec![f64::NAN]));
-        assert_eq!(nan.as_deref(), Some("returned NaN for B requested"));
+        assert_eq!(nan.as_deref(), Some("returned NaN for B steady"));
         let failed = results.record(1, FRAME, Err("no runtime".into()));
         assert_eq!(failed.as_deref(), Some("no runtime"));
         assert_eq!(

@@ -30,7 +30,7 @@ pub const TASKS_PER_S: Metric = Metric {
 
 /// A memory metric, lower is better.
 pub const BYTES: Metric = Metric {
-    name: "B requested",
+    name: "B steady",
     unit: "B",
     lower_is_better: true,
 };
@@ -51,7 +51,7 @@ pub fn fake(name: &'static str, metrics: &'static [Metric]) -> Workload {
 }
 
 /// Two fake workloads: "spin" (ns/task, tasks/s) on every subject and
-/// "memory_fake" (B requested) on the frame chain only.
+/// "memory_fake" (B steady) on the frame chain only.
 pub fn fake_workloads() -> Vec<Workload> {
     vec![
         fake("spin", &[NS_PER_TASK, TASKS_PER_S]),

@@ -418,7 +418,7 @@ mod tests {
         let over_baseline = Target {
             goal: "memory",
             workloads: Workloads::Prefixed("memory_"),
-            metrics: Metrics::Named("B requested"),
+            metrics: Metrics::Named("B steady"),
             subjects: Subjects::Taskchain,
             limit: Limit::ExcessAtMost(Against::Baseline, 16.0),
         };
@@ -432,20 +432,20 @@ mod tests {
         // The same subject's other metric, repeat by repeat: both 0 here.
         let first = Target {
             metrics: Metrics::Named("B first"),
-            limit: Limit::ExcessAtMost(Against::Metric("B requested"), 16.0),
+            limit: Limit::ExcessAtMost(Against::Metric("B steady"), 16.0),
             ..over_baseline
         };
         let v = verdicts(&[first], &tables);
-        assert_eq!(v[0].against.as_deref(), Some("B requested"));
+        assert_eq!(v[0].against.as_deref(), Some("B steady"));
         assert_eq!(v[0].status, Status::Met);
         let absent = Target {
-            limit: Limit::ExcessAtMost(Against::Metric("B steady"), 16.0),
+            limit: Limit::ExcessAtMost(Against::Metric("B resident"), 16.0),
             ..first
         };
         let v = verdicts(&[absent], &tables);
         assert_eq!(
             v[0].status,
-            Status::NotMeasured("memory_small has no B steady metric".into())
+            Status::NotMeasured("memory_small has no B resident metric".into())
         );
     }
 
