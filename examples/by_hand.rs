@@ -1,4 +1,4 @@
-//! Coroutines stepped by hand (DESIGN §6): the caller owns the frame loop.
+//! Coroutines stepped by hand: the caller owns the frame loop.
 //! Two coroutine tasks are spawned on a manager that reads a
 //! [`ManualClock`]; each `manager.poll()` runs one frame, and between
 //! frames the caller moves the clock forward by a quarter of a second.

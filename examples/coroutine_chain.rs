@@ -1,4 +1,4 @@
-//! The "coroutine chain" (DESIGN §6): a coroutine `outer` awaits `phase1`,
+//! The "coroutine chain": a coroutine `outer` awaits `phase1`,
 //! then `phase2(result1)`, and returns both results. The caller runs it to
 //! completion with `TaskManager::run_until_complete`, asyncio's
 //! `loop.run_until_complete(outer())`, and gets

@@ -1,4 +1,4 @@
-//! The "damage task" (DESIGN §6): a recurring coroutine task, Panda3D's
+//! The "damage task": a recurring coroutine task, Panda3D's
 //!
 //! ```python
 //! async def damage_task(task):

@@ -1,4 +1,4 @@
-//! "Gather cubes" (DESIGN §6): `cube(x)` pauses, then awaits `square(x)`,
+//! "Gather cubes": `cube(x)` pauses, then awaits `square(x)`,
 //! a coroutine task of its own, and returns `x * square`. A gather of
 //! `cube(3)`, `cube(4)` and `cube(5)` runs the three at once on one frame
 //! chain; their steps interleave, `cube(5)` finishes first and `cube(3)`

@@ -1,4 +1,4 @@
-//! The "launch rocket" countdown (DESIGN §6): a coroutine counts down from
+//! The "launch rocket" countdown: a coroutine counts down from
 //! 3, awaiting `pause(1 s)` between numbers, while the frame loop keeps
 //! rendering at 60 frames per second. Waiting costs the frame nothing: the
 //! paused coroutine sleeps in the chain's timer heap, so every frame runs,

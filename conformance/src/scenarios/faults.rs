@@ -1,4 +1,4 @@
-//! The known faults of the reference engine (DESIGN §4), which taskchain
+//! The known faults of the reference engine, which taskchain
 //! must not repeat:
 //!
 //! - a task woken on a threaded chain must be re-queued and its workers

@@ -1,5 +1,5 @@
-//! Behaviour scenarios: one small program per behaviour of the contract
-//! (DESIGN §4), each checking its outcome exactly, generic over a
+//! Behaviour scenarios: one small program per behaviour of the contract,
+//! each checking its outcome exactly, generic over a
 //! [`ChainFactory`].
 //!
 //! Scenarios never depend on how fast anything runs. They wait for an
