@@ -15,7 +15,7 @@ const STEADY_BYTES: &str = "B steady";
 
 /// The memory workload the summary reads first; others stand in, the
 /// largest first, when it did not run.
-const MEMORY_WORKLOAD: &str = "memory_100k";
+pub(super) const MEMORY_WORKLOAD: &str = "memory_100k";
 
 /// A geometric mean of ratios, and how many it averages.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -94,6 +94,15 @@ fn coroutines(workload: &str) -> u64 {
     digits.parse::<u64>().map_or(0, |n| n * scale)
 }
 
+/// The order in which the summary reads the memory workloads:
+/// [`MEMORY_WORKLOAD`] first, then the largest.
+pub(super) fn memory_rank(workload: &str) -> (bool, std::cmp::Reverse<u64>) {
+    (
+        workload != MEMORY_WORKLOAD,
+        std::cmp::Reverse(coroutines(workload)),
+    )
+}
+
 /// `subject`'s figure on `workload`'s metric named `metric`.
 fn figure<'t>(
     tables: &'t [Table],
@@ -120,7 +129,7 @@ fn memory(tables: &[Table], subject: Subject) -> Option<(f64, &'static str)> {
         .map(|t| t.workload.name)
         .filter(|name| SHARED_FUTURE_MEMORY.contains(name))
         .collect();
-    workloads.sort_by_key(|&name| (name != MEMORY_WORKLOAD, std::cmp::Reverse(coroutines(name))));
+    workloads.sort_by_key(|&name| memory_rank(name));
     workloads.into_iter().find_map(|workload| {
         let (figure, _) = figure(tables, workload, STEADY_BYTES, subject)?;
         Some((figure.summary.median, workload))
