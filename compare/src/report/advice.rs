@@ -83,14 +83,24 @@ pub fn advice(subjects: &[SubjectSummary]) -> Vec<String> {
             } else {
                 "on a par with"
             };
+            // The two means may average different figures (the floor
+            // runs fewer workloads than tokio does, and some tokio does
+            // not): each count is said.
+            let counted = match frame.to_floor {
+                Some(f) if f.of != base.of => {
+                    format!("geometric means of {} and {} figures", base.of, f.of)
+                }
+                _ => format!(
+                    "geometric mean of {} figure{}",
+                    base.of,
+                    if base.of == 1 { "" } else { "s" }
+                ),
+            };
             out.push(format!(
                 "For work driven from one thread's loop, the frame chain runs the throughput \
-                 workloads at {} {}{floor} (geometric mean of {} figure{}): {verdict} \
-                 the runtime it replaces.",
+                 workloads at {} {}{floor} ({counted}): {verdict} the runtime it replaces.",
                 format::ratio(Some(base.value)),
                 baseline_name(frame),
-                base.of,
-                if base.of == 1 { "" } else { "s" },
             ));
         }
     }
@@ -260,6 +270,20 @@ mod tests {
         assert!(!said.contains("timer wheel"), "{said}");
         let par = advice(&summaries(&[(FRAME, Some(1.02), [1.0, 1.0, 1.0])]));
         assert!(par[0].contains(": on a par with the runtime it replaces."));
+    }
+
+    #[test]
+    fn each_mean_of_the_frame_chain_says_its_own_count() {
+        let mut subjects = summaries(&[(FRAME, Some(1.5), [1.0, 1.0, 1.0])]);
+        subjects[0].to_baseline = Some(Mean { value: 1.5, of: 5 });
+        subjects[0].to_floor = Some(Mean { value: 6.0, of: 4 });
+        let said = advice(&subjects);
+        assert!(
+            said[0].contains("at 1.50× tokio current_thread and 6.00× the floor (geometric means of 5 and 4 figures): dearer"),
+            "{said:?}"
+        );
+        subjects[0].to_floor = Some(Mean { value: 6.0, of: 5 });
+        assert!(advice(&subjects)[0].contains("the floor (geometric mean of 5 figures)"));
     }
 
     #[test]
