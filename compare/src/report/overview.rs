@@ -192,7 +192,8 @@ impl Overview {
         };
         format!(
             "×base and ×floor are geometric means over the time figures of the \
-             throughput workloads ({workloads}; not latency, timer, memory or scaling); \
+             throughput workloads ({workloads}; not latency, timer, memory or scaling) \
+             that have the ratio, their count in brackets; \
              B/coroutine is the steady round of {MEMORY_WORKLOAD} (else the largest \
              memory workload run, named); wake is latency's p50, timer the overshoot \
              of a 50 µs sleep"
@@ -211,7 +212,14 @@ impl Overview {
             "timer p99 (µs)",
         ];
         let value = |v: Option<f64>| v.map_or("–".to_string(), format::figure);
-        let mean = |m: Option<Mean>| format::ratio(m.map(|m| m.value));
+        // Each mean averages the figures its subject has a ratio on (the
+        // floor and the raw runtimes run different workloads): the count
+        // is shown, so that means of different figures are not read as
+        // like for like.
+        let mean = |m: Option<Mean>| match m {
+            Some(m) => format!("{} ({})", format::ratio(Some(m.value)), m.of),
+            None => format::ratio(None),
+        };
         let rows = self
             .subjects
             .iter()
@@ -301,8 +309,8 @@ mod tests {
             GridRow::Cells(
                 [
                     "taskchain frame chain *",
-                    "0.50×",
-                    "0.50×",
+                    "0.50× (1)",
+                    "0.50× (1)",
                     "64.0 (memory_10k)",
                     "3.00",
                     "40.0",
