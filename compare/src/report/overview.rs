@@ -157,6 +157,10 @@ impl Overview {
                         .filter(|&m| is_time_unit(t.workload.metrics[m].unit));
                     timed.filter_map(move |m| ratio(t.figure(subject, m)?))
                 })
+                // A figure of 0 (a net time below the clock's resolution)
+                // has a ratio of 0, which has no logarithm: it is left out
+                // (and not counted) rather than leaving no mean at all.
+                .filter(|&r| r > 0.0)
                 .collect();
             geometric_mean(&ratios).map(|value| Mean {
                 value,
@@ -326,6 +330,24 @@ mod tests {
     #[test]
     fn no_figures_no_advice() {
         assert_eq!(overview(&[], None).advice, Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_zero_ratio_leaves_the_other_figures_their_mean() {
+        // A net figure (yields minus no yields) can be 0: its ratio has no
+        // logarithm, and must not wipe out the mean of the others.
+        let workloads = [
+            fake("spawn_many", &[NS_PER_TASK]),
+            fake("yield_many", &[NS_PER_TASK]),
+        ];
+        let mut results = Results::new(Mode::Quick, 1, &workloads, &[FRAME, TOKIO_CT]);
+        for (w, frame, tokio) in [(0, 20.0, 40.0), (1, 0.0, 30.0)] {
+            results.record(w, FRAME, Ok(vec![frame]));
+            results.record(w, TOKIO_CT, Ok(vec![tokio]));
+        }
+        let o = Overview::of(&tables(&results, Some(TOKIO_CT)));
+        assert_eq!(o.subjects[0].to_baseline, Some(Mean { value: 0.5, of: 1 }));
+        assert_eq!(o.subjects[0].to_floor, Some(Mean { value: 0.5, of: 1 }));
     }
 
     #[test]
