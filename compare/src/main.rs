@@ -15,7 +15,7 @@ use std::time::Instant;
 use taskchain_compare::report::cli::{self, Command};
 use taskchain_compare::report::schedule::schedule;
 use taskchain_compare::report::{is_skip, output, text, Machine, Report, Results};
-use taskchain_compare::{workloads, Mode, Sample, Subject, Workload};
+use taskchain_compare::{workloads, Mode, Sample, Subject, Workload, THREADS};
 use taskchain_conformance::alloc::CountingAlloc;
 
 // The memory workloads read the bytes requested off this allocator; it
@@ -85,7 +85,16 @@ fn measure(results: &mut Results, mode: Mode) {
     );
 }
 
+/// The variable async-std's global runtime reads its thread count from
+/// (one thread per core without it).
+const ASYNC_STD_THREADS: &str = "ASYNC_STD_THREAD_COUNT";
+
 fn main() -> ExitCode {
+    // Every threaded subject runs `THREADS` workers; async-std's global
+    // runtime (beneath async-std and taskchain-async-std) would otherwise
+    // run one per core, more than the others on a larger machine. Set
+    // before anything starts it, while this is the only thread.
+    std::env::set_var(ASYNC_STD_THREADS, THREADS.to_string());
     let all = workloads();
     let options = match cli::parse(std::env::args().skip(1), &all) {
         Ok(Command::Help) => {

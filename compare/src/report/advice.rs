@@ -5,7 +5,7 @@
 //! that a finding the numbers do not support is not said.
 
 use super::format;
-use super::overview::SubjectSummary;
+use super::overview::{memory_rank, SubjectSummary, MEMORY_WORKLOAD};
 use crate::{Raw, Subject};
 use taskchain::Backend;
 
@@ -61,7 +61,14 @@ fn listed(names: &[&str]) -> String {
 pub fn advice(subjects: &[SubjectSummary]) -> Vec<String> {
     let mut out = Vec::new();
     let taskchain = || subjects.iter().filter(|s| s.subject.is_taskchain());
-    let raw = || subjects.iter().filter(|s| !s.subject.is_taskchain());
+    // The raw runtimes a chain is read beside: not the floor (no
+    // runtime), not std threads (their heap bytes leave out each
+    // thread's stack, and they run no coroutine).
+    let raw_runtimes = || {
+        subjects
+            .iter()
+            .filter(|s| matches!(s.subject, Subject::Raw(raw) if raw != Raw::StdThreads))
+    };
     let baseline_name = |s: &SubjectSummary| s.subject.baseline().map_or("?", Subject::name);
 
     if let Some(frame) = subjects.iter().find(|s| s.subject == Subject::FrameChain) {
@@ -76,14 +83,24 @@ pub fn advice(subjects: &[SubjectSummary]) -> Vec<String> {
             } else {
                 "on a par with"
             };
+            // The two means may average different figures (the floor
+            // runs fewer workloads than tokio does, and some tokio does
+            // not): each count is said.
+            let counted = match frame.to_floor {
+                Some(f) if f.of != base.of => {
+                    format!("geometric means of {} and {} figures", base.of, f.of)
+                }
+                _ => format!(
+                    "geometric mean of {} figure{}",
+                    base.of,
+                    if base.of == 1 { "" } else { "s" }
+                ),
+            };
             out.push(format!(
                 "For work driven from one thread's loop, the frame chain runs the throughput \
-                 workloads at {} {}{floor} (geometric mean of {} figure{}): {verdict} \
-                 the runtime it replaces.",
+                 workloads at {} {}{floor} ({counted}): {verdict} the runtime it replaces.",
                 format::ratio(Some(base.value)),
                 baseline_name(frame),
-                base.of,
-                if base.of == 1 { "" } else { "s" },
             ));
         }
     }
@@ -112,23 +129,38 @@ pub fn advice(subjects: &[SubjectSummary]) -> Vec<String> {
         out.push(sentence);
     }
 
-    if let Some((lightest, bytes)) = least(taskchain(), |s| s.memory.map(|m| m.0)) {
-        let reference = least(raw(), |s| s.memory.map(|m| m.0)).map_or(String::new(), |(r, b)| {
-            format!(
-                " (the lightest raw runtime, {}: {} B)",
-                r.subject.name(),
-                format::figure(b)
-            )
-        });
-        out.push(format!(
-            "For many suspended coroutines, {} is the lightest chain: {} B each{reference}.",
-            lightest.subject.name(),
-            format::figure(bytes),
-        ));
+    // Bytes per coroutine compare within one memory workload only (a
+    // subject whose preferred one did not run stands in with another):
+    // the one the summary reads first among those the chains measured.
+    let memory_workload = taskchain()
+        .filter_map(|s| s.memory.map(|m| m.1))
+        .min_by_key(|&name| memory_rank(name));
+    if let Some(workload) = memory_workload {
+        let bytes_in = |s: &SubjectSummary| s.memory.filter(|m| m.1 == workload).map(|m| m.0);
+        if let Some((lightest, bytes)) = least(taskchain(), bytes_in) {
+            let reference = least(raw_runtimes(), bytes_in).map_or(String::new(), |(r, b)| {
+                format!(
+                    " (the lightest raw runtime, {}: {} B)",
+                    r.subject.name(),
+                    format::figure(b)
+                )
+            });
+            let named = if memory_workload == Some(MEMORY_WORKLOAD) {
+                String::new()
+            } else {
+                format!(" in {workload}")
+            };
+            out.push(format!(
+                "For many suspended coroutines, {} is the lightest chain{named}: {} B \
+                 each{reference}.",
+                lightest.subject.name(),
+                format::figure(bytes),
+            ));
+        }
     }
 
     if let Some((quickest, p50)) = least(taskchain(), |s| s.wake_p50) {
-        let reference = least(raw(), |s| s.wake_p50).map_or(String::new(), |(r, p)| {
+        let reference = least(raw_runtimes(), |s| s.wake_p50).map_or(String::new(), |(r, p)| {
             format!(
                 " (the quickest raw runtime, {}: {} µs)",
                 r.subject.name(),
@@ -238,6 +270,56 @@ mod tests {
         assert!(!said.contains("timer wheel"), "{said}");
         let par = advice(&summaries(&[(FRAME, Some(1.02), [1.0, 1.0, 1.0])]));
         assert!(par[0].contains(": on a par with the runtime it replaces."));
+    }
+
+    #[test]
+    fn each_mean_of_the_frame_chain_says_its_own_count() {
+        let mut subjects = summaries(&[(FRAME, Some(1.5), [1.0, 1.0, 1.0])]);
+        subjects[0].to_baseline = Some(Mean { value: 1.5, of: 5 });
+        subjects[0].to_floor = Some(Mean { value: 6.0, of: 4 });
+        let said = advice(&subjects);
+        assert!(
+            said[0].contains("at 1.50× tokio current_thread and 6.00× the floor (geometric means of 5 and 4 figures): dearer"),
+            "{said:?}"
+        );
+        subjects[0].to_floor = Some(Mean { value: 6.0, of: 5 });
+        assert!(advice(&subjects)[0].contains("the floor (geometric mean of 5 figures)"));
+    }
+
+    #[test]
+    fn memory_compares_one_workload_and_raw_runtimes_only() {
+        let mut subjects = summaries(&[
+            (FRAME, None, [200.0, 1.0, 1.0]),
+            (CHAIN_TOKIO, None, [100.0, 1.0, 1.0]),
+            (TOKIO_MT, None, [280.0, 1.0, 1.0]),
+            (Subject::Floor, None, [90.0, 1.0, 1.0]),
+            (Subject::Raw(Raw::StdThreads), None, [60.0, 1.0, 1.0]),
+        ]);
+        // The tokio chain's memory_100k failed: its stand-in is another
+        // workload's, and std threads only ever run memory_10k.
+        subjects[1].memory = Some((100.0, "memory_10k"));
+        subjects[4].memory = Some((60.0, "memory_10k"));
+        let said = advice(&subjects).join("\n");
+        assert!(
+            said.contains(
+                "taskchain frame chain is the lightest chain: 200 B each (the lightest raw \
+                 runtime, tokio multi_thread: 280 B)."
+            ),
+            "{said}"
+        );
+        // Only memory_10k ran: it is named, and std threads are no
+        // runtime's reference.
+        for s in &mut subjects {
+            s.memory = s.memory.map(|(b, _)| (b, "memory_10k"));
+        }
+        let said = advice(&subjects).join("\n");
+        assert!(
+            said.contains(
+                "taskchain-tokio is the lightest chain in memory_10k: 100 B each (the lightest \
+                 raw runtime, tokio multi_thread: 280 B)."
+            ),
+            "{said}"
+        );
     }
 
     #[test]

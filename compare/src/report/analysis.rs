@@ -56,3 +56,71 @@ impl Report {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testing::{
+        fake, machine, BYTES, CHAIN_TOKIO, FRAME, NS_PER_TASK, TOKIO_CT, TOKIO_MT,
+    };
+    use crate::report::{chart, json, markdown, text};
+    use crate::{Metric, Mode, Sample};
+
+    /// Renders `report` every way the binary does.
+    fn render_all(report: &Report) {
+        let _ = text::render(report);
+        let _ = markdown::render(report);
+        let _ = json::render(report);
+        for table in &report.tables {
+            for m in 0..table.workload.metrics.len() {
+                chart::svg(table, m, report.results.repeats).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn odd_figures_render_without_panicking() {
+        const P50: Metric = Metric::lower("p50", "µs");
+        const RATIO: Metric = Metric::lower("ratio", "x");
+        const MEMORY: &[Metric] = &[BYTES, Metric::lower("B first", "B")];
+        let workloads = [
+            fake("spawn_many", &[NS_PER_TASK]),
+            fake("memory_10k", MEMORY),
+            fake("latency", &[P50]),
+            fake("scaling_wake", &[RATIO]),
+        ];
+        let subjects = [FRAME, CHAIN_TOKIO, TOKIO_CT, TOKIO_MT];
+        let values: [&[f64]; 4] = [&[0.0], &[-5.0, 0.0], &[0.0, 1e-12], &[1e12]];
+        for (i, figures) in values.iter().enumerate() {
+            let mut results = Results::new(Mode::Quick, 2, &workloads, &subjects);
+            for (w, workload) in workloads.iter().enumerate() {
+                for (s, &subject) in subjects.iter().enumerate() {
+                    // One subject fails, one is never run.
+                    match (s + i) % 4 {
+                        0 => {
+                            results.record(w, subject, Err("broken".into()));
+                        }
+                        1 => {}
+                        _ => {
+                            for &v in *figures {
+                                let sample: Sample = vec![v; workload.metrics.len()];
+                                results.record(w, subject, Ok(sample));
+                            }
+                        }
+                    }
+                }
+            }
+            for floor in [None, Some(TOKIO_CT), Some(FRAME)] {
+                render_all(&Report::with_floor(results.clone(), machine(), floor));
+            }
+        }
+        // A run of nothing at all, and of one subject.
+        render_all(&Report::new(
+            Results::new(Mode::Smoke, 0, &workloads, &[FRAME]),
+            machine(),
+        ));
+        let mut one = Results::new(Mode::Smoke, 1, &workloads[..1], &[FRAME]);
+        one.record(0, FRAME, Ok(vec![3.0]));
+        render_all(&Report::new(one, machine()));
+    }
+}

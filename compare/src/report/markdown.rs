@@ -157,7 +157,7 @@ mod tests {
         assert!(md.starts_with("# taskchain compare report\n"));
         let summary = md.find("## Summary").unwrap();
         assert!(summary < md.find("## spawn_many").unwrap(), "summary first");
-        assert!(md.contains("| taskchain frame chain * | 0.60× | – | – |"));
+        assert!(md.contains("| taskchain frame chain * | 0.60× (1) | – | – |"));
         assert!(md.contains("### Which chain for what\n\n- For work driven from one thread's loop"));
         assert!(md.contains("- machine: Test CPU, 2 cores, TestOS\n"));
         assert!(md.contains("- rustc: rustc 1.0\n- mode: full, 1 run(s) per figure\n"));

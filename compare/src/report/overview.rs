@@ -15,7 +15,7 @@ const STEADY_BYTES: &str = "B steady";
 
 /// The memory workload the summary reads first; others stand in, the
 /// largest first, when it did not run.
-const MEMORY_WORKLOAD: &str = "memory_100k";
+pub(super) const MEMORY_WORKLOAD: &str = "memory_100k";
 
 /// A geometric mean of ratios, and how many it averages.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -94,6 +94,15 @@ fn coroutines(workload: &str) -> u64 {
     digits.parse::<u64>().map_or(0, |n| n * scale)
 }
 
+/// The order in which the summary reads the memory workloads:
+/// [`MEMORY_WORKLOAD`] first, then the largest.
+pub(super) fn memory_rank(workload: &str) -> (bool, std::cmp::Reverse<u64>) {
+    (
+        workload != MEMORY_WORKLOAD,
+        std::cmp::Reverse(coroutines(workload)),
+    )
+}
+
 /// `subject`'s figure on `workload`'s metric named `metric`.
 fn figure<'t>(
     tables: &'t [Table],
@@ -120,7 +129,7 @@ fn memory(tables: &[Table], subject: Subject) -> Option<(f64, &'static str)> {
         .map(|t| t.workload.name)
         .filter(|name| SHARED_FUTURE_MEMORY.contains(name))
         .collect();
-    workloads.sort_by_key(|&name| (name != MEMORY_WORKLOAD, std::cmp::Reverse(coroutines(name))));
+    workloads.sort_by_key(|&name| memory_rank(name));
     workloads.into_iter().find_map(|workload| {
         let (figure, _) = figure(tables, workload, STEADY_BYTES, subject)?;
         Some((figure.summary.median, workload))
@@ -148,6 +157,10 @@ impl Overview {
                         .filter(|&m| is_time_unit(t.workload.metrics[m].unit));
                     timed.filter_map(move |m| ratio(t.figure(subject, m)?))
                 })
+                // A figure of 0 (a net time below the clock's resolution)
+                // has a ratio of 0, which has no logarithm: it is left out
+                // (and not counted) rather than leaving no mean at all.
+                .filter(|&r| r > 0.0)
                 .collect();
             geometric_mean(&ratios).map(|value| Mean {
                 value,
@@ -183,7 +196,8 @@ impl Overview {
         };
         format!(
             "×base and ×floor are geometric means over the time figures of the \
-             throughput workloads ({workloads}; not latency, timer, memory or scaling); \
+             throughput workloads ({workloads}; not latency, timer, memory or scaling) \
+             that have the ratio, their count in brackets; \
              B/coroutine is the steady round of {MEMORY_WORKLOAD} (else the largest \
              memory workload run, named); wake is latency's p50, timer the overshoot \
              of a 50 µs sleep"
@@ -202,7 +216,14 @@ impl Overview {
             "timer p99 (µs)",
         ];
         let value = |v: Option<f64>| v.map_or("–".to_string(), format::figure);
-        let mean = |m: Option<Mean>| format::ratio(m.map(|m| m.value));
+        // Each mean averages the figures its subject has a ratio on (the
+        // floor and the raw runtimes run different workloads): the count
+        // is shown, so that means of different figures are not read as
+        // like for like.
+        let mean = |m: Option<Mean>| match m {
+            Some(m) => format!("{} ({})", format::ratio(Some(m.value)), m.of),
+            None => format::ratio(None),
+        };
         let rows = self
             .subjects
             .iter()
@@ -292,8 +313,8 @@ mod tests {
             GridRow::Cells(
                 [
                     "taskchain frame chain *",
-                    "0.50×",
-                    "0.50×",
+                    "0.50× (1)",
+                    "0.50× (1)",
                     "64.0 (memory_10k)",
                     "3.00",
                     "40.0",
@@ -309,6 +330,24 @@ mod tests {
     #[test]
     fn no_figures_no_advice() {
         assert_eq!(overview(&[], None).advice, Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_zero_ratio_leaves_the_other_figures_their_mean() {
+        // A net figure (yields minus no yields) can be 0: its ratio has no
+        // logarithm, and must not wipe out the mean of the others.
+        let workloads = [
+            fake("spawn_many", &[NS_PER_TASK]),
+            fake("yield_many", &[NS_PER_TASK]),
+        ];
+        let mut results = Results::new(Mode::Quick, 1, &workloads, &[FRAME, TOKIO_CT]);
+        for (w, frame, tokio) in [(0, 20.0, 40.0), (1, 0.0, 30.0)] {
+            results.record(w, FRAME, Ok(vec![frame]));
+            results.record(w, TOKIO_CT, Ok(vec![tokio]));
+        }
+        let o = Overview::of(&tables(&results, Some(TOKIO_CT)));
+        assert_eq!(o.subjects[0].to_baseline, Some(Mean { value: 0.5, of: 1 }));
+        assert_eq!(o.subjects[0].to_floor, Some(Mean { value: 0.5, of: 1 }));
     }
 
     #[test]

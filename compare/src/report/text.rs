@@ -172,7 +172,7 @@ mod tests {
             "the summary comes first"
         );
         assert!(
-            text.contains("  taskchain frame chain *  0.50×       –"),
+            text.contains("  taskchain frame chain *  0.50× (1)       –"),
             "{text}"
         );
     }

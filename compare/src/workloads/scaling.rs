@@ -1,6 +1,6 @@
 //! What the scaling workloads share: one operation timed per task with
 //! 1,000 tasks at a time and with 100,000 at a time, and the ratio of the
-//! two (flat scaling keeps it near 1; the report checks it is at most 2).
+//! two (flat scaling keeps it near 1; the report checks it is at most 1.2).
 
 use std::time::Duration;
 
