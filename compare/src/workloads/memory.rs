@@ -11,6 +11,12 @@
 //! free pages back, so that the coroutines fault in fresh pages (a second
 //! round would reuse the first's freed pages and show none).
 //!
+//! async-std's runtime is global and cannot be built afresh: on the
+//! async-std subjects the "first" round runs on a runtime that earlier
+//! workloads of the same process already grew (the chain of
+//! `taskchain-async-std` itself is new), so their first round reads about
+//! as their steady one.
+//!
 //! What the coroutines await:
 //!
 //! - `memory_10k`, `memory_100k`, `memory_1m`: the same on every subject,
