@@ -6,13 +6,24 @@ use std::future::Future;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use crate::frame_chain::drive;
-use crate::runtime::RuntimeWatch;
-use crate::{
-    AnyTask, AsyncFuture, ChainSettings, Clock, DoneStatus, Error, EventFuture, FrameChain, Gather,
-    LocalSpawner, Messenger, Promise, RealClock, Runtime, Task, TaskBuilder, TaskChain,
-    TaskChainExt, TaskContext, TaskHandle, ThreadedChain,
-};
+use crate::chain::frame::{drive, FrameChain};
+use crate::chain::runtime::{Runtime, RuntimeWatch};
+use crate::chain::settings::ChainSettings;
+use crate::chain::task_chain::{TaskChain, TaskChainExt};
+use crate::chain::threaded::ThreadedChain;
+use crate::clock::{Clock, RealClock};
+use crate::error::Error;
+use crate::event::future::EventFuture;
+use crate::event::messenger::Messenger;
+use crate::future::async_future::AsyncFuture;
+use crate::future::gather::Gather;
+use crate::future::promise::Promise;
+use crate::task::builder::TaskBuilder;
+use crate::task::context::TaskContext;
+use crate::task::handle::{AnyTask, TaskHandle};
+use crate::task::kinds::Task;
+use crate::task::local::LocalSpawner;
+use crate::task::status::DoneStatus;
 
 /// The name of the chain every manager starts with.
 pub const DEFAULT_CHAIN: &str = "default";

@@ -1,7 +1,7 @@
 //! The synchronization primitives of the core's concurrent state machines,
 //! from `std` in normal builds and from [loom] under `--cfg loom`.
 //!
-//! The future state (`future_state`), the task cells (`cell`), gathers,
+//! The future state (`future::state`), the task cells (`task::cell`), gathers,
 //! shields, promises, the chain core's queues and the frame chain take their
 //! mutexes, atomics, thread parking and thread-locals from here, so that
 //! the loom models (`tests/loom_*.rs`) explore every interleaving of exactly

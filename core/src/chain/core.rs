@@ -1,0 +1,736 @@
+//! The state a chain shares with its tasks: its name, clock and settings,
+//! the registry of live tasks (for lookups, listing and shutdown), and the
+//! queues through which any thread hands it woken tasks and done callbacks.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use slab::Slab;
+
+use crate::chain::glob::glob_match;
+use crate::chain::settings::{ChainSettings, ChainStats};
+use crate::clock::Clock;
+use crate::error::isolated;
+use crate::error::Error;
+use crate::future::state::{Dispatch, Job};
+use crate::sync::{
+    const_thread_local, current_thread, park_timeout, AtomicBool, AtomicIsize, AtomicU64,
+    AtomicUsize, Mutex, MutexGuard, Thread,
+};
+use crate::task::cell::{Header, TaskRef, LOCAL, SCHEDULED, SLEEPING};
+
+/// The part of a chain its tasks point to.
+///
+/// Opaque: it is public only so that chains of other crates (the backends)
+/// can be built around it with [`ChainCore::new`].
+pub struct ChainCore {
+    name: Arc<str>,
+    clock: Arc<dyn Clock>,
+    settings: Mutex<ChainSettings>,
+    /// Bumped by every `set_settings`, so runners keeping a copy notice.
+    settings_version: AtomicU64,
+    shared: Mutex<Shared>,
+    /// Set when the injection queue is non-empty, so a poller checks it
+    /// without taking the lock.
+    pub(crate) injected: AtomicBool,
+    sleeping: AtomicIsize,
+    /// Registered tasks not yet terminal (the registry itself may lag by
+    /// an epoch, see `retire`).
+    live: AtomicUsize,
+    epoch: AtomicU64,
+    /// The thread (`thread_number`) that owns the chain's `!Send` tasks,
+    /// or `NO_OWNER`.
+    owner: AtomicU64,
+    /// Successful `claim_owner` calls.
+    owner_claims: AtomicU64,
+    /// Set by `shutdown`: no new task is registered. The queues stay open
+    /// until `close` (see `Shared::closed`).
+    shut_down: AtomicBool,
+    /// The runtime the chain ran on went away (see `runtime_gone`).
+    runtime_gone: AtomicBool,
+    parked: Mutex<Option<Thread>>,
+    has_parked: AtomicBool,
+    /// Set while done callbacks wait, so runners check without the lock.
+    callbacks_queued: AtomicBool,
+    /// Wakes a threaded chain's idle workers when work arrives.
+    listener: OnceLock<Box<dyn Fn() + Send + Sync>>,
+}
+
+/// Why a task is handed to the poller.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Placement {
+    /// Spawned or woken: run it this epoch if its sort allows, else next.
+    Run,
+    /// Its sort or priority changed: re-order it, but never run it twice in
+    /// one epoch.
+    Resort,
+    /// Spawned with a delay: sleep until this time.
+    SleepUntil(Duration),
+}
+
+/// Registries (and name indexes) at most this large are never shrunk:
+/// an idle chain keeps that much to avoid reallocating on every burst.
+const SHRINK_ABOVE: usize = 1024;
+
+#[derive(Default)]
+pub(crate) struct Shared {
+    registry: Slab<TaskRef>,
+    /// Registry slots by task name and then id, oldest first (only named
+    /// tasks pay for this).
+    names: HashMap<Arc<str>, BTreeMap<u64, u32>>,
+    /// The registry's length and capacity when it last tried to shrink:
+    /// it tries again only once either halved, so that shrinking (linear
+    /// in the capacity) costs O(1) per removal, amortized.
+    shrunk_at: (usize, usize),
+    /// Tasks to (re)place in the run queues; `Some(t)`: to sleep until `t`.
+    pub(crate) injection: Vec<(TaskRef, Placement)>,
+    pub(crate) callbacks: Vec<Job>,
+    /// Set by `close`, with the queues taken in the same critical section:
+    /// from then on the chain accepts nothing (a task reference or a job
+    /// left in a queue nobody drains would keep the chain alive through
+    /// the task or promise that points back to it).
+    closed: bool,
+    /// `shutdown` has cancelled every task: the chain closes as soon as no
+    /// runner is left.
+    drained: bool,
+    /// Polls (frame chain) and worker polls (threaded chain) in progress:
+    /// a task they run may still end and queue its done callbacks.
+    runners: usize,
+}
+
+impl Shared {
+    /// Takes the task in `slot` out of the registry and the name index.
+    fn unregister(&mut self, slot: u32) -> Option<TaskRef> {
+        let task = self.registry.try_remove(slot as usize)?;
+        if let Some(name) = task.header().name_arc() {
+            if let Some(same) = self.names.get_mut(name) {
+                same.remove(&task.header().id);
+                if same.is_empty() {
+                    self.names.remove(name);
+                    if self.names.is_empty() && self.names.capacity() > SHRINK_ABOVE {
+                        self.names = HashMap::new();
+                    }
+                }
+            }
+        }
+        self.shrink_if_sparse();
+        Some(task)
+    }
+
+    /// Gives memory back after a burst: a registry (a slab, whose slots
+    /// never move) down to a quarter of its capacity drops the vacant
+    /// slots above its highest live one.
+    fn shrink_if_sparse(&mut self) {
+        let (len, capacity) = (self.registry.len(), self.registry.capacity());
+        if capacity <= SHRINK_ABOVE || len >= capacity / 4 {
+            return;
+        }
+        let (tried_len, tried_capacity) = self.shrunk_at;
+        if capacity == tried_capacity && len * 2 > tried_len {
+            return;
+        }
+        if len == 0 {
+            self.registry = Slab::new();
+        } else {
+            self.registry.shrink_to_fit();
+        }
+        self.shrunk_at = (len, self.registry.capacity());
+    }
+}
+
+impl std::fmt::Debug for ChainCore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChainCore")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl ChainCore {
+    /// A chain core named `name` reading `clock`, with `settings`.
+    pub fn new(name: &str, clock: Arc<dyn Clock>, settings: ChainSettings) -> Arc<Self> {
+        Arc::new(ChainCore {
+            name: name.into(),
+            clock,
+            settings: Mutex::new(settings),
+            settings_version: AtomicU64::new(0),
+            shared: Mutex::new(Shared::default()),
+            injected: AtomicBool::new(false),
+            sleeping: AtomicIsize::new(0),
+            live: AtomicUsize::new(0),
+            epoch: AtomicU64::new(0),
+            owner: AtomicU64::new(NO_OWNER),
+            owner_claims: AtomicU64::new(0),
+            shut_down: AtomicBool::new(false),
+            runtime_gone: AtomicBool::new(false),
+            parked: Mutex::new(None),
+            has_parked: AtomicBool::new(false),
+            callbacks_queued: AtomicBool::new(false),
+            listener: OnceLock::new(),
+        })
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub(crate) fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    pub(crate) fn now(&self) -> Duration {
+        self.clock.now()
+    }
+
+    pub(crate) fn settings(&self) -> ChainSettings {
+        self.settings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Changes whenever the settings do.
+    pub(crate) fn settings_version(&self) -> u64 {
+        self.settings_version.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_settings(&self, settings: ChainSettings) {
+        *self.settings.lock().unwrap_or_else(|e| e.into_inner()) = settings;
+        self.settings_version.fetch_add(1, Ordering::AcqRel);
+    }
+
+    pub(crate) fn shared(&self) -> MutexGuard<'_, Shared> {
+        self.shared.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.shut_down.load(Ordering::Acquire)
+    }
+
+    /// The runtime dropped the chain's workers: nothing will run its tasks
+    /// again. Cancels them all and takes no more, as a shutdown does (one
+    /// that waits for no worker: they are gone), and says why from now on
+    /// ([`Error::RuntimeGone`]). Nothing if the chain was shut down first.
+    pub(crate) fn runtime_gone(&self) {
+        if self.is_shut_down() {
+            return;
+        }
+        self.runtime_gone.store(true, Ordering::Release);
+        self.shutdown();
+    }
+
+    /// Whether the chain was shut down because its runtime went away.
+    pub(crate) fn is_runtime_gone(&self) -> bool {
+        self.runtime_gone.load(Ordering::Acquire)
+    }
+
+    /// Binds the chain to the calling thread for `!Send` tasks.
+    pub(crate) fn claim_owner(&self) -> Result<(), Error> {
+        let me = thread_number();
+        match self
+            .owner
+            .compare_exchange(NO_OWNER, me, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => {}
+            Err(owner) if owner == me => {}
+            Err(_) => return Err(Error::WrongThread),
+        }
+        self.owner_claims.fetch_add(1, Ordering::AcqRel);
+        Ok(())
+    }
+
+    /// Whether the chain is bound to a thread, and how many claims bound
+    /// it so far (for [`release_owner`](Self::release_owner)).
+    pub(crate) fn owner_claims(&self) -> (bool, u64) {
+        (
+            self.owner.load(Ordering::Acquire) != NO_OWNER,
+            self.owner_claims.load(Ordering::Acquire),
+        )
+    }
+
+    /// Unbinds the chain from the calling thread if nobody claimed it since
+    /// `claims` were counted: the caller bound it for one `!Send` task,
+    /// which is over, and no spawner of `!Send` tasks (nor any such task)
+    /// was made meanwhile.
+    pub(crate) fn release_owner(&self, claims: u64) {
+        if self.owner_claims.load(Ordering::Acquire) == claims {
+            let _ = self.owner.compare_exchange(
+                thread_number(),
+                NO_OWNER,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
+        }
+    }
+
+    /// True unless the chain is bound to another thread.
+    pub(crate) fn is_owner_thread(&self) -> bool {
+        let owner = self.owner.load(Ordering::Acquire);
+        owner == NO_OWNER || owner == thread_number()
+    }
+
+    /// Epochs run so far.
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Relaxed)
+    }
+
+    /// Starts the next epoch; returns its number.
+    pub(crate) fn next_epoch(&self) -> u64 {
+        self.epoch.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    pub(crate) fn sleeping_changed(&self, delta: isize) {
+        self.sleeping.fetch_add(delta, Ordering::Relaxed);
+    }
+
+    pub(crate) fn sleeping_count(&self) -> usize {
+        self.sleeping.load(Ordering::Relaxed).max(0) as usize
+    }
+
+    /// Live tasks: registered and not yet terminal.
+    pub(crate) fn task_count(&self) -> usize {
+        self.live.load(Ordering::Acquire)
+    }
+
+    /// Registers a new task and queues it (to sleep until `wake_at` if
+    /// given). After shutdown the task is cancelled instead.
+    pub(crate) fn submit(&self, task: TaskRef, wake_at: Option<Duration>) {
+        let header = task.header();
+        // Not shared yet: a plain read-modify-write is enough.
+        let s = header.state.load(Ordering::Relaxed);
+        let queued = if wake_at.is_some() {
+            SLEEPING
+        } else {
+            SCHEDULED
+        };
+        header.state.store(s | queued, Ordering::Release);
+        if wake_at.is_some() {
+            self.sleeping_changed(1);
+        }
+        let mut shared = self.shared();
+        if self.is_shut_down() {
+            drop(shared);
+            let local = header.state.load(Ordering::Relaxed) & LOCAL != 0;
+            task.abort(!local || self.is_owner_thread());
+            return;
+        }
+        self.live.fetch_add(1, Ordering::AcqRel);
+        let slot = shared.registry.insert(task.clone());
+        header.slot.store(slot as u32, Ordering::Relaxed);
+        if let Some(name) = header.name_arc() {
+            shared
+                .names
+                .entry(name.clone())
+                .or_default()
+                .insert(header.id, slot as u32);
+        }
+        shared
+            .injection
+            .push((task, wake_at.map_or(Placement::Run, Placement::SleepUntil)));
+        drop(shared);
+        self.injected.store(true, Ordering::Release);
+        self.notify();
+    }
+
+    /// Hands a woken (`Run`) or re-sorted (`Resort`) task to the poller.
+    /// A closed chain refuses it: the task has ended (shutdown ended every
+    /// task before closing), so the reference is only dropped.
+    pub(crate) fn schedule(&self, task: TaskRef, placement: Placement) {
+        let mut shared = self.shared();
+        if shared.closed {
+            drop(shared);
+            // Outside the lock: it may be the task's last reference.
+            drop(task);
+            return;
+        }
+        shared.injection.push((task, placement));
+        drop(shared);
+        self.injected.store(true, Ordering::Release);
+        self.notify();
+    }
+
+    /// Forgets a task that reached its terminal state. On the thread
+    /// polling this chain the registry update waits for the end of the
+    /// epoch, so a frame takes the registry lock once, not once per task.
+    pub(crate) fn retire(&self, header: &Header) {
+        // Called once per task, by whoever completed it.
+        let slot = header.slot.load(Ordering::Acquire);
+        if slot == u32::MAX {
+            return;
+        }
+        header.slot.store(u32::MAX, Ordering::Release);
+        let emptied = self.live.fetch_sub(1, Ordering::AcqRel) == 1;
+        // During thread teardown RETIRING may be gone (a manager kept in a
+        // thread-local is dropped then): the registry is updated at once.
+        let deferred = RETIRING
+            .try_with(|r| {
+                if std::ptr::eq(r.chain.get(), self) {
+                    r.slots.borrow_mut().push(slot);
+                    true
+                } else {
+                    false
+                }
+            })
+            .unwrap_or(false);
+        if !deferred {
+            let removed = self.shared().unregister(slot);
+            drop(removed);
+        }
+        if emptied {
+            // Someone may wait for the chain to empty.
+            self.notify();
+        }
+    }
+
+    /// Removes retired tasks from the registry and the name index.
+    fn remove_slots(&self, slots: &[u32]) {
+        let mut removed = Vec::with_capacity(slots.len());
+        {
+            let mut shared = self.shared();
+            removed.extend(slots.iter().filter_map(|&slot| shared.unregister(slot)));
+        }
+        // Dropped outside the lock: these may be the last references, and a
+        // task's output may do anything in its destructor.
+        drop(removed);
+    }
+
+    /// Defers registry updates for tasks retired on this thread until the
+    /// guard drops (the poller holds one for each epoch).
+    /// During thread teardown, once RETIRING is gone, nothing is deferred.
+    pub(crate) fn batch_retire(self: &Arc<Self>) -> RetireBatch {
+        let prev = RETIRING
+            .try_with(|r| {
+                let prev_chain = r.chain.replace(Arc::as_ptr(self));
+                (prev_chain, std::mem::take(&mut *r.slots.borrow_mut()))
+            })
+            .ok();
+        RetireBatch {
+            core: self.clone(),
+            prev,
+        }
+    }
+
+    /// Sets what `notify` calls besides unparking a waiting thread (a
+    /// threaded chain wakes an idle worker); once per chain.
+    pub(crate) fn set_listener(&self, listener: Box<dyn Fn() + Send + Sync>) {
+        let _ = self.listener.set(listener);
+    }
+
+    /// The chain's counts, from its live and sleeping counters.
+    pub(crate) fn stats(&self) -> ChainStats {
+        let total = self.task_count();
+        let sleeping = self.sleeping_count().min(total);
+        ChainStats {
+            active: total - sleeping,
+            sleeping,
+            epochs: self.epoch(),
+        }
+    }
+
+    /// Wakes whoever runs the chain's work (a threaded chain's idle worker)
+    /// and a thread blocked in `wait_for_tasks` or `run_until`.
+    pub(crate) fn notify(&self) {
+        if let Some(listener) = self.listener.get() {
+            listener();
+        }
+        if self.has_parked.load(Ordering::Acquire) {
+            if let Some(t) = self
+                .parked
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_ref()
+            {
+                t.unpark();
+            }
+        }
+    }
+
+    /// Parks the calling thread until notified or `timeout` passes.
+    pub(crate) fn park(&self, timeout: Duration) {
+        *self.parked.lock().unwrap_or_else(|e| e.into_inner()) = Some(current_thread());
+        self.has_parked.store(true, Ordering::Release);
+        if !self.injected.load(Ordering::Acquire) {
+            park_timeout(timeout);
+        }
+        self.has_parked.store(false, Ordering::Release);
+        *self.parked.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// Every live task, in no particular order.
+    pub(crate) fn tasks(&self) -> Vec<TaskRef> {
+        self.shared()
+            .registry
+            .iter()
+            .map(|(_, t)| t.clone())
+            .filter(|t| !t.is_done())
+            .collect()
+    }
+
+    /// Live tasks named exactly `name`, oldest first.
+    pub(crate) fn find_by_name(&self, name: &str) -> Vec<TaskRef> {
+        let shared = self.shared();
+        shared
+            .names
+            .get(name)
+            .into_iter()
+            .flat_map(|same| same.values())
+            .filter_map(|slot| shared.registry.get(*slot as usize))
+            .filter(|t| !t.is_done())
+            .cloned()
+            .collect()
+    }
+
+    /// The oldest live task named exactly `name`, without collecting the
+    /// others.
+    pub(crate) fn find_first_by_name(&self, name: &str) -> Option<TaskRef> {
+        let shared = self.shared();
+        shared
+            .names
+            .get(name)?
+            .values()
+            .filter_map(|slot| shared.registry.get(*slot as usize))
+            .find(|t| !t.is_done())
+            .cloned()
+    }
+
+    /// Live tasks whose name matches the glob `pattern`, oldest first.
+    pub(crate) fn find_matching(&self, pattern: &str) -> Vec<TaskRef> {
+        // The names are matched outside the lock: a pattern and a name may
+        // be as long as the caller likes, and spawns must not wait on them.
+        let names: Vec<Arc<str>> = self.shared().names.keys().cloned().collect();
+        let matching: Vec<Arc<str>> = names
+            .into_iter()
+            .filter(|name| glob_match(pattern, name))
+            .collect();
+        if matching.is_empty() {
+            return Vec::new();
+        }
+        let shared = self.shared();
+        let mut found: Vec<TaskRef> = matching
+            .iter()
+            .filter_map(|name| shared.names.get(name))
+            .flat_map(|same| same.values())
+            .filter_map(|slot| shared.registry.get(*slot as usize))
+            .filter(|t| !t.is_done())
+            .cloned()
+            .collect();
+        drop(shared);
+        found.sort_by_key(|t| t.header().id);
+        found
+    }
+
+    /// Stops taking tasks and cancels every live one (running `upon_death`
+    /// once each; a task running meanwhile ends when its run does), then
+    /// closes the chain at once, or when the last poll in progress ends.
+    pub(crate) fn shutdown(&self) {
+        self.shut_down.store(true, Ordering::Release);
+        let owner = self.is_owner_thread();
+        loop {
+            let tasks: Vec<TaskRef> = self.shared().registry.drain().collect();
+            if tasks.is_empty() {
+                break;
+            }
+            for task in &tasks {
+                let local = task.header().state.load(Ordering::Relaxed) & LOCAL != 0;
+                task.clone().abort(!local || owner);
+            }
+        }
+        let idle = {
+            let mut shared = self.shared();
+            shared.drained = true;
+            shared.runners == 0
+        };
+        if idle {
+            self.close();
+        }
+    }
+
+    /// Marks a poll of the chain in progress until the guard drops: a
+    /// shut-down chain closes only once every such poll is over.
+    pub(crate) fn enter_runner(&self) -> Runner<'_> {
+        self.shared().runners += 1;
+        let outer = RUNNING
+            .try_with(|r| r.replace(self))
+            .unwrap_or(std::ptr::null());
+        Runner { chain: self, outer }
+    }
+
+    /// Whether this thread is inside a poll of this chain (running its
+    /// tasks, done callbacks, handlers): what it waits for may need that
+    /// very poll to go on.
+    pub(crate) fn is_run_by_this_thread(&self) -> bool {
+        RUNNING
+            .try_with(|r| std::ptr::eq(r.get(), self))
+            .unwrap_or(false)
+    }
+
+    /// The chain's last drain, after `shutdown` once no task runs: takes
+    /// its queues and closes them in one critical section, then runs the
+    /// done callbacks found there (those of the tasks the shutdown
+    /// cancelled among them). From then on the chain accepts nothing:
+    /// a wake is dropped, a done callback or handler call is dropped
+    /// unrun. Idempotent.
+    fn close(&self) {
+        let (injection, callbacks, names) = {
+            let mut shared = self.shared();
+            if shared.closed {
+                return;
+            }
+            shared.closed = true;
+            self.callbacks_queued.store(false, Ordering::Release);
+            (
+                std::mem::take(&mut shared.injection),
+                std::mem::take(&mut shared.callbacks),
+                std::mem::take(&mut shared.names),
+            )
+        };
+        drop((injection, names));
+        for job in callbacks {
+            isolated(job);
+        }
+    }
+
+    /// Whether done callbacks wait to run.
+    pub(crate) fn has_callbacks(&self) -> bool {
+        self.callbacks_queued.load(Ordering::Acquire)
+    }
+
+    /// Runs the done callbacks queued so far.
+    pub(crate) fn run_callbacks(&self) {
+        let jobs = {
+            let mut shared = self.shared();
+            self.callbacks_queued.store(false, Ordering::Release);
+            std::mem::take(&mut shared.callbacks)
+        };
+        for job in jobs {
+            // A panicking callback must not take the chain down; it has no
+            // future of its own to carry the panic, so it is reported on
+            // stderr by the panic hook and the chain goes on.
+            isolated(job);
+        }
+    }
+}
+
+impl Dispatch for ChainCore {
+    /// Queues `job` for the chain's next poll or worker. A closed chain
+    /// drops it unrun: running it here would run a callback inline in the
+    /// call that completed its future (a deadlock if that caller holds a
+    /// lock the callback takes), and keeping it would keep the chain alive.
+    fn dispatch(&self, job: Job) {
+        let mut shared = self.shared();
+        if shared.closed {
+            drop(shared);
+            // Its captures' destructors are user code.
+            isolated(move || drop(job));
+            return;
+        }
+        shared.callbacks.push(job);
+        drop(shared);
+        self.callbacks_queued.store(true, Ordering::Release);
+        self.notify();
+    }
+
+    fn is_closed(&self) -> bool {
+        self.shared().closed
+    }
+}
+
+/// The chain whose registry updates this thread defers, and the slots
+/// retired meanwhile.
+struct Retiring {
+    chain: Cell<*const ChainCore>,
+    slots: RefCell<Vec<u32>>,
+}
+
+/// `ChainCore::owner` of an unbound chain.
+const NO_OWNER: u64 = 0;
+
+/// Numbers handed to threads by `thread_number`.
+static NEXT_THREAD_NUMBER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+const_thread_local! {
+    /// This thread's number (0 until first asked for).
+    static THREAD_NUMBER: Cell<u64> = Cell::new(NO_OWNER);
+}
+
+/// A number for the calling thread, unique in the process and never
+/// `NO_OWNER`; an atomic can hold it, unlike a `ThreadId`.
+fn thread_number() -> u64 {
+    THREAD_NUMBER
+        .try_with(|n| {
+            if n.get() == NO_OWNER {
+                n.set(NEXT_THREAD_NUMBER.fetch_add(1, Ordering::Relaxed));
+            }
+            n.get()
+        })
+        // During thread teardown: a number no thread has, so the chain is
+        // not treated as owned by this thread.
+        .unwrap_or(u64::MAX)
+}
+
+const_thread_local! {
+    static RETIRING: Retiring = Retiring {
+        chain: Cell::new(std::ptr::null()),
+        slots: RefCell::new(Vec::new()),
+    };
+}
+
+const_thread_local! {
+    /// The chain whose poll this thread is in (see [`ChainCore::enter_runner`]).
+    static RUNNING: Cell<*const ChainCore> = Cell::new(std::ptr::null());
+}
+
+/// A poll in progress (see [`ChainCore::enter_runner`]); the last one to
+/// end on a shut-down chain closes it.
+pub(crate) struct Runner<'a> {
+    chain: &'a ChainCore,
+    /// The chain whose poll this one is nested in, if any.
+    outer: *const ChainCore,
+}
+
+impl Drop for Runner<'_> {
+    fn drop(&mut self) {
+        // `try_with`: a poll may end during thread teardown.
+        let _ = RUNNING.try_with(|r| r.set(self.outer));
+        let close = {
+            let mut shared = self.chain.shared();
+            shared.runners -= 1;
+            shared.runners == 0 && shared.drained
+        };
+        if close {
+            self.chain.close();
+        }
+    }
+}
+
+/// Flushes deferred registry updates when dropped (see
+/// [`ChainCore::batch_retire`]).
+pub(crate) struct RetireBatch {
+    core: Arc<ChainCore>,
+    /// The batch this one nests in (its chain and deferred slots); `None`
+    /// if RETIRING was already gone, so that nothing is deferred.
+    prev: Option<(*const ChainCore, Vec<u32>)>,
+}
+
+impl Drop for RetireBatch {
+    fn drop(&mut self) {
+        let Some((prev_chain, prev_slots)) = self.prev.take() else {
+            return;
+        };
+        // Gone meanwhile (a batch alive in a thread-local destructor): its
+        // slots went with it, and the shutdown that drains the registry
+        // drops what they named.
+        let slots = RETIRING
+            .try_with(|r| {
+                r.chain.set(prev_chain);
+                std::mem::replace(&mut *r.slots.borrow_mut(), prev_slots)
+            })
+            .unwrap_or_default();
+        if !slots.is_empty() {
+            self.core.remove_slots(&slots);
+        }
+    }
+}

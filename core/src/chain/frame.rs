@@ -1,0 +1,255 @@
+//! The embedded frame chain: a chain with no threads that runs one epoch
+//! each time a game loop calls `poll()`, on the caller's thread, from the
+//! run queues (see `run_queues`).
+
+use std::cmp::Reverse;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, TryLockError};
+use std::time::{Duration, Instant};
+
+use crate::chain::core::ChainCore;
+use crate::chain::run_queues::{Entry, RunQueues};
+use crate::chain::settings::{ChainSettings, ChainStats};
+use crate::chain::task_chain::TaskChain;
+use crate::clock::Clock;
+use crate::error::Error;
+use crate::sync::Mutex;
+use crate::task::cell::LOCAL;
+use crate::task::local::LocalSpawner;
+
+/// The embedded frame chain: it runs only inside [`poll`](TaskChain::poll),
+/// on the caller's thread, one epoch per call.
+///
+/// The manager's chain named "default" is one; make more with
+/// [`TaskManager::make_task_chain`](crate::TaskManager::make_task_chain).
+///
+/// ```
+/// use taskchain_core::{DoneStatus, TaskChain, TaskChainExt, TaskContext, TaskManager};
+///
+/// let manager = TaskManager::new();
+/// let chain = manager.default_chain();
+/// let ticks = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+/// let t = ticks.clone();
+/// chain.add(move |_: &TaskContext<'_>| {
+///     t.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+///     DoneStatus::Cont
+/// });
+/// for _ in 0..3 {
+///     chain.poll().unwrap();
+/// }
+/// assert_eq!(ticks.load(std::sync::atomic::Ordering::Relaxed), 3);
+/// ```
+pub struct FrameChain {
+    core: Arc<ChainCore>,
+    queues: Mutex<RunQueues>,
+}
+
+impl FrameChain {
+    /// A frame chain named `name` reading `clock`.
+    pub fn new(name: &str, clock: Arc<dyn Clock>) -> Arc<Self> {
+        Arc::new(FrameChain {
+            core: ChainCore::new(name, clock, ChainSettings::default()),
+            queues: Mutex::new(RunQueues::default()),
+        })
+    }
+
+    /// A spawner for `!Send` tasks (game state in `Rc`s), bound to the
+    /// calling thread: from now on only this thread may poll the chain.
+    ///
+    /// Returns [`Error::WrongThread`] if another thread owns the chain.
+    pub fn local_spawner(&self) -> Result<LocalSpawner, Error> {
+        self.core.claim_owner()?;
+        Ok(LocalSpawner::new(self.core.clone()))
+    }
+
+    fn run_epoch(&self, rq: &mut RunQueues) {
+        // A shutdown during this poll closes the chain when it ends.
+        let _runner = self.core.enter_runner();
+        let _batch = self.core.batch_retire();
+        let core = &*self.core;
+        let settings = core.settings();
+        let timeslice = settings.timeslice_priority;
+        core.run_callbacks();
+        if !rq.in_epoch {
+            rq.begin(core, &settings);
+        }
+        let poll_start = core.now();
+        let within_budget = |ran: bool| match settings.frame_budget {
+            None => true,
+            Some(b) => !ran || core.now().saturating_sub(poll_start) < b,
+        };
+        let mut ran = false;
+        let mut pickup_round = None;
+        rq.in_epoch = false;
+        loop {
+            if core.injected.load(Ordering::Acquire) {
+                rq.drain(core, timeslice);
+            }
+            if core.is_shut_down() {
+                rq.abort_all(core);
+                return;
+            }
+            if !within_budget(ran) {
+                rq.in_epoch = rq.active.front().is_some() || !rq.side.is_empty();
+                let pickups = std::mem::take(&mut rq.pickup);
+                rq.next.extend(pickups);
+                break;
+            }
+            let entry = match rq.pop() {
+                Some(entry) => entry,
+                None if !rq.pickup.is_empty() => {
+                    // Every run of the epoch is done and budget is left:
+                    // spend it on the tasks that asked to pick up, in turn,
+                    // while the clock shows the time being spent (a clock
+                    // that stands still cannot measure a budget).
+                    let pickups = std::mem::take(&mut rq.pickup);
+                    let now = core.now();
+                    if pickup_round == Some(now) {
+                        rq.next.extend(pickups);
+                        break;
+                    }
+                    pickup_round = Some(now);
+                    rq.side.extend(pickups.into_iter().map(Reverse));
+                    continue;
+                }
+                None => break,
+            };
+            if !entry.is_current() {
+                continue;
+            }
+            if entry.task.header().state.load(Ordering::Relaxed) & LOCAL != 0
+                && !core.is_owner_thread()
+            {
+                // A `!Send` task spawned after this poll began, by a thread
+                // that claimed the chain meanwhile: only that thread runs it.
+                rq.next.push(Entry::new(entry.task, timeslice));
+                continue;
+            }
+            rq.current_sort = Some(entry.sort);
+            ran = true;
+            let result = entry.task.run(rq.frame_time, rq.epoch);
+            rq.record(result, timeslice, settings.frame_budget.is_some());
+        }
+        if !rq.in_epoch {
+            rq.current_sort = None;
+        }
+    }
+
+    /// Whether anything could run on the next poll without the clock
+    /// moving.
+    fn has_work(&self) -> bool {
+        self.core.injected.load(Ordering::Acquire)
+            || self
+                .queues
+                .try_lock()
+                .map(|rq| rq.has_runs() || rq.in_epoch)
+                .unwrap_or(true)
+    }
+}
+
+/// Calls `poll` until `done()` or `timeout` passes ([`Error::Timeout`]),
+/// parking on `core` for up to a millisecond whenever `idle()` says nothing
+/// can run (a sleeping task may wake as the clock moves).
+pub(crate) fn drive(
+    core: &ChainCore,
+    timeout: Option<Duration>,
+    mut poll: impl FnMut() -> Result<(), Error>,
+    idle: impl Fn() -> bool,
+    mut done: impl FnMut() -> bool,
+) -> Result<(), Error> {
+    // A timeout too long to represent means no timeout.
+    let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+    loop {
+        poll()?;
+        if done() {
+            return Ok(());
+        }
+        let mut nap = Duration::from_millis(1);
+        if let Some(deadline) = deadline {
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(Error::Timeout);
+            }
+            nap = nap.min(deadline - now);
+        }
+        if idle() {
+            core.park(nap);
+        }
+    }
+}
+
+impl TaskChain for FrameChain {
+    fn core(&self) -> &Arc<ChainCore> {
+        &self.core
+    }
+
+    fn poll(&self) -> Result<(), Error> {
+        if !self.core.is_owner_thread() {
+            return Err(Error::WrongThread);
+        }
+        let mut rq = match self.queues.try_lock() {
+            Ok(rq) => rq,
+            Err(TryLockError::WouldBlock) => return Err(Error::Reentrant),
+            Err(TryLockError::Poisoned(e)) => e.into_inner(),
+        };
+        self.run_epoch(&mut rq);
+        Ok(())
+    }
+
+    fn is_idle(&self) -> bool {
+        !self.has_work()
+    }
+
+    fn wait_for_tasks(&self, timeout: Option<Duration>) -> Result<(), Error> {
+        drive(
+            &self.core,
+            timeout,
+            || self.poll(),
+            || self.is_idle(),
+            || self.core.task_count() == 0,
+        )
+    }
+
+    /// Cancels every task (each `upon_death` once), runs the done
+    /// callbacks that were queued or that the cancels queued, and closes
+    /// the chain: later done callbacks and handler calls are dropped unrun.
+    fn shutdown(&self) {
+        self.core.shutdown();
+        // If a poll holds the queues (this call comes from one of its tasks,
+        // or another thread), that poll drops what is left when it sees the
+        // shutdown, and closes the chain as it ends.
+        if let Ok(mut rq) = self.queues.try_lock() {
+            rq.abort_all(&self.core);
+        }
+    }
+
+    fn stats(&self) -> ChainStats {
+        self.core.stats()
+    }
+
+    fn configure(&self, settings: ChainSettings) -> Result<(), Error> {
+        if settings.num_threads != 0 {
+            return Err(Error::InvalidSetting(format!(
+                "a frame chain runs inside poll(); num_threads must be 0, not {}",
+                settings.num_threads
+            )));
+        }
+        self.core.set_settings(settings);
+        Ok(())
+    }
+}
+
+impl Drop for FrameChain {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+impl std::fmt::Debug for FrameChain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FrameChain")
+            .field("name", &self.core.name())
+            .field("stats", &self.stats())
+            .finish()
+    }
+}

@@ -1,0 +1,24 @@
+//! Task chains: named scheduling domains that run their tasks in epochs,
+//! embedded in a game loop or on a backend's threads.
+//!
+//! - `task_chain`: the `TaskChain` trait (the backend boundary) and its
+//!   generic extension `TaskChainExt`.
+//! - `core`: `ChainCore`, the state a chain shares with its tasks (name,
+//!   clock, settings, the registry of live tasks, the injection queues).
+//! - `glob`: glob patterns for the registry's lookups by task name.
+//! - `run_queues`: the epoch queues (this epoch's runs, the next epoch's,
+//!   the sleep heap), shared by both chain kinds.
+//! - `frame`: `FrameChain`, the embedded chain a game loop polls.
+//! - `settings`: `ChainSettings` and `ChainStats`.
+//! - `runtime`: the runtime boundary, the `Runtime` trait backends implement.
+//! - `threaded`: `ThreadedChain`, run by worker futures on a runtime (its
+//!   epoch gate, workers and idle-worker list).
+
+pub(crate) mod core;
+pub(crate) mod frame;
+pub(crate) mod glob;
+pub(crate) mod run_queues;
+pub(crate) mod runtime;
+pub(crate) mod settings;
+pub(crate) mod task_chain;
+pub(crate) mod threaded;

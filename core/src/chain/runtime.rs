@@ -1,0 +1,252 @@
+//! The backend boundary of threaded chains: what an async runtime lends a
+//! [`ThreadedChain`](crate::ThreadedChain).
+//!
+//! A runtime supplies threads (it runs the chain's worker futures, inside
+//! its own context, so a task can await the runtime's timers and sockets)
+//! and a timer (for delays and pauses). Everything else, ordering, sort
+//! barriers, frame sync, cancellation, shutdown, lives in the chain, once.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use crate::chain::core::ChainCore;
+use crate::error::isolated;
+use crate::error::Error;
+
+/// The most threads a runtime or a threaded chain takes: more is a
+/// mistake, not a configuration (the thread stacks alone would exhaust
+/// memory before the operating system said no).
+pub const MAX_THREADS: usize = 4096;
+
+/// Checks a thread count for a runtime (or a chain's workers) named
+/// `what`: 1 to [`MAX_THREADS`]. For backends, so that every runtime
+/// refuses the same counts with the same error.
+///
+/// Returns [`Error::InvalidSetting`] for 0 or more than [`MAX_THREADS`].
+///
+/// ```
+/// use taskchain_core::{check_thread_count, Error, MAX_THREADS};
+///
+/// assert_eq!(check_thread_count(2, "my runtime"), Ok(()));
+/// assert!(matches!(check_thread_count(0, "my runtime"), Err(Error::InvalidSetting(_))));
+/// assert!(matches!(check_thread_count(MAX_THREADS + 1, "my runtime"), Err(Error::InvalidSetting(_))));
+/// ```
+pub fn check_thread_count(threads: usize, what: &str) -> Result<(), Error> {
+    if threads == 0 {
+        return Err(Error::InvalidSetting(format!(
+            "{what} needs at least one thread"
+        )));
+    }
+    if threads > MAX_THREADS {
+        return Err(Error::InvalidSetting(format!(
+            "{what} takes at most {MAX_THREADS} threads, not {threads}"
+        )));
+    }
+    Ok(())
+}
+
+/// A boxed, sendable future with no output: what a chain hands a runtime.
+pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// An async runtime a [`ThreadedChain`](crate::ThreadedChain) runs on.
+///
+/// Backends implement it (`taskchain-tokio`, `taskchain-smol`,
+/// `taskchain-threadpool`); a library author can implement it for any
+/// other executor with a timer.
+///
+/// A runtime that owns its threads stops and joins them when its last
+/// reference drops; a chain drops its reference at shutdown.
+///
+/// A runtime that goes away first (its owner drops it while a chain still
+/// runs on it) drops the chain's unfinished worker futures: the chain
+/// notices, cancels the tasks it holds and takes no more
+/// ([`Error::RuntimeGone`]). A runtime must therefore drop a future it
+/// will never poll again rather than leak it.
+///
+/// ```
+/// use std::time::Duration;
+/// use taskchain_core::{BoxFuture, Runtime};
+///
+/// /// One thread per spawned future: slow, but a complete runtime.
+/// struct ThreadPerFuture;
+///
+/// impl Runtime for ThreadPerFuture {
+///     fn name(&self) -> &str {
+///         "thread-per-future"
+///     }
+///     fn threads(&self) -> usize {
+///         1
+///     }
+///     fn spawn(&self, future: BoxFuture) {
+///         std::thread::spawn(move || futures_lite_block_on(future));
+///     }
+///     fn sleep(&self, duration: Duration) -> BoxFuture {
+///         let (tx, rx) = std::sync::mpsc::channel::<()>();
+///         std::thread::spawn(move || {
+///             std::thread::sleep(duration);
+///             let _ = tx.send(());
+///         });
+///         Box::pin(async move {
+///             // (a real runtime wakes the waker instead of blocking)
+///             let _ = rx.recv();
+///         })
+///     }
+/// }
+/// # fn futures_lite_block_on(f: BoxFuture) {
+/// #     use std::task::{Context, Poll, Wake, Waker};
+/// #     struct Unpark(std::thread::Thread);
+/// #     impl Wake for Unpark { fn wake(self: std::sync::Arc<Self>) { self.0.unpark() } }
+/// #     let waker = Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+/// #     let mut f = f;
+/// #     while f.as_mut().poll(&mut Context::from_waker(&waker)).is_pending() {
+/// #         std::thread::park();
+/// #     }
+/// # }
+/// ```
+pub trait Runtime: Send + Sync + 'static {
+    /// A short name for reports: "tokio", "smol", "async-std",
+    /// "threadpool".
+    fn name(&self) -> &str;
+
+    /// How many threads run futures: a chain with no explicit
+    /// `num_threads` runs this many workers.
+    fn threads(&self) -> usize;
+
+    /// Runs `future` to completion on the runtime's threads, inside the
+    /// runtime's context, detached. A runtime that is shutting down may
+    /// drop it instead.
+    fn spawn(&self, future: BoxFuture);
+
+    /// A future that completes once `duration` has passed, on the
+    /// runtime's timer.
+    fn sleep(&self, duration: Duration) -> BoxFuture;
+}
+
+/// Tells a chain when its runtime drops one of its worker futures before
+/// the future finished: the runtime is gone (its owner dropped or shut it
+/// down), so nothing will run the chain's tasks again. Workers finish only
+/// when their chain stops them; a worker dropped unfinished after that
+/// (a runtime shut down after the chain) changes nothing.
+pub(crate) struct RuntimeWatch {
+    state: Arc<Mutex<WatchState>>,
+}
+
+#[derive(Default)]
+struct WatchState {
+    /// The watched chain, once made.
+    chain: Option<Weak<ChainCore>>,
+    /// A worker was dropped unfinished before the chain was attached.
+    gone_early: bool,
+}
+
+impl WatchState {
+    fn lock(state: &Mutex<WatchState>) -> std::sync::MutexGuard<'_, WatchState> {
+        state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl RuntimeWatch {
+    /// `runtime`, wrapped so that every future spawned on it is watched,
+    /// and the watch to [`attach`](Self::attach) the chain to.
+    pub(crate) fn wrap(runtime: Arc<dyn Runtime>) -> (Arc<dyn Runtime>, RuntimeWatch) {
+        let state = Arc::new(Mutex::new(WatchState::default()));
+        let watched = Arc::new(WatchedRuntime {
+            inner: runtime,
+            state: state.clone(),
+        });
+        (watched, RuntimeWatch { state })
+    }
+
+    /// Tells `chain` from now on when its runtime is gone; returns
+    /// [`Error::RuntimeGone`] (having told it) if it already went while
+    /// the chain was being made.
+    pub(crate) fn attach(self, chain: &Arc<ChainCore>) -> Result<(), Error> {
+        let gone = {
+            let mut state = WatchState::lock(&self.state);
+            state.chain = Some(Arc::downgrade(chain));
+            state.gone_early
+        };
+        if gone {
+            chain.runtime_gone();
+            return Err(Error::RuntimeGone);
+        }
+        Ok(())
+    }
+}
+
+/// A runtime whose spawned futures carry a [`WorkerGuard`].
+struct WatchedRuntime {
+    inner: Arc<dyn Runtime>,
+    state: Arc<Mutex<WatchState>>,
+}
+
+impl Runtime for WatchedRuntime {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn threads(&self) -> usize {
+        self.inner.threads()
+    }
+
+    fn spawn(&self, future: BoxFuture) {
+        self.inner.spawn(Box::pin(Watched {
+            future,
+            guard: WorkerGuard {
+                state: Some(self.state.clone()),
+            },
+        }))
+    }
+
+    fn sleep(&self, duration: Duration) -> BoxFuture {
+        self.inner.sleep(duration)
+    }
+}
+
+/// A worker future and its guard; the future is dropped first (a
+/// threaded chain's worker counts itself out in its `Drop`).
+struct Watched {
+    future: BoxFuture,
+    guard: WorkerGuard,
+}
+
+impl Future for Watched {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let ready = self.future.as_mut().poll(cx);
+        if ready.is_ready() {
+            // Finished: the chain stopped it.
+            self.guard.state = None;
+        }
+        ready
+    }
+}
+
+/// Tells the chain its runtime is gone when dropped while armed (`Some`).
+struct WorkerGuard {
+    state: Option<Arc<Mutex<WatchState>>>,
+}
+
+impl Drop for WorkerGuard {
+    fn drop(&mut self) {
+        let Some(state) = self.state.take() else {
+            return;
+        };
+        let chain = {
+            let mut state = WatchState::lock(&state);
+            if state.chain.is_none() {
+                state.gone_early = true;
+            }
+            state.chain.as_ref().and_then(Weak::upgrade)
+        };
+        if let Some(chain) = chain {
+            // Cancelling drops the chain's tasks, user code that may panic;
+            // this runs inside the runtime's own teardown.
+            isolated(|| chain.runtime_gone());
+        }
+    }
+}

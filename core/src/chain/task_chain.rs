@@ -1,0 +1,299 @@
+//! The `TaskChain` trait: a named scheduling domain and the backend
+//! boundary. Object-safe; the generic conveniences are in `TaskChainExt`.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::chain::core::ChainCore;
+use crate::chain::settings::{ChainSettings, ChainStats};
+use crate::clock::Clock;
+use crate::error::Error;
+use crate::future::async_future::AsyncFuture;
+use crate::future::gather::Gather;
+use crate::future::promise::Promise;
+use crate::future::shield::Shield;
+use crate::task::blocking::Blocking;
+use crate::task::builder::TaskBuilder;
+use crate::task::context::TaskContext;
+use crate::task::handle::{AnyTask, TaskHandle};
+use crate::task::kinds::{Recurring, Task};
+use crate::task::status::DoneStatus;
+
+/// A named scheduling domain: it holds tasks and runs them, on the caller's
+/// thread inside `poll()` (the embedded frame chain) or on a backend's
+/// threads.
+///
+/// Lookups, listing and removal are provided on top of the chain's
+/// [`ChainCore`] and behave the same on every backend. Use it generically
+/// or as `dyn TaskChain`; spawning lives in [`TaskChainExt`].
+///
+/// ```
+/// use taskchain_core::{TaskChain, TaskChainExt, TaskManager};
+///
+/// fn count_named(chain: &dyn TaskChain, name: &str) -> usize {
+///     chain.find_tasks(name).len()
+/// }
+///
+/// let manager = TaskManager::new();
+/// let chain = manager.default_chain();
+/// chain.add_task(taskchain_core::TaskBuilder::coroutine(async {}).name("a")).unwrap();
+/// assert_eq!(count_named(&**chain, "a"), 1);
+/// ```
+pub trait TaskChain: Send + Sync {
+    /// The core its tasks point to (for backends and the generic
+    /// conveniences).
+    fn core(&self) -> &Arc<ChainCore>;
+
+    /// Runs one epoch (or the rest of one cut short by the frame budget).
+    /// A threaded chain runs by itself: polling it does nothing.
+    ///
+    /// Returns [`Error::Reentrant`] when called while the chain is being
+    /// polled (from one of its own tasks, or another thread), and
+    /// [`Error::WrongThread`] from a thread other than the owner of its
+    /// `!Send` tasks.
+    ///
+    /// # Panics
+    ///
+    /// Never: a panicking task is caught at the poll boundary and its
+    /// future holds [`Error::Panicked`]; the chain goes on.
+    fn poll(&self) -> Result<(), Error>;
+
+    /// Blocks until the chain has no tasks (or `timeout` passes:
+    /// [`Error::Timeout`]). A frame chain polls itself meanwhile.
+    fn wait_for_tasks(&self, timeout: Option<Duration>) -> Result<(), Error>;
+
+    /// Stops the chain: cancels every task left (each `upon_death` runs
+    /// once), runs pending done callbacks, stops its threads and frees
+    /// everything it owns. Later spawns are cancelled at once.
+    ///
+    /// It is the chain's last drain: the done callbacks and handler calls
+    /// queued before it, or by the cancels it makes, run once during it.
+    /// Then the chain is closed and takes nothing more: a done callback or
+    /// handler call dispatched to it later is dropped unrun (never run
+    /// inline by whoever completed the future), and a wake is ignored.
+    fn shutdown(&self);
+
+    /// Counts of live tasks and epochs.
+    fn stats(&self) -> ChainStats;
+
+    /// Changes the chain's settings.
+    ///
+    /// Returns [`Error::InvalidSetting`] for settings this kind of chain
+    /// cannot take (for instance threads on the frame chain).
+    fn configure(&self, settings: ChainSettings) -> Result<(), Error>;
+
+    /// Whether a `poll()` now would run nothing: no task is queued, only
+    /// suspended or sleeping ones. Threaded chains, which `poll()` never
+    /// runs, are always idle.
+    fn is_idle(&self) -> bool {
+        true
+    }
+
+    /// The chain's name.
+    fn name(&self) -> &str {
+        self.core().name()
+    }
+
+    /// The chain's settings.
+    fn settings(&self) -> ChainSettings {
+        self.core().settings()
+    }
+
+    /// The chain's clock.
+    fn clock(&self) -> Arc<dyn Clock> {
+        self.core().clock().clone()
+    }
+
+    /// The oldest live task named exactly `name`.
+    fn find_task(&self, name: &str) -> Option<AnyTask> {
+        self.core().find_first_by_name(name).map(AnyTask)
+    }
+
+    /// Every live task named exactly `name`, oldest first.
+    fn find_tasks(&self, name: &str) -> Vec<AnyTask> {
+        self.core()
+            .find_by_name(name)
+            .into_iter()
+            .map(AnyTask)
+            .collect()
+    }
+
+    /// Every live task whose name matches the glob `pattern` (`*` any run,
+    /// `?` one character), oldest first.
+    fn find_tasks_matching(&self, pattern: &str) -> Vec<AnyTask> {
+        self.core()
+            .find_matching(pattern)
+            .into_iter()
+            .map(AnyTask)
+            .collect()
+    }
+
+    /// Removes (cancels) `task` if it belongs to this chain; returns whether
+    /// this call cancelled it (false for another chain's task or one already
+    /// done). O(1): the same as [`AnyTask::cancel`] with a chain check.
+    fn remove(&self, task: &AnyTask) -> bool {
+        Arc::ptr_eq(&task.0.header().chain, self.core()) && task.cancel()
+    }
+
+    /// Removes (cancels) every task named `name`; returns how many it
+    /// removed.
+    fn remove_by_name(&self, name: &str) -> usize {
+        self.core()
+            .find_by_name(name)
+            .into_iter()
+            .filter(|t| t.clone().cancel())
+            .count()
+    }
+
+    /// Every live task, oldest first.
+    fn tasks(&self) -> Vec<AnyTask> {
+        let mut all: Vec<AnyTask> = self.core().tasks().into_iter().map(AnyTask).collect();
+        all.sort_by_key(AnyTask::id);
+        all
+    }
+
+    /// Live tasks that are not sleeping, oldest first.
+    fn active_tasks(&self) -> Vec<AnyTask> {
+        self.tasks()
+            .into_iter()
+            .filter(|t| !t.is_sleeping())
+            .collect()
+    }
+
+    /// Tasks waiting out a delay, `Again` or `pause`, oldest first.
+    fn sleeping_tasks(&self) -> Vec<AnyTask> {
+        self.tasks()
+            .into_iter()
+            .filter(AnyTask::is_sleeping)
+            .collect()
+    }
+}
+
+/// Generic conveniences on every [`TaskChain`] (and `dyn TaskChain`).
+pub trait TaskChainExt: TaskChain {
+    /// Spawns a coroutine task; its handle is its future. On a chain that
+    /// was shut down (or whose runtime is gone) the handle is cancelled at
+    /// once.
+    fn spawn<F>(&self, future: F) -> TaskHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let cell = TaskBuilder::coroutine(future).spawn_into(self.core(), false);
+        TaskHandle::new(cell)
+    }
+
+    /// Runs the blocking closure `job` once, as a task of this chain: on a
+    /// threaded chain, heavy work (loading, decoding) off the frame
+    /// thread. Its handle is an [`AsyncFuture`]: a coroutine on the frame
+    /// chain awaits it and resumes on the first `poll()` after the job is
+    /// done, while the frames go on.
+    ///
+    /// On a frame chain the job runs inside `poll()` and blocks that frame:
+    /// use a threaded chain for anything slow.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// # use taskchain_core::{BoxFuture, Runtime};
+    /// # struct ThreadPerFuture;
+    /// # impl Runtime for ThreadPerFuture {
+    /// #     fn name(&self) -> &str { "thread-per-future" }
+    /// #     fn threads(&self) -> usize { 1 }
+    /// #     fn spawn(&self, future: BoxFuture) { std::thread::spawn(move || block_on(future)); }
+    /// #     fn sleep(&self, d: Duration) -> BoxFuture { Box::pin(async move { std::thread::sleep(d) }) }
+    /// # }
+    /// # fn block_on(mut f: BoxFuture) {
+    /// #     struct Unpark(std::thread::Thread);
+    /// #     impl std::task::Wake for Unpark { fn wake(self: Arc<Self>) { self.0.unpark() } }
+    /// #     let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    /// #     while f.as_mut().poll(&mut std::task::Context::from_waker(&waker)).is_pending() {
+    /// #         std::thread::park();
+    /// #     }
+    /// # }
+    /// use taskchain_core::{AsyncFuture, ChainSettings, TaskChainExt, TaskManager};
+    ///
+    /// let manager = TaskManager::new();
+    /// # let runtime: Arc<dyn Runtime> = Arc::new(ThreadPerFuture);
+    /// // A backend's runtime (`taskchain::Backend::make_chain` does this).
+    /// let loader = manager
+    ///     .make_threaded_chain("loader", ChainSettings::default().num_threads(1), runtime)
+    ///     .unwrap();
+    /// let level = loader.spawn_blocking(|| vec![0u8; 1024]);
+    /// let frame_task = manager.spawn(async move { level.await.map(|bytes| bytes.len()) });
+    /// while !frame_task.is_done() {
+    ///     manager.poll().unwrap(); // the frames go on while the job runs
+    /// }
+    /// assert_eq!(frame_task.wait(), Ok(Ok(1024)));
+    /// ```
+    ///
+    /// # Cancellation
+    ///
+    /// Cancelling the handle (or a coroutine awaiting it: cancellation
+    /// propagates to what it awaits) before the job starts drops the job
+    /// unrun; once it runs, it runs to the end and the handle ends
+    /// cancelled.
+    ///
+    /// # Panics
+    ///
+    /// A panicking job is caught: its handle holds [`Error::Panicked`].
+    fn spawn_blocking<F, T>(&self, job: F) -> TaskHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let cell = TaskBuilder::new(Blocking::new(job)).spawn_into(self.core(), false);
+        TaskHandle::new(cell)
+    }
+
+    /// Adds a recurring task: `f` runs once per epoch until it returns
+    /// `Done` or `Exit`.
+    fn add<F>(&self, f: F) -> TaskHandle<()>
+    where
+        F: FnMut(&TaskContext<'_>) -> DoneStatus + Send + 'static,
+    {
+        let cell = TaskBuilder::new(Recurring(f)).spawn_into(self.core(), false);
+        TaskHandle::new(cell)
+    }
+
+    /// Schedules a built task on this chain.
+    ///
+    /// Returns [`Error::UnknownChain`] if the builder names another chain
+    /// and [`Error::RuntimeGone`] if the runtime the chain ran on went
+    /// away (see [`TaskManager::make_threaded_chain`](crate::TaskManager::make_threaded_chain)).
+    fn add_task<W>(&self, task: TaskBuilder<W>) -> Result<TaskHandle<W::Output>, Error>
+    where
+        W: Task + Send,
+        W::Output: Send,
+    {
+        match task.chain_name() {
+            Some(other) if other != self.name() => Err(Error::UnknownChain(other.to_owned())),
+            _ if self.core().is_runtime_gone() => Err(Error::RuntimeGone),
+            _ => Ok(TaskHandle::new(task.spawn_into(self.core(), false))),
+        }
+    }
+
+    /// A pending promise whose done callbacks run on this chain.
+    fn promise<T: Send + 'static>(&self) -> Promise<T> {
+        Promise::with_home(Some(self.core().clone()))
+    }
+
+    /// [`gather`](crate::gather) with callbacks on this chain.
+    fn gather<F>(&self, futures: impl IntoIterator<Item = F>) -> Gather<F>
+    where
+        F: AsyncFuture + Send + Sync + 'static,
+    {
+        Gather::with_home(futures, Some(self.core().clone()))
+    }
+
+    /// [`shield`](crate::shield) with callbacks on this chain.
+    fn shield<F>(&self, future: F) -> Shield<F>
+    where
+        F: AsyncFuture + Send + Sync + 'static,
+    {
+        Shield::with_home(future, Some(self.core().clone()))
+    }
+}
+
+impl<C: TaskChain + ?Sized> TaskChainExt for C {}

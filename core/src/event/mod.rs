@@ -1,0 +1,14 @@
+//! Events: named messages sent from anywhere, awaited as futures or handled
+//! by subscribed handlers (Panda3D's `messenger`).
+//!
+//! - `messenger`: `Messenger`, the named events and their sending.
+//! - `future`: `EventFuture`, the shared future of one firing of an event.
+//! - `receivers`: who waits for one event name (its future and handlers).
+//! - `subscription`: event handlers and the `Subscription` that keeps one.
+//! - `done`: the event a task sends when it finishes (`done_event`).
+
+pub(crate) mod done;
+pub(crate) mod future;
+pub(crate) mod messenger;
+pub(crate) mod receivers;
+pub(crate) mod subscription;

@@ -1,0 +1,111 @@
+//! The `AsyncFuture` trait: a completion handle any thread can observe.
+
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use crate::error::Error;
+
+/// A completion handle that any thread can observe, and a `Future` that a
+/// coroutine can await.
+///
+/// Implemented by [`Promise`](crate::Promise), every
+/// [`TaskHandle`](crate::TaskHandle), [`Gather`](crate::Gather) and
+/// [`Shield`](crate::Shield). Awaiting one yields `Result<Self::Value,
+/// Error>`, as does [`result`](AsyncFuture::result).
+///
+/// A future is pending, then reaches exactly one terminal state — finished
+/// with a value, cancelled, or (a task) panicked — which never changes.
+///
+/// ```
+/// use std::time::Duration;
+/// use taskchain_core::{AsyncFuture, Error, TaskManager};
+///
+/// let manager = TaskManager::new();
+/// let promise = manager.promise::<u32>();
+/// assert_eq!(promise.result(Some(Duration::ZERO)), Err(Error::Timeout));
+/// promise.set_result(7).unwrap();
+/// assert_eq!(promise.result(None), Ok(7));
+/// assert_eq!(promise.set_result(8), Err(Error::AlreadyDone));
+/// ```
+pub trait AsyncFuture: std::future::Future + Unpin {
+    /// The value of a future that finished.
+    type Value;
+
+    /// Whether the future reached its terminal state.
+    fn is_done(&self) -> bool;
+
+    /// Whether the future ended cancelled.
+    fn is_cancelled(&self) -> bool;
+
+    /// Cancels the future. Returns true if this call moved it to cancelled
+    /// (for a running task: if it made the cancel request), false if it was
+    /// already done or being cancelled.
+    fn cancel(&self) -> bool;
+
+    /// Registers `cx`'s waker to be woken when the future is done, without
+    /// reading it; `Ready` if it is done already.
+    ///
+    /// Like a `Future`'s poll, each handle keeps one waker: a later
+    /// `poll_done` or poll through the same handle replaces it, and dropping
+    /// the handle removes it. Waiters that must all be woken use handles of
+    /// their own (clones of a promise, separate gathers or shields).
+    fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()>;
+
+    /// Reads the terminal state without waiting: `None` while pending.
+    fn try_take(&self) -> Option<Result<Self::Value, Error>>;
+
+    /// Whether a read would now get a value: the future finished with one
+    /// and (for a task's output, which is moved out once) it was not taken.
+    ///
+    /// The default says so for any future done without an error; a future
+    /// whose value can be taken overrides it.
+    fn has_value(&self) -> bool {
+        self.is_done() && self.error().is_none()
+    }
+
+    /// Why the future ended without a value, without reading it:
+    /// `Some(Cancelled)` or `Some(Panicked(..))` once it ended so (for a
+    /// gather, its first failed child), `None` while pending or if it has a
+    /// value.
+    fn error(&self) -> Option<Error>;
+
+    /// Runs `callback` with this future once it is done (finished or
+    /// cancelled), on a later poll of the chain it belongs to: never inline
+    /// in `set_result` or `cancel`.
+    ///
+    /// Returns [`Error::NoChain`] for a future that belongs to no chain (a
+    /// promise made outside any task with [`Promise::new`](crate::Promise::new)).
+    ///
+    /// # After the chain shuts down
+    ///
+    /// A chain's shutdown is its last poll: the done callbacks of the tasks
+    /// it cancels, and those already queued, run during
+    /// [`shutdown`](crate::TaskChain::shutdown) (or the manager's drop),
+    /// once each. The chain is then closed: a callback whose future
+    /// completes later is dropped without running (its captures are
+    /// dropped, a panicking destructor caught), never run inline in the
+    /// call that completed the future, which could deadlock on a lock that
+    /// caller holds. Adding a callback once the chain is closed returns
+    /// [`Error::Shutdown`] (the callback is dropped).
+    fn add_done_callback<F>(&self, callback: F) -> Result<(), Error>
+    where
+        F: FnOnce(&Self) + Send + 'static,
+        Self: Sized;
+
+    /// Blocks the calling thread until the future is done or `timeout`
+    /// passes, then reads it: the value, [`Error::Cancelled`],
+    /// [`Error::Panicked`], or [`Error::Timeout`] (the future stays pending
+    /// and may be waited on again).
+    ///
+    /// On a task handle, called by the task's own chain (from one of its
+    /// tasks, or a done callback, handler or `upon_death` the chain runs)
+    /// while the task is pending, it returns [`Error::WouldDeadlock`] at
+    /// once, whatever the chain's number of workers: the chain could not run
+    /// the task before this call returned. Await the handle instead.
+    fn result(&self, timeout: Option<Duration>) -> Result<Self::Value, Error>;
+
+    /// Blocks until the future is done, then reads it.
+    fn wait(&self) -> Result<Self::Value, Error> {
+        self.result(None)
+    }
+}

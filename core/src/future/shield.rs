@@ -1,0 +1,212 @@
+//! `shield`: a future whose cancellation leaves the future it wraps alone.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Weak};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use crate::chain::core::ChainCore;
+use crate::error::Error;
+use crate::future::async_future::AsyncFuture;
+use crate::future::state::{Dispatch, FutureState, Job, Outcome, WaiterKey};
+use crate::task::context;
+
+/// Shields `future` from cancellation: cancelling the shield (or a
+/// coroutine awaiting it) cancels only the shield; `future` keeps running.
+/// `future` finishing or being cancelled finishes or cancels the shield.
+///
+/// ```
+/// use taskchain_core::{shield, AsyncFuture, TaskManager};
+///
+/// let manager = TaskManager::new();
+/// let save = manager.promise::<u32>();
+/// let guard = shield(save.clone());
+/// assert!(guard.cancel());
+/// assert!(!save.is_cancelled());  // the shielded promise goes on
+/// save.set_result(1).unwrap();
+/// ```
+pub fn shield<F>(future: F) -> Shield<F>
+where
+    F: AsyncFuture + Send + Sync + 'static,
+{
+    Shield::with_home(future, context::current_chain())
+}
+
+/// The future [`shield`] returns.
+///
+/// # Cancellation
+///
+/// Cancelling it moves only the shield to cancelled; the wrapped future is
+/// untouched.
+pub struct Shield<F> {
+    inner: Arc<Inner<F>>,
+    /// This handle's place among the shield's waiters, while it awaits.
+    waiter: WaiterKey,
+}
+
+impl<F> Drop for Shield<F> {
+    fn drop(&mut self) {
+        self.inner.state.remove_waiter(&mut self.waiter);
+    }
+}
+
+struct Inner<F> {
+    future: F,
+    state: FutureState<()>,
+    home: Option<Arc<ChainCore>>,
+}
+
+struct InnerWaker<F>(Weak<Inner<F>>);
+
+impl<F: AsyncFuture + Send + Sync + 'static> Wake for InnerWaker<F> {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        if let Some(inner) = self.0.upgrade() {
+            inner.inner_done();
+        }
+    }
+}
+
+impl<F: AsyncFuture> Inner<F> {
+    fn home(&self) -> Option<&dyn Dispatch> {
+        self.home.as_deref().map(|c| c as &dyn Dispatch)
+    }
+
+    fn inner_done(&self) {
+        let outcome = if self.future.is_cancelled() {
+            Outcome::Cancelled
+        } else {
+            Outcome::Ready(())
+        };
+        let _ = self.state.complete(outcome, self.home());
+    }
+}
+
+impl<F> Shield<F>
+where
+    F: AsyncFuture + Send + Sync + 'static,
+{
+    pub(crate) fn with_home(future: F, home: Option<Arc<ChainCore>>) -> Self {
+        let inner = Arc::new(Inner {
+            future,
+            state: FutureState::new(),
+            home,
+        });
+        let waker = Waker::from(Arc::new(InnerWaker(Arc::downgrade(&inner))));
+        if inner
+            .future
+            .poll_done(&mut Context::from_waker(&waker))
+            .is_ready()
+        {
+            inner.inner_done();
+        }
+        Shield {
+            inner,
+            waiter: WaiterKey::new(),
+        }
+    }
+
+    /// The shielded future.
+    ///
+    /// The shield waits on it through this handle: read it here, but a
+    /// `poll_done` on it would take the shield's place (see
+    /// [`AsyncFuture::poll_done`]); await a clone instead.
+    pub fn get_ref(&self) -> &F {
+        &self.inner.future
+    }
+
+    fn read(&self) -> Result<F::Value, Error> {
+        if self.inner.state.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        self.inner.future.try_take().unwrap_or(Err(Error::Timeout))
+    }
+}
+
+impl<F> Future for Shield<F>
+where
+    F: AsyncFuture + Send + Sync + 'static,
+{
+    type Output = Result<F::Value, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if self.inner.state.is_done() {
+            return Poll::Ready(self.read());
+        }
+        if context::take_cancel() {
+            self.cancel();
+            return Poll::Ready(Err(Error::Cancelled));
+        }
+        match self.inner.state.poll_done(&self.waiter, cx) {
+            Poll::Ready(()) => Poll::Ready(self.read()),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<F> AsyncFuture for Shield<F>
+where
+    F: AsyncFuture + Send + Sync + 'static,
+{
+    type Value = F::Value;
+
+    fn is_done(&self) -> bool {
+        self.inner.state.is_done()
+    }
+    fn is_cancelled(&self) -> bool {
+        self.inner.state.is_cancelled()
+    }
+    fn cancel(&self) -> bool {
+        self.inner
+            .state
+            .complete(Outcome::Cancelled, self.inner.home())
+            .is_ok()
+    }
+    fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
+        self.inner.state.poll_done(&self.waiter, cx)
+    }
+    fn try_take(&self) -> Option<Result<F::Value, Error>> {
+        self.inner.state.is_done().then(|| self.read())
+    }
+    fn has_value(&self) -> bool {
+        self.inner.state.has_value() && self.inner.future.has_value()
+    }
+    fn error(&self) -> Option<Error> {
+        match self.inner.state.error() {
+            Some(e) => Some(e),
+            None if self.inner.state.is_done() => self.inner.future.error(),
+            None => None,
+        }
+    }
+    fn add_done_callback<C>(&self, callback: C) -> Result<(), Error>
+    where
+        C: FnOnce(&Self) + Send + 'static,
+    {
+        let inner = Arc::downgrade(&self.inner);
+        let bind = move || {
+            let me = Shield {
+                inner: inner.upgrade()?,
+                waiter: WaiterKey::new(),
+            };
+            Some(Box::new(move || callback(&me)) as Job)
+        };
+        self.inner
+            .state
+            .add_callback(Box::new(bind), self.inner.home())
+    }
+    fn result(&self, timeout: Option<Duration>) -> Result<F::Value, Error> {
+        self.inner.state.wait_done(timeout)?;
+        self.read()
+    }
+}
+
+impl<F> std::fmt::Debug for Shield<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shield")
+            .field("done", &self.inner.state.is_done())
+            .finish()
+    }
+}

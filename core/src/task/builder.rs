@@ -1,0 +1,241 @@
+//! `TaskBuilder`: a task with its properties set, not yet scheduled.
+
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use crate::chain::core::ChainCore;
+use crate::clock::duration_from_secs;
+use crate::error::Error;
+use crate::event::done::DoneEvent;
+use crate::event::messenger::Messenger;
+use crate::task::cell::{Cell, Options};
+use crate::task::context::{self, TaskContext};
+use crate::task::handle::TaskHandle;
+use crate::task::kinds::{Coroutine, Recurring, RecurringCoroutine, Task};
+use crate::task::status::DoneStatus;
+
+/// A task and its properties (name, sort, priority, delay, `upon_death`,
+/// chain), not yet scheduled.
+///
+/// Schedule it with `add_task` on a manager or chain, or await it from a
+/// coroutine: an unscheduled task that is awaited is scheduled on the
+/// awaiting task's chain.
+///
+/// ```
+/// use taskchain_core::{TaskBuilder, TaskManager};
+///
+/// let manager = TaskManager::new();
+/// let outer = manager.spawn(async {
+///     let inner = TaskBuilder::coroutine(async { 20 }).name("inner");
+///     inner.await.unwrap() + 1
+/// });
+/// assert_eq!(manager.run_until(&outer), Ok(21));
+/// ```
+pub struct TaskBuilder<W> {
+    work: W,
+    opts: Options,
+    chain: Option<String>,
+}
+
+impl<W: Task> TaskBuilder<W> {
+    /// A builder for any [`Task`].
+    pub fn new(work: W) -> Self {
+        TaskBuilder {
+            work,
+            opts: Options {
+                name: None,
+                sort: 0,
+                priority: 0,
+                delay: None,
+                upon_death: None,
+                done_event: None,
+            },
+            chain: None,
+        }
+    }
+
+    /// Names the task (names need not be unique).
+    pub fn name(mut self, name: &str) -> Self {
+        self.opts.name = Some(Arc::from(name));
+        self
+    }
+
+    /// Sets the sort (default 0): lower sorts run first in each epoch.
+    pub fn sort(mut self, sort: i32) -> Self {
+        self.opts.sort = sort;
+        self
+    }
+
+    /// Sets the priority (default 0): higher runs first within a sort.
+    pub fn priority(mut self, priority: i32) -> Self {
+        self.opts.priority = priority;
+        self
+    }
+
+    /// Delays the first run by `delay`; also the wait of `Again`.
+    pub fn delay(mut self, delay: Duration) -> Self {
+        self.opts.delay = Some(delay);
+        self
+    }
+
+    /// [`delay`](Self::delay) in seconds.
+    ///
+    /// Returns [`Error::InvalidDuration`] for a negative, NaN or infinite
+    /// value.
+    pub fn delay_secs(self, secs: f64) -> Result<Self, Error> {
+        Ok(self.delay(duration_from_secs(secs)?))
+    }
+
+    /// Runs `f(clean_exit)` once when the task ends: `true` if it finished
+    /// normally, `false` if it was removed, cancelled or panicked.
+    pub fn upon_death(mut self, f: impl FnOnce(bool) + Send + 'static) -> Self {
+        self.opts.upon_death = Some(Box::new(f));
+        self
+    }
+
+    /// Sends the event `name` through `messenger`, with payload `()`, when
+    /// the task finishes: it returned `Done` or `Exit`, or its coroutine
+    /// completed. Not when it is cancelled or removed (whatever it returned
+    /// on its last run), not when it panics (nor when its `upon_death`
+    /// panics), not at shutdown. It is sent after the task's future is
+    /// done, from the thread that ran the task's last run, on any chain.
+    ///
+    /// Receivers take `()`: `messenger.future::<()>(name)` and
+    /// `messenger.accept(name, |_: &()| ..)`; receivers of another payload
+    /// type make the send fail, and the event is then not delivered. To
+    /// tell tasks apart, give each its own event name.
+    ///
+    /// Returns [`Error::EmptyEventName`] for an empty name.
+    ///
+    /// ```
+    /// use taskchain_core::{AsyncFuture, Error, TaskBuilder, TaskManager};
+    ///
+    /// let manager = TaskManager::new();
+    /// let messenger = manager.messenger();
+    /// let loaded = messenger.future::<()>("level-loaded")?;
+    /// manager.add_task(
+    ///     TaskBuilder::coroutine(async { /* load the level */ })
+    ///         .done_event(&messenger, "level-loaded")?,
+    /// )?;
+    /// manager.run_until(&loaded)?;
+    /// assert!(loaded.is_done());
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn done_event(mut self, messenger: &Messenger, name: &str) -> Result<Self, Error> {
+        self.opts.done_event = Some(DoneEvent::new(messenger, name)?);
+        Ok(self)
+    }
+
+    /// Names the chain a manager schedules the task on (default: the
+    /// default chain).
+    pub fn chain(mut self, chain: &str) -> Self {
+        self.chain = Some(chain.to_owned());
+        self
+    }
+
+    /// The chain set with [`chain`](Self::chain).
+    pub fn chain_name(&self) -> Option<&str> {
+        self.chain.as_deref()
+    }
+
+    /// Schedules the task on `core`.
+    pub(crate) fn spawn_into(self, core: &Arc<ChainCore>, local: bool) -> Arc<Cell<W>> {
+        let delay = self.opts.delay;
+        let cell = Cell::new(core.clone(), self.work, self.opts, local);
+        let wake_at = delay
+            .filter(|d| !d.is_zero())
+            .map(|d| core.now().saturating_add(d));
+        core.submit(cell.clone(), wake_at);
+        cell
+    }
+}
+
+impl<F: Future + 'static> TaskBuilder<Coroutine<F>> {
+    /// A builder for a one-shot coroutine task.
+    pub fn coroutine(future: F) -> Self {
+        TaskBuilder::new(Coroutine::new(future))
+    }
+}
+
+impl<F> TaskBuilder<Recurring<F>>
+where
+    F: FnMut(&TaskContext<'_>) -> DoneStatus + 'static,
+{
+    /// A builder for a recurring task.
+    pub fn recurring(f: F) -> Self {
+        TaskBuilder::new(Recurring(f))
+    }
+}
+
+impl<F, Fut> TaskBuilder<RecurringCoroutine<F, Fut>>
+where
+    F: FnMut() -> Fut + 'static,
+    Fut: Future<Output = DoneStatus> + 'static,
+{
+    /// A builder for a recurring coroutine task.
+    pub fn recurring_coroutine(f: F) -> Self {
+        TaskBuilder::new(RecurringCoroutine::new(f))
+    }
+}
+
+impl<W> std::fmt::Debug for TaskBuilder<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TaskBuilder")
+            .field("name", &self.opts.name)
+            .field("sort", &self.opts.sort)
+            .field("priority", &self.opts.priority)
+            .field("delay", &self.opts.delay)
+            .field(
+                "done_event",
+                &self.opts.done_event.as_ref().map(DoneEvent::name),
+            )
+            .field("chain", &self.chain)
+            .finish()
+    }
+}
+
+impl<W> IntoFuture for TaskBuilder<W>
+where
+    W: Task + Send,
+    W::Output: Send,
+{
+    type Output = Result<W::Output, Error>;
+    type IntoFuture = ScheduledTask<W::Output>;
+
+    /// Schedules the task on the awaiting task's chain.
+    fn into_future(self) -> Self::IntoFuture {
+        let spawned = context::current_chain()
+            .ok_or(Error::NoChain)
+            .map(|core| self.spawn_into(&core, false));
+        ScheduledTask(match spawned {
+            Ok(cell) => Ok(TaskHandle::new(cell)),
+            Err(e) => Err(Some(e)),
+        })
+    }
+}
+
+/// An awaited [`TaskBuilder`]: the task was scheduled on the awaiting
+/// task's chain (or could not be, and the await yields the error).
+#[derive(Debug)]
+pub struct ScheduledTask<T: 'static>(Result<TaskHandle<T>, Option<Error>>);
+
+impl<T: 'static> ScheduledTask<T> {
+    /// The scheduled task's handle, if it could be scheduled.
+    pub fn handle(&self) -> Option<&TaskHandle<T>> {
+        self.0.as_ref().ok()
+    }
+}
+
+impl<T: 'static> Future for ScheduledTask<T> {
+    type Output = Result<T, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.0 {
+            Ok(handle) => Pin::new(handle).poll(cx),
+            Err(e) => Poll::Ready(Err(e.take().unwrap_or(Error::AlreadyTaken))),
+        }
+    }
+}

@@ -1,0 +1,467 @@
+//! Handles to spawned tasks: `TaskHandle<T>` (typed, awaitable, `Send`),
+//! `LocalTaskHandle<T>` (for `!Send` tasks, stays on its thread) and
+//! `AnyTask` (untyped, what lookups return).
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use crate::clock::duration_from_secs;
+use crate::error::Error;
+use crate::future::async_future::AsyncFuture;
+use crate::future::state::{take, FutureState, Job, WaiterKey};
+use crate::task::cell::{
+    Cell, Header, RawTask, TaskRef, CANCEL_REQUESTED, COMPLETE, RUNNING, SCHEDULED,
+};
+use crate::task::context;
+use crate::task::kinds::Task;
+
+/// A task cell seen through its output type.
+pub(crate) trait TypedTask<T>: RawTask {
+    fn state(&self) -> &FutureState<T>;
+}
+
+impl<W: Task> TypedTask<W::Output> for Cell<W> {
+    fn state(&self) -> &FutureState<W::Output> {
+        &self.result
+    }
+}
+
+/// The methods every kind of task handle shares.
+macro_rules! task_methods {
+    () => {
+        /// The task's unique id.
+        pub fn id(&self) -> u64 {
+            self.raw().header().id
+        }
+
+        /// The task's name, if it has one.
+        pub fn name(&self) -> Option<&str> {
+            self.raw().header().name()
+        }
+
+        /// The name of the task's chain.
+        pub fn chain_name(&self) -> &str {
+            self.raw().header().chain.name()
+        }
+
+        /// The task's sort: lower sorts run first in each epoch.
+        pub fn sort(&self) -> i32 {
+            self.raw().header().sort()
+        }
+
+        /// Changes the task's sort; a queued task is re-ordered at once.
+        pub fn set_sort(&self, sort: i32) {
+            self.raw().header().set_sort(sort);
+            crate::task::handle::requeue(self.raw_ref());
+        }
+
+        /// The task's priority: higher runs first within a sort (or, with
+        /// `timeslice_priority`, more often).
+        pub fn priority(&self) -> i32 {
+            self.raw().header().priority()
+        }
+
+        /// Changes the task's priority; a queued task is re-ordered at once.
+        pub fn set_priority(&self, priority: i32) {
+            self.raw().header().set_priority(priority);
+            crate::task::handle::requeue(self.raw_ref());
+        }
+
+        /// The delay `Again` waits, if set.
+        pub fn delay(&self) -> Option<Duration> {
+            self.raw().header().delay()
+        }
+
+        /// Sets the delay `Again` waits.
+        pub fn set_delay(&self, delay: Option<Duration>) {
+            self.raw().header().set_delay(delay);
+        }
+
+        /// Sets the delay `Again` waits, in seconds.
+        ///
+        /// Returns [`Error::InvalidDuration`] for a negative, NaN or
+        /// infinite value and leaves the delay unchanged.
+        pub fn set_delay_secs(&self, secs: f64) -> Result<(), Error> {
+            self.set_delay(Some(duration_from_secs(secs)?));
+            Ok(())
+        }
+
+        /// Time on the chain's clock since the task first ran (or since its
+        /// last `Again`); zero before it ran.
+        pub fn elapsed(&self) -> Duration {
+            let header = self.raw().header();
+            header.start_time().map_or(Duration::ZERO, |start| {
+                header.chain.now().saturating_sub(start)
+            })
+        }
+
+        /// Epochs of the chain since the task started (0 before it ran).
+        pub fn frame_count(&self) -> u64 {
+            let header = self.raw().header();
+            match header.start_time() {
+                Some(_) => header.frames_since_start(header.chain.epoch()),
+                None => 0,
+            }
+        }
+
+        /// Whether the task reached a terminal state (finished, cancelled or
+        /// panicked).
+        pub fn is_done(&self) -> bool {
+            self.raw().is_done()
+        }
+
+        /// Whether the task waits out a delay, `Again` or `pause`.
+        pub fn is_sleeping(&self) -> bool {
+            self.raw().header().state.load(Ordering::Acquire) & crate::task::cell::SLEEPING != 0
+        }
+
+        /// Whether the task ended cancelled.
+        pub fn is_cancelled(&self) -> bool {
+            self.raw().is_cancelled()
+        }
+
+        /// Whether `cancel` was called; the task may still be running its
+        /// cancellation (see [`cancel`](Self::cancel)), or finishing with its
+        /// value if the call came too late (it then returned false).
+        pub fn is_cancel_requested(&self) -> bool {
+            self.raw().header().state.load(Ordering::Acquire) & CANCEL_REQUESTED != 0
+        }
+
+        /// Cancels (removes) the task. Returns false if it was already done
+        /// (or its last run already returned its value: it may still be
+        /// running its `upon_death`) or already being cancelled; true means
+        /// the task ends cancelled, whatever its run returns.
+        ///
+        /// # Cancellation
+        ///
+        /// A queued or sleeping task, or one that has not started, is
+        /// cancelled at once: its work is dropped, `upon_death(false)` runs
+        /// and its future is cancelled before `cancel` returns. A task that
+        /// is running finishes that run first, then is cancelled whatever it
+        /// returned. A coroutine suspended in an await is woken: the future
+        /// it awaits is cancelled (recursively through awaited tasks and
+        /// gathers) and its await returns [`Error::Cancelled`]; the
+        /// coroutine may handle that (for instance await a shielded
+        /// cleanup), and when it returns the task ends cancelled. A
+        /// coroutine awaiting a foreign future (not a taskchain one) is
+        /// dropped on its next run. Until then the task is "cancel
+        /// requested", not yet cancelled.
+        ///
+        /// A `!Send` task cancelled from a thread other than its chain's
+        /// owner is cancelled on the owner's next poll.
+        ///
+        /// A cancel that returned true wins: the task ends cancelled even
+        /// if its run, the `Drop` of its work or of the value it returned,
+        /// or its `upon_death` panics afterwards. Such a panic is caught
+        /// (the panic hook reports it) and changes neither the outcome nor
+        /// `upon_death`'s `clean_exit` (false).
+        pub fn cancel(&self) -> bool {
+            self.raw_ref().cancel()
+        }
+
+        /// An untyped handle to the same task.
+        pub fn as_any(&self) -> AnyTask {
+            AnyTask(self.raw_ref())
+        }
+    };
+}
+
+/// Re-places a queued task after its sort or priority changed.
+pub(crate) fn requeue(task: TaskRef) {
+    let s = task.header().state.load(Ordering::Acquire);
+    if s & SCHEDULED != 0 && s & (RUNNING | COMPLETE) == 0 {
+        let chain = task.header().chain.clone();
+        chain.schedule(task, crate::chain::core::Placement::Resort);
+    }
+}
+
+/// An untyped handle to a task: what `find_task`, `tasks()` and friends
+/// return. Cloning it is cheap.
+#[derive(Clone)]
+pub struct AnyTask(pub(crate) TaskRef);
+
+impl AnyTask {
+    fn raw(&self) -> &dyn RawTask {
+        &*self.0
+    }
+    fn raw_ref(&self) -> TaskRef {
+        self.0.clone()
+    }
+    task_methods!();
+
+    /// Blocks until the task is done (or `timeout` passes), without reading
+    /// its output. Returns `Err(Cancelled)` or `Err(Panicked)` if it did not
+    /// finish cleanly, `Err(Timeout)` if it is still pending, and
+    /// `Err(WouldDeadlock)` at once when called by the task's own chain (from
+    /// one of its tasks, done callbacks, handlers or `upon_death`) while the
+    /// task is pending: await it instead.
+    pub fn wait_done(&self, timeout: Option<Duration>) -> Result<(), Error> {
+        check_blocking_wait(self.0.header())?;
+        self.0.wait_done(timeout)?;
+        self.0.error().map_or(Ok(()), Err)
+    }
+}
+
+impl PartialEq for AnyTask {
+    fn eq(&self, other: &Self) -> bool {
+        self.id() == other.id()
+    }
+}
+
+impl Eq for AnyTask {}
+
+impl std::fmt::Debug for AnyTask {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AnyTask")
+            .field("id", &self.id())
+            .field("name", &self.name())
+            .field("done", &self.is_done())
+            .field("state", &crate::task::cell::StateBits(self.0.header()))
+            .finish()
+    }
+}
+
+/// The handle of a spawned task; it is also the task's [`AsyncFuture`].
+///
+/// Awaiting it (or [`result`](AsyncFuture::result)) yields the task's
+/// output, moved out once like a `JoinHandle`'s: a second read gets
+/// [`Error::AlreadyTaken`]. Dropping the handle detaches the task; it keeps
+/// running, and its output is dropped when it finishes (or at once, if it
+/// already did).
+///
+/// # Panics
+///
+/// Never. A task that panicked yields [`Error::Panicked`].
+pub struct TaskHandle<T: 'static> {
+    cell: Arc<dyn TypedTask<T>>,
+    /// This handle's place among the task's waiters, while it awaits.
+    waiter: WaiterKey,
+    /// The handle the spawner got owns the output: dropping it drops an
+    /// unread output. Views lent to done callbacks do not.
+    owns_output: bool,
+    _output: PhantomData<Mutex<T>>,
+}
+
+impl<T: 'static> TaskHandle<T> {
+    pub(crate) fn new(cell: Arc<dyn TypedTask<T>>) -> Self {
+        TaskHandle {
+            cell,
+            waiter: WaiterKey::new(),
+            owns_output: true,
+            _output: PhantomData,
+        }
+    }
+
+    /// A handle lent to a done callback: it reads like the real one but
+    /// leaves the output to it.
+    fn view(cell: Arc<dyn TypedTask<T>>) -> Self {
+        TaskHandle {
+            cell,
+            waiter: WaiterKey::new(),
+            owns_output: false,
+            _output: PhantomData,
+        }
+    }
+    fn raw(&self) -> &dyn RawTask {
+        &*self.cell
+    }
+    fn raw_ref(&self) -> TaskRef {
+        self.cell.clone()
+    }
+    task_methods!();
+}
+
+impl<T: 'static> Drop for TaskHandle<T> {
+    fn drop(&mut self) {
+        self.cell.state().remove_waiter(&mut self.waiter);
+        if self.owns_output {
+            // Detached: an output nobody can read any more is dropped here,
+            // or by the task when it finishes.
+            self.cell.release_handle();
+        }
+    }
+}
+
+// The handle holds no `T` inline: moving it never moves the output.
+impl<T> Unpin for TaskHandle<T> {}
+impl<T> Unpin for LocalTaskHandle<T> {}
+
+impl<T: 'static> std::fmt::Debug for TaskHandle<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TaskHandle")
+            .field("id", &self.id())
+            .field("name", &self.name())
+            .field("done", &self.is_done())
+            .finish()
+    }
+}
+
+/// Polls a task's output for an awaiting coroutine: no self-await, no
+/// suspension if done, cancel delivery at this await point.
+fn poll_task_output<T: 'static>(
+    cell: &Arc<dyn TypedTask<T>>,
+    waiter: &WaiterKey,
+    cx: &mut Context<'_>,
+) -> Poll<Result<T, Error>> {
+    if context::current_id() == Some(cell.header().id) {
+        return Poll::Ready(Err(Error::AwaitSelf));
+    }
+    if let Some(r) = cell.state().try_read(take) {
+        return Poll::Ready(r);
+    }
+    if context::take_cancel() {
+        cell.clone().cancel();
+        return Poll::Ready(Err(Error::Cancelled));
+    }
+    cell.state().poll_read(waiter, cx, take)
+}
+
+fn wait_task_output<T: 'static>(
+    cell: &Arc<dyn TypedTask<T>>,
+    timeout: Option<Duration>,
+) -> Result<T, Error> {
+    if context::current_id() == Some(cell.header().id) {
+        return Err(Error::AwaitSelf);
+    }
+    check_blocking_wait(cell.header())?;
+    cell.state().wait(timeout, take)
+}
+
+/// Refuses a blocking wait, inside a task or other user code its chain's
+/// poll runs (a done callback, a handler, `upon_death`), on a pending task
+/// of the same chain. On a frame chain or a one-worker chain only the
+/// blocked runner could run it. On a chain with more workers the blocked
+/// run holds its epoch open, and a sibling that already ran in this epoch
+/// runs again only in the next one: whether the wait would return depends
+/// on timing, so it is refused every time.
+fn check_blocking_wait(target: &Header) -> Result<(), Error> {
+    if target.chain.is_run_by_this_thread() && target.state.load(Ordering::Acquire) & COMPLETE == 0
+    {
+        return Err(Error::WouldDeadlock);
+    }
+    Ok(())
+}
+
+impl<T: 'static> Future for TaskHandle<T> {
+    type Output = Result<T, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        poll_task_output(&self.cell, &self.waiter, cx)
+    }
+}
+
+impl<T: Send + 'static> AsyncFuture for TaskHandle<T> {
+    type Value = T;
+
+    fn is_done(&self) -> bool {
+        self.cell.is_done()
+    }
+    fn is_cancelled(&self) -> bool {
+        self.cell.is_cancelled()
+    }
+    fn cancel(&self) -> bool {
+        self.cell.clone().cancel()
+    }
+    fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
+        self.cell.state().poll_done(&self.waiter, cx)
+    }
+    fn try_take(&self) -> Option<Result<T, Error>> {
+        self.cell.state().try_read(take)
+    }
+    fn has_value(&self) -> bool {
+        self.cell.state().has_value()
+    }
+    fn error(&self) -> Option<Error> {
+        self.cell.error()
+    }
+    fn add_done_callback<F>(&self, callback: F) -> Result<(), Error>
+    where
+        F: FnOnce(&Self) + Send + 'static,
+    {
+        let cell = Arc::downgrade(&self.cell);
+        let bind = move || {
+            let handle = TaskHandle::view(cell.upgrade()?);
+            Some(Box::new(move || callback(&handle)) as Job)
+        };
+        self.cell.add_callback(Box::new(bind))
+    }
+    fn result(&self, timeout: Option<Duration>) -> Result<T, Error> {
+        wait_task_output(&self.cell, timeout)
+    }
+}
+
+/// The handle of a `!Send` task spawned through a
+/// [`LocalSpawner`](crate::LocalSpawner). It stays on the thread that owns
+/// the chain; awaiting it yields the task's output.
+pub struct LocalTaskHandle<T: 'static> {
+    cell: Arc<dyn TypedTask<T>>,
+    /// This handle's place among the task's waiters, while it awaits.
+    waiter: WaiterKey,
+    _not_send: PhantomData<*const T>,
+}
+
+impl<T: 'static> LocalTaskHandle<T> {
+    pub(crate) fn new(cell: Arc<dyn TypedTask<T>>) -> Self {
+        LocalTaskHandle {
+            cell,
+            waiter: WaiterKey::new(),
+            _not_send: PhantomData,
+        }
+    }
+    fn raw(&self) -> &dyn RawTask {
+        &*self.cell
+    }
+    fn raw_ref(&self) -> TaskRef {
+        self.cell.clone()
+    }
+    task_methods!();
+
+    /// Takes the output if the task is done, without waiting.
+    pub fn try_take(&self) -> Option<Result<T, Error>> {
+        self.cell.state().try_read(take)
+    }
+
+    /// Runs `callback` on a later poll of the task's chain once the task is
+    /// done (finished, cancelled or panicked).
+    pub fn add_done_callback<F>(&self, callback: F) -> Result<(), Error>
+    where
+        F: FnOnce(&AnyTask) + Send + 'static,
+    {
+        let cell = Arc::downgrade(&self.cell);
+        let bind = move || {
+            let any = AnyTask(cell.upgrade()?);
+            Some(Box::new(move || callback(&any)) as Job)
+        };
+        self.cell.add_callback(Box::new(bind))
+    }
+}
+
+impl<T: 'static> Drop for LocalTaskHandle<T> {
+    fn drop(&mut self) {
+        self.cell.state().remove_waiter(&mut self.waiter);
+        // The output may be !Send: drop it here, on the owner thread.
+        self.cell.release_handle();
+    }
+}
+
+impl<T: 'static> Future for LocalTaskHandle<T> {
+    type Output = Result<T, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        poll_task_output(&self.cell, &self.waiter, cx)
+    }
+}
+
+impl<T: 'static> std::fmt::Debug for LocalTaskHandle<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalTaskHandle")
+            .field("id", &self.id())
+            .field("done", &self.is_done())
+            .finish()
+    }
+}

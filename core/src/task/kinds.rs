@@ -1,0 +1,169 @@
+//! The `Task` trait: a unit of scheduled work, and the three kinds taskchain
+//! provides (recurring closures, coroutines, recurring coroutines).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::task::context::TaskContext;
+use crate::task::status::DoneStatus;
+
+/// What one run of a task asks of its chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step<T> {
+    /// The task is finished with this output.
+    Done(T),
+    /// The task is finished with this output and ends the enclosing
+    /// sequence.
+    Exit(T),
+    /// Run again next epoch.
+    Cont,
+    /// Run again after the task's delay.
+    Again,
+    /// Run again this epoch while the frame budget lasts.
+    Pickup,
+}
+
+impl Step<()> {
+    /// The step a recurring task's [`DoneStatus`] stands for.
+    pub fn from_status(status: DoneStatus) -> Self {
+        match status {
+            DoneStatus::Done => Step::Done(()),
+            DoneStatus::Exit => Step::Exit(()),
+            DoneStatus::Cont => Step::Cont,
+            DoneStatus::Again => Step::Again,
+            DoneStatus::Pickup => Step::Pickup,
+        }
+    }
+}
+
+/// A unit of scheduled work.
+///
+/// A chain calls `poll_task` once per run. A recurring task returns
+/// `Ready` with a [`Step`] every time; a coroutine returns `Pending` while it
+/// awaits something (its waker, or a [`pause`](crate::pause), brings it
+/// back) and `Ready(Step::Done(output))` at the end.
+///
+/// Most code never implements this: closures, `async` blocks and async
+/// closures become tasks through [`Recurring`], [`Coroutine`] and
+/// [`RecurringCoroutine`], which the spawning methods apply for you.
+pub trait Task: 'static {
+    /// What the task's future resolves to.
+    type Output: 'static;
+
+    /// Runs the task once.
+    fn poll_task(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        task: &TaskContext<'_>,
+    ) -> Poll<Step<Self::Output>>;
+}
+
+/// A recurring task: a closure called once per run, returning a
+/// [`DoneStatus`].
+#[derive(Debug, Clone)]
+pub struct Recurring<F>(pub F);
+
+// The closure is never pinned structurally: it is only called through `&mut`.
+impl<F> Unpin for Recurring<F> {}
+
+impl<F> Task for Recurring<F>
+where
+    F: FnMut(&TaskContext<'_>) -> DoneStatus + 'static,
+{
+    type Output = ();
+
+    fn poll_task(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        task: &TaskContext<'_>,
+    ) -> Poll<Step<()>> {
+        Poll::Ready(Step::from_status((self.get_mut().0)(task)))
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A one-shot coroutine task: an `async` block whose output is the
+    /// task's result.
+    #[derive(Debug)]
+    pub struct Coroutine<F> {
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F> Coroutine<F> {
+    /// Wraps a future as a task.
+    pub fn new(future: F) -> Self {
+        Coroutine { future }
+    }
+}
+
+impl<F: Future + 'static> Task for Coroutine<F> {
+    type Output = F::Output;
+
+    fn poll_task(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        _task: &TaskContext<'_>,
+    ) -> Poll<Step<F::Output>> {
+        let future = self.project().future;
+        future.poll(cx).map(Step::Done)
+    }
+}
+
+/// A recurring coroutine task: an async closure invoked once per epoch (or
+/// after its delay), whose output is the [`DoneStatus`] for the next run.
+///
+/// While an invocation awaits, the task is suspended and costs nothing per
+/// frame; when it finishes, its status is applied as for a recurring task.
+pub struct RecurringCoroutine<F, Fut> {
+    make: F,
+    current: Option<Pin<Box<Fut>>>,
+}
+
+impl<F, Fut> RecurringCoroutine<F, Fut> {
+    /// Wraps an async closure as a recurring task.
+    pub fn new(make: F) -> Self {
+        RecurringCoroutine {
+            make,
+            current: None,
+        }
+    }
+}
+
+// The closure is never pinned structurally and the invocation is boxed.
+impl<F, Fut> Unpin for RecurringCoroutine<F, Fut> {}
+
+impl<F, Fut> std::fmt::Debug for RecurringCoroutine<F, Fut> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecurringCoroutine")
+            .field("running", &self.current.is_some())
+            .finish()
+    }
+}
+
+impl<F, Fut> Task for RecurringCoroutine<F, Fut>
+where
+    F: FnMut() -> Fut + 'static,
+    Fut: Future<Output = DoneStatus> + 'static,
+{
+    type Output = ();
+
+    fn poll_task(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        _task: &TaskContext<'_>,
+    ) -> Poll<Step<()>> {
+        let this = self.get_mut();
+        let make = &mut this.make;
+        let fut = this.current.get_or_insert_with(|| Box::pin(make()));
+        match fut.as_mut().poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(status) => {
+                this.current = None;
+                Poll::Ready(Step::from_status(status))
+            }
+        }
+    }
+}
