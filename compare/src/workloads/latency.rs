@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use super::exec::Exec;
 use super::oneshot::{self, Sender};
-use super::stats::quantiles_us;
-use crate::{Metric, Mode, Sample, Subject, Workload};
+use super::stats::{latency_quantiles_us, LATENCY_METRICS};
+use crate::{Mode, Sample, Subject, Workload};
 
 /// The workload.
 pub(crate) const LATENCY: Workload = Workload {
@@ -22,11 +22,7 @@ pub(crate) const LATENCY: Workload = Workload {
     about: "wake-to-run: a task awaits a taskchain Promise (every subject) \
             that another thread sets 50 µs later, once the runtime went idle; \
             the frame chain is polled back to back (an uncapped game loop)",
-    metrics: &[
-        Metric::lower("p50", "µs"),
-        Metric::lower("p99", "µs"),
-        Metric::lower("max", "µs"),
-    ],
+    metrics: LATENCY_METRICS,
     applies_to: super::runs_everything,
     run,
 };
@@ -84,5 +80,5 @@ fn run(subject: Subject, mode: Mode) -> Result<Sample, String> {
         .map_err(|_| "the setting thread panicked".to_owned())?;
     let mut waits = measured??;
     set?;
-    quantiles_us(&mut waits, &[0.5, 0.99, 1.0])
+    latency_quantiles_us(&mut waits)
 }

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use super::exec::Exec;
 use super::spawner::Spawner;
-use super::stats::quantiles_us;
-use crate::{Metric, Mode, Sample, Subject, Workload};
+use super::stats::{latency_quantiles_us, LATENCY_METRICS};
+use crate::{Mode, Sample, Subject, Workload};
 
 /// The workload.
 pub(crate) const TIMER: Workload = Workload {
@@ -22,11 +22,7 @@ pub(crate) const TIMER: Workload = Workload {
     about: "overshoot of a 50 µs sleep: `pause` on taskchain's chains (the \
             frame chain polled back to back), tokio::time::sleep, \
             async_io::Timer, async_std::task::sleep, ThreadPool::sleep",
-    metrics: &[
-        Metric::lower("p50", "µs"),
-        Metric::lower("p99", "µs"),
-        Metric::lower("max", "µs"),
-    ],
+    metrics: LATENCY_METRICS,
     applies_to: super::runs_everything,
     run,
 };
@@ -79,7 +75,7 @@ fn run(subject: Subject, mode: Mode) -> Result<Sample, String> {
         }
     };
     let mut late = exec.block_on(task)???;
-    quantiles_us(&mut late, &[0.5, 0.99, 1.0])
+    latency_quantiles_us(&mut late)
 }
 
 /// Sleeps `n` times, each time for [`NAP`], and returns how late each

@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::chain::core::ChainCore;
 use crate::error::Error;
 use crate::future::async_future::AsyncFuture;
-use crate::future::state::{Dispatch, FutureState, Job, Outcome, WaiterKey};
+use crate::future::state::{bind_callback, Dispatch, FutureState, Outcome, WaiterKey};
 use crate::sync::{AtomicBool, AtomicUsize};
 use crate::task::context;
 
@@ -238,17 +238,15 @@ where
     where
         C: FnOnce(&Self) + Send + 'static,
     {
-        let inner = Arc::downgrade(&self.inner);
-        let bind = move || {
-            let me = Gather {
-                inner: inner.upgrade()?,
+        let bind = bind_callback(
+            &self.inner,
+            |inner| Gather {
+                inner,
                 waiter: WaiterKey::new(),
-            };
-            Some(Box::new(move || callback(&me)) as Job)
-        };
-        self.inner
-            .state
-            .add_callback(Box::new(bind), self.inner.home())
+            },
+            callback,
+        );
+        self.inner.state.add_callback(bind, self.inner.home())
     }
     fn result(&self, timeout: Option<Duration>) -> Result<Self::Value, Error> {
         self.inner.state.wait_done(timeout)?;

@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::chain::core::ChainCore;
 use crate::error::Error;
 use crate::future::async_future::AsyncFuture;
-use crate::future::state::{clone_out, Dispatch, FutureState, Job, Outcome, WaiterKey};
+use crate::future::state::{bind_callback, clone_out, Dispatch, FutureState, Outcome, WaiterKey};
 use crate::task::context;
 
 /// A settable future: one side calls [`set_result`](Promise::set_result),
@@ -151,15 +151,15 @@ impl<T: Clone + Send + 'static> AsyncFuture for Promise<T> {
     where
         F: FnOnce(&Self) + Send + 'static,
     {
-        let inner = Arc::downgrade(&self.inner);
-        let bind = move || {
-            let me = Promise {
-                inner: inner.upgrade()?,
+        let bind = bind_callback(
+            &self.inner,
+            |inner| Promise {
+                inner,
                 waiter: WaiterKey::new(),
-            };
-            Some(Box::new(move || callback(&me)) as Job)
-        };
-        self.inner.state.add_callback(Box::new(bind), self.home())
+            },
+            callback,
+        );
+        self.inner.state.add_callback(bind, self.home())
     }
     fn result(&self, timeout: Option<Duration>) -> Result<T, Error> {
         self.inner.state.wait(timeout, clone_out)

@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::chain::core::ChainCore;
 use crate::error::Error;
 use crate::future::async_future::AsyncFuture;
-use crate::future::state::{Dispatch, FutureState, Job, Outcome, WaiterKey};
+use crate::future::state::{bind_callback, Dispatch, FutureState, Outcome, WaiterKey};
 use crate::task::context;
 
 /// Shields `future` from cancellation: cancelling the shield (or a
@@ -185,17 +185,15 @@ where
     where
         C: FnOnce(&Self) + Send + 'static,
     {
-        let inner = Arc::downgrade(&self.inner);
-        let bind = move || {
-            let me = Shield {
-                inner: inner.upgrade()?,
+        let bind = bind_callback(
+            &self.inner,
+            |inner| Shield {
+                inner,
                 waiter: WaiterKey::new(),
-            };
-            Some(Box::new(move || callback(&me)) as Job)
-        };
-        self.inner
-            .state
-            .add_callback(Box::new(bind), self.inner.home())
+            },
+            callback,
+        );
+        self.inner.state.add_callback(bind, self.inner.home())
     }
     fn result(&self, timeout: Option<Duration>) -> Result<F::Value, Error> {
         self.inner.state.wait_done(timeout)?;

@@ -28,6 +28,25 @@ pub(crate) type Job = Box<dyn FnOnce() + Send>;
 /// callbacks attached is freed, not kept alive by its own callbacks.
 pub(crate) type Bind = Box<dyn FnOnce() -> Option<Job> + Send>;
 
+/// The [`Bind`] of a done callback on a future whose handles share `inner`:
+/// at completion it makes a fresh handle with `view` (if the future still
+/// exists) and calls `callback` with it.
+pub(crate) fn bind_callback<I, V>(
+    inner: &Arc<I>,
+    view: fn(Arc<I>) -> V,
+    callback: impl FnOnce(&V) + Send + 'static,
+) -> Bind
+where
+    I: Send + Sync + 'static,
+    V: Send + 'static,
+{
+    let inner = Arc::downgrade(inner);
+    Box::new(move || {
+        let handle = view(inner.upgrade()?);
+        Some(Box::new(move || callback(&handle)) as Job)
+    })
+}
+
 /// Where a future's done callbacks run: a chain that runs them on its next
 /// poll (or worker).
 pub(crate) trait Dispatch: Send + Sync {
