@@ -10,7 +10,9 @@ use std::time::Duration;
 use common::*;
 use taskchain_core::{AsyncFuture, ChainSettings, Error, TaskChain, TaskChainExt};
 
-const PATIENCE: Option<Duration> = Some(Duration::from_secs(10));
+/// A bound for waits on other threads, so a broken build fails instead of
+/// hanging; generous, since under valgrind threads run one at a time.
+const PATIENCE: Option<Duration> = Some(Duration::from_secs(120));
 
 #[test]
 fn a_frame_coroutine_resumes_after_a_job_on_a_threaded_chain() {
@@ -18,23 +20,25 @@ fn a_frame_coroutine_resumes_after_a_job_on_a_threaded_chain() {
     let loader = threaded(&manager, ChainSettings::default(), 1);
     let (release, gate) = mpsc::channel::<()>();
     let job = loader.spawn_blocking(move || {
-        // Blocks its worker until the test lets it go: the frames go on.
-        gate.recv_timeout(Duration::from_secs(10)).ok();
+        // Blocks its worker until the test lets it go (or fails and drops
+        // the sender): the frames go on meanwhile.
+        gate.recv().ok();
         (1..=100u32).sum::<u32>()
     });
+    let watch = job.as_any();
     let frame_task = manager.spawn(async move { job.await.map(|sum| sum + 1) });
     for _ in 0..10 {
         manager.poll().unwrap();
         assert!(!frame_task.is_done(), "resumed before the job finished");
     }
     release.send(()).unwrap();
-    let mut polls = 0;
-    while !frame_task.is_done() {
+    // Blocking on the job (not spinning polls) leaves the worker the CPU,
+    // which matters where threads take turns (valgrind).
+    watch.wait_done(PATIENCE).unwrap();
+    for _ in 0..3 {
         manager.poll().unwrap();
-        polls += 1;
-        assert!(polls < 10_000_000, "the frame task never resumed");
-        std::thread::yield_now();
     }
+    assert!(frame_task.is_done(), "the frame task never resumed");
     assert_eq!(frame_task.result(Some(Duration::ZERO)), Ok(Ok(5051)));
 }
 
@@ -47,9 +51,9 @@ fn cancelling_the_awaiting_coroutine_drops_a_job_that_has_not_started() {
     let (started_tx, started) = mpsc::channel::<()>();
     let first = loader.spawn_blocking(move || {
         let _ = started_tx.send(());
-        gate.recv_timeout(Duration::from_secs(10)).ok();
+        gate.recv().ok();
     });
-    started.recv_timeout(Duration::from_secs(10)).unwrap();
+    started.recv_timeout(PATIENCE.unwrap()).unwrap();
     let ran = Arc::new(AtomicBool::new(false));
     let r = ran.clone();
     let second = loader.spawn_blocking(move || r.store(true, Ordering::SeqCst));
