@@ -8,7 +8,7 @@ use async_task::Runnable;
 use taskchain_core::{check_thread_count, Error};
 
 use crate::pool::ThreadPool;
-use crate::shared::Shared;
+use crate::pool_state::PoolState;
 use crate::sleepers::Sleepers;
 use crate::sync::{Parker, Worker};
 use crate::timer::Timer;
@@ -142,7 +142,7 @@ impl ThreadPoolBuilder {
 /// runs (the builder starts OS threads on them; the loom models, loom
 /// threads).
 pub(crate) struct Parts {
-    pub(crate) shared: Arc<Shared>,
+    pub(crate) shared: Arc<PoolState>,
     /// Worker `i`'s local queue and parker, by index.
     pub(crate) workers: Vec<(Worker<Runnable>, Parker)>,
     /// What the timer thread parks on.
@@ -157,7 +157,7 @@ impl Parts {
             .collect();
         let timer_parker = Parker::new();
         let timer = Arc::new(Timer::new(timer_parker.unparker(), timer_spin));
-        let shared = Arc::new(Shared::new(
+        let shared = Arc::new(PoolState::new(
             workers.iter().map(|(queue, _)| queue.stealer()).collect(),
             Sleepers::new(
                 workers

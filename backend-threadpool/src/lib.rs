@@ -73,8 +73,8 @@ mod join;
 #[cfg(all(test, loom))]
 mod loom_models;
 mod pool;
+mod pool_state;
 mod runtime;
-mod shared;
 mod sleep;
 mod sleepers;
 mod sync;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use taskchain_core::Error;
 
-use crate::shared::Shared;
+use crate::pool_state::PoolState;
 use crate::{JoinHandle, Sleep, ThreadPoolBuilder};
 
 /// A work-stealing executor with its own timer.
@@ -44,7 +44,7 @@ pub struct ThreadPool {
 
 /// The owner of the pool: shuts it down when the last [`ThreadPool`] goes.
 struct Handle {
-    shared: Arc<Shared>,
+    shared: Arc<PoolState>,
 }
 
 impl Drop for Handle {
@@ -68,13 +68,13 @@ impl ThreadPool {
         ThreadPoolBuilder::new()
     }
 
-    pub(crate) fn from_shared(shared: Arc<Shared>) -> Self {
+    pub(crate) fn from_shared(shared: Arc<PoolState>) -> Self {
         ThreadPool {
             handle: Arc::new(Handle { shared }),
         }
     }
 
-    fn shared(&self) -> &Arc<Shared> {
+    fn shared(&self) -> &Arc<PoolState> {
         &self.handle.shared
     }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use async_task::Runnable;
 
-use crate::shared::Shared;
+use crate::pool_state::PoolState;
 use crate::sync::{Parker, Steal, Worker};
 
 /// A worker takes from the injector first once every this many runs, so
@@ -87,7 +87,7 @@ pub(crate) fn isolated<R>(f: impl FnOnce() -> R) {
 }
 
 /// The body of worker thread `index`, until the pool shuts down.
-pub(crate) fn run(shared: Arc<Shared>, index: usize, queue: Worker<Runnable>, parker: Parker) {
+pub(crate) fn run(shared: Arc<PoolState>, index: usize, queue: Worker<Runnable>, parker: Parker) {
     let queue = Rc::new(queue);
     set_current(Some(Current {
         pool: shared.id,
@@ -123,7 +123,7 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, queue: Worker<Runnable>, pa
 /// else another worker's queue (starting after its own index, so that
 /// thieves spread out).
 fn find_task(
-    shared: &Shared,
+    shared: &PoolState,
     local: &Worker<Runnable>,
     index: usize,
     runs: u32,

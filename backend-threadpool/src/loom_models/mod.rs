@@ -1,8 +1,8 @@
 //! loom models of the pool's hand-off and sleep/wake protocols, run with
 //! `RUSTFLAGS="--cfg loom"` (see [`crate::sync`] for what loom replaces).
 //!
-//! Each model runs the pool's own code (`worker::run`, `Shared::spawn`,
-//! `Shared::shutdown`, `Timer::run`) on loom threads, and waits for the
+//! Each model runs the pool's own code (`worker::run`, `PoolState::spawn`,
+//! `PoolState::shutdown`, `Timer::run`) on loom threads, and waits for the
 //! outcome it checks by blocking on a loom condvar: a lost task or a lost
 //! wake-up leaves every thread blocked, which loom reports as a deadlock;
 //! a task run twice or left in a queue fails an assertion.
@@ -30,7 +30,7 @@ use loom::sync::{Condvar, Mutex};
 use loom::thread::JoinHandle;
 
 use crate::builder::Parts;
-use crate::shared::Shared;
+use crate::pool_state::PoolState;
 use crate::worker;
 
 /// Explores `model` with loom, bounded by `LOOM_MAX_PREEMPTIONS` when set
@@ -60,7 +60,7 @@ fn check(model: impl Fn() + Sync + Send + 'static) {
 /// A pool whose workers run on loom threads (no timer thread: the models
 /// of the timer run it themselves).
 struct ModelPool {
-    shared: Arc<Shared>,
+    shared: Arc<PoolState>,
     workers: Vec<JoinHandle<()>>,
 }
 

@@ -48,7 +48,7 @@ use async_task::{Runnable, Task};
 /// thread that made it.
 #[derive(Debug)]
 pub struct Floor {
-    shared: Arc<Shared>,
+    shared: Arc<FloorInner>,
     /// Not `Send`: the driver's thread is fixed when it is made (the one a
     /// schedule unparks).
     _on_one_thread: PhantomData<*const ()>,
@@ -58,11 +58,11 @@ pub struct Floor {
 /// count.
 #[derive(Debug, Clone)]
 pub struct FloorSpawner {
-    shared: Arc<Shared>,
+    shared: Arc<FloorInner>,
 }
 
 #[derive(Debug)]
-struct Shared {
+struct FloorInner {
     state: Mutex<State>,
     /// The thread that drives the executor, to unpark when it sleeps.
     driver: Thread,
@@ -80,7 +80,7 @@ struct State {
     closed: bool,
 }
 
-impl Shared {
+impl FloorInner {
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic inside the lock leaves the queue consistent (it only
         // pushes or swaps), so a poisoned lock is still usable.
@@ -108,7 +108,7 @@ impl Shared {
 
 /// Wakes [`Floor::block_on`]'s future: marks it and unparks the driver if
 /// it sleeps.
-struct MainWaker(Arc<Shared>);
+struct MainWaker(Arc<FloorInner>);
 
 impl Wake for MainWaker {
     fn wake(self: Arc<Self>) {
@@ -136,7 +136,7 @@ impl Floor {
     /// An empty executor, driven by the calling thread.
     pub fn new() -> Self {
         Floor {
-            shared: Arc::new(Shared {
+            shared: Arc::new(FloorInner {
                 state: Mutex::new(State {
                     ready: VecDeque::new(),
                     main_woken: true,

@@ -20,7 +20,7 @@ use crate::sync::{
     const_thread_local, current_thread, park_timeout, AtomicBool, AtomicIsize, AtomicU64,
     AtomicUsize, Mutex, MutexGuard, Thread,
 };
-use crate::task::cell::{Header, TaskRef, LOCAL, SCHEDULED, SLEEPING};
+use crate::task::cell::{Header, TaskRef};
 
 /// The part of a chain its tasks point to.
 ///
@@ -32,7 +32,7 @@ pub struct ChainCore {
     settings: Mutex<ChainSettings>,
     /// Bumped by every `set_settings`, so runners keeping a copy notice.
     settings_version: AtomicU64,
-    shared: Mutex<Shared>,
+    shared: Mutex<ChainLocked>,
     /// Set when the injection queue is non-empty, so a poller checks it
     /// without taking the lock.
     pub(crate) injected: AtomicBool,
@@ -47,7 +47,7 @@ pub struct ChainCore {
     /// Successful `claim_owner` calls.
     owner_claims: AtomicU64,
     /// Set by `shutdown`: no new task is registered. The queues stay open
-    /// until `close` (see `Shared::closed`).
+    /// until `close` (see `ChainLocked::closed`).
     shut_down: AtomicBool,
     /// The runtime the chain ran on went away (see `runtime_gone`).
     runtime_gone: AtomicBool,
@@ -76,7 +76,7 @@ pub(crate) enum Placement {
 const SHRINK_ABOVE: usize = 1024;
 
 #[derive(Default)]
-pub(crate) struct Shared {
+pub(crate) struct ChainLocked {
     registry: Slab<TaskRef>,
     /// Registry slots by task name and then id, oldest first (only named
     /// tasks pay for this).
@@ -101,7 +101,7 @@ pub(crate) struct Shared {
     runners: usize,
 }
 
-impl Shared {
+impl ChainLocked {
     /// Takes the task in `slot` out of the registry and the name index.
     fn unregister(&mut self, slot: u32) -> Option<TaskRef> {
         let task = self.registry.try_remove(slot as usize)?;
@@ -157,7 +157,7 @@ impl ChainCore {
             clock,
             settings: Mutex::new(settings),
             settings_version: AtomicU64::new(0),
-            shared: Mutex::new(Shared::default()),
+            shared: Mutex::new(ChainLocked::default()),
             injected: AtomicBool::new(false),
             sleeping: AtomicIsize::new(0),
             live: AtomicUsize::new(0),
@@ -202,7 +202,7 @@ impl ChainCore {
         self.settings_version.fetch_add(1, Ordering::AcqRel);
     }
 
-    pub(crate) fn shared(&self) -> MutexGuard<'_, Shared> {
+    pub(crate) fn locked(&self) -> MutexGuard<'_, ChainLocked> {
         self.shared.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -299,22 +299,14 @@ impl ChainCore {
     /// given). After shutdown the task is cancelled instead.
     pub(crate) fn submit(&self, task: TaskRef, wake_at: Option<Duration>) {
         let header = task.header();
-        // Not shared yet: a plain read-modify-write is enough.
-        let s = header.state.load(Ordering::Relaxed);
-        let queued = if wake_at.is_some() {
-            SLEEPING
-        } else {
-            SCHEDULED
-        };
-        header.state.store(s | queued, Ordering::Release);
+        header.state.submit(wake_at.is_some());
         if wake_at.is_some() {
             self.sleeping_changed(1);
         }
-        let mut shared = self.shared();
+        let mut shared = self.locked();
         if self.is_shut_down() {
             drop(shared);
-            let local = header.state.load(Ordering::Relaxed) & LOCAL != 0;
-            task.abort(!local || self.is_owner_thread());
+            task.abort();
             return;
         }
         self.live.fetch_add(1, Ordering::AcqRel);
@@ -339,7 +331,7 @@ impl ChainCore {
     /// A closed chain refuses it: the task has ended (shutdown ended every
     /// task before closing), so the reference is only dropped.
     pub(crate) fn schedule(&self, task: TaskRef, placement: Placement) {
-        let mut shared = self.shared();
+        let mut shared = self.locked();
         if shared.closed {
             drop(shared);
             // Outside the lock: it may be the task's last reference.
@@ -376,7 +368,7 @@ impl ChainCore {
             })
             .unwrap_or(false);
         if !deferred {
-            let removed = self.shared().unregister(slot);
+            let removed = self.locked().unregister(slot);
             drop(removed);
         }
         if emptied {
@@ -389,7 +381,7 @@ impl ChainCore {
     fn remove_slots(&self, slots: &[u32]) {
         let mut removed = Vec::with_capacity(slots.len());
         {
-            let mut shared = self.shared();
+            let mut shared = self.locked();
             removed.extend(slots.iter().filter_map(|&slot| shared.unregister(slot)));
         }
         // Dropped outside the lock: these may be the last references, and a
@@ -461,7 +453,7 @@ impl ChainCore {
 
     /// Every live task, in no particular order.
     pub(crate) fn tasks(&self) -> Vec<TaskRef> {
-        self.shared()
+        self.locked()
             .registry
             .iter()
             .map(|(_, t)| t.clone())
@@ -471,7 +463,7 @@ impl ChainCore {
 
     /// Live tasks named exactly `name`, oldest first.
     pub(crate) fn find_by_name(&self, name: &str) -> Vec<TaskRef> {
-        let shared = self.shared();
+        let shared = self.locked();
         shared
             .names
             .get(name)
@@ -486,7 +478,7 @@ impl ChainCore {
     /// The oldest live task named exactly `name`, without collecting the
     /// others.
     pub(crate) fn find_first_by_name(&self, name: &str) -> Option<TaskRef> {
-        let shared = self.shared();
+        let shared = self.locked();
         shared
             .names
             .get(name)?
@@ -500,7 +492,7 @@ impl ChainCore {
     pub(crate) fn find_matching(&self, pattern: &str) -> Vec<TaskRef> {
         // The names are matched outside the lock: a pattern and a name may
         // be as long as the caller likes, and spawns must not wait on them.
-        let names: Vec<Arc<str>> = self.shared().names.keys().cloned().collect();
+        let names: Vec<Arc<str>> = self.locked().names.keys().cloned().collect();
         let matching: Vec<Arc<str>> = names
             .into_iter()
             .filter(|name| glob_match(pattern, name))
@@ -508,7 +500,7 @@ impl ChainCore {
         if matching.is_empty() {
             return Vec::new();
         }
-        let shared = self.shared();
+        let shared = self.locked();
         let mut found: Vec<TaskRef> = matching
             .iter()
             .filter_map(|name| shared.names.get(name))
@@ -527,19 +519,17 @@ impl ChainCore {
     /// closes the chain at once, or when the last poll in progress ends.
     pub(crate) fn shutdown(&self) {
         self.shut_down.store(true, Ordering::Release);
-        let owner = self.is_owner_thread();
         loop {
-            let tasks: Vec<TaskRef> = self.shared().registry.drain().collect();
+            let tasks: Vec<TaskRef> = self.locked().registry.drain().collect();
             if tasks.is_empty() {
                 break;
             }
             for task in &tasks {
-                let local = task.header().state.load(Ordering::Relaxed) & LOCAL != 0;
-                task.clone().abort(!local || owner);
+                task.clone().abort();
             }
         }
         let idle = {
-            let mut shared = self.shared();
+            let mut shared = self.locked();
             shared.drained = true;
             shared.runners == 0
         };
@@ -551,7 +541,7 @@ impl ChainCore {
     /// Marks a poll of the chain in progress until the guard drops: a
     /// shut-down chain closes only once every such poll is over.
     pub(crate) fn enter_runner(&self) -> Runner<'_> {
-        self.shared().runners += 1;
+        self.locked().runners += 1;
         let outer = RUNNING
             .try_with(|r| r.replace(self))
             .unwrap_or(std::ptr::null());
@@ -575,7 +565,7 @@ impl ChainCore {
     /// unrun. Idempotent.
     fn close(&self) {
         let (injection, callbacks, names) = {
-            let mut shared = self.shared();
+            let mut shared = self.locked();
             if shared.closed {
                 return;
             }
@@ -601,7 +591,7 @@ impl ChainCore {
     /// Runs the done callbacks queued so far.
     pub(crate) fn run_callbacks(&self) {
         let jobs = {
-            let mut shared = self.shared();
+            let mut shared = self.locked();
             self.callbacks_queued.store(false, Ordering::Release);
             std::mem::take(&mut shared.callbacks)
         };
@@ -620,7 +610,7 @@ impl Dispatch for ChainCore {
     /// call that completed its future (a deadlock if that caller holds a
     /// lock the callback takes), and keeping it would keep the chain alive.
     fn dispatch(&self, job: Job) {
-        let mut shared = self.shared();
+        let mut shared = self.locked();
         if shared.closed {
             drop(shared);
             // Its captures' destructors are user code.
@@ -634,7 +624,7 @@ impl Dispatch for ChainCore {
     }
 
     fn is_closed(&self) -> bool {
-        self.shared().closed
+        self.locked().closed
     }
 }
 
@@ -696,7 +686,7 @@ impl Drop for Runner<'_> {
         // `try_with`: a poll may end during thread teardown.
         let _ = RUNNING.try_with(|r| r.set(self.outer));
         let close = {
-            let mut shared = self.chain.shared();
+            let mut shared = self.chain.locked();
             shared.runners -= 1;
             shared.runners == 0 && shared.drained
         };

@@ -14,7 +14,6 @@ use crate::chain::task_chain::TaskChain;
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::sync::Mutex;
-use crate::task::cell::LOCAL;
 use crate::task::local::LocalSpawner;
 
 /// The embedded frame chain: it runs only inside [`poll`](TaskChain::poll),
@@ -86,7 +85,7 @@ impl FrameChain {
                 rq.drain(core, timeslice);
             }
             if core.is_shut_down() {
-                rq.abort_all(core);
+                rq.abort_all();
                 return;
             }
             if !within_budget(ran) {
@@ -117,9 +116,8 @@ impl FrameChain {
             if !entry.is_current() {
                 continue;
             }
-            if entry.task.header().state.load(Ordering::Relaxed) & LOCAL != 0
-                && !core.is_owner_thread()
-            {
+            // Who may drop a `!Send` task's work may run it.
+            if !entry.task.header().may_drop_work_here() {
                 // A `!Send` task spawned after this poll began, by a thread
                 // that claimed the chain meanwhile: only that thread runs it.
                 rq.next.push(Entry::new(entry.task, timeslice));
@@ -219,7 +217,7 @@ impl TaskChain for FrameChain {
         // or another thread), that poll drops what is left when it sees the
         // shutdown, and closes the chain as it ends.
         if let Ok(mut rq) = self.queues.try_lock() {
-            rq.abort_all(&self.core);
+            rq.abort_all();
         }
     }
 

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use crate::chain::core::{ChainCore, Placement};
 use crate::chain::settings::ChainSettings;
-use crate::task::cell::{RunResult, TaskRef, COMPLETE, LOCAL, RUNNING, SCHEDULED, SLEEPING};
+use crate::task::cell::{RunResult, TaskRef};
 
 /// A queued run of a task, ordered by the epoch order.
 pub(crate) struct Entry {
@@ -155,19 +155,15 @@ impl RunQueues {
     /// Places tasks handed over by other threads (spawns, wakes, re-sorts).
     pub(crate) fn drain(&mut self, core: &ChainCore, timeslice: bool) {
         core.injected.store(false, Ordering::Release);
-        std::mem::swap(&mut self.injection, &mut core.shared().injection);
+        std::mem::swap(&mut self.injection, &mut core.locked().injection);
         // Two buffers trade places, so draining allocates nothing.
         let mut batch = std::mem::take(&mut self.injection);
         for (task, placement) in batch.drain(..) {
-            let s = task.header().state.load(Ordering::Acquire);
+            let s = task.header().state.snapshot();
             match placement {
-                Placement::SleepUntil(until)
-                    if s & SLEEPING != 0 && s & (SCHEDULED | COMPLETE) == 0 =>
-                {
-                    self.sleep(task, until);
-                }
+                Placement::SleepUntil(until) if s.is_only_sleeping() => self.sleep(task, until),
                 Placement::SleepUntil(_) => {}
-                _ if s & SCHEDULED == 0 || s & (RUNNING | COMPLETE) != 0 => {}
+                _ if !s.is_runnable() => {}
                 _ => {
                     // A task runs once per epoch (Pickup aside): one woken or
                     // re-sorted after its run waits for the next epoch, so
@@ -210,12 +206,7 @@ impl RunQueues {
             if h.token.load(Ordering::Relaxed) != sleeper.token {
                 continue;
             }
-            let woke = h
-                .state
-                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
-                    (s & SLEEPING != 0 && s & COMPLETE == 0).then_some((s & !SLEEPING) | SCHEDULED)
-                });
-            if woke.is_ok() {
+            if h.state.wake_from_sleep() {
                 core.sleeping_changed(-1);
                 // Even if a wake queued it meanwhile: this entry replaces
                 // that one (tokens), so the task runs once either way.
@@ -266,8 +257,8 @@ impl RunQueues {
         }
         self.sleep.retain(|Reverse(e)| {
             let h = e.task.header();
-            h.token.load(Ordering::Relaxed) == e.token
-                && h.state.load(Ordering::Acquire) & (SLEEPING | COMPLETE) == SLEEPING
+            let s = h.state.snapshot();
+            h.token.load(Ordering::Relaxed) == e.token && s.is_sleeping() && !s.is_complete()
         });
     }
 
@@ -288,8 +279,8 @@ impl RunQueues {
 
     /// Cancels every task still queued or sleeping (shutdown: these may have
     /// been running when the registry was emptied).
-    pub(crate) fn abort_all(&mut self, core: &ChainCore) {
-        abort_tasks(core, self.take_all());
+    pub(crate) fn abort_all(&mut self) {
+        abort_tasks(self.take_all());
     }
 
     /// Keeps the runs whose credit allows them this epoch: within a sort, a
@@ -350,9 +341,7 @@ impl RunQueues {
             // another worker may even have queued the wake already): run it
             // next epoch rather than sleep, which would make that wake's
             // entry stale and lose it.
-            RunResult::Sleep(task, _)
-                if task.header().state.load(Ordering::Acquire) & SCHEDULED != 0 =>
-            {
+            RunResult::Sleep(task, _) if task.header().state.snapshot().is_scheduled() => {
                 self.next.push(Entry::new(task, timeslice))
             }
             RunResult::Sleep(task, until) => self.sleep(task, until),
@@ -373,12 +362,9 @@ impl RunQueues {
     }
 }
 
-/// Cancels `tasks` at once (shutdown); a `!Send` task's work is leaked
-/// rather than dropped off its owner thread.
-pub(crate) fn abort_tasks(core: &ChainCore, tasks: Vec<TaskRef>) {
-    let owner = core.is_owner_thread();
+/// Cancels `tasks` at once (shutdown).
+pub(crate) fn abort_tasks(tasks: Vec<TaskRef>) {
     for task in tasks {
-        let local = task.header().state.load(Ordering::Relaxed) & LOCAL != 0;
-        task.abort(!local || owner);
+        task.abort();
     }
 }

@@ -180,7 +180,7 @@ pub trait TaskChainExt: TaskChain {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let cell = TaskBuilder::coroutine(future).spawn_into(self.core(), false);
+        let cell = TaskBuilder::coroutine(future).spawn_into(self.core());
         TaskHandle::new(cell)
     }
 
@@ -243,7 +243,7 @@ pub trait TaskChainExt: TaskChain {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let cell = TaskBuilder::new(Blocking::new(job)).spawn_into(self.core(), false);
+        let cell = TaskBuilder::new(Blocking::new(job)).spawn_into(self.core());
         TaskHandle::new(cell)
     }
 
@@ -253,7 +253,7 @@ pub trait TaskChainExt: TaskChain {
     where
         F: FnMut(&TaskContext<'_>) -> DoneStatus + Send + 'static,
     {
-        let cell = TaskBuilder::new(Recurring(f)).spawn_into(self.core(), false);
+        let cell = TaskBuilder::new(Recurring(f)).spawn_into(self.core());
         TaskHandle::new(cell)
     }
 
@@ -270,7 +270,7 @@ pub trait TaskChainExt: TaskChain {
         match task.chain_name() {
             Some(other) if other != self.name() => Err(Error::UnknownChain(other.to_owned())),
             _ if self.core().is_runtime_gone() => Err(Error::RuntimeGone),
-            _ => Ok(TaskHandle::new(task.spawn_into(self.core(), false))),
+            _ => Ok(TaskHandle::new(task.spawn_into(self.core()))),
         }
     }
 

@@ -388,7 +388,7 @@ impl Future for Worker {
                 Next::Stop => {
                     let left = sched.rq.take_all();
                     drop(sched);
-                    abort_tasks(core, left);
+                    abort_tasks(left);
                     inner.wake_idle(true);
                     return Poll::Ready(());
                 }
@@ -598,7 +598,7 @@ impl TaskChain for ThreadedChain {
         let inner = &self.inner;
         inner.core.shutdown();
         let left = inner.sched().rq.take_all();
-        abort_tasks(&inner.core, left);
+        abort_tasks(left);
         inner.wake_idle(true);
         // From one of the chain's own tasks, blocking here would block a
         // runtime thread whose queue may hold the very workers waited for

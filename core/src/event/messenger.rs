@@ -96,11 +96,11 @@ use crate::future::state::Dispatch;
 /// subscribed.
 #[derive(Clone)]
 pub struct Messenger {
-    shared: Arc<Shared>,
+    shared: Arc<MessengerInner>,
 }
 
 /// What the clones of a messenger share.
-pub(crate) struct Shared {
+pub(crate) struct MessengerInner {
     /// The chain whose polls run the handlers and the futures' done
     /// callbacks.
     home: Arc<ChainCore>,
@@ -127,7 +127,7 @@ fn wrong_type(name: &str, expected: &'static str, found: &'static str) -> Error 
 
 type Events = HashMap<Arc<str>, Box<dyn Receivers>>;
 
-impl Shared {
+impl MessengerInner {
     fn lock(&self) -> MutexGuard<'_, Events> {
         // Nothing runs user code under this lock (closures and values are
         // dropped after it is released), so a poisoned lock still holds a
@@ -211,7 +211,7 @@ impl Messenger {
 
     pub(crate) fn on_core(home: Arc<ChainCore>) -> Self {
         Messenger {
-            shared: Arc::new(Shared {
+            shared: Arc::new(MessengerInner {
                 home,
                 events: Mutex::new(HashMap::new()),
                 next_handler: AtomicU64::new(0),
@@ -330,7 +330,7 @@ impl Messenger {
         let mut replaced_future = None;
         let future = {
             let mut events = self.shared.lock();
-            Shared::typed::<T>(&mut events, name, &mut replaced_entry)
+            MessengerInner::typed::<T>(&mut events, name, &mut replaced_entry)
                 .map(|typed| typed.future(&self.shared.home, &mut replaced_future))
         };
         drop((replaced_entry, replaced_future));
@@ -383,7 +383,7 @@ impl Messenger {
         let mut replaced = None;
         let subscribed = {
             let mut events = self.shared.lock();
-            Shared::typed::<T>(&mut events, name, &mut replaced).map(|typed| {
+            MessengerInner::typed::<T>(&mut events, name, &mut replaced).map(|typed| {
                 typed.handlers.push(handler.clone());
                 typed.name.clone()
             })

@@ -30,7 +30,7 @@ pub(crate) trait Receivers: Send {
 
 /// The receivers of an event whose payload is a `T`.
 pub(crate) struct Typed<T> {
-    /// Shared by every future and subscription of the name.
+    /// MessengerInner by every future and subscription of the name.
     pub(crate) name: Arc<str>,
     /// The future of the next firing, if anyone asked for it; a cancelled
     /// one stays until replaced.

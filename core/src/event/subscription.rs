@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use crate::error::isolated;
-use crate::event::messenger::Shared;
+use crate::event::messenger::MessengerInner;
 
 /// The boxed handler closure.
 type HandlerFn<T> = Box<dyn FnMut(&T) + Send>;
@@ -97,12 +97,16 @@ pub struct Subscription {
 }
 
 struct Link {
-    messenger: Weak<Shared>,
+    messenger: Weak<MessengerInner>,
     handler: Arc<dyn Switch>,
 }
 
 impl Subscription {
-    pub(crate) fn new(messenger: Weak<Shared>, name: Arc<str>, handler: Arc<dyn Switch>) -> Self {
+    pub(crate) fn new(
+        messenger: Weak<MessengerInner>,
+        name: Arc<str>,
+        handler: Arc<dyn Switch>,
+    ) -> Self {
         Subscription {
             link: Some(Link { messenger, handler }),
             name,

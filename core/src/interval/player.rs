@@ -36,7 +36,7 @@ use crate::task::kinds::{Step, Task};
 type Payload = Box<dyn Any + Send>;
 
 /// What the task and every handle of one played interval share.
-struct Shared {
+struct PlayedInterval {
     chain: Arc<ChainCore>,
     duration: Duration,
     status: Mutex<Status>,
@@ -87,7 +87,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-impl Shared {
+impl PlayedInterval {
     fn home(&self) -> Option<&dyn crate::future::state::Dispatch> {
         Some(&*self.chain)
     }
@@ -209,7 +209,7 @@ impl Shared {
 
 /// The task that plays an interval: one step per run, once per epoch.
 struct Player {
-    shared: Arc<Shared>,
+    shared: Arc<PlayedInterval>,
 }
 
 impl Player {
@@ -315,7 +315,7 @@ impl Drop for Player {
 /// Never. A panic in the interval's own code ends the play: its awaiter
 /// gets [`Error::Panicked`], and the player task holds the panic too.
 pub struct IntervalHandle {
-    shared: Arc<Shared>,
+    shared: Arc<PlayedInterval>,
     done: Arc<FutureState<()>>,
     task: AnyTask,
     /// This handle's waker registration on `done`.
@@ -326,7 +326,7 @@ impl IntervalHandle {
     /// Plays `interval` on `chain`: the player task is queued there.
     pub(crate) fn spawn(interval: Box<dyn Interval>, chain: &Arc<ChainCore>) -> Self {
         let done = Arc::new(FutureState::new());
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(PlayedInterval {
             chain: chain.clone(),
             duration: interval.duration(),
             status: Mutex::new(Status {
@@ -352,11 +352,11 @@ impl IntervalHandle {
         };
         // On a chain that was shut down this drops the player at once,
         // which cancels the play.
-        let cell: TaskRef = TaskBuilder::new(player).spawn_into(chain, false);
+        let cell: TaskRef = TaskBuilder::new(player).spawn_into(chain);
         Self::new(shared, done, AnyTask(cell))
     }
 
-    fn new(shared: Arc<Shared>, done: Arc<FutureState<()>>, task: AnyTask) -> Self {
+    fn new(shared: Arc<PlayedInterval>, done: Arc<FutureState<()>>, task: AnyTask) -> Self {
         shared.handles.fetch_add(1, Ordering::AcqRel);
         IntervalHandle {
             shared,

@@ -11,7 +11,7 @@ use crate::clock::duration_from_secs;
 use crate::error::Error;
 use crate::event::done::DoneEvent;
 use crate::event::messenger::Messenger;
-use crate::task::cell::{Cell, Options};
+use crate::task::cell::{Options, TaskCell};
 use crate::task::context::{self, TaskContext};
 use crate::task::handle::TaskHandle;
 use crate::task::kinds::{Coroutine, Recurring, RecurringCoroutine, Task};
@@ -37,6 +37,8 @@ use crate::task::status::DoneStatus;
 pub struct TaskBuilder<W> {
     work: W,
     opts: Options,
+    /// Sent when the task finishes; becomes the cell's after-done hook.
+    done_event: Option<DoneEvent>,
     chain: Option<String>,
 }
 
@@ -51,8 +53,9 @@ impl<W: Task> TaskBuilder<W> {
                 priority: 0,
                 delay: None,
                 upon_death: None,
-                done_event: None,
+                after_done: None,
             },
+            done_event: None,
             chain: None,
         }
     }
@@ -125,7 +128,7 @@ impl<W: Task> TaskBuilder<W> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn done_event(mut self, messenger: &Messenger, name: &str) -> Result<Self, Error> {
-        self.opts.done_event = Some(DoneEvent::new(messenger, name)?);
+        self.done_event = Some(DoneEvent::new(messenger, name)?);
         Ok(self)
     }
 
@@ -142,15 +145,49 @@ impl<W: Task> TaskBuilder<W> {
     }
 
     /// Schedules the task on `core`.
-    pub(crate) fn spawn_into(self, core: &Arc<ChainCore>, local: bool) -> Arc<Cell<W>> {
-        let delay = self.opts.delay;
-        let cell = Cell::new(core.clone(), self.work, self.opts, local);
-        let wake_at = delay
-            .filter(|d| !d.is_zero())
-            .map(|d| core.now().saturating_add(d));
-        core.submit(cell.clone(), wake_at);
-        cell
+    pub(crate) fn spawn_into(self, core: &Arc<ChainCore>) -> Arc<TaskCell<W>>
+    where
+        W: Send,
+        W::Output: Send,
+    {
+        let (work, opts) = self.into_parts();
+        let delay = opts.delay;
+        submit(core, TaskCell::new_send(core.clone(), work, opts), delay)
     }
+
+    /// Schedules the `!Send` task on `core`, whose owner thread the caller
+    /// is (see `LocalSpawner`).
+    pub(crate) fn spawn_local_into(self, core: &Arc<ChainCore>) -> Arc<TaskCell<W>> {
+        let (work, opts) = self.into_parts();
+        let delay = opts.delay;
+        submit(core, TaskCell::new_local(core.clone(), work, opts), delay)
+    }
+}
+
+impl<W> TaskBuilder<W> {
+    /// The work and the cell's options, the done event among them as the
+    /// hook that sends it.
+    fn into_parts(self) -> (W, Options) {
+        let mut opts = self.opts;
+        if let Some(event) = self.done_event {
+            opts.after_done = Some(Box::new(move || event.send()));
+        }
+        (self.work, opts)
+    }
+}
+
+/// Queues a new task on its chain, asleep until its delay passes if it has
+/// one.
+fn submit<W: Task>(
+    core: &Arc<ChainCore>,
+    cell: Arc<TaskCell<W>>,
+    delay: Option<Duration>,
+) -> Arc<TaskCell<W>> {
+    let wake_at = delay
+        .filter(|d| !d.is_zero())
+        .map(|d| core.now().saturating_add(d));
+    core.submit(cell.clone(), wake_at);
+    cell
 }
 
 impl<F: Future + 'static> TaskBuilder<Coroutine<F>> {
@@ -188,10 +225,7 @@ impl<W> std::fmt::Debug for TaskBuilder<W> {
             .field("sort", &self.opts.sort)
             .field("priority", &self.opts.priority)
             .field("delay", &self.opts.delay)
-            .field(
-                "done_event",
-                &self.opts.done_event.as_ref().map(DoneEvent::name),
-            )
+            .field("done_event", &self.done_event.as_ref().map(DoneEvent::name))
             .field("chain", &self.chain)
             .finish()
     }
@@ -209,7 +243,7 @@ where
     fn into_future(self) -> Self::IntoFuture {
         let spawned = context::current_chain()
             .ok_or(Error::NoChain)
-            .map(|core| self.spawn_into(&core, false));
+            .map(|core| self.spawn_into(&core));
         ScheduledTask(match spawned {
             Ok(cell) => Ok(TaskHandle::new(cell)),
             Err(e) => Err(Some(e)),

@@ -1,12 +1,7 @@
 //! The task cell: one allocation per spawned task that holds its header
-//! (id, sort, priority, state bits), its work (the closure or future), and
-//! then its result.
-//!
-//! The state word decides who may touch the work: only the holder of the
-//! `RUNNING` bit polls or drops it. A cancel from any thread either claims
-//! that bit (the task is queued or sleeping: it is dropped at once) or leaves
-//! a request the runner honours (the task is running or suspended in an
-//! await).
+//! (id, sort, priority, state word), its work (the closure or future), and
+//! then its result. Who may touch the work is decided by the state word
+//! (see the `task` module).
 
 use std::cell::UnsafeCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -20,72 +15,13 @@ use futures_task::{waker_ref, ArcWake};
 
 use crate::chain::core::{ChainCore, Placement};
 use crate::error::{drop_payload, panic_message};
-use crate::event::done::DoneEvent;
 use crate::future::state::{Bind, FutureState, Outcome};
 use crate::sync::{yield_now, AtomicI32, AtomicU32, AtomicU64, Mutex};
 use crate::task::context::{self, RunFrame, TaskContext};
 use crate::task::kinds::{Step, Task};
-
-/// In a run queue, the injection queue, or about to be.
-pub(crate) const SCHEDULED: u32 = 1 << 0;
-/// Being run; the runner owns the work.
-pub(crate) const RUNNING: u32 = 1 << 1;
-/// Woken while running: run again next epoch.
-pub(crate) const WOKEN: u32 = 1 << 2;
-/// Terminal: the result is in the future state.
-pub(crate) const COMPLETE: u32 = 1 << 3;
-/// `cancel()` was called.
-pub(crate) const CANCEL_REQUESTED: u32 = 1 << 4;
-/// The cancel request reached an await point in the coroutine.
-pub(crate) const CANCEL_DELIVERED: u32 = 1 << 5;
-/// A run began with the cancel already requested.
-pub(crate) const CANCEL_SEEN: u32 = 1 << 6;
-/// A coroutine invocation is in progress (returned `Pending`).
-pub(crate) const SUSPENDED: u32 = 1 << 7;
-/// In the sleep heap (delay, `Again`, `pause`).
-pub(crate) const SLEEPING: u32 = 1 << 8;
-/// The work is `!Send`: only the chain's owner thread may drop it.
-pub(crate) const LOCAL: u32 = 1 << 9;
-/// A typed handle is alive; without one the output is dropped at once.
-pub(crate) const HANDLE: u32 = 1 << 10;
-/// The runner took the task's value as its outcome: a later cancel request
-/// comes too late. Set in the same atomic step that reads
-/// `CANCEL_REQUESTED`, so a `cancel()` either lands before it (and the task
-/// ends cancelled) or sees it (and returns false).
-pub(crate) const FINISHING: u32 = 1 << 11;
-/// The task has run: its start time and epoch are set. A bit rather than a
-/// sentinel start time, since a saturated clock can read any `u64`.
-pub(crate) const STARTED: u32 = 1 << 12;
-
-/// A task's state word in `Debug` output, as flag names.
-pub(crate) struct StateBits<'a>(pub(crate) &'a Header);
-
-impl std::fmt::Debug for StateBits<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        const NAMES: [(u32, &str); 13] = [
-            (SCHEDULED, "scheduled"),
-            (RUNNING, "running"),
-            (WOKEN, "woken"),
-            (COMPLETE, "complete"),
-            (CANCEL_REQUESTED, "cancel-requested"),
-            (CANCEL_DELIVERED, "cancel-delivered"),
-            (CANCEL_SEEN, "cancel-seen"),
-            (SUSPENDED, "suspended"),
-            (SLEEPING, "sleeping"),
-            (LOCAL, "local"),
-            (HANDLE, "handle"),
-            (FINISHING, "finishing"),
-            (STARTED, "started"),
-        ];
-        let s = self.0.state.load(Ordering::Acquire);
-        let set: Vec<&str> = NAMES
-            .iter()
-            .filter(|(bit, _)| s & bit != 0)
-            .map(|(_, name)| *name)
-            .collect();
-        write!(f, "{}", set.join("|"))
-    }
-}
+use crate::task::state::{
+    Abort, CancelRequest, Ending, Invocation, Release, RunStart, State, WakeAction,
+};
 
 // From std even under loom: loom objects cannot live in statics, and an id
 // only needs to be unique.
@@ -93,26 +29,33 @@ static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new
 
 /// The start time (an ordering key) of a task that has not run yet: it
 /// orders after every started task of the same sort and priority, as the
-/// newest. Whether a task started is its `STARTED` bit.
+/// newest. Whether a task started is in its state word.
 const NOT_STARTED: u64 = u64::MAX;
 
 /// The callback a task runs once when it ends, with `clean_exit`.
 pub(crate) type UponDeath = Box<dyn FnOnce(bool) + Send>;
+
+/// What a task does once it finished with its value, after it left its
+/// chain (a done event's send): set by the builder, opaque to the cell.
+pub(crate) type AfterDone = Box<dyn FnOnce() + Send>;
 
 /// Rarely used task properties, allocated only for tasks that set one.
 #[derive(Default)]
 pub(crate) struct Meta {
     pub(crate) name: Option<Arc<str>>,
     pub(crate) upon_death: Mutex<Option<UponDeath>>,
-    /// Sent when the task finishes (not when it is cancelled or panics).
-    done_event: Mutex<Option<DoneEvent>>,
+    /// Run when the task finishes (not when it is cancelled or panics).
+    after_done: Mutex<Option<AfterDone>>,
     /// Nanoseconds; `u64::MAX` means no delay.
     delay: AtomicU64,
 }
 
 /// The type-independent part of a task cell.
 pub(crate) struct Header {
-    pub(crate) state: AtomicU32,
+    pub(crate) state: State,
+    /// The work or its output is `!Send`: only the chain's owner thread may
+    /// run or drop it. Fixed at spawn.
+    local: bool,
     /// Bumped on every enqueue; queue entries with an older token are stale.
     pub(crate) token: AtomicU32,
     pub(crate) id: u64,
@@ -139,7 +82,7 @@ pub(crate) struct Options {
     pub(crate) priority: i32,
     pub(crate) delay: Option<Duration>,
     pub(crate) upon_death: Option<UponDeath>,
-    pub(crate) done_event: Option<DoneEvent>,
+    pub(crate) after_done: Option<AfterDone>,
 }
 
 impl Header {
@@ -148,18 +91,19 @@ impl Header {
         if opts.name.is_some()
             || opts.upon_death.is_some()
             || opts.delay.is_some()
-            || opts.done_event.is_some()
+            || opts.after_done.is_some()
         {
             let m = Meta {
                 name: opts.name,
                 upon_death: Mutex::new(opts.upon_death),
-                done_event: Mutex::new(opts.done_event),
+                after_done: Mutex::new(opts.after_done),
                 delay: AtomicU64::new(delay_nanos(opts.delay)),
             };
             let _ = meta.set(Box::new(m));
         }
         Header {
-            state: AtomicU32::new(if local { LOCAL | HANDLE } else { HANDLE }),
+            state: State::new(),
+            local,
             token: AtomicU32::new(0),
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             sort: AtomicI32::new(opts.sort),
@@ -172,6 +116,12 @@ impl Header {
             chain,
             meta,
         }
+    }
+
+    /// Whether this thread may run or drop the task's work: any thread for
+    /// a `Send` task, only the chain's owner for a `!Send` one.
+    pub(crate) fn may_drop_work_here(&self) -> bool {
+        !self.local || self.chain.is_owner_thread()
     }
 
     pub(crate) fn name(&self) -> Option<&str> {
@@ -215,9 +165,9 @@ impl Header {
 
     /// When the task first ran (or last returned `Again`); `None` before.
     pub(crate) fn start_time(&self) -> Option<Duration> {
-        // Acquire: pairs with the release that set STARTED after the start
-        // time was stored.
-        let started = self.state.load(Ordering::Acquire) & STARTED != 0;
+        // The snapshot's acquire pairs with the release that marked the task
+        // started after the start time was stored.
+        let started = self.state.snapshot().is_started();
         started.then(|| Duration::from_nanos(self.start_time.load(Ordering::Relaxed)))
     }
 
@@ -243,9 +193,9 @@ impl Header {
         slot.take()
     }
 
-    fn take_done_event(&self) -> Option<DoneEvent> {
+    fn take_after_done(&self) -> Option<AfterDone> {
         let meta = self.meta.get()?;
-        let mut slot = meta.done_event.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slot = meta.after_done.lock().unwrap_or_else(|e| e.into_inner());
         slot.take()
     }
 }
@@ -303,11 +253,11 @@ pub(crate) trait RawTask: Send + Sync + 'static {
     fn run(self: Arc<Self>, now: Duration, epoch: u64) -> RunResult;
     /// Requests cancellation (see the module docs).
     fn cancel(self: Arc<Self>) -> bool;
-    /// Cancels at once, whatever the task is doing (shutdown). `may_drop_work`
-    /// is false off the owner thread of a local task: its work is leaked
-    /// rather than dropped on the wrong thread, with its cell, since a
-    /// pinned future never dropped must keep its memory.
-    fn abort(self: Arc<Self>, may_drop_work: bool);
+    /// Cancels at once, whatever the task is doing (shutdown). Off the
+    /// owner thread of a `!Send` task its work is leaked rather than dropped
+    /// on the wrong thread, with its cell, since a pinned future never
+    /// dropped must keep its memory.
+    fn abort(self: Arc<Self>);
     fn is_done(&self) -> bool;
     fn is_cancelled(&self) -> bool;
     /// Why the task ended without a value, if it did.
@@ -323,7 +273,7 @@ pub(crate) trait RawTask: Send + Sync + 'static {
 pub(crate) type TaskRef = Arc<dyn RawTask>;
 
 /// The cell of a task with work `W`.
-pub(crate) struct Cell<W: Task> {
+pub(crate) struct TaskCell<W: Task> {
     pub(crate) header: Header,
     pub(crate) result: FutureState<W::Output>,
     /// Touched only by the holder of `RUNNING` (or by `abort`, which claims
@@ -339,13 +289,28 @@ pub(crate) struct Cell<W: Task> {
 // thread or at completion by the runner when no handle is alive. Spawning a
 // `!Send` task is only possible through `LocalSpawner`, which checks the
 // owner thread.
-unsafe impl<W: Task> Send for Cell<W> {}
+unsafe impl<W: Task> Send for TaskCell<W> {}
 // SAFETY: as above; shared access goes through atomics and mutexes.
-unsafe impl<W: Task> Sync for Cell<W> {}
+unsafe impl<W: Task> Sync for TaskCell<W> {}
 
-impl<W: Task> Cell<W> {
-    pub(crate) fn new(chain: Arc<ChainCore>, work: W, opts: Options, local: bool) -> Arc<Self> {
-        Arc::new(Cell {
+impl<W: Task> TaskCell<W> {
+    /// A task whose work and output may move between threads.
+    pub(crate) fn new_send(chain: Arc<ChainCore>, work: W, opts: Options) -> Arc<Self>
+    where
+        W: Send,
+        W::Output: Send,
+    {
+        Self::new(chain, work, opts, false)
+    }
+
+    /// A `!Send` task: only the thread that owns `chain` (the caller claimed
+    /// it, see `LocalSpawner`) runs or drops its work and its output.
+    pub(crate) fn new_local(chain: Arc<ChainCore>, work: W, opts: Options) -> Arc<Self> {
+        Self::new(chain, work, opts, true)
+    }
+
+    fn new(chain: Arc<ChainCore>, work: W, opts: Options, local: bool) -> Arc<Self> {
+        Arc::new(TaskCell {
             header: Header::new(chain, opts, local),
             result: FutureState::new(),
             work: UnsafeCell::new(Some(work)),
@@ -372,21 +337,14 @@ impl<W: Task> Cell<W> {
                 outcome = panicked_unless_ended(outcome, message_of(payload));
             }
         }
-        // Taken whatever the outcome, so an ended task no longer holds its
-        // messenger; sent only if the task finished (a panicking
+        // Taken whatever the outcome, so an ended task no longer holds what
+        // it captured; run only if the task finished (a panicking
         // `upon_death` counts as a panic).
-        let done_event = self
+        let after_done = self
             .header
-            .take_done_event()
+            .take_after_done()
             .filter(|_| matches!(outcome, Outcome::Ready(_)));
-        let prev = self
-            .header
-            .state
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
-                Some((s | COMPLETE) & !(RUNNING | SCHEDULED | SLEEPING | WOKEN | SUSPENDED))
-            })
-            .unwrap_or_else(|s| s);
-        if prev & SLEEPING != 0 {
+        if self.header.state.complete().is_sleeping() {
             self.header.chain.sleeping_changed(-1);
         }
         // `complete` cannot fail: only the RUNNING holder completes a task.
@@ -405,19 +363,19 @@ impl<W: Task> Cell<W> {
             }
         }
         self.header.chain.retire(&self.header);
-        if self.header.state.load(Ordering::Acquire) & HANDLE == 0 {
+        if !self.header.state.snapshot().has_handle() {
             // Nobody can read the output: drop it now, on the runner's thread,
             // where a panicking destructor is caught, rather than wherever the
             // last reference to the cell happens to go.
             let _ =
                 catch_unwind(AssertUnwindSafe(|| self.result.clear_value())).map_err(message_of);
         }
-        if let Some(event) = done_event {
-            // Sent once the task's future is done and the task has left its
-            // chain's lists, so whoever the event wakes finds it ended. The
-            // send only queues work, but it wakes foreign wakers: a panic
-            // there must not escape the chain's run loop.
-            let _ = catch_unwind(AssertUnwindSafe(move || event.send())).map_err(message_of);
+        if let Some(after_done) = after_done {
+            // Once the task's future is done and the task has left its
+            // chain's lists, so whoever it wakes finds the task ended. It
+            // may wake foreign wakers: a panic there must not escape the
+            // chain's run loop.
+            let _ = catch_unwind(AssertUnwindSafe(after_done)).map_err(message_of);
         }
     }
 
@@ -437,88 +395,45 @@ impl<W: Task> Cell<W> {
         unsafe { std::ptr::write(slot, None) };
         dropped.err().map(message_of)
     }
-
-    /// Leaves `RUNNING`, setting `also` and clearing `clear`; returns false
-    /// if a wake arrived meanwhile: the task is then `SCHEDULED` (without
-    /// `also`) and must be requeued.
-    fn release(&self, also: u32, clear: u32) -> bool {
-        let mut s = self.header.state.load(Ordering::Acquire);
-        loop {
-            let woken = s & WOKEN != 0;
-            let new = if woken {
-                (s & !(RUNNING | WOKEN)) | SCHEDULED
-            } else {
-                (s & !RUNNING) | also
-            };
-            let new = new & !clear;
-            match self
-                .header
-                .state
-                .compare_exchange(s, new, Ordering::AcqRel, Ordering::Acquire)
-            {
-                Ok(_) => return !woken,
-                Err(actual) => s = actual,
-            }
-        }
-    }
 }
 
-impl<W: Task> ArcWake for Cell<W> {
+impl<W: Task> ArcWake for TaskCell<W> {
     fn wake_by_ref(arc_self: &Arc<Self>) {
-        let state = &arc_self.header.state;
-        let mut s = state.load(Ordering::Acquire);
-        loop {
-            if s & COMPLETE != 0 || s & SCHEDULED != 0 {
-                return;
+        match arc_self.header.state.wake() {
+            WakeAction::Submit => {
+                let task: TaskRef = arc_self.clone();
+                arc_self.header.chain.schedule(task, Placement::Run);
             }
-            let new = if s & RUNNING != 0 {
-                s | WOKEN
-            } else {
-                s | SCHEDULED
-            };
-            match state.compare_exchange(s, new, Ordering::AcqRel, Ordering::Acquire) {
-                Ok(_) if s & RUNNING != 0 => return,
-                Ok(_) => break,
-                Err(actual) => s = actual,
-            }
+            WakeAction::Nothing => {}
         }
-        let task: TaskRef = arc_self.clone();
-        arc_self.header.chain.schedule(task, Placement::Run);
     }
 }
 
-impl<W: Task> RawTask for Cell<W> {
+impl<W: Task> RawTask for TaskCell<W> {
     fn header(&self) -> &Header {
         &self.header
     }
 
     fn run(self: Arc<Self>, now: Duration, epoch: u64) -> RunResult {
         let state = &self.header.state;
-        let mut s = state.load(Ordering::Acquire);
-        loop {
-            if s & COMPLETE != 0 || s & SCHEDULED == 0 || s & RUNNING != 0 {
-                return RunResult::Idle;
-            }
-            let new = (s & !(SCHEDULED | SLEEPING | WOKEN)) | RUNNING;
-            match state.compare_exchange(s, new, Ordering::AcqRel, Ordering::Acquire) {
-                Ok(_) => break,
-                Err(actual) => s = actual,
-            }
-        }
-        if s & SLEEPING != 0 {
+        let before = match state.start_run() {
+            RunStart::Run(before) => before,
+            RunStart::Stale => return RunResult::Idle,
+        };
+        if before.is_sleeping() {
             self.header.chain.sleeping_changed(-1);
         }
-        if s & STARTED == 0 {
+        if !before.is_started() {
             self.header.restart(now, epoch);
-            state.fetch_or(STARTED, Ordering::Release);
+            state.mark_started();
         }
         self.header.ran_epoch.store(epoch as u32, Ordering::Relaxed);
-        if s & CANCEL_REQUESTED != 0 {
-            if s & SUSPENDED == 0 {
+        if before.is_cancel_requested() {
+            if !before.is_suspended() {
                 self.finish(Outcome::Cancelled, true);
                 return RunResult::Idle;
             }
-            state.fetch_or(CANCEL_SEEN, Ordering::AcqRel);
+            state.mark_cancel_seen();
         }
 
         let frame = RunFrame {
@@ -554,12 +469,11 @@ impl<W: Task> RawTask for Cell<W> {
             Err(payload) => {
                 // As for a value: a `cancel()` that landed first returned
                 // true, and wins.
-                let s = state.fetch_or(FINISHING, Ordering::AcqRel);
+                let ending = state.take_ending();
                 let message = message_of(payload);
-                let outcome = if s & CANCEL_REQUESTED != 0 {
-                    Outcome::Cancelled
-                } else {
-                    Outcome::Panicked(message)
+                let outcome = match ending {
+                    Ending::Cancelled => Outcome::Cancelled,
+                    Ending::Value => Outcome::Panicked(message),
                 };
                 self.finish(outcome, true);
                 return RunResult::Idle;
@@ -574,13 +488,10 @@ impl<W: Task> RawTask for Cell<W> {
         let shut_down = self.header.chain.is_shut_down();
         match step {
             Step::Done(v) | Step::Exit(v) => {
-                // Read the cancel request and close the door to later ones in
-                // one step: with a plain load here, a `cancel()` landing
-                // between the load and `finish` returned true for a task that
-                // then finished with its value (loom model
-                // `loom_task_cancel`).
-                let s = state.fetch_or(FINISHING, Ordering::AcqRel);
-                let outcome = if s & CANCEL_REQUESTED != 0 || shut_down {
+                // One step reads the cancel request and closes the door to
+                // later ones (loom model `loom_task_cancel`).
+                let ending = state.take_ending();
+                let outcome = if matches!(ending, Ending::Cancelled) || shut_down {
                     // The value nobody will read is user code's to drop.
                     drop_caught(v);
                     Outcome::Cancelled
@@ -593,16 +504,16 @@ impl<W: Task> RawTask for Cell<W> {
             // A cancel landing after this load finds the task RUNNING: it
             // sets WOKEN, so `release` requeues the task and its next run
             // ends it.
-            _ if state.load(Ordering::Acquire) & CANCEL_REQUESTED != 0 || shut_down => {
+            _ if state.snapshot().is_cancel_requested() || shut_down => {
                 self.finish(Outcome::Cancelled, true);
                 RunResult::Idle
             }
             Step::Cont => {
-                self.release(SCHEDULED, SUSPENDED);
+                state.requeue(Invocation::Over);
                 RunResult::Next(self)
             }
             Step::Pickup => {
-                self.release(SCHEDULED, SUSPENDED);
+                state.requeue(Invocation::Over);
                 RunResult::Pickup(self)
             }
             Step::Again => {
@@ -610,9 +521,9 @@ impl<W: Task> RawTask for Cell<W> {
                 let now = chain.now();
                 self.header.restart(now, epoch);
                 match self.header.delay() {
-                    Some(d) if !d.is_zero() => self.sleep(now.saturating_add(d), SUSPENDED),
+                    Some(d) if !d.is_zero() => self.sleep(now.saturating_add(d), Invocation::Over),
                     _ => {
-                        self.release(SCHEDULED, SUSPENDED);
+                        state.requeue(Invocation::Over);
                         RunResult::Next(self)
                     }
                 }
@@ -621,81 +532,49 @@ impl<W: Task> RawTask for Cell<W> {
     }
 
     fn cancel(self: Arc<Self>) -> bool {
-        let state = &self.header.state;
-        let mut s = state.load(Ordering::Acquire);
-        loop {
-            if s & COMPLETE != 0 {
-                // Its runner is between setting COMPLETE and publishing the
-                // outcome (a few instructions, no user code): wait, so that
-                // whoever is told "not cancelled by this call" finds it done.
+        let may_claim = self.header.may_drop_work_here();
+        match self.header.state.request_cancel(may_claim) {
+            CancelRequest::Complete => {
+                // Its runner is between completing the state and publishing
+                // the outcome (a few instructions, no user code): wait, so
+                // that whoever is told "not cancelled by this call" finds it
+                // done.
                 while !self.result.is_done() {
                     yield_now();
                 }
-                return false;
+                false
             }
-            if s & CANCEL_REQUESTED != 0 {
-                return false;
+            // Too late: its run ended with a value that is now its outcome
+            // (it is dropping its work and running `upon_death`, user code
+            // this call must not wait for, and may be coming from).
+            CancelRequest::AlreadyRequested | CancelRequest::TooLate => false,
+            CancelRequest::RunnerWillSee => true,
+            CancelRequest::Wake => {
+                // So the request reaches its await point (or its owner).
+                ArcWake::wake_by_ref(&self);
+                true
             }
-            if s & FINISHING != 0 {
-                // Too late: its run ended with a value that is now its
-                // outcome (it is dropping its work and running `upon_death`,
-                // user code this call must not wait for, and may be coming
-                // from). The request is still recorded, so that
-                // `is_cancel_requested` says a cancel was called.
-                state.fetch_or(CANCEL_REQUESTED, Ordering::AcqRel);
-                return false;
-            }
-            let off_owner = s & LOCAL != 0 && !self.header.chain.is_owner_thread();
-            let new = if s & RUNNING != 0 {
-                // WOKEN makes the runner requeue the task whatever it asks
-                // (sleep, suspend): its next run ends it.
-                s | CANCEL_REQUESTED | WOKEN
-            } else if s & SUSPENDED != 0 || off_owner {
-                s | CANCEL_REQUESTED
-            } else {
-                (s | CANCEL_REQUESTED | RUNNING) & !SCHEDULED
-            };
-            match state.compare_exchange(s, new, Ordering::AcqRel, Ordering::Acquire) {
-                Ok(_) => break,
-                Err(actual) => s = actual,
+            CancelRequest::Claimed => {
+                self.finish(Outcome::Cancelled, true);
+                true
             }
         }
-        if s & RUNNING != 0 {
-            // The runner sees the request when the run ends.
-        } else if s & SUSPENDED != 0 || s & LOCAL != 0 && !self.header.chain.is_owner_thread() {
-            // Wake it so the request reaches its await point (or its owner).
-            ArcWake::wake_by_ref(&self);
-        } else {
-            self.finish(Outcome::Cancelled, true);
-        }
-        true
     }
 
-    fn abort(self: Arc<Self>, may_drop_work: bool) {
-        let state = &self.header.state;
-        let mut s = state.load(Ordering::Acquire);
-        loop {
-            if s & COMPLETE != 0 {
-                return;
-            }
-            if s & RUNNING != 0 {
-                // Its runner requeues it (WOKEN), and the chain, shut down,
-                // aborts what it finds queued.
-                state.fetch_or(CANCEL_REQUESTED | WOKEN, Ordering::AcqRel);
-                return;
-            }
-            let new = (s | CANCEL_REQUESTED | RUNNING) & !SCHEDULED;
-            match state.compare_exchange(s, new, Ordering::AcqRel, Ordering::Acquire) {
-                Ok(_) => break,
-                Err(actual) => s = actual,
+    fn abort(self: Arc<Self>) {
+        match self.header.state.abort() {
+            Abort::Complete | Abort::RunnerWillSee => {}
+            Abort::Claimed => {
+                let may_drop_work = self.header.may_drop_work_here();
+                if !may_drop_work {
+                    // The work stays where it is, for good: neither dropped
+                    // here nor by the cell's own drop, on whatever thread
+                    // that happens.
+                    std::mem::forget(Arc::clone(&self));
+                }
+                self.finish(Outcome::Cancelled, may_drop_work);
             }
         }
-        if !may_drop_work {
-            // The work stays where it is, for good: neither dropped here nor
-            // by the cell's own drop, on whatever thread that happens.
-            std::mem::forget(Arc::clone(&self));
-        }
-        self.finish(Outcome::Cancelled, may_drop_work);
     }
 
     fn is_done(&self) -> bool {
@@ -722,24 +601,24 @@ impl<W: Task> RawTask for Cell<W> {
     }
 
     fn release_handle(&self) {
-        let prev = self.header.state.fetch_and(!HANDLE, Ordering::AcqRel);
-        // Before COMPLETE no output exists, and `finish`, which stores it
-        // before setting COMPLETE, sees HANDLE gone and drops it itself.
-        if prev & COMPLETE != 0 {
+        // Before completion no output exists, and `finish`, which stores it
+        // after completing the state, sees the handle gone and drops it.
+        if self.header.state.drop_handle().is_complete() {
             self.result.clear_value();
         }
     }
 }
 
-impl<W: Task> Cell<W> {
+impl<W: Task> TaskCell<W> {
     /// Leaves `RUNNING` for the sleep heap, unless woken meanwhile.
-    fn sleep(self: Arc<Self>, until: Duration, clear: u32) -> RunResult {
+    fn sleep(self: Arc<Self>, until: Duration, invocation: Invocation) -> RunResult {
         self.header.chain.sleeping_changed(1);
-        if self.release(SLEEPING, clear) {
-            RunResult::Sleep(self, until)
-        } else {
-            self.header.chain.sleeping_changed(-1);
-            RunResult::Next(self)
+        match self.header.state.sleep(invocation) {
+            Release::Parked => RunResult::Sleep(self, until),
+            Release::Requeue => {
+                self.header.chain.sleeping_changed(-1);
+                RunResult::Next(self)
+            }
         }
     }
 
@@ -751,28 +630,28 @@ impl<W: Task> Cell<W> {
             self.finish(Outcome::Cancelled, true);
             return RunResult::Idle;
         }
-        let s = self.header.state.fetch_or(SUSPENDED, Ordering::AcqRel);
-        if s & CANCEL_REQUESTED != 0 && s & CANCEL_DELIVERED == 0 {
-            if s & CANCEL_SEEN != 0 {
+        let state = &self.header.state;
+        let before = state.suspend();
+        if before.is_cancel_pending() {
+            if before.is_cancel_seen() {
                 // A whole run passed without an await point of ours taking
                 // the request: the coroutine awaits something foreign.
                 self.finish(Outcome::Cancelled, true);
                 return RunResult::Idle;
             }
-            self.release(SCHEDULED, 0);
+            state.requeue(Invocation::Continues);
             return RunResult::Next(self);
         }
         if let Some(until) = sleep_until {
-            return self.sleep(until, 0);
+            return self.sleep(until, Invocation::Continues);
         }
         if yield_next {
-            self.release(SCHEDULED, 0);
+            state.requeue(Invocation::Continues);
             return RunResult::Next(self);
         }
-        if self.release(0, 0) {
-            RunResult::Idle
-        } else {
-            RunResult::Next(self)
+        match state.idle() {
+            Release::Parked => RunResult::Idle,
+            Release::Requeue => RunResult::Next(self),
         }
     }
 }

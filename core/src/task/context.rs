@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use crate::chain::core::ChainCore;
 use crate::sync::const_thread_local;
-use crate::task::cell::{Header, CANCEL_DELIVERED, CANCEL_REQUESTED};
+use crate::task::cell::Header;
 
 /// Per-run requests a task's futures leave for the chain.
 pub(crate) struct RunFrame<'a> {
@@ -119,17 +119,7 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&RunFrame<'_>) -> R) -> Option<R> {
 /// if the caller's await should end with `Error::Cancelled` (and cancel what
 /// it awaits).
 pub(crate) fn take_cancel() -> bool {
-    with_current(|frame| {
-        let state = &frame.header.state;
-        let s = state.load(std::sync::atomic::Ordering::Acquire);
-        if s & CANCEL_REQUESTED != 0 && s & CANCEL_DELIVERED == 0 {
-            state.fetch_or(CANCEL_DELIVERED, std::sync::atomic::Ordering::AcqRel);
-            true
-        } else {
-            false
-        }
-    })
-    .unwrap_or(false)
+    with_current(|frame| frame.header.state.deliver_cancel()).unwrap_or(false)
 }
 
 /// The id of the task running on this thread.

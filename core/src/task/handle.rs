@@ -5,7 +5,6 @@
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -14,9 +13,7 @@ use crate::clock::duration_from_secs;
 use crate::error::Error;
 use crate::future::async_future::AsyncFuture;
 use crate::future::state::{take, FutureState, Job, WaiterKey};
-use crate::task::cell::{
-    Cell, Header, RawTask, TaskRef, CANCEL_REQUESTED, COMPLETE, RUNNING, SCHEDULED,
-};
+use crate::task::cell::{Header, RawTask, TaskCell, TaskRef};
 use crate::task::context;
 use crate::task::kinds::Task;
 
@@ -25,7 +22,7 @@ pub(crate) trait TypedTask<T>: RawTask {
     fn state(&self) -> &FutureState<T>;
 }
 
-impl<W: Task> TypedTask<W::Output> for Cell<W> {
+impl<W: Task> TypedTask<W::Output> for TaskCell<W> {
     fn state(&self) -> &FutureState<W::Output> {
         &self.result
     }
@@ -117,7 +114,7 @@ macro_rules! task_methods {
 
         /// Whether the task waits out a delay, `Again` or `pause`.
         pub fn is_sleeping(&self) -> bool {
-            self.raw().header().state.load(Ordering::Acquire) & crate::task::cell::SLEEPING != 0
+            self.raw().header().state.snapshot().is_sleeping()
         }
 
         /// Whether the task ended cancelled.
@@ -129,7 +126,7 @@ macro_rules! task_methods {
         /// cancellation (see [`cancel`](Self::cancel)), or finishing with its
         /// value if the call came too late (it then returned false).
         pub fn is_cancel_requested(&self) -> bool {
-            self.raw().header().state.load(Ordering::Acquire) & CANCEL_REQUESTED != 0
+            self.raw().header().state.snapshot().is_cancel_requested()
         }
 
         /// Cancels (removes) the task. Returns false if it was already done
@@ -173,8 +170,7 @@ macro_rules! task_methods {
 
 /// Re-places a queued task after its sort or priority changed.
 pub(crate) fn requeue(task: TaskRef) {
-    let s = task.header().state.load(Ordering::Acquire);
-    if s & SCHEDULED != 0 && s & (RUNNING | COMPLETE) == 0 {
+    if task.header().state.snapshot().is_runnable() {
         let chain = task.header().chain.clone();
         chain.schedule(task, crate::chain::core::Placement::Resort);
     }
@@ -221,7 +217,7 @@ impl std::fmt::Debug for AnyTask {
             .field("id", &self.id())
             .field("name", &self.name())
             .field("done", &self.is_done())
-            .field("state", &crate::task::cell::StateBits(self.0.header()))
+            .field("state", &self.0.header().state)
             .finish()
     }
 }
@@ -340,8 +336,7 @@ fn wait_task_output<T: 'static>(
 /// runs again only in the next one: whether the wait would return depends
 /// on timing, so it is refused every time.
 fn check_blocking_wait(target: &Header) -> Result<(), Error> {
-    if target.chain.is_run_by_this_thread() && target.state.load(Ordering::Acquire) & COMPLETE == 0
-    {
+    if target.chain.is_run_by_this_thread() && !target.state.snapshot().is_complete() {
         return Err(Error::WouldDeadlock);
     }
     Ok(())

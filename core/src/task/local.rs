@@ -63,7 +63,7 @@ impl LocalSpawner {
     where
         F: Future + 'static,
     {
-        LocalTaskHandle::new(TaskBuilder::coroutine(future).spawn_into(&self.core, true))
+        LocalTaskHandle::new(TaskBuilder::coroutine(future).spawn_local_into(&self.core))
     }
 
     /// Adds a `!Send` recurring task.
@@ -71,7 +71,7 @@ impl LocalSpawner {
     where
         F: FnMut(&TaskContext<'_>) -> DoneStatus + 'static,
     {
-        LocalTaskHandle::new(TaskBuilder::new(Recurring(f)).spawn_into(&self.core, true))
+        LocalTaskHandle::new(TaskBuilder::new(Recurring(f)).spawn_local_into(&self.core))
     }
 
     /// Schedules a built `!Send` task on this chain.
@@ -86,7 +86,7 @@ impl LocalSpawner {
                 return Err(Error::UnknownChain(other.to_owned()));
             }
         }
-        Ok(LocalTaskHandle::new(task.spawn_into(&self.core, true)))
+        Ok(LocalTaskHandle::new(task.spawn_local_into(&self.core)))
     }
 }
 

@@ -7,13 +7,86 @@
 //! - `blocking`: `Blocking`, a blocking closure run once as a task.
 //! - `sequence`: task sequences, child tasks run one after another as one.
 //! - `builder`: `TaskBuilder`, a task with its properties, not yet scheduled.
-//! - `cell`: the task cell (header, state bits, work, result), one
-//!   allocation per spawned task.
+//! - `state`: the state word below and its transitions.
+//! - `cell`: the task cell (header, state, work, result), one allocation
+//!   per spawned task.
 //! - `context`: the current run (the thread-local frame a chain sets while it
 //!   polls a task) and `TaskContext`.
 //! - `handle`: `TaskHandle`, `LocalTaskHandle` and `AnyTask`.
 //! - `local`: `LocalSpawner`, spawning `!Send` tasks on a frame chain.
 //! - `pause`: await points on the chain itself, `pause` and `next_frame`.
+//!
+//! # The state word
+//!
+//! A task's state is one atomic word; only `state.rs` changes it, through
+//! named transitions, and everyone else reads a snapshot. Its bits:
+//!
+//! | bit | meaning | set by | cleared by |
+//! |---|---|---|---|
+//! | `SCHEDULED` | in a run queue, or on its way to one | submit, a wake, a run that asks to run again | the run that starts, a cancel or abort that claims the task, completion |
+//! | `RUNNING` | someone owns the work: a runner, or a canceller ending the task | a run starting, a claiming cancel or abort | the run leaving it, completion |
+//! | `WOKEN` | woken (or cancelled) while running: requeue whatever the run asks | a wake, cancel or abort during a run | the run leaving it (it becomes `SCHEDULED`) |
+//! | `SLEEPING` | in the chain's sleep heap (delay, `Again`, `pause`) | submit with a delay, a run that sleeps | the run that starts, completion |
+//! | `SUSPENDED` | a coroutine is between two polls of one invocation | a poll returning `Pending` | a run returning a step, completion |
+//! | `COMPLETE` | terminal: the outcome is, or is about to be, published | completion | never |
+//! | `STARTED` | the start time and epoch are set | the first run | never |
+//! | `HANDLE` | a typed handle may still read the output | spawn | the handle's drop |
+//! | `CANCEL_REQUESTED` | `cancel()` (or shutdown) asked for the task's end | a cancel or abort | never |
+//! | `CANCEL_DELIVERED` | the request reached an await point as `Error::Cancelled` | the await, on the runner | never |
+//! | `CANCEL_SEEN` | a run began with the request not delivered | that run | never |
+//! | `FINISHING` | the run produced its value or panicked: the outcome is decided | the runner | never |
+//!
+//! Which may coexist:
+//!
+//! - `RUNNING` excludes `SCHEDULED` and `SLEEPING`; `WOKEN` only comes with
+//!   `RUNNING`. `SLEEPING` may come with `SCHEDULED` (woken early: the queue
+//!   entry runs it, the sleep entry is stale).
+//! - `SUSPENDED` comes with any of `RUNNING` (a resumed poll),
+//!   `SCHEDULED` (woken) or `SLEEPING` (`pause`), or alone (awaiting).
+//! - `COMPLETE` clears `SCHEDULED`, `RUNNING`, `WOKEN`, `SLEEPING` and
+//!   `SUSPENDED`; the sticky bits stay.
+//! - `CANCEL_DELIVERED` and `CANCEL_SEEN` only come with `CANCEL_REQUESTED`.
+//!
+//! Who owns what:
+//!
+//! - The work (closure or future) belongs to the holder of `RUNNING`; at
+//!   rest (queued, sleeping, suspended) nobody touches it. It is pinned in
+//!   its cell from its first poll and dropped there by the holder of
+//!   `RUNNING` as the task completes, on a thread that may drop it (any
+//!   thread for a `Send` task, the chain's owner thread for a `!Send` one,
+//!   a fixed property of the task rather than a bit); shutdown off the
+//!   owner thread leaks a `!Send` task's work with its cell instead.
+//! - The output is stored in the task's future state at completion, after
+//!   `COMPLETE`, and read through the future state's lock. Whoever ends
+//!   last of the handle (clearing `HANDLE` after `COMPLETE`) and the
+//!   completion (finding `HANDLE` gone) drops it.
+//! - A queue entry carries the task's token from when it was queued; an
+//!   entry whose token is no longer current is stale and skipped.
+//!
+//! # Cancellation
+//!
+//! `cancel()` sets `CANCEL_REQUESTED` in one transition that also decides
+//! who acts on it:
+//!
+//! - queued, sleeping or not started, on a thread that may drop the work:
+//!   the caller claims `RUNNING` and ends the task cancelled at once;
+//! - running: `WOKEN` is set too, so the runner requeues the task and its
+//!   next run honours the request;
+//! - suspended in an await (or a `!Send` task, off its owner thread): the
+//!   task is woken, its next run finds the request pending, and the first
+//!   await point of the crate it polls delivers it (`CANCEL_DELIVERED`):
+//!   that await cancels what it awaits and returns `Error::Cancelled`,
+//!   which the coroutine may handle. A run that ends still pending without
+//!   delivering it (`CANCEL_SEEN` at the next suspension) awaits a foreign
+//!   future, and the task ends cancelled;
+//! - complete, already requested, or `FINISHING`: nothing to do, and
+//!   `cancel()` returns false.
+//!
+//! The runner decides the outcome in one step (`FINISHING`): a cancel that
+//! landed before it wins over the value or panic of the run, and one that
+//! lands after finds the task finishing. A request is delivered at one
+//! await point only; whatever the coroutine then returns, the request ends
+//! the task cancelled.
 
 pub(crate) mod blocking;
 pub(crate) mod builder;
@@ -24,4 +97,5 @@ pub(crate) mod kinds;
 pub(crate) mod local;
 pub(crate) mod pause;
 pub(crate) mod sequence;
+pub(crate) mod state;
 pub(crate) mod status;

@@ -24,7 +24,7 @@ const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
 static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
 
 /// The state of one pool.
-pub(crate) struct Shared {
+pub(crate) struct PoolState {
     /// Which pool this is, for [`worker::push_local`].
     pub(crate) id: u64,
     /// Runnables scheduled from outside the pool's workers.
@@ -43,7 +43,7 @@ pub(crate) struct Shared {
 /// Takes a live task out of the registry when its future goes, finished or
 /// dropped.
 struct Tracked {
-    shared: Arc<Shared>,
+    shared: Arc<PoolState>,
     key: usize,
 }
 
@@ -53,14 +53,14 @@ impl Drop for Tracked {
     }
 }
 
-impl Shared {
+impl PoolState {
     pub(crate) fn new(
         stealers: Vec<Stealer<Runnable>>,
         sleepers: Sleepers,
         timer: Arc<Timer>,
         prefix: String,
     ) -> Self {
-        Shared {
+        PoolState {
             id: NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed),
             injector: Injector::new(),
             stealers,

@@ -1,0 +1,417 @@
+//! The task state word and its transitions (the bits, which of them may
+//! coexist and who owns what in each state are documented once, in the
+//! `task` module).
+//!
+//! Every change of the word is a named method here that returns what the
+//! caller must do next; the bits are private to this file, and everyone
+//! else reads a [`Snapshot`].
+
+use std::sync::atomic::Ordering;
+
+use crate::sync::AtomicU32;
+
+/// In a run queue, the injection queue, or about to be.
+const SCHEDULED: u32 = 1 << 0;
+/// Being run; the runner owns the work.
+const RUNNING: u32 = 1 << 1;
+/// Woken while running: run again next epoch.
+const WOKEN: u32 = 1 << 2;
+/// Terminal: the outcome is (about to be) in the future state.
+const COMPLETE: u32 = 1 << 3;
+/// `cancel()` was called.
+const CANCEL_REQUESTED: u32 = 1 << 4;
+/// The cancel request reached an await point in the coroutine.
+const CANCEL_DELIVERED: u32 = 1 << 5;
+/// A run began with the cancel already requested.
+const CANCEL_SEEN: u32 = 1 << 6;
+/// A coroutine invocation is in progress (returned `Pending`).
+const SUSPENDED: u32 = 1 << 7;
+/// In the sleep heap (delay, `Again`, `pause`).
+const SLEEPING: u32 = 1 << 8;
+/// A typed handle is alive; without one the output is dropped at once.
+const HANDLE: u32 = 1 << 9;
+/// The runner took the task's value as its outcome: a later cancel request
+/// comes too late.
+const FINISHING: u32 = 1 << 10;
+/// The task has run: its start time and epoch are set. A bit rather than a
+/// sentinel start time, since a saturated clock can read any `u64`.
+const STARTED: u32 = 1 << 11;
+
+/// A task's state word.
+pub(crate) struct State(AtomicU32);
+
+/// One reading of a task's state word.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Snapshot(u32);
+
+/// What a wake asks of the waker.
+#[must_use]
+pub(crate) enum WakeAction {
+    /// The task is now `SCHEDULED`: hand it to its chain.
+    Submit,
+    /// Already queued, running (it will be requeued), or done.
+    Nothing,
+}
+
+/// How a run begins.
+#[must_use]
+pub(crate) enum RunStart {
+    /// The runner now owns the work; the state before the run.
+    Run(Snapshot),
+    /// A stale queue entry: the task is done, not queued, or running
+    /// elsewhere.
+    Stale,
+}
+
+/// What a run that produced a value (or panicked) ends with.
+#[must_use]
+pub(crate) enum Ending {
+    /// No cancel came first: the value is the outcome.
+    Value,
+    /// A cancel landed first and wins.
+    Cancelled,
+}
+
+/// Whether the coroutine invocation of a run is over.
+#[derive(Clone, Copy)]
+pub(crate) enum Invocation {
+    /// The task returned a step: its next run starts afresh.
+    Over,
+    /// The coroutine is suspended mid-invocation.
+    Continues,
+}
+
+/// How leaving `RUNNING` for a sleep or a suspension went.
+#[must_use]
+pub(crate) enum Release {
+    /// The task sleeps or waits as asked.
+    Parked,
+    /// A wake arrived during the run: the task is `SCHEDULED` and must be
+    /// requeued instead.
+    Requeue,
+}
+
+/// What a `cancel()` call found, and what the caller must do.
+#[must_use]
+pub(crate) enum CancelRequest {
+    /// The task is complete: nothing was requested. Its outcome may be a
+    /// few instructions from being published.
+    Complete,
+    /// A cancel was already requested.
+    AlreadyRequested,
+    /// The task's run already returned the value that is its outcome; the
+    /// request is recorded but comes too late.
+    TooLate,
+    /// Requested while the task runs: its runner requeues it and honours
+    /// the request.
+    RunnerWillSee,
+    /// Requested of a suspended coroutine (or of a `!Send` task off its
+    /// owner thread): wake it so the request reaches it.
+    Wake,
+    /// The caller claimed the work (the task was queued, sleeping or had
+    /// not started): end the task cancelled now.
+    Claimed,
+}
+
+/// What an abort (shutdown) found.
+#[must_use]
+pub(crate) enum Abort {
+    /// Already complete.
+    Complete,
+    /// Running: flagged, so its runner requeues it and the shut-down chain
+    /// ends it.
+    RunnerWillSee,
+    /// The caller claimed the work: end the task cancelled now.
+    Claimed,
+}
+
+impl State {
+    /// A new task, with its typed handle alive.
+    pub(crate) fn new() -> Self {
+        State(AtomicU32::new(HANDLE))
+    }
+
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        Snapshot(self.0.load(Ordering::Acquire))
+    }
+
+    /// Applies `f` until it succeeds or declines; returns the state it
+    /// changed (or declined on).
+    fn update(&self, f: impl FnMut(u32) -> Option<u32>) -> Result<u32, u32> {
+        self.0.fetch_update(Ordering::AcqRel, Ordering::Acquire, f)
+    }
+
+    /// A new task enters its chain, queued (or sleeping until a delay
+    /// passes). It is not shared yet.
+    pub(crate) fn submit(&self, sleeping: bool) {
+        let queued = if sleeping { SLEEPING } else { SCHEDULED };
+        let s = self.0.load(Ordering::Relaxed);
+        self.0.store(s | queued, Ordering::Release);
+    }
+
+    /// A wake (from any thread).
+    pub(crate) fn wake(&self) -> WakeAction {
+        let changed = self.update(|s| {
+            if s & (COMPLETE | SCHEDULED) != 0 {
+                None
+            } else if s & RUNNING != 0 {
+                Some(s | WOKEN)
+            } else {
+                Some(s | SCHEDULED)
+            }
+        });
+        match changed {
+            Ok(s) if s & RUNNING == 0 => WakeAction::Submit,
+            _ => WakeAction::Nothing,
+        }
+    }
+
+    /// A sleeper's time came: queue it unless it was woken, cancelled or
+    /// ended meanwhile. True if the caller must queue it.
+    #[must_use]
+    pub(crate) fn wake_from_sleep(&self) -> bool {
+        self.update(|s| {
+            (s & SLEEPING != 0 && s & COMPLETE == 0).then_some((s & !SLEEPING) | SCHEDULED)
+        })
+        .is_ok()
+    }
+
+    /// A chain picked the task from a queue.
+    pub(crate) fn start_run(&self) -> RunStart {
+        let started = self.update(|s| {
+            (s & (COMPLETE | RUNNING) == 0 && s & SCHEDULED != 0)
+                .then_some((s & !(SCHEDULED | SLEEPING | WOKEN)) | RUNNING)
+        });
+        match started {
+            Ok(s) => RunStart::Run(Snapshot(s)),
+            Err(_) => RunStart::Stale,
+        }
+    }
+
+    /// The first run set the start time and epoch (released to readers of
+    /// `is_started`).
+    pub(crate) fn mark_started(&self) {
+        self.0.fetch_or(STARTED, Ordering::Release);
+    }
+
+    /// A run began with a cancel requested and not delivered: if the run
+    /// ends without delivering it, the coroutine awaits something foreign.
+    pub(crate) fn mark_cancel_seen(&self) {
+        self.0.fetch_or(CANCEL_SEEN, Ordering::AcqRel);
+    }
+
+    /// The running task produced its value (or panicked): reads the cancel
+    /// request and closes the door to later ones in one step, so a
+    /// `cancel()` either lands before (and wins) or finds `TooLate`.
+    pub(crate) fn take_ending(&self) -> Ending {
+        let s = self.0.fetch_or(FINISHING, Ordering::AcqRel);
+        if s & CANCEL_REQUESTED != 0 {
+            Ending::Cancelled
+        } else {
+            Ending::Value
+        }
+    }
+
+    /// Delivers a pending cancel request at an await point of the running
+    /// coroutine, once. Only the runner calls this.
+    #[must_use]
+    pub(crate) fn deliver_cancel(&self) -> bool {
+        let s = self.0.load(Ordering::Acquire);
+        if s & CANCEL_REQUESTED != 0 && s & CANCEL_DELIVERED == 0 {
+            self.0.fetch_or(CANCEL_DELIVERED, Ordering::AcqRel);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The coroutine returned `Pending`: its invocation goes on. Returns
+    /// the state before.
+    pub(crate) fn suspend(&self) -> Snapshot {
+        Snapshot(self.0.fetch_or(SUSPENDED, Ordering::AcqRel))
+    }
+
+    /// Leaves `RUNNING` queued again (a run next epoch or a pickup): a wake
+    /// meanwhile changes nothing.
+    pub(crate) fn requeue(&self, invocation: Invocation) {
+        let _ = self.release(SCHEDULED, invocation);
+    }
+
+    /// Leaves `RUNNING` for the sleep heap, unless woken meanwhile.
+    pub(crate) fn sleep(&self, invocation: Invocation) -> Release {
+        self.release(SLEEPING, invocation)
+    }
+
+    /// Leaves `RUNNING` suspended in an await, unless woken meanwhile.
+    pub(crate) fn idle(&self) -> Release {
+        self.release(0, Invocation::Continues)
+    }
+
+    fn release(&self, also: u32, invocation: Invocation) -> Release {
+        let clear = match invocation {
+            Invocation::Over => SUSPENDED,
+            Invocation::Continues => 0,
+        };
+        let prev = self.update(|s| {
+            let next = if s & WOKEN != 0 {
+                (s & !(RUNNING | WOKEN)) | SCHEDULED
+            } else {
+                (s & !RUNNING) | also
+            };
+            Some(next & !clear)
+        });
+        match prev {
+            Ok(s) | Err(s) if s & WOKEN != 0 => Release::Requeue,
+            _ => Release::Parked,
+        }
+    }
+
+    /// Ends the task (the caller holds `RUNNING`): returns the state before.
+    pub(crate) fn complete(&self) -> Snapshot {
+        let prev = self
+            .update(|s| {
+                Some((s | COMPLETE) & !(RUNNING | SCHEDULED | SLEEPING | WOKEN | SUSPENDED))
+            })
+            .unwrap_or_else(|s| s);
+        Snapshot(prev)
+    }
+
+    /// A `cancel()` call. `may_claim` is false off the owner thread of a
+    /// `!Send` task: that thread may not drop its work.
+    pub(crate) fn request_cancel(&self, may_claim: bool) -> CancelRequest {
+        let mut found = CancelRequest::Complete;
+        let _ = self.update(|s| {
+            if s & COMPLETE != 0 {
+                found = CancelRequest::Complete;
+                return None;
+            }
+            if s & CANCEL_REQUESTED != 0 {
+                found = CancelRequest::AlreadyRequested;
+                return None;
+            }
+            let (next, action) = if s & FINISHING != 0 {
+                // Recorded, so that `is_cancel_requested` says a cancel was
+                // called.
+                (s | CANCEL_REQUESTED, CancelRequest::TooLate)
+            } else if s & RUNNING != 0 {
+                // WOKEN makes the runner requeue the task whatever it asks
+                // (sleep, suspend): its next run ends it.
+                (s | CANCEL_REQUESTED | WOKEN, CancelRequest::RunnerWillSee)
+            } else if s & SUSPENDED != 0 || !may_claim {
+                (s | CANCEL_REQUESTED, CancelRequest::Wake)
+            } else {
+                (
+                    (s | CANCEL_REQUESTED | RUNNING) & !SCHEDULED,
+                    CancelRequest::Claimed,
+                )
+            };
+            found = action;
+            Some(next)
+        });
+        found
+    }
+
+    /// Shutdown cancels the task whatever it is doing.
+    pub(crate) fn abort(&self) -> Abort {
+        let mut found = Abort::Complete;
+        let _ = self.update(|s| {
+            if s & COMPLETE != 0 {
+                found = Abort::Complete;
+                None
+            } else if s & RUNNING != 0 {
+                found = Abort::RunnerWillSee;
+                Some(s | CANCEL_REQUESTED | WOKEN)
+            } else {
+                found = Abort::Claimed;
+                Some((s | CANCEL_REQUESTED | RUNNING) & !SCHEDULED)
+            }
+        });
+        found
+    }
+
+    /// The typed handle went away; returns the state before (whether the
+    /// output exists yet: see `Snapshot::is_complete`).
+    pub(crate) fn drop_handle(&self) -> Snapshot {
+        Snapshot(self.0.fetch_and(!HANDLE, Ordering::AcqRel))
+    }
+}
+
+impl Snapshot {
+    pub(crate) fn is_scheduled(self) -> bool {
+        self.0 & SCHEDULED != 0
+    }
+
+    pub(crate) fn is_complete(self) -> bool {
+        self.0 & COMPLETE != 0
+    }
+
+    /// Queued and neither running nor complete: a queue entry may run it.
+    pub(crate) fn is_runnable(self) -> bool {
+        self.0 & (SCHEDULED | RUNNING | COMPLETE) == SCHEDULED
+    }
+
+    pub(crate) fn is_sleeping(self) -> bool {
+        self.0 & SLEEPING != 0
+    }
+
+    /// In the sleep heap and nowhere else: a sleep entry may wake it.
+    pub(crate) fn is_only_sleeping(self) -> bool {
+        self.0 & (SLEEPING | SCHEDULED | COMPLETE) == SLEEPING
+    }
+
+    pub(crate) fn is_suspended(self) -> bool {
+        self.0 & SUSPENDED != 0
+    }
+
+    pub(crate) fn is_started(self) -> bool {
+        self.0 & STARTED != 0
+    }
+
+    pub(crate) fn is_cancel_requested(self) -> bool {
+        self.0 & CANCEL_REQUESTED != 0
+    }
+
+    /// Requested and not yet delivered at an await point.
+    pub(crate) fn is_cancel_pending(self) -> bool {
+        self.0 & (CANCEL_REQUESTED | CANCEL_DELIVERED) == CANCEL_REQUESTED
+    }
+
+    pub(crate) fn is_cancel_seen(self) -> bool {
+        self.0 & CANCEL_SEEN != 0
+    }
+
+    pub(crate) fn has_handle(self) -> bool {
+        self.0 & HANDLE != 0
+    }
+}
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const NAMES: [(u32, &str); 12] = [
+            (SCHEDULED, "scheduled"),
+            (RUNNING, "running"),
+            (WOKEN, "woken"),
+            (COMPLETE, "complete"),
+            (CANCEL_REQUESTED, "cancel-requested"),
+            (CANCEL_DELIVERED, "cancel-delivered"),
+            (CANCEL_SEEN, "cancel-seen"),
+            (SUSPENDED, "suspended"),
+            (SLEEPING, "sleeping"),
+            (HANDLE, "handle"),
+            (FINISHING, "finishing"),
+            (STARTED, "started"),
+        ];
+        let set: Vec<&str> = NAMES
+            .iter()
+            .filter(|(bit, _)| self.0 & bit != 0)
+            .map(|(_, name)| *name)
+            .collect();
+        write!(f, "{}", set.join("|"))
+    }
+}
+
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.snapshot().fmt(f)
+    }
+}
