@@ -18,13 +18,14 @@
 //! - the static id counters (`NEXT_ID`): loom objects cannot live in
 //!   statics, and ids only need to be unique.
 //! - the threaded chain's own locks and condition variable: its workers run
-//!   on a `Runtime`, which the core's models do not drive.
+//!   on a `Runtime`, which the core's models do not drive (its idle-worker
+//!   list, modelled on its own, takes loom's).
 //!
 //! [loom]: https://docs.rs/loom
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::{
-    atomic::{AtomicBool, AtomicI32, AtomicIsize, AtomicU32, AtomicU64, AtomicUsize},
+    atomic::{fence, AtomicBool, AtomicI32, AtomicIsize, AtomicU32, AtomicU64, AtomicUsize},
     Mutex, MutexGuard,
 };
 #[cfg(not(loom))]
@@ -32,7 +33,7 @@ pub(crate) use std::thread::{current as current_thread, park, park_timeout, yiel
 
 #[cfg(loom)]
 pub(crate) use loom::sync::{
-    atomic::{AtomicBool, AtomicI32, AtomicIsize, AtomicU32, AtomicU64, AtomicUsize},
+    atomic::{fence, AtomicBool, AtomicI32, AtomicIsize, AtomicU32, AtomicU64, AtomicUsize},
     Mutex, MutexGuard,
 };
 #[cfg(loom)]
@@ -78,3 +79,74 @@ macro_rules! lazy_thread_local {
     };
 }
 pub(crate) use lazy_thread_local;
+
+/// A thread-local "current" pointer (the task being run, the chain being
+/// polled, the worker being polled), set for the length of a scope.
+///
+/// Declared with [`scoped_thread_local!`]. Teardown-safe: once the
+/// thread-local is destroyed, nothing is set and reads find nothing.
+/// Storing a pointer is safe; dereferencing what [`get`](Self::get)
+/// returns is the caller's `unsafe`, justified by the guard's scope.
+pub(crate) struct ScopedKey<T: 'static> {
+    slot: &'static LocalKey<std::cell::Cell<*const T>>,
+}
+
+#[cfg(not(loom))]
+pub(crate) use std::thread::LocalKey;
+
+#[cfg(loom)]
+pub(crate) use loom::thread::LocalKey;
+
+impl<T: 'static> ScopedKey<T> {
+    #[doc(hidden)]
+    pub(crate) const fn new(slot: &'static LocalKey<std::cell::Cell<*const T>>) -> Self {
+        ScopedKey { slot }
+    }
+
+    /// Makes `ptr` current until the guard drops, which restores the
+    /// previous one (scopes nest).
+    pub(crate) fn enter(&'static self, ptr: *const T) -> ScopeGuard<T> {
+        let prev = self
+            .slot
+            .try_with(|c| c.replace(ptr))
+            .unwrap_or(std::ptr::null());
+        ScopeGuard { key: self, prev }
+    }
+
+    /// The current pointer; null outside every scope.
+    pub(crate) fn get(&'static self) -> *const T {
+        self.slot.try_with(|c| c.get()).unwrap_or(std::ptr::null())
+    }
+
+    /// Whether `ptr` is current.
+    pub(crate) fn is(&'static self, ptr: *const T) -> bool {
+        std::ptr::eq(self.get(), ptr)
+    }
+}
+
+/// Restores the previous current pointer when dropped (see
+/// [`ScopedKey::enter`]).
+pub(crate) struct ScopeGuard<T: 'static> {
+    key: &'static ScopedKey<T>,
+    prev: *const T,
+}
+
+impl<T: 'static> Drop for ScopeGuard<T> {
+    fn drop(&mut self) {
+        let _ = self.key.slot.try_with(|c| c.set(self.prev));
+    }
+}
+
+/// Declares a [`ScopedKey`] named `$name` holding `*const $t`.
+macro_rules! scoped_thread_local {
+    ($(#[$attr:meta])* static $name:ident: $t:ty) => {
+        $(#[$attr])*
+        static $name: $crate::sync::ScopedKey<$t> = {
+            $crate::sync::const_thread_local! {
+                static SLOT: std::cell::Cell<*const $t> = std::cell::Cell::new(std::ptr::null());
+            }
+            $crate::sync::ScopedKey::new(&SLOT)
+        };
+    };
+}
+pub(crate) use scoped_thread_local;

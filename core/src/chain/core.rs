@@ -17,8 +17,8 @@ use crate::error::isolated;
 use crate::error::Error;
 use crate::future::state::{Dispatch, Job};
 use crate::sync::{
-    const_thread_local, current_thread, park_timeout, AtomicBool, AtomicIsize, AtomicU64,
-    AtomicUsize, Mutex, MutexGuard, Thread,
+    const_thread_local, current_thread, park_timeout, scoped_thread_local, AtomicBool, AtomicIsize,
+    AtomicU64, AtomicUsize, Mutex, MutexGuard, ScopeGuard, Thread,
 };
 use crate::task::cell::{Header, TaskRef};
 
@@ -542,19 +542,17 @@ impl ChainCore {
     /// shut-down chain closes only once every such poll is over.
     pub(crate) fn enter_runner(&self) -> Runner<'_> {
         self.locked().runners += 1;
-        let outer = RUNNING
-            .try_with(|r| r.replace(self))
-            .unwrap_or(std::ptr::null());
-        Runner { chain: self, outer }
+        Runner {
+            chain: self,
+            scope: Some(POLLED_CHAIN.enter(self)),
+        }
     }
 
     /// Whether this thread is inside a poll of this chain (running its
     /// tasks, done callbacks, handlers): what it waits for may need that
     /// very poll to go on.
     pub(crate) fn is_run_by_this_thread(&self) -> bool {
-        RUNNING
-            .try_with(|r| std::ptr::eq(r.get(), self))
-            .unwrap_or(false)
+        POLLED_CHAIN.is(self)
     }
 
     /// The chain's last drain, after `shutdown` once no task runs: takes
@@ -668,23 +666,24 @@ const_thread_local! {
     };
 }
 
-const_thread_local! {
+scoped_thread_local! {
     /// The chain whose poll this thread is in (see [`ChainCore::enter_runner`]).
-    static RUNNING: Cell<*const ChainCore> = Cell::new(std::ptr::null());
+    static POLLED_CHAIN: ChainCore
 }
 
 /// A poll in progress (see [`ChainCore::enter_runner`]); the last one to
 /// end on a shut-down chain closes it.
 pub(crate) struct Runner<'a> {
     chain: &'a ChainCore,
-    /// The chain whose poll this one is nested in, if any.
-    outer: *const ChainCore,
+    /// Marks this thread as polling the chain; restores the outer poll's
+    /// chain, if any.
+    scope: Option<ScopeGuard<ChainCore>>,
 }
 
 impl Drop for Runner<'_> {
     fn drop(&mut self) {
-        // `try_with`: a poll may end during thread teardown.
-        let _ = RUNNING.try_with(|r| r.set(self.outer));
+        // The poll is over before the chain may close.
+        drop(self.scope.take());
         let close = {
             let mut shared = self.chain.locked();
             shared.runners -= 1;

@@ -1,14 +1,13 @@
 //! The embedded frame chain: a chain with no threads that runs one epoch
 //! each time a game loop calls `poll()`, on the caller's thread, from the
-//! run queues (see `run_queues`).
+//! epoch queues (see `epoch_queues`).
 
-use std::cmp::Reverse;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, TryLockError};
 use std::time::{Duration, Instant};
 
 use crate::chain::core::ChainCore;
-use crate::chain::run_queues::{Entry, RunQueues};
+use crate::chain::epoch_queues::EpochQueues;
 use crate::chain::settings::{ChainSettings, ChainStats};
 use crate::chain::task_chain::TaskChain;
 use crate::clock::Clock;
@@ -40,7 +39,7 @@ use crate::task::local::LocalSpawner;
 /// ```
 pub struct FrameChain {
     core: Arc<ChainCore>,
-    queues: Mutex<RunQueues>,
+    queues: Mutex<EpochQueues>,
 }
 
 impl FrameChain {
@@ -48,7 +47,7 @@ impl FrameChain {
     pub fn new(name: &str, clock: Arc<dyn Clock>) -> Arc<Self> {
         Arc::new(FrameChain {
             core: ChainCore::new(name, clock, ChainSettings::default()),
-            queues: Mutex::new(RunQueues::default()),
+            queues: Mutex::new(EpochQueues::default()),
         })
     }
 
@@ -61,7 +60,7 @@ impl FrameChain {
         Ok(LocalSpawner::new(self.core.clone()))
     }
 
-    fn run_epoch(&self, rq: &mut RunQueues) {
+    fn run_epoch(&self, queues: &mut EpochQueues) {
         // A shutdown during this poll closes the chain when it ends.
         let _runner = self.core.enter_runner();
         let _batch = self.core.batch_retire();
@@ -69,68 +68,42 @@ impl FrameChain {
         let settings = core.settings();
         let timeslice = settings.timeslice_priority;
         core.run_callbacks();
-        if !rq.in_epoch {
-            rq.begin(core, &settings);
-        }
+        queues.start_poll(core, &settings);
         let poll_start = core.now();
         let within_budget = |ran: bool| match settings.frame_budget {
             None => true,
             Some(b) => !ran || core.now().saturating_sub(poll_start) < b,
         };
         let mut ran = false;
-        let mut pickup_round = None;
-        rq.in_epoch = false;
         loop {
-            if core.injected.load(Ordering::Acquire) {
-                rq.drain(core, timeslice);
-            }
+            queues.take_injected(core, timeslice);
             if core.is_shut_down() {
-                rq.abort_all();
+                queues.abort_all();
                 return;
             }
             if !within_budget(ran) {
-                rq.in_epoch = rq.active.front().is_some() || !rq.side.is_empty();
-                let pickups = std::mem::take(&mut rq.pickup);
-                rq.next.extend(pickups);
+                queues.cut_short();
                 break;
             }
-            let entry = match rq.pop() {
-                Some(entry) => entry,
-                None if !rq.pickup.is_empty() => {
-                    // Every run of the epoch is done and budget is left:
-                    // spend it on the tasks that asked to pick up, in turn,
-                    // while the clock shows the time being spent (a clock
-                    // that stands still cannot measure a budget).
-                    let pickups = std::mem::take(&mut rq.pickup);
-                    let now = core.now();
-                    if pickup_round == Some(now) {
-                        rq.next.extend(pickups);
-                        break;
-                    }
-                    pickup_round = Some(now);
-                    rq.side.extend(pickups.into_iter().map(Reverse));
+            let Some(entry) = queues.pop_run() else {
+                if queues.replay_pickups(core.now()) {
                     continue;
                 }
-                None => break,
+                break;
             };
-            if !entry.is_current() {
-                continue;
-            }
-            // Who may drop a `!Send` task's work may run it.
+            // Who may drop a `!Send` task's work may run it: one spawned
+            // after this poll began, by a thread that claimed the chain
+            // meanwhile, waits for that thread.
             if !entry.task.header().may_drop_work_here() {
-                // A `!Send` task spawned after this poll began, by a thread
-                // that claimed the chain meanwhile: only that thread runs it.
-                rq.next.push(Entry::new(entry.task, timeslice));
+                queues.defer(entry, timeslice);
                 continue;
             }
-            rq.current_sort = Some(entry.sort);
+            queues.enter_sort(entry.sort);
             ran = true;
-            let result = entry.task.run(rq.frame_time, rq.epoch);
-            rq.record(result, timeslice, settings.frame_budget.is_some());
+            let result = entry.task.run(queues.frame_time(), queues.epoch());
+            queues.record(result, timeslice, settings.frame_budget.is_some());
         }
-        if !rq.in_epoch {
-            rq.current_sort = None;
-        }
+        queues.end_poll();
     }
 
     /// Whether anything could run on the next poll without the clock
@@ -140,7 +113,7 @@ impl FrameChain {
             || self
                 .queues
                 .try_lock()
-                .map(|rq| rq.has_runs() || rq.in_epoch)
+                .map(|queues| queues.has_work())
                 .unwrap_or(true)
     }
 }

@@ -6,7 +6,7 @@
 //! - `core`: `ChainCore`, the state a chain shares with its tasks (name,
 //!   clock, settings, the registry of live tasks, the injection queues).
 //! - `glob`: glob patterns for the registry's lookups by task name.
-//! - `run_queues`: the epoch queues (this epoch's runs, the next epoch's,
+//! - `epoch_queues`: `EpochQueues`, the epoch queues (this epoch's runs, the next epoch's,
 //!   the sleep heap), shared by both chain kinds.
 //! - `frame`: `FrameChain`, the embedded chain a game loop polls.
 //! - `settings`: `ChainSettings` and `ChainStats`.
@@ -15,9 +15,9 @@
 //!   epoch gate, workers and idle-worker list).
 
 pub(crate) mod core;
+pub(crate) mod epoch_queues;
 pub(crate) mod frame;
 pub(crate) mod glob;
-pub(crate) mod run_queues;
 pub(crate) mod runtime;
 pub(crate) mod settings;
 pub(crate) mod task_chain;

@@ -13,7 +13,7 @@ use std::task::{Context, Waker};
 use std::time::Duration;
 
 use crate::chain::core::ChainCore;
-use crate::sync::const_thread_local;
+use crate::sync::{scoped_thread_local, ScopeGuard};
 use crate::task::cell::Header;
 
 /// Per-run requests a task's futures leave for the chain.
@@ -23,41 +23,31 @@ pub(crate) struct RunFrame<'a> {
     pub(crate) yield_next: Cell<bool>,
 }
 
-const_thread_local! {
-    static CURRENT: Cell<*const RunFrame<'static>> = Cell::new(std::ptr::null());
+scoped_thread_local! {
+    /// The frame of the task being run on this thread.
+    static CURRENT: RunFrame<'static>
 }
 
-const_thread_local! {
+scoped_thread_local! {
     /// The waker the chain polls the current task with (null: unknown).
-    static TASK_WAKER: Cell<*const Waker> = Cell::new(std::ptr::null());
+    static TASK_WAKER: Waker
 }
 
 /// Restores the previous frame when a run ends, even by panic.
 pub(crate) struct EnterGuard {
-    prev: *const RunFrame<'static>,
-    prev_waker: *const Waker,
+    _frame: ScopeGuard<RunFrame<'static>>,
+    _waker: ScopeGuard<Waker>,
 }
 
-impl Drop for EnterGuard {
-    fn drop(&mut self) {
-        // `try_with`: a run may end during thread teardown.
-        let _ = CURRENT.try_with(|c| c.set(self.prev));
-        let _ = TASK_WAKER.try_with(|w| w.set(self.prev_waker));
-    }
-}
-
-/// Makes `frame` the current frame until the guard drops.
+/// Makes `frame` the current frame until the guard drops. During thread
+/// teardown the task runs without a frame, as if polled off any chain.
 pub(crate) fn enter(frame: &RunFrame<'_>) -> EnterGuard {
     let ptr = (frame as *const RunFrame<'_>).cast::<RunFrame<'static>>();
-    // During thread teardown CURRENT may be gone: the task then runs
-    // without a frame, as if polled off any chain.
-    let prev = CURRENT
-        .try_with(|c| c.replace(ptr))
-        .unwrap_or(std::ptr::null());
-    let prev_waker = TASK_WAKER
-        .try_with(|w| w.replace(std::ptr::null()))
-        .unwrap_or(std::ptr::null());
-    EnterGuard { prev, prev_waker }
+    EnterGuard {
+        _frame: CURRENT.enter(ptr),
+        // A nested run starts without the outer task's waker.
+        _waker: TASK_WAKER.enter(std::ptr::null()),
+    }
 }
 
 /// Runs `poll` with `cx`'s waker known as the current task's own waker:
@@ -65,26 +55,8 @@ pub(crate) fn enter(frame: &RunFrame<'_>) -> EnterGuard {
 /// point of the chain (`pause`, `next_frame`) can tell the task's waker
 /// from a nested executor's. A nested call leaves the outer one's.
 pub(crate) fn poll_as_task<R>(cx: &mut Context<'_>, poll: impl FnOnce(&mut Context<'_>) -> R) -> R {
-    struct Restore(bool);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            if self.0 {
-                let _ = TASK_WAKER.try_with(|w| w.set(std::ptr::null()));
-            }
-        }
-    }
-    let in_task = CURRENT.try_with(|c| !c.get().is_null()).unwrap_or(false);
-    let set = in_task
-        && TASK_WAKER
-            .try_with(|w| {
-                let unset = w.get().is_null();
-                if unset {
-                    w.set(cx.waker());
-                }
-                unset
-            })
-            .unwrap_or(false);
-    let _restore = Restore(set);
+    let in_task = !CURRENT.get().is_null();
+    let _own = (in_task && TASK_WAKER.get().is_null()).then(|| TASK_WAKER.enter(cx.waker()));
     poll(cx)
 }
 
@@ -93,10 +65,10 @@ pub(crate) fn poll_as_task<R>(cx: &mut Context<'_>, poll: impl FnOnce(&mut Conte
 /// than the task (a nested `block_on`, a `FuturesUnordered`) that the
 /// chain will never wake.
 pub(crate) fn is_foreign_waker(waker: &Waker) -> bool {
-    let own = TASK_WAKER.try_with(|w| w.get()).unwrap_or(std::ptr::null());
+    let own = TASK_WAKER.get();
     // SAFETY: a non-null `own` was set by `poll_as_task` from a waker
-    // borrowed for the whole call during which it stays set (the
-    // `Restore` guard clears it before the borrow ends, even on panic),
+    // borrowed for the whole call during which it stays set (its scope
+    // guard clears it before the borrow ends, even on panic),
     // and it is thread-local, so only this thread, inside that call, sees
     // it.
     !own.is_null() && !waker.will_wake(unsafe { &*own })
@@ -104,7 +76,7 @@ pub(crate) fn is_foreign_waker(waker: &Waker) -> bool {
 
 /// Calls `f` with the current frame, if a task is running on this thread.
 pub(crate) fn with_current<R>(f: impl FnOnce(&RunFrame<'_>) -> R) -> Option<R> {
-    let ptr = CURRENT.try_with(|c| c.get()).unwrap_or(std::ptr::null());
+    let ptr = CURRENT.get();
     if ptr.is_null() {
         return None;
     }

@@ -1,7 +1,7 @@
-//! The run queues of a chain: one epoch's ordered runs, the runs added
+//! The epoch queues of a chain: one epoch's ordered runs, the runs added
 //! during it, the next epoch's, and the sleep heap; shared by the frame
 //! chain (one thread, inside `poll()`) and threaded chains (their workers,
-//! under a lock).
+//! under a lock), which drive an epoch through `EpochQueues`' methods.
 //!
 //! An epoch runs every queued task once in order — sort ascending, then
 //! priority descending, then start time, then insertion — from a vector
@@ -106,29 +106,35 @@ impl PartialEq for Sleeper {
 
 impl Eq for Sleeper {}
 
+/// A chain's queues and the progress of its current epoch.
 #[derive(Default)]
-pub(crate) struct RunQueues {
+pub(crate) struct EpochQueues {
     /// This epoch's runs, in order.
-    pub(crate) active: VecDeque<Entry>,
+    active: VecDeque<Entry>,
     /// Runs added during this epoch.
-    pub(crate) side: BinaryHeap<Reverse<Entry>>,
+    side: BinaryHeap<Reverse<Entry>>,
     /// Runs added between epochs, for the next one.
-    pub(crate) fresh: Vec<Entry>,
+    fresh: Vec<Entry>,
     /// Next epoch's runs.
-    pub(crate) next: Vec<Entry>,
+    next: Vec<Entry>,
     /// Runs that returned `Pickup`: again this epoch, after every other
     /// run, while the frame budget lasts.
-    pub(crate) pickup: Vec<Entry>,
-    pub(crate) sleep: BinaryHeap<Reverse<Sleeper>>,
+    pickup: Vec<Entry>,
+    /// When the last round of pickups began (a clock that stands still
+    /// cannot measure a budget: one round per reading).
+    pickup_round: Option<Duration>,
+    sleep: BinaryHeap<Reverse<Sleeper>>,
     /// An epoch was cut short by the frame budget and goes on next poll.
-    pub(crate) in_epoch: bool,
+    cut_short: bool,
     /// The sort being run (tasks added below it wait for the next epoch).
-    pub(crate) current_sort: Option<i32>,
-    pub(crate) frame_time: Duration,
-    pub(crate) epoch: u64,
-    pub(crate) injection: Vec<(TaskRef, Placement)>,
+    current_sort: Option<i32>,
+    /// The chain's clock at the epoch's start.
+    frame_time: Duration,
+    epoch: u64,
+    /// The other half of the chain's injection buffer, swapped on drain.
+    injection: Vec<(TaskRef, Placement)>,
     /// Whether the queued entries were keyed for timeslice mode.
-    pub(crate) keyed_timeslice: bool,
+    keyed_timeslice: bool,
 }
 
 /// Releases a buffer's memory when it is mostly unused.
@@ -138,8 +144,8 @@ pub(crate) fn shrink<T>(v: &mut Vec<T>) {
     }
 }
 
-impl RunQueues {
-    pub(crate) fn sleep(&mut self, task: TaskRef, until: Duration) {
+impl EpochQueues {
+    fn sleep(&mut self, task: TaskRef, until: Duration) {
         let h = task.header();
         let token = h.token.load(Ordering::Relaxed).wrapping_add(1);
         h.token.store(token, Ordering::Relaxed);
@@ -153,7 +159,7 @@ impl RunQueues {
     }
 
     /// Places tasks handed over by other threads (spawns, wakes, re-sorts).
-    pub(crate) fn drain(&mut self, core: &ChainCore, timeslice: bool) {
+    fn drain(&mut self, core: &ChainCore, timeslice: bool) {
         core.injected.store(false, Ordering::Release);
         std::mem::swap(&mut self.injection, &mut core.locked().injection);
         // Two buffers trade places, so draining allocates nothing.
@@ -180,6 +186,91 @@ impl RunQueues {
             }
         }
         self.injection = batch;
+    }
+
+    /// Places what other threads handed over, if anything.
+    pub(crate) fn take_injected(&mut self, core: &ChainCore, timeslice: bool) {
+        if core.injected.load(Ordering::Acquire) {
+            self.drain(core, timeslice);
+        }
+    }
+
+    /// Starts a poll of the frame chain: goes on with an epoch the last
+    /// poll cut short, else begins a new one.
+    pub(crate) fn start_poll(&mut self, core: &ChainCore, settings: &ChainSettings) {
+        if !self.cut_short {
+            self.begin(core, settings);
+        }
+        self.cut_short = false;
+        self.pickup_round = None;
+    }
+
+    /// Ends a poll: unless the epoch was cut short, no sort is running.
+    pub(crate) fn end_poll(&mut self) {
+        if !self.cut_short {
+            self.current_sort = None;
+        }
+    }
+
+    /// The frame budget ran out: the runs left go on next poll, pickups
+    /// wait for the next epoch.
+    pub(crate) fn cut_short(&mut self) {
+        self.cut_short = !self.active.is_empty() || !self.side.is_empty();
+        self.next.append(&mut self.pickup);
+    }
+
+    /// Every run of the epoch is done and budget is left: queues the tasks
+    /// that asked to pick up for another turn, once per clock reading (the
+    /// budget is measured on the clock). False if there is none to run.
+    pub(crate) fn replay_pickups(&mut self, now: Duration) -> bool {
+        if self.pickup.is_empty() {
+            return false;
+        }
+        if self.pickup_round == Some(now) {
+            self.next.append(&mut self.pickup);
+            return false;
+        }
+        self.pickup_round = Some(now);
+        self.side.extend(self.pickup.drain(..).map(Reverse));
+        true
+    }
+
+    /// Puts a run off to the next epoch.
+    pub(crate) fn defer(&mut self, entry: Entry, timeslice: bool) {
+        self.next.push(Entry::new(entry.task, timeslice));
+    }
+
+    /// Puts a popped run back, to be popped again this epoch (a threaded
+    /// chain's sort barrier holds it).
+    pub(crate) fn put_back(&mut self, entry: Entry) {
+        self.side.push(Reverse(entry));
+    }
+
+    /// Whether `sort` is above the sort being run (a threaded chain waits
+    /// for the lower one to finish).
+    pub(crate) fn is_behind(&self, sort: i32) -> bool {
+        self.current_sort.is_some_and(|c| sort > c)
+    }
+
+    /// A run of `sort` begins: tasks added below it wait for the next
+    /// epoch.
+    pub(crate) fn enter_sort(&mut self, sort: i32) {
+        self.current_sort = Some(sort);
+    }
+
+    /// The epoch is over (a threaded chain ran all its runs).
+    pub(crate) fn end_epoch(&mut self) {
+        self.current_sort = None;
+    }
+
+    /// The chain's clock at the epoch's start.
+    pub(crate) fn frame_time(&self) -> Duration {
+        self.frame_time
+    }
+
+    /// The epoch's number.
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch
     }
 
     /// Starts an epoch: wakes due sleepers and orders every queued run.
@@ -272,7 +363,7 @@ impl RunQueues {
         tasks.extend(self.pickup.drain(..).map(|e| e.task));
         tasks.extend(self.sleep.drain().map(|Reverse(e)| e.task));
         tasks.extend(self.injection.drain(..).map(|(t, _)| t));
-        self.in_epoch = false;
+        self.cut_short = false;
         self.current_sort = None;
         tasks
     }
@@ -313,8 +404,44 @@ impl RunQueues {
         kept
     }
 
-    /// The next run of this epoch, if any.
-    pub(crate) fn pop(&mut self) -> Option<Entry> {
+    /// The next run of this epoch, skipping stale entries.
+    pub(crate) fn pop_run(&mut self) -> Option<Entry> {
+        while let Some(entry) = self.pop() {
+            if entry.is_current() {
+                return Some(entry);
+            }
+        }
+        None
+    }
+
+    /// Moves more runs of `sort`, the one just popped, into `batch`, so
+    /// that a threaded chain's worker takes a burst of short runs with one
+    /// lock: at most `max`, and no more than a fair share (of `workers`) of
+    /// what is queued, so the other workers get theirs. Stops at a run
+    /// added during the epoch, which may come first.
+    pub(crate) fn take_batch(
+        &mut self,
+        sort: i32,
+        workers: usize,
+        max: usize,
+        batch: &mut Vec<Entry>,
+    ) {
+        let want = (self.active.len() / workers.max(1)).min(max);
+        while batch.len() < want {
+            let same_sort =
+                self.side.is_empty() && self.active.front().is_some_and(|a| a.sort == sort);
+            if !same_sort {
+                break;
+            }
+            let Some(entry) = self.pop() else { break };
+            if entry.is_current() {
+                batch.push(entry);
+            }
+        }
+    }
+
+    /// The next entry of this epoch, stale or not.
+    fn pop(&mut self) -> Option<Entry> {
         let from_side = match (self.active.front(), self.side.peek()) {
             (None, None) => return None,
             (Some(a), Some(Reverse(b))) => b < a,
@@ -352,6 +479,11 @@ impl RunQueues {
     /// never late).
     pub(crate) fn next_wake(&self) -> Option<Duration> {
         self.sleep.peek().map(|Reverse(s)| s.until)
+    }
+
+    /// Whether anything is queued to run, or an epoch cut short goes on.
+    pub(crate) fn has_work(&self) -> bool {
+        self.has_runs() || self.cut_short
     }
 
     pub(crate) fn has_runs(&self) -> bool {
