@@ -16,7 +16,7 @@
 
 use std::cell::Cell;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
@@ -25,6 +25,7 @@ use taskchain_core::{
     TaskHandle,
 };
 
+use crate::kit::drops::{DropCounter, DropToken};
 use crate::program::{Await, CrossOp, Ending, Op, Program, SpawnSpec, MAX_PAUSE_MS};
 use crate::{ChainFactory, Fixture};
 
@@ -56,37 +57,17 @@ fn in_call<R>(f: impl FnOnce() -> R) -> R {
     r
 }
 
-/// Counts the tracked objects of one case that are alive.
-#[derive(Default)]
-struct Live(AtomicUsize);
-
-/// A drop-counted guard: alive while whatever holds it is.
-struct Token(Arc<Live>);
-
-impl Token {
-    fn new(live: &Arc<Live>) -> Self {
-        live.0.fetch_add(1, Ordering::SeqCst);
-        Token(live.clone())
-    }
-}
-
-impl Drop for Token {
-    fn drop(&mut self) {
-        self.0 .0.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
 /// A promise's value, carrying a guard so a leaked promise is seen.
 #[derive(Clone)]
 struct PVal {
     v: u64,
-    _token: Arc<Token>,
+    _token: Arc<DropToken>,
 }
 
 /// A task's output, carrying a guard so a leaked task cell is seen.
 struct TaskOut {
     v: Result<u64, Error>,
-    _token: Token,
+    _token: DropToken,
 }
 
 /// What a task's callbacks and body report.
@@ -163,15 +144,15 @@ enum Awaitable {
     ShieldP(Promise<PVal>),
     ShieldT(TaskHandle<TaskOut>),
     /// The pause of the inner task, and a guard for its coroutine.
-    Unscheduled(u64, Token),
+    Unscheduled(u64, DropToken),
 }
 
 async fn coroutine(
     awaits: Awaitable,
     probe: Arc<TaskProbe>,
     panic_msg: Option<String>,
-    live: Arc<Live>,
-    guard: Token,
+    live: DropCounter,
+    guard: DropToken,
 ) -> TaskOut {
     let _guard = guard;
     let r = match awaits {
@@ -202,7 +183,7 @@ async fn coroutine(
     }
     TaskOut {
         v: r,
-        _token: Token::new(&live),
+        _token: live.token(),
     }
 }
 
@@ -277,7 +258,7 @@ enum CrossResult {
 struct Case<'f, F: ChainFactory> {
     factory: &'f F,
     fx: Option<Fixture>,
-    live: Arc<Live>,
+    live: DropCounter,
     violations: Violations,
     promises: Vec<PromiseRec>,
     tasks: Vec<TaskRec>,
@@ -292,7 +273,7 @@ struct Case<'f, F: ChainFactory> {
 
 /// Runs `program` on a fresh fixture from `factory`; `Err` holds a report.
 pub(crate) fn run_program<F: ChainFactory>(factory: &F, program: &Program) -> Result<(), String> {
-    let live = Arc::new(Live::default());
+    let live = DropCounter::new();
     let violations: Violations = Arc::default();
     let fx = factory.build();
     let mut case = Case {
@@ -335,7 +316,7 @@ impl<F: ChainFactory> Case<'_, F> {
     where
         A: AsyncFuture,
     {
-        let (violations, token) = (self.violations.clone(), Token::new(&self.live));
+        let (violations, token) = (self.violations.clone(), self.live.token());
         let what = label.clone();
         let added = fut.add_done_callback(move |f: &A| {
             let _token = &token;
@@ -412,7 +393,7 @@ impl<F: ChainFactory> Case<'_, F> {
                 let promise = self.promises[p].promise.clone();
                 let value = PVal {
                     v,
-                    _token: Arc::new(Token::new(&self.live)),
+                    _token: Arc::new(self.live.token()),
                 };
                 let r = if from_thread {
                     std::thread::spawn(move || in_call(|| promise.set_result(value)))
@@ -548,7 +529,7 @@ impl<F: ChainFactory> Case<'_, F> {
             },
             &Await::Unscheduled(ms) => (
                 Target::Unscheduled(u64::from(ms)),
-                Awaitable::Unscheduled(u64::from(ms), Token::new(&self.live)),
+                Awaitable::Unscheduled(u64::from(ms), self.live.token()),
             ),
         };
         let index = self.tasks.len();
@@ -561,9 +542,9 @@ impl<F: ChainFactory> Case<'_, F> {
             probe.clone(),
             panic_msg,
             self.live.clone(),
-            Token::new(&self.live),
+            self.live.token(),
         );
-        let (pr, token) = (probe.clone(), Token::new(&self.live));
+        let (pr, token) = (probe.clone(), self.live.token());
         let mut builder = TaskBuilder::coroutine(body)
             .sort(i32::from(spec.sort))
             .upon_death(move |clean| {
@@ -710,7 +691,7 @@ impl<F: ChainFactory> Case<'_, F> {
                     let promise = self.promises[p].promise.clone();
                     let value = PVal {
                         v,
-                        _token: Arc::new(Token::new(&self.live)),
+                        _token: Arc::new(self.live.token()),
                     };
                     described.push(format!("set p{p} = {v}"));
                     jobs.push(Box::new(move || {
@@ -907,7 +888,7 @@ impl<F: ChainFactory> Case<'_, F> {
                 let v = DRAIN_VALUE + p as u64;
                 let value = PVal {
                     v,
-                    _token: Arc::new(Token::new(&self.live)),
+                    _token: Arc::new(self.live.token()),
                 };
                 let r = in_call(|| self.promises[p].promise.set_result(value));
                 self.log(format!("drain: set p{p} = {v} -> {r:?}"));
@@ -1156,7 +1137,7 @@ impl<F: ChainFactory> Case<'_, F> {
             }
         }
         self.teardown_after_failure();
-        let live = self.live.0.load(Ordering::SeqCst);
+        let live = self.live.alive();
         if live != 0 {
             self.fail(format!(
                 "leak: {live} guarded objects (coroutines, outputs, promise values, \
