@@ -10,20 +10,14 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{bump, count, counting, get, new_log, poll_n, push, seen, setup, Deaths};
+use common::{counting, poll_n, setup};
+use taskchain_conformance::kit::counters::{bump, counter, get, Deaths};
+use taskchain_conformance::kit::drops::DropCounter;
+use taskchain_conformance::kit::log::{new_log, push, seen};
 use taskchain_core::{
     gather, pause, shield, AnyTask, AsyncFuture, DoneStatus, Error, FrameChain, Promise, Task,
     TaskBuilder, TaskChain, TaskChainExt, TaskContext, TaskHandle, TaskManager,
 };
-
-/// Counts drops: put one inside a task's work to see when it is dropped.
-struct DropCount(Arc<AtomicUsize>);
-
-impl Drop for DropCount {
-    fn drop(&mut self) {
-        bump(&self.0);
-    }
-}
 
 /// A recurring task that counts its runs in `runs`, forever, and its ends in
 /// `deaths`.
@@ -34,17 +28,17 @@ fn counted_forever(
     TaskBuilder::recurring(counting(runs, DoneStatus::Cont)).upon_death(deaths.hook())
 }
 
-/// A coroutine task that holds a `DropCount` on `drops` while it runs
+/// A coroutine task that holds a token of `drops` while it runs
 /// `body`, its ends counted in `deaths`.
 fn guarded_coroutine<F>(
-    drops: &Arc<AtomicUsize>,
+    drops: &DropCounter,
     deaths: &Arc<Deaths>,
     body: F,
 ) -> TaskBuilder<impl Task<Output = F::Output> + Send>
 where
     F: Future + Send + 'static,
 {
-    let guard = DropCount(drops.clone());
+    let guard = drops.token();
     TaskBuilder::coroutine(async move {
         let _guard = guard;
         body.await
@@ -55,7 +49,7 @@ where
 #[test]
 fn cancel_of_a_queued_task_is_immediate() {
     let (_clock, manager) = setup();
-    let runs = count();
+    let runs = counter();
     let deaths = Deaths::new();
     let handle = manager.add_task(counted_forever(&runs, &deaths)).unwrap();
     assert!(handle.cancel());
@@ -74,7 +68,7 @@ fn cancel_of_a_queued_task_is_immediate() {
 #[test]
 fn cancel_of_a_task_queued_after_running_is_immediate() {
     let (_clock, manager) = setup();
-    let runs = count();
+    let runs = counter();
     let deaths = Deaths::new();
     let handle = manager.add_task(counted_forever(&runs, &deaths)).unwrap();
     manager.poll().unwrap();
@@ -90,15 +84,15 @@ fn cancel_of_a_task_queued_after_running_is_immediate() {
 #[test]
 fn cancel_of_an_unstarted_coroutine_drops_it_at_once() {
     let (_clock, manager) = setup();
-    let drops = count();
+    let drops = DropCounter::new();
     let deaths = Deaths::new();
     let handle = manager
         .add_task(guarded_coroutine(&drops, &deaths, async { 1 }))
         .unwrap();
-    assert_eq!(get(&drops), 0);
+    assert_eq!(drops.dropped(), 0);
     assert!(handle.cancel());
     assert_eq!(
-        get(&drops),
+        drops.dropped(),
         1,
         "the future is dropped before cancel returns"
     );
@@ -110,7 +104,7 @@ fn cancel_of_an_unstarted_coroutine_drops_it_at_once() {
 #[test]
 fn cancel_of_a_sleeping_task_is_immediate() {
     let (clock, manager) = setup();
-    let runs = count();
+    let runs = counter();
     let deaths = Deaths::new();
     let handle = manager
         .add_task(counted_forever(&runs, &deaths).delay(Duration::from_secs(1)))
@@ -283,10 +277,10 @@ fn cancel_propagates_through_an_awaited_task() {
 fn cancel_propagates_through_an_awaited_task_builder() {
     let (_clock, manager) = setup();
     let gate = manager.promise::<u32>();
-    let drops = count();
+    let drops = DropCounter::new();
     let outer = {
         let gate = gate.clone();
-        let guard = DropCount(drops.clone());
+        let guard = drops.token();
         manager.spawn(async move {
             TaskBuilder::coroutine(async move {
                 let _guard = guard;
@@ -304,7 +298,7 @@ fn cancel_propagates_through_an_awaited_task_builder() {
     assert!(outer.is_cancelled());
     assert!(inner.is_cancelled());
     assert!(gate.is_cancelled());
-    assert_eq!(get(&drops), 1);
+    assert_eq!(drops.dropped(), 1);
     assert!(manager.find_task("inner").is_none());
 }
 
@@ -392,7 +386,7 @@ fn coroutine_handling_cancellation_with_shielded_cleanup_still_ends_cancelled() 
 #[test]
 fn coroutine_awaiting_a_foreign_future_is_dropped_on_its_next_run() {
     let (_clock, manager) = setup();
-    let drops = count();
+    let drops = DropCounter::new();
     let deaths = Deaths::new();
     let foreign = std::future::pending::<()>();
     let handle = manager
@@ -402,9 +396,9 @@ fn coroutine_awaiting_a_foreign_future_is_dropped_on_its_next_run() {
     assert!(handle.cancel());
     assert!(handle.is_cancel_requested());
     assert!(!handle.is_cancelled());
-    assert_eq!(get(&drops), 0);
+    assert_eq!(drops.dropped(), 0);
     manager.poll().unwrap();
-    assert_eq!(get(&drops), 1);
+    assert_eq!(drops.dropped(), 1);
     assert!(handle.is_cancelled());
     assert_eq!(deaths.get(), (0, 1));
     assert!(manager.tasks().is_empty());
@@ -573,14 +567,14 @@ fn add_counted<W: Task<Output = ()> + Send>(
 fn shutdown_cancels_everything_runs_each_upon_death_once_and_leaks_nothing() {
     let (_clock, manager) = setup();
     let deaths = Deaths::new();
-    let drops = count();
+    let drops = DropCounter::new();
     let token = Arc::new(());
     let gate = manager.promise::<()>();
     let other = manager.make_task_chain("other").unwrap();
     let main = manager.default_chain();
 
     // Each task holds a guard: its drop is counted, its token kept.
-    let guard = || (DropCount(drops.clone()), token.clone());
+    let guard = || (drops.token(), token.clone());
     let g = guard();
     let recurring = TaskBuilder::recurring(move |_: &TaskContext<'_>| {
         let _ = &g;
@@ -626,7 +620,7 @@ fn shutdown_cancels_everything_runs_each_upon_death_once_and_leaks_nothing() {
     ];
     manager.poll().unwrap();
     manager.poll().unwrap();
-    assert_eq!(get(&drops), 0);
+    assert_eq!(drops.dropped(), 0);
     assert_eq!(manager.tasks().len(), 6);
 
     manager.shutdown();
@@ -635,7 +629,7 @@ fn shutdown_cancels_everything_runs_each_upon_death_once_and_leaks_nothing() {
         assert_eq!(h.wait_done(Some(Duration::ZERO)), Err(Error::Cancelled));
     }
     assert_eq!(deaths.get(), (0, 6));
-    assert_eq!(get(&drops), 6, "every task's work was dropped");
+    assert_eq!(drops.dropped(), 6, "every task's work was dropped");
     assert_eq!(
         Arc::strong_count(&token),
         1,
@@ -663,7 +657,7 @@ fn shutdown_from_inside_a_running_task() {
     let manager = Arc::new(manager);
     let deaths = Deaths::new();
     let other_deaths = Deaths::new();
-    let runs = count();
+    let runs = counter();
     let stopper = {
         let weak = Arc::downgrade(&manager);
         let runs = runs.clone();
@@ -700,11 +694,11 @@ fn shutdown_from_inside_a_running_task() {
 #[test]
 fn cancel_drops_the_future_and_its_state() {
     let (_clock, manager) = setup();
-    let drops = count();
+    let drops = DropCounter::new();
     let token = Arc::new(());
     let gate = manager.promise::<()>();
     let handle = {
-        let guard = DropCount(drops.clone());
+        let guard = drops.token();
         let token = token.clone();
         let gate = gate.clone();
         manager.spawn(async move {
@@ -717,7 +711,7 @@ fn cancel_drops_the_future_and_its_state() {
     assert_eq!(Arc::strong_count(&token), 2);
     handle.cancel();
     manager.poll().unwrap();
-    assert_eq!(get(&drops), 1);
+    assert_eq!(drops.dropped(), 1);
     assert_eq!(Arc::strong_count(&token), 1);
     assert!(handle.is_cancelled());
 }
@@ -725,38 +719,42 @@ fn cancel_drops_the_future_and_its_state() {
 #[test]
 fn output_of_a_detached_task_is_dropped() {
     let (_clock, manager) = setup();
-    let drops = count();
+    let drops = DropCounter::new();
     let handle = {
         let drops = drops.clone();
-        manager.spawn(async move { DropCount(drops) })
+        manager.spawn(async move { drops.token() })
     };
     drop(handle);
     manager.poll().unwrap();
-    assert_eq!(get(&drops), 1, "nobody can read it: it must not be kept");
+    assert_eq!(
+        drops.dropped(),
+        1,
+        "nobody can read it: it must not be kept"
+    );
 
     // With a live handle, it is dropped once read or with the handle.
     let kept = {
         let drops = drops.clone();
-        manager.spawn(async move { DropCount(drops) })
+        manager.spawn(async move { drops.token() })
     };
     manager.poll().unwrap();
-    assert_eq!(get(&drops), 1);
+    assert_eq!(drops.dropped(), 1);
     drop(kept.result(None).unwrap());
-    assert_eq!(get(&drops), 2);
+    assert_eq!(drops.dropped(), 2);
     let unread = {
         let drops = drops.clone();
-        manager.spawn(async move { DropCount(drops) })
+        manager.spawn(async move { drops.token() })
     };
     manager.poll().unwrap();
     drop(unread);
-    assert_eq!(get(&drops), 3);
+    assert_eq!(drops.dropped(), 3);
 }
 
 #[test]
 fn cancel_requested_then_shutdown_runs_upon_death_once() {
     let (_clock, manager) = setup();
     let deaths = Deaths::new();
-    let drops = count();
+    let drops = DropCounter::new();
     let gate = manager.promise::<()>();
     let handle = {
         let gate = gate.clone();
@@ -772,7 +770,7 @@ fn cancel_requested_then_shutdown_runs_upon_death_once() {
     manager.shutdown();
     assert!(handle.is_cancelled());
     assert_eq!(deaths.get(), (0, 1));
-    assert_eq!(get(&drops), 1);
+    assert_eq!(drops.dropped(), 1);
     let _ = manager.poll();
     drop(manager);
     assert_eq!(deaths.get(), (0, 1));

@@ -10,7 +10,8 @@ use std::task::{Context, Poll};
 use std::thread;
 use std::time::Duration;
 
-use common::{bump, count, get, setup};
+use common::setup;
+use taskchain_conformance::kit::counters::{bump, counter, get};
 use taskchain_core::{pause, AsyncFuture, DoneStatus, Error, Promise, TaskContext};
 
 const SHORT: Duration = Duration::from_millis(5);
@@ -109,7 +110,7 @@ fn timeouts_are_repeatable_and_leave_the_future_pending() {
 fn set_result_from_another_thread_wakes_a_coroutine_on_the_next_poll() {
     let (_clock, manager) = setup();
     let p = manager.promise::<u32>();
-    let steps = count();
+    let steps = counter();
     let h = {
         let (p, steps) = (p.clone(), steps.clone());
         manager.spawn(async move {

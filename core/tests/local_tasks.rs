@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use common::{bump, count, counting, get, poll_n, setup, setup_with};
+use common::{counting, poll_n, setup, setup_with};
+use taskchain_conformance::kit::counters::{bump, counter, get};
 use taskchain_core::{
     next_frame, pause, ChainSettings, Clock, DoneStatus, Error, ManualClock, TaskBuilder,
     TaskChain, TaskContext,
@@ -81,7 +82,7 @@ fn polling_from_another_thread_after_local_spawner_is_wrong_thread() {
         *r.borrow_mut() += 1;
         DoneStatus::Cont
     });
-    let other_runs = count();
+    let other_runs = counter();
     taskchain_core::TaskChainExt::add(&*other, counting(&other_runs, DoneStatus::Cont));
     manager.poll().unwrap();
     thread::scope(|s| {
@@ -213,7 +214,7 @@ fn local_task_cancelled_from_another_thread_is_dropped_on_the_owner() {
     let (_clock, manager) = setup();
     let local = manager.local_spawner().unwrap();
     let dropped_on: Arc<Mutex<Vec<thread::ThreadId>>> = Arc::default();
-    let deaths = count();
+    let deaths = counter();
     let probe = DropProbe(dropped_on.clone());
     let state = Rc::new(5);
     let handle = {
@@ -249,7 +250,7 @@ fn local_task_cancelled_from_another_thread_is_dropped_on_the_owner() {
 fn local_handle_done_callback_and_cancel_on_the_owner() {
     let (_clock, manager) = setup();
     let local = manager.local_spawner().unwrap();
-    let calls = count();
+    let calls = counter();
     let gate = manager.promise::<u32>();
     let seen = Rc::new(RefCell::new(None));
     let handle = {

@@ -7,7 +7,8 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{add_recorder, drain, new_log, poll_and_drain, push, recorder, setup, Log};
+use common::{add_recorder, poll_and_drain, setup};
+use taskchain_conformance::kit::log::{drain, new_log, push, recorder, Log};
 use taskchain_core::{
     AsyncFuture, DoneStatus, Promise, TaskBuilder, TaskChainExt, TaskContext, TaskHandle,
     TaskManager,

@@ -15,8 +15,10 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 use std::time::Duration;
 
-use common::{bump, count, get, setup, Deaths, QuietPanics};
+use common::setup;
 use futures_util::future::select;
+use taskchain_conformance::kit::counters::{bump, counter, get, Deaths};
+use taskchain_conformance::kit::quiet_panics::quiet_panics;
 use taskchain_core::{
     pause, AnyTask, AsyncFuture, Clock, DoneStatus, ManualClock, Promise, TaskBuilder, TaskChain,
     TaskContext, TaskManager,
@@ -302,7 +304,7 @@ impl Drop for PanicOnDrop {
 
 #[test]
 fn f5_output_destructor_panic_stays_inside_poll_and_task_is_retired() {
-    let _quiet = QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
     let local = manager.local_spawner().unwrap();
     drop(local.spawn(async { PanicOnDrop }));
@@ -317,7 +319,7 @@ fn f5_output_destructor_panic_stays_inside_poll_and_task_is_retired() {
 
 #[test]
 fn f5b_send_output_destructor_panic_stays_inside_poll() {
-    let _quiet = QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
     drop(manager.spawn(async { PanicOnDrop }));
     let polled = catch_unwind(AssertUnwindSafe(|| manager.poll()));
@@ -389,7 +391,7 @@ fn f7_waiter_list_stays_bounded_with_alternating_repolls() {
 #[test]
 fn f8_stale_sleeper_does_not_pin_finished_task_and_output() {
     let (clock, manager) = setup();
-    let drops = count();
+    let drops = counter();
     let p = manager.promise::<()>();
     let h = {
         let (p, drops) = (p.clone(), drops.clone());
@@ -424,7 +426,7 @@ fn f8_stale_sleeper_does_not_pin_finished_task_and_output() {
 #[test]
 fn f9_expired_delay_runs_in_the_next_epoch() {
     let (clock, manager) = setup();
-    let runs = count();
+    let runs = counter();
     let r = runs.clone();
     manager
         .add_task(
