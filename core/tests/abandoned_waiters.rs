@@ -257,3 +257,20 @@ fn the_first_awaiter_allocates_nothing() {
     });
     assert_eq!(made.allocs, 0);
 }
+
+// regression: two wakers re-polling in turn grew the waiter list by one entry per poll.
+#[test]
+fn waiter_list_stays_bounded_with_alternating_repolls() {
+    let (_clock, manager) = setup();
+    let p = manager.promise::<u32>();
+    let ((a, wa), (_b, wb)) = (probe(), probe());
+    for _ in 0..1000 {
+        let _ = p.poll_done(&mut Context::from_waker(&wa));
+        let _ = p.poll_done(&mut Context::from_waker(&wb));
+    }
+    assert!(
+        registered(&a) <= 1,
+        "{} registrations of one waker",
+        registered(&a)
+    );
+}

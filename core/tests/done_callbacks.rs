@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::setup;
+use common::{setup, PanicOnDrop};
 use taskchain_conformance::kit::counters::{bump, counter, get};
 use taskchain_conformance::kit::drops::DropCounter;
 use taskchain_conformance::kit::log::{new_log, push, seen, Log};
@@ -328,15 +328,6 @@ fn a_callback_whose_future_completes_after_shutdown_is_dropped_not_run_inline() 
     assert_eq!(get(&ran), 1);
 }
 
-/// Panics when dropped.
-struct PanicOnDrop;
-
-impl Drop for PanicOnDrop {
-    fn drop(&mut self) {
-        panic!("boom: a callback's capture");
-    }
-}
-
 /// An unrun callback of a closed chain is dropped in `set_result`: a
 /// panicking destructor of its captures is caught there.
 #[test]
@@ -344,7 +335,7 @@ fn a_dropped_callback_with_a_panicking_destructor_does_not_reach_set_result() {
     quiet_panics("boom:");
     let (_clock, manager) = setup();
     let promise = manager.promise::<u32>();
-    let capture = PanicOnDrop;
+    let capture = PanicOnDrop("boom: a callback's capture");
     promise
         .add_done_callback(move |_| {
             let _held = &capture;

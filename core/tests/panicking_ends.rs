@@ -14,7 +14,7 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
-use common::{counting, setup, threaded, PATIENCE};
+use common::{counting, setup, threaded, PanicOnDrop, PATIENCE};
 use taskchain_conformance::kit::counters::{bump, counter, get};
 use taskchain_conformance::kit::quiet_panics::quiet_panics;
 use taskchain_core::{
@@ -400,4 +400,30 @@ fn a_panicking_waker_on_a_task_does_not_keep_it_from_ending() {
     assert_eq!(task.try_take(), Some(Ok(5)));
     assert_eq!(get(&ticks), 2);
     assert_eq!(manager.default_chain().stats().total(), 1);
+}
+
+// regression: a detached local task's output panicking on drop escaped poll(), never retired.
+#[test]
+fn output_destructor_panic_stays_inside_poll_and_task_is_retired() {
+    quiet_panics("boom:");
+    let (_clock, manager) = setup();
+    let local = manager.local_spawner().unwrap();
+    drop(local.spawn(async { PanicOnDrop("boom: output destructor") }));
+    let polled = catch_unwind(AssertUnwindSafe(|| manager.poll()));
+    let total = manager.default_chain().stats().total();
+    assert!(
+        polled.is_ok() && total == 0,
+        "poll() panicked: {}; live tasks after the task finished: {total}",
+        polled.is_err()
+    );
+}
+
+// regression: a detached Send task's output panicking on drop escaped poll().
+#[test]
+fn send_output_destructor_panic_stays_inside_poll() {
+    quiet_panics("boom:");
+    let (_clock, manager) = setup();
+    drop(manager.spawn(async { PanicOnDrop("boom: output destructor") }));
+    let polled = catch_unwind(AssertUnwindSafe(|| manager.poll()));
+    assert!(polled.is_ok(), "poll() panicked");
 }

@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{counting, setup};
+use common::{counting, setup, PanicOnDrop};
 use taskchain_conformance::kit::counters::{bump, counter, get};
 use taskchain_conformance::kit::quiet_panics::quiet_panics;
 use taskchain_core::{
@@ -204,28 +204,19 @@ fn non_string_panic_payload() {
     assert!(matches!(h.result(None), Err(Error::Panicked(_))));
 }
 
-/// Panics when dropped.
-struct PanicOnDrop;
-
-impl Drop for PanicOnDrop {
-    fn drop(&mut self) {
-        panic!("boom: drop of the task's work");
-    }
-}
-
 #[test]
 fn a_task_whose_work_panics_on_drop_does_not_panic_the_canceller() {
     quiet_panics("boom:");
     let (_clock, manager) = setup();
     let ticks = ticking(&manager);
-    let guard = PanicOnDrop;
+    let guard = PanicOnDrop("boom: drop of the task's work");
     let queued = manager.spawn(async move {
         let _g = guard;
     });
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| queued.cancel()));
     assert_eq!(r.ok(), Some(true), "cancel returned normally");
     assert!(queued.is_done());
-    let guard = PanicOnDrop;
+    let guard = PanicOnDrop("boom: drop of the task's work");
     let finishing = manager.spawn(async move {
         let _g = &guard;
         3

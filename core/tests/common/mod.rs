@@ -53,6 +53,17 @@ pub fn counting(
     }
 }
 
+/// Panics with its message when dropped: a task's work, output or a
+/// callback's capture whose destructor panics (start the message with
+/// "boom:" to keep it quiet).
+pub struct PanicOnDrop(pub &'static str);
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        panic!("{}", self.0);
+    }
+}
+
 /// Polls `manager` once; what `log` holds by then, leaving it empty.
 pub fn poll_and_drain(manager: &TaskManager, log: &Log) -> Vec<String> {
     manager.poll().unwrap();
