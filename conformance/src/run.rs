@@ -14,7 +14,6 @@
 //! running it meanwhile is not. What each task ends with is checked
 //! against the model once the case is over, not while it runs.
 
-use std::cell::Cell;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
@@ -27,6 +26,7 @@ use taskchain_core::{
 
 use crate::kit::drops::{DropCounter, DropToken};
 use crate::program::{Await, CrossOp, Ending, Op, Program, SpawnSpec, MAX_PAUSE_MS};
+use crate::scenarios::support::{in_call, is_in_call};
 use crate::{ChainFactory, Fixture};
 
 /// What a deliberately panicking task panics with.
@@ -43,19 +43,6 @@ const DRAIN_STEP: Duration = Duration::from_millis(25);
 const DRAIN_VALUE: u64 = 1000;
 /// How long [`CrossOp::WaitPromise`] blocks at most.
 const WAIT_TIMEOUT: Duration = Duration::from_millis(5);
-
-thread_local! {
-    /// Set while this thread is inside `set_result`, `cancel` or
-    /// `remove_by_name`: a done callback running then runs inline.
-    static IN_CALL: Cell<bool> = const { Cell::new(false) };
-}
-
-fn in_call<R>(f: impl FnOnce() -> R) -> R {
-    IN_CALL.with(|c| c.set(true));
-    let r = f();
-    IN_CALL.with(|c| c.set(false));
-    r
-}
 
 /// A promise's value, carrying a guard so a leaked promise is seen.
 #[derive(Clone)]
@@ -320,7 +307,7 @@ impl<F: ChainFactory> Case<'_, F> {
         let what = label.clone();
         let added = fut.add_done_callback(move |f: &A| {
             let _token = &token;
-            if IN_CALL.with(Cell::get) {
+            if is_in_call() {
                 violate(&violations, format!("{what}: done callback ran inline"));
             }
             if !f.is_done() {

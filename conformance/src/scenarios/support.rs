@@ -58,7 +58,8 @@ pub(crate) fn marker(what: &str) -> String {
 
 thread_local! {
     /// Set while this thread is inside a call that must not run done
-    /// callbacks inline (`set_result`, `cancel`, `add_done_callback`).
+    /// callbacks inline (`set_result`, `cancel`, `remove_by_name`,
+    /// `add_done_callback`).
     static IN_CALL: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -76,8 +77,9 @@ pub(crate) fn is_in_call() -> bool {
     IN_CALL.with(Cell::get)
 }
 
-/// Naps until `cond()` or the watchdog; returns whether `cond` came true. For helper threads and for runs that block on purpose, which
-/// must not hang a worker for good when the scenario fails elsewhere.
+/// Naps until `cond()` or the watchdog; returns whether `cond` came true.
+/// For helper threads and for runs that block on purpose, which must not
+/// hang a worker for good when the scenario fails elsewhere.
 pub(crate) fn wait_until(mut cond: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while !cond() {
