@@ -27,6 +27,31 @@ enum CrossResult {
     Skipped,
 }
 
+/// Runs `call` inside [`in_call`], on a thread of its own if
+/// `from_thread`; `what` names it if it panics there.
+fn call_from<R: Send + 'static>(
+    from_thread: bool,
+    what: &str,
+    call: impl FnOnce() -> R + Send + 'static,
+) -> Result<R, String> {
+    if from_thread {
+        std::thread::spawn(move || in_call(call))
+            .join()
+            .map_err(|_| format!("{what} panicked on another thread"))
+    } else {
+        Ok(in_call(call))
+    }
+}
+
+/// How the trace marks an op made from another thread.
+fn via(from_thread: bool) -> &'static str {
+    if from_thread {
+        " (other thread)"
+    } else {
+        ""
+    }
+}
+
 impl<F: ChainFactory> Case<'_, F> {
     pub(super) fn step(&mut self, op: &Op) -> Result<(), String> {
         match op {
@@ -43,15 +68,8 @@ impl<F: ChainFactory> Case<'_, F> {
                     v,
                     _token: Arc::new(self.live.token()),
                 };
-                let r = if from_thread {
-                    std::thread::spawn(move || in_call(|| promise.set_result(value)))
-                        .join()
-                        .map_err(|_| "set_result panicked on another thread".to_string())?
-                } else {
-                    in_call(|| promise.set_result(value))
-                };
-                let via = if from_thread { " (other thread)" } else { "" };
-                self.log(format!("set p{p} = {v}{via} -> {r:?}"));
+                let r = call_from(from_thread, "set_result", move || promise.set_result(value))?;
+                self.log(format!("set p{p} = {v}{} -> {r:?}", via(from_thread)));
                 self.record_set(p, v, r);
             }
             &Op::CancelPromise {
@@ -60,15 +78,8 @@ impl<F: ChainFactory> Case<'_, F> {
             } => {
                 let p = usize::from(promise) % self.promises.len();
                 let promise = self.promises[p].promise.clone();
-                let r = if from_thread {
-                    std::thread::spawn(move || in_call(|| promise.cancel()))
-                        .join()
-                        .map_err(|_| "cancel panicked on another thread".to_string())?
-                } else {
-                    in_call(|| promise.cancel())
-                };
-                let via = if from_thread { " (other thread)" } else { "" };
-                self.log(format!("cancel p{p}{via} -> {r}"));
+                let r = call_from(from_thread, "cancel", move || promise.cancel())?;
+                self.log(format!("cancel p{p}{} -> {r}", via(from_thread)));
                 self.record_promise_cancel(p, r);
             }
             &Op::CancelTask { task, from_thread } => {
@@ -79,15 +90,8 @@ impl<F: ChainFactory> Case<'_, F> {
                 let t = usize::from(task) % self.tasks.len();
                 self.tasks[t].aimed = true;
                 let any = self.tasks[t].any.clone();
-                let r = if from_thread {
-                    std::thread::spawn(move || in_call(|| any.cancel()))
-                        .join()
-                        .map_err(|_| "cancel panicked on another thread".to_string())?
-                } else {
-                    in_call(|| any.cancel())
-                };
-                let via = if from_thread { " (other thread)" } else { "" };
-                self.log(format!("cancel t{t}{via} -> {r}"));
+                let r = call_from(from_thread, "cancel", move || any.cancel())?;
+                self.log(format!("cancel t{t}{} -> {r}", via(from_thread)));
                 self.record_task_cancel(t, r);
             }
             &Op::RemoveByName { name } => self.remove_by_name(name % 3),
