@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
-use common::{poll_once, DropCounter};
+use common::poll_once;
+use taskchain_conformance::kit::drops::DropCounter;
 use taskchain_core::{Error, Runtime};
 use taskchain_threadpool::ThreadPool;
 

@@ -6,7 +6,8 @@ mod common;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{settle, DropCounter, HANG};
+use common::{settle, HANG};
+use taskchain_conformance::kit::drops::DropCounter;
 use taskchain_core::Error;
 use taskchain_threadpool::ThreadPool;
 

@@ -6,7 +6,8 @@ mod common;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{os_thread_names, scaled, settle, DropCounter, HANG};
+use common::{os_thread_names, scaled, settle, HANG};
+use taskchain_conformance::kit::drops::DropCounter;
 use taskchain_core::Error;
 use taskchain_threadpool::ThreadPool;
 

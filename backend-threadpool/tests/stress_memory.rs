@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use taskchain_conformance::alloc::CountingAlloc;
+use taskchain_conformance::kit::alloc::CountingAlloc;
 use taskchain_conformance::stress::{check_suspended_coroutines, stress_size};
 use taskchain_conformance::ThreadedChainFactory;
 use taskchain_core::Runtime;

@@ -16,7 +16,8 @@ use taskchain_compare::report::cli::{self, Command};
 use taskchain_compare::report::schedule::schedule;
 use taskchain_compare::report::{is_skip, output, text, Machine, Report, Results};
 use taskchain_compare::{workloads, Mode, Sample, Subject, Workload, THREADS};
-use taskchain_conformance::alloc::CountingAlloc;
+use taskchain_conformance::kit::alloc::CountingAlloc;
+use taskchain_conformance::kit::quiet_panics::panic_message;
 
 // The memory workloads read the bytes requested off this allocator; it
 // counts only while one of them asks, so the timed workloads pay a
@@ -28,11 +29,7 @@ static ALLOC: CountingAlloc = CountingAlloc;
 /// run: one broken subject must not lose the whole comparison.
 fn run_once(workload: Workload, subject: Subject, mode: Mode) -> Result<Sample, String> {
     catch_unwind(AssertUnwindSafe(|| (workload.run)(subject, mode))).unwrap_or_else(|panic| {
-        let message = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "no message".to_string());
+        let message = panic_message(&*panic).unwrap_or("no message");
         Err(format!("panicked: {message}"))
     })
 }

@@ -12,7 +12,7 @@ use taskchain_core::{
     ThreadedChain, MAX_THREADS,
 };
 
-use crate::census::{Census, Mark};
+use crate::kit::census::ThreadCensus;
 use crate::PATIENCE;
 
 /// A backend crate's `make_chain`: a threaded chain named `name` on a new
@@ -71,7 +71,7 @@ pub fn check_make_chain(make: MakeChain, runtime_name: &str) {
     );
 
     // Tasks run on the runtime's threads; shutdown joins them.
-    let census = Arc::new(Census::default());
+    let census = ThreadCensus::new();
     let chain = make(&manager, "owned", two.clone()).expect("make_chain");
     assert!(
         matches!(
@@ -126,7 +126,7 @@ pub fn check_make_chain(make: MakeChain, runtime_name: &str) {
 ///
 /// When a check fails.
 pub fn check_owned_runtime<R: Runtime>(make: impl Fn(usize) -> R) {
-    let census = Arc::new(Census::default());
+    let census = ThreadCensus::new();
     let runtime = make(3);
     let (tx, rx) = mpsc::channel();
     for _ in 0..30 {
@@ -139,8 +139,8 @@ pub fn check_owned_runtime<R: Runtime>(make: impl Fn(usize) -> R) {
     for _ in 0..30 {
         rx.recv_timeout(PATIENCE).expect("a spawned future ran");
     }
-    let left = Arc::new(Census::default());
-    let held = Mark(left.clone());
+    let left = ThreadCensus::new();
+    let held = left.mark_held();
     runtime.spawn(Box::pin(async move {
         let _held = held;
         std::future::pending::<()>().await;

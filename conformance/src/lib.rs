@@ -46,7 +46,7 @@
 //!
 //! - the [`stress`] suite: thousands of delayed tasks removed by name and
 //!   respawned, a million suspended coroutines cancelled with the heap back
-//!   to its baseline (the counting allocator, [`alloc`]), cancel storms
+//!   to its baseline (the counting allocator, [`kit::alloc`]), cancel storms
 //!   from several threads, panics in one task in ten under load;
 //! - [`pin_probe`]: a `!Unpin` future that checks it is dropped where it
 //!   was polled (the `pin/` scenarios put it in every shape of task and end
@@ -55,6 +55,10 @@
 //! - [`check_shutdown`]: a manager shut down or dropped with tasks
 //!   running, sleeping and awaiting returns, cancels them (each
 //!   `upon_death` once), joins its runtime's threads and frees everything.
+//!
+//! And the [`kit`]: the test helpers every test crate of the workspace
+//! shares (the counting allocator, drop counters, counters, the random
+//! number generator, the thread census, quiet deliberate panics).
 //!
 //! # The same program, the same results, on every backend
 //!
@@ -86,11 +90,10 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 
-pub mod alloc;
 mod backend_checks;
-mod census;
 pub mod cli_flags;
 mod frame_factory;
+pub mod kit;
 pub mod pin_probe;
 pub mod program;
 mod run;
@@ -101,7 +104,7 @@ mod stepper;
 pub mod stress;
 mod threaded_factory;
 
-use std::sync::{mpsc, Arc, Once};
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
@@ -273,10 +276,7 @@ pub fn check_random_programs<F: ChainFactory>(factory: F, cases: u32) {
 
 /// The message of a panic payload, when it is a string.
 pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| payload.downcast_ref::<&str>().copied())
+    kit::quiet_panics::panic_message(payload)
         .unwrap_or("<non-string payload>")
         .to_owned()
 }
@@ -284,21 +284,5 @@ pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
 /// Keeps the panics that programs and scenarios cause on purpose out of the
 /// test output; every other panic goes to the previous hook.
 pub(crate) fn quiet_deliberate_panics() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let payload = info.payload();
-            let msg = payload
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| payload.downcast_ref::<&str>().copied())
-                .unwrap_or("");
-            // `starts_with`: a failure report quoting a deliberate panic
-            // must still be printed.
-            if !msg.starts_with(run::PANIC_MARKER) {
-                previous(info);
-            }
-        }));
-    });
+    kit::quiet_panics::quiet_panics(run::PANIC_MARKER);
 }

@@ -13,8 +13,9 @@ use taskchain_core::{
     TaskHandle,
 };
 
-use crate::census::Census;
-use crate::scenarios::support::{wait_until, Guards};
+use crate::kit::census::ThreadCensus;
+use crate::kit::drops::DropCounter;
+use crate::scenarios::support::wait_until;
 use crate::stress::DeathBook;
 use crate::{settle, ChainFactory, Fixture, PATIENCE};
 
@@ -77,16 +78,16 @@ const TASKS: usize = 8;
 /// guard.
 pub fn check_shutdown<F: ChainFactory>(factory: &F, by: ShutdownBy, threads: ThreadOwnership) {
     let fx = factory.build();
-    let guards = Guards::default();
+    let guards = DropCounter::default();
     let deaths = DeathBook::new(TASKS);
-    let census = Arc::new(Census::default());
+    let census = ThreadCensus::new();
     let started = Arc::new(AtomicUsize::new(0));
     let never_set: Promise<u64> = fx.chain.promise();
 
     // A coroutine task `index` holding a guard, marking its thread and
     // counting its start, then awaiting `body`.
     let spawn = |index: usize, delay: Option<Duration>, body| -> TaskHandle<Result<u64, Error>> {
-        let (guard, census, started) = (guards.guard(), census.clone(), started.clone());
+        let (guard, census, started) = (guards.token(), census.clone(), started.clone());
         let coroutine = async move {
             let _guard = guard;
             census.mark();
@@ -107,7 +108,7 @@ pub fn check_shutdown<F: ChainFactory>(factory: &F, by: ShutdownBy, threads: Thr
     });
     let spinner_runs = Arc::new(AtomicUsize::new(0));
     let spinner = {
-        let (guard, census, runs) = (guards.guard(), census.clone(), spinner_runs.clone());
+        let (guard, census, runs) = (guards.token(), census.clone(), spinner_runs.clone());
         let task = TaskBuilder::recurring(move |_: &TaskContext<'_>| {
             let _held = &guard;
             census.mark();
@@ -131,7 +132,7 @@ pub fn check_shutdown<F: ChainFactory>(factory: &F, by: ShutdownBy, threads: Thr
     let awaiting_promise = spawn(AWAITING_PROMISE, None, Box::pin(never_set.clone()) as Body);
     let awaiting_task = {
         let inner = TaskBuilder::coroutine({
-            let (guard, never_set, started) = (guards.guard(), never_set.clone(), started.clone());
+            let (guard, never_set, started) = (guards.token(), never_set.clone(), started.clone());
             async move {
                 let _guard = guard;
                 started.fetch_add(1, Ordering::SeqCst);
@@ -154,7 +155,7 @@ pub fn check_shutdown<F: ChainFactory>(factory: &F, by: ShutdownBy, threads: Thr
     let blocker = (factory.threads() > 0).then(|| {
         let entered = Arc::new(AtomicBool::new(false));
         let task = {
-            let (guard, census) = (guards.guard(), census.clone());
+            let (guard, census) = (guards.token(), census.clone());
             let (entered, release) = (entered.clone(), release.clone());
             TaskBuilder::recurring(move |_: &TaskContext<'_>| {
                 let _held = &guard;

@@ -2,7 +2,7 @@
 //! cancelled, and the heap back to its baseline. Its own test binary: the
 //! counting allocator is process-wide, so nothing else may run meanwhile.
 
-use taskchain_conformance::alloc::CountingAlloc;
+use taskchain_conformance::kit::alloc::CountingAlloc;
 use taskchain_conformance::stress::{check_suspended_coroutines, stress_size};
 use taskchain_conformance::FrameChainFactory;
 

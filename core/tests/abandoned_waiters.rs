@@ -4,7 +4,6 @@
 //! replaces its waker), and the first one allocates nothing.
 
 mod common;
-mod thread_alloc;
 
 use std::future::{ready, Future};
 use std::pin::Pin;
@@ -14,13 +13,18 @@ use std::time::Duration;
 
 use common::{setup, PATIENCE};
 use futures_util::future::select;
+use taskchain_conformance::kit::alloc::{measure_thread, CountingAlloc};
+use taskchain_conformance::kit::valgrind::under_valgrind;
 use taskchain_core::{gather, shield, AsyncFuture, Promise, TaskChain, TaskHandle};
-use thread_alloc::measure;
+
+// Counts the allocations `measure_thread` reads.
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
 
 /// Coroutines per round; fewer under valgrind, which runs one thread at a
 /// time and slowly.
 fn coroutines() -> usize {
-    if std::env::var_os("TASKCHAIN_UNDER_VALGRIND").is_some() {
+    if under_valgrind() {
         1_000
     } else {
         10_000
@@ -88,7 +92,7 @@ fn coroutines_that_stop_awaiting_a_pending_promise_leave_nothing_registered() {
     // The first round grows the chain's queues and registry to their size
     // for n tasks; the second must then return the heap to where it was.
     race_round(&manager, &shared, n);
-    let growth = measure(|| race_round(&manager, &shared, n)).live;
+    let growth = measure_thread(|| race_round(&manager, &shared, n)).live;
     assert!(
         growth <= 0,
         "{n} finished coroutines left {growth} B behind ({} B each)",
@@ -208,7 +212,7 @@ fn a_dropped_gather_or_shield_leaves_nothing_on_its_children() {
         }
     };
     round();
-    assert!(measure(round).live <= 0);
+    assert!(measure_thread(round).live <= 0);
 }
 
 // A blocking read that timed out leaves the thread's waker registered
@@ -226,7 +230,7 @@ fn a_timed_out_blocking_read_leaves_nothing_registered() {
         let _ = promise.clone().result(Some(Duration::from_micros(1)));
     };
     round();
-    let kept = measure(|| {
+    let kept = measure_thread(|| {
         for _ in 0..100 {
             round();
         }
@@ -244,7 +248,7 @@ fn the_first_awaiter_allocates_nothing() {
     let promise = manager.promise::<u32>();
     let (_p, waker) = probe();
     let mut awaiting = promise.clone();
-    let made = measure(|| {
+    let made = measure_thread(|| {
         assert!(poll_with(&mut awaiting, &waker).is_pending());
         assert!(poll_with(&mut awaiting, &waker).is_pending());
         drop(awaiting);
@@ -252,4 +256,21 @@ fn the_first_awaiter_allocates_nothing() {
         assert!(poll_with(&mut again, &waker).is_pending());
     });
     assert_eq!(made.allocs, 0);
+}
+
+// regression: two wakers re-polling in turn grew the waiter list by one entry per poll.
+#[test]
+fn waiter_list_stays_bounded_with_alternating_repolls() {
+    let (_clock, manager) = setup();
+    let p = manager.promise::<u32>();
+    let ((a, wa), (_b, wb)) = (probe(), probe());
+    for _ in 0..1000 {
+        let _ = p.poll_done(&mut Context::from_waker(&wa));
+        let _ = p.poll_done(&mut Context::from_waker(&wb));
+    }
+    assert!(
+        registered(&a) <= 1,
+        "{} registrations of one waker",
+        registered(&a)
+    );
 }

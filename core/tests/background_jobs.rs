@@ -8,6 +8,7 @@ use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use common::*;
+use taskchain_conformance::kit::quiet_panics::quiet_panics;
 use taskchain_core::{AsyncFuture, ChainSettings, Error, TaskChain, TaskChainExt};
 
 /// A bound for waits on other threads, so a broken build fails instead of
@@ -75,7 +76,7 @@ fn cancelling_the_awaiting_coroutine_drops_a_job_that_has_not_started() {
 
 #[test]
 fn a_panicking_job_is_caught_in_its_handle() {
-    let _quiet = QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
     let loader = threaded(&manager, ChainSettings::default(), 1);
     let job = loader.spawn_blocking(|| -> u32 { panic!("boom: the level file is corrupt") });

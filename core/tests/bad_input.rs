@@ -331,3 +331,22 @@ fn thread_counts_out_of_range_are_invalid_settings() {
         assert_eq!(check_thread_count(threads, "a test runtime"), Ok(()));
     }
 }
+
+// regression: wait_for_tasks(Some(Duration::MAX)) gave up after one poll instead of waiting.
+#[test]
+fn wait_for_tasks_with_huge_timeout_means_no_timeout() {
+    let (_clock, manager) = setup();
+    let mut runs = 0;
+    manager.add(move |_: &TaskContext<'_>| {
+        runs += 1;
+        if runs < 3 {
+            DoneStatus::Cont
+        } else {
+            DoneStatus::Done
+        }
+    });
+    assert_eq!(
+        manager.default_chain().wait_for_tasks(Some(Duration::MAX)),
+        Ok(())
+    );
+}

@@ -7,23 +7,20 @@ mod common;
 
 use std::future::Future;
 use std::sync::atomic::AtomicUsize;
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread;
 use std::time::Duration;
 
-use common::{bump, count, counting, get, new_log, poll_n, push, seen, setup, Deaths};
+use common::{counting, poll_n, setup};
+use taskchain_conformance::kit::counters::{bump, counter, get, Deaths};
+use taskchain_conformance::kit::drops::DropCounter;
+use taskchain_conformance::kit::log::{new_log, push, seen};
 use taskchain_core::{
-    gather, pause, shield, AnyTask, AsyncFuture, DoneStatus, Error, FrameChain, Promise, Task,
-    TaskBuilder, TaskChain, TaskChainExt, TaskContext, TaskHandle, TaskManager,
+    gather, pause, shield, AnyTask, AsyncFuture, Clock, DoneStatus, Error, FrameChain, ManualClock,
+    Promise, Task, TaskBuilder, TaskChain, TaskChainExt, TaskContext, TaskHandle, TaskManager,
 };
 
-/// Counts drops: put one inside a task's work to see when it is dropped.
-struct DropCount(Arc<AtomicUsize>);
-
-impl Drop for DropCount {
-    fn drop(&mut self) {
-        bump(&self.0);
-    }
-}
+const HOUR: Duration = Duration::from_secs(3600);
 
 /// A recurring task that counts its runs in `runs`, forever, and its ends in
 /// `deaths`.
@@ -34,17 +31,17 @@ fn counted_forever(
     TaskBuilder::recurring(counting(runs, DoneStatus::Cont)).upon_death(deaths.hook())
 }
 
-/// A coroutine task that holds a `DropCount` on `drops` while it runs
+/// A coroutine task that holds a token of `drops` while it runs
 /// `body`, its ends counted in `deaths`.
 fn guarded_coroutine<F>(
-    drops: &Arc<AtomicUsize>,
+    drops: &DropCounter,
     deaths: &Arc<Deaths>,
     body: F,
 ) -> TaskBuilder<impl Task<Output = F::Output> + Send>
 where
     F: Future + Send + 'static,
 {
-    let guard = DropCount(drops.clone());
+    let guard = drops.token();
     TaskBuilder::coroutine(async move {
         let _guard = guard;
         body.await
@@ -55,7 +52,7 @@ where
 #[test]
 fn cancel_of_a_queued_task_is_immediate() {
     let (_clock, manager) = setup();
-    let runs = count();
+    let runs = counter();
     let deaths = Deaths::new();
     let handle = manager.add_task(counted_forever(&runs, &deaths)).unwrap();
     assert!(handle.cancel());
@@ -74,7 +71,7 @@ fn cancel_of_a_queued_task_is_immediate() {
 #[test]
 fn cancel_of_a_task_queued_after_running_is_immediate() {
     let (_clock, manager) = setup();
-    let runs = count();
+    let runs = counter();
     let deaths = Deaths::new();
     let handle = manager.add_task(counted_forever(&runs, &deaths)).unwrap();
     manager.poll().unwrap();
@@ -90,15 +87,15 @@ fn cancel_of_a_task_queued_after_running_is_immediate() {
 #[test]
 fn cancel_of_an_unstarted_coroutine_drops_it_at_once() {
     let (_clock, manager) = setup();
-    let drops = count();
+    let drops = DropCounter::new();
     let deaths = Deaths::new();
     let handle = manager
         .add_task(guarded_coroutine(&drops, &deaths, async { 1 }))
         .unwrap();
-    assert_eq!(get(&drops), 0);
+    assert_eq!(drops.dropped(), 0);
     assert!(handle.cancel());
     assert_eq!(
-        get(&drops),
+        drops.dropped(),
         1,
         "the future is dropped before cancel returns"
     );
@@ -110,7 +107,7 @@ fn cancel_of_an_unstarted_coroutine_drops_it_at_once() {
 #[test]
 fn cancel_of_a_sleeping_task_is_immediate() {
     let (clock, manager) = setup();
-    let runs = count();
+    let runs = counter();
     let deaths = Deaths::new();
     let handle = manager
         .add_task(counted_forever(&runs, &deaths).delay(Duration::from_secs(1)))
@@ -283,10 +280,10 @@ fn cancel_propagates_through_an_awaited_task() {
 fn cancel_propagates_through_an_awaited_task_builder() {
     let (_clock, manager) = setup();
     let gate = manager.promise::<u32>();
-    let drops = count();
+    let drops = DropCounter::new();
     let outer = {
         let gate = gate.clone();
-        let guard = DropCount(drops.clone());
+        let guard = drops.token();
         manager.spawn(async move {
             TaskBuilder::coroutine(async move {
                 let _guard = guard;
@@ -304,7 +301,7 @@ fn cancel_propagates_through_an_awaited_task_builder() {
     assert!(outer.is_cancelled());
     assert!(inner.is_cancelled());
     assert!(gate.is_cancelled());
-    assert_eq!(get(&drops), 1);
+    assert_eq!(drops.dropped(), 1);
     assert!(manager.find_task("inner").is_none());
 }
 
@@ -392,7 +389,7 @@ fn coroutine_handling_cancellation_with_shielded_cleanup_still_ends_cancelled() 
 #[test]
 fn coroutine_awaiting_a_foreign_future_is_dropped_on_its_next_run() {
     let (_clock, manager) = setup();
-    let drops = count();
+    let drops = DropCounter::new();
     let deaths = Deaths::new();
     let foreign = std::future::pending::<()>();
     let handle = manager
@@ -402,9 +399,9 @@ fn coroutine_awaiting_a_foreign_future_is_dropped_on_its_next_run() {
     assert!(handle.cancel());
     assert!(handle.is_cancel_requested());
     assert!(!handle.is_cancelled());
-    assert_eq!(get(&drops), 0);
+    assert_eq!(drops.dropped(), 0);
     manager.poll().unwrap();
-    assert_eq!(get(&drops), 1);
+    assert_eq!(drops.dropped(), 1);
     assert!(handle.is_cancelled());
     assert_eq!(deaths.get(), (0, 1));
     assert!(manager.tasks().is_empty());
@@ -573,14 +570,14 @@ fn add_counted<W: Task<Output = ()> + Send>(
 fn shutdown_cancels_everything_runs_each_upon_death_once_and_leaks_nothing() {
     let (_clock, manager) = setup();
     let deaths = Deaths::new();
-    let drops = count();
+    let drops = DropCounter::new();
     let token = Arc::new(());
     let gate = manager.promise::<()>();
     let other = manager.make_task_chain("other").unwrap();
     let main = manager.default_chain();
 
     // Each task holds a guard: its drop is counted, its token kept.
-    let guard = || (DropCount(drops.clone()), token.clone());
+    let guard = || (drops.token(), token.clone());
     let g = guard();
     let recurring = TaskBuilder::recurring(move |_: &TaskContext<'_>| {
         let _ = &g;
@@ -626,7 +623,7 @@ fn shutdown_cancels_everything_runs_each_upon_death_once_and_leaks_nothing() {
     ];
     manager.poll().unwrap();
     manager.poll().unwrap();
-    assert_eq!(get(&drops), 0);
+    assert_eq!(drops.dropped(), 0);
     assert_eq!(manager.tasks().len(), 6);
 
     manager.shutdown();
@@ -635,7 +632,7 @@ fn shutdown_cancels_everything_runs_each_upon_death_once_and_leaks_nothing() {
         assert_eq!(h.wait_done(Some(Duration::ZERO)), Err(Error::Cancelled));
     }
     assert_eq!(deaths.get(), (0, 6));
-    assert_eq!(get(&drops), 6, "every task's work was dropped");
+    assert_eq!(drops.dropped(), 6, "every task's work was dropped");
     assert_eq!(
         Arc::strong_count(&token),
         1,
@@ -663,7 +660,7 @@ fn shutdown_from_inside_a_running_task() {
     let manager = Arc::new(manager);
     let deaths = Deaths::new();
     let other_deaths = Deaths::new();
-    let runs = count();
+    let runs = counter();
     let stopper = {
         let weak = Arc::downgrade(&manager);
         let runs = runs.clone();
@@ -700,11 +697,11 @@ fn shutdown_from_inside_a_running_task() {
 #[test]
 fn cancel_drops_the_future_and_its_state() {
     let (_clock, manager) = setup();
-    let drops = count();
+    let drops = DropCounter::new();
     let token = Arc::new(());
     let gate = manager.promise::<()>();
     let handle = {
-        let guard = DropCount(drops.clone());
+        let guard = drops.token();
         let token = token.clone();
         let gate = gate.clone();
         manager.spawn(async move {
@@ -717,7 +714,7 @@ fn cancel_drops_the_future_and_its_state() {
     assert_eq!(Arc::strong_count(&token), 2);
     handle.cancel();
     manager.poll().unwrap();
-    assert_eq!(get(&drops), 1);
+    assert_eq!(drops.dropped(), 1);
     assert_eq!(Arc::strong_count(&token), 1);
     assert!(handle.is_cancelled());
 }
@@ -725,38 +722,42 @@ fn cancel_drops_the_future_and_its_state() {
 #[test]
 fn output_of_a_detached_task_is_dropped() {
     let (_clock, manager) = setup();
-    let drops = count();
+    let drops = DropCounter::new();
     let handle = {
         let drops = drops.clone();
-        manager.spawn(async move { DropCount(drops) })
+        manager.spawn(async move { drops.token() })
     };
     drop(handle);
     manager.poll().unwrap();
-    assert_eq!(get(&drops), 1, "nobody can read it: it must not be kept");
+    assert_eq!(
+        drops.dropped(),
+        1,
+        "nobody can read it: it must not be kept"
+    );
 
     // With a live handle, it is dropped once read or with the handle.
     let kept = {
         let drops = drops.clone();
-        manager.spawn(async move { DropCount(drops) })
+        manager.spawn(async move { drops.token() })
     };
     manager.poll().unwrap();
-    assert_eq!(get(&drops), 1);
+    assert_eq!(drops.dropped(), 1);
     drop(kept.result(None).unwrap());
-    assert_eq!(get(&drops), 2);
+    assert_eq!(drops.dropped(), 2);
     let unread = {
         let drops = drops.clone();
-        manager.spawn(async move { DropCount(drops) })
+        manager.spawn(async move { drops.token() })
     };
     manager.poll().unwrap();
     drop(unread);
-    assert_eq!(get(&drops), 3);
+    assert_eq!(drops.dropped(), 3);
 }
 
 #[test]
 fn cancel_requested_then_shutdown_runs_upon_death_once() {
     let (_clock, manager) = setup();
     let deaths = Deaths::new();
-    let drops = count();
+    let drops = DropCounter::new();
     let gate = manager.promise::<()>();
     let handle = {
         let gate = gate.clone();
@@ -772,7 +773,7 @@ fn cancel_requested_then_shutdown_runs_upon_death_once() {
     manager.shutdown();
     assert!(handle.is_cancelled());
     assert_eq!(deaths.get(), (0, 1));
-    assert_eq!(get(&drops), 1);
+    assert_eq!(drops.dropped(), 1);
     let _ = manager.poll();
     drop(manager);
     assert_eq!(deaths.get(), (0, 1));
@@ -828,4 +829,228 @@ fn chain_remove_cancels_only_its_own_tasks() {
     assert!(here.is_cancelled(), "a queued task is removed at once");
     assert!(!chain.remove(&here.as_any()), "already removed");
     assert!(other.remove(&there.as_any()));
+}
+
+type Hook = Box<dyn FnOnce() + Send>;
+
+/// A manual clock that runs a one-shot hook inside its next `now()` call:
+/// lets a test act at an exact point of the runner's code (Clock is a public
+/// extension point, so this is user code the runner calls).
+#[derive(Clone, Default)]
+struct HookClock {
+    inner: ManualClock,
+    hook: Arc<Mutex<Option<Hook>>>,
+}
+
+impl HookClock {
+    fn arm(&self, f: impl FnOnce() + Send + 'static) {
+        *self.hook.lock().unwrap() = Some(Box::new(f));
+    }
+}
+
+impl Clock for HookClock {
+    fn now(&self) -> Duration {
+        let hook = self.hook.lock().unwrap().take();
+        if let Some(f) = hook {
+            f();
+        }
+        self.inner.now()
+    }
+    fn tick(&self) {
+        self.inner.tick()
+    }
+    fn frame_count(&self) -> u64 {
+        self.inner.frame_count()
+    }
+}
+
+// regression: a cancel during the run of a task returning Again was dropped; it slept its delay.
+#[test]
+fn cancel_during_run_of_again_task_ends_it_next_epoch() {
+    let clock = HookClock::default();
+    let manager = TaskManager::with_clock(clock.clone());
+    let deaths = Deaths::new();
+    let me: Arc<Mutex<Option<AnyTask>>> = Arc::default();
+    let (c, m) = (clock.clone(), me.clone());
+    let handle = manager
+        .add_task(
+            TaskBuilder::recurring(move |_: &TaskContext<'_>| {
+                // The next clock read is the runner's, after this run
+                // returned: cancel the task there, as another thread could
+                // at that moment.
+                let m = m.clone();
+                c.arm(move || {
+                    assert!(m.lock().unwrap().as_ref().unwrap().cancel());
+                });
+                DoneStatus::Again
+            })
+            .delay(HOUR)
+            .upon_death(deaths.hook()),
+        )
+        .unwrap();
+    *me.lock().unwrap() = Some(handle.as_any());
+    manager.poll().unwrap(); // places the delayed task in the sleep heap
+    clock.inner.advance(HOUR);
+    manager.poll().unwrap(); // the run that gets cancelled
+    assert!(handle.is_cancel_requested());
+    for _ in 0..5 {
+        manager.poll().unwrap();
+    }
+    assert!(
+        handle.is_done() && handle.is_cancelled(),
+        "cancel requested during the run, but the task sleeps out its 1 h delay"
+    );
+    assert_eq!(deaths.get(), (0, 1));
+}
+
+// regression: shutdown racing a runner parked the task: no upon_death, never finished.
+#[test]
+fn shutdown_racing_a_runner_still_ends_the_task() {
+    let clock = HookClock::default();
+    let manager = Arc::new(TaskManager::with_clock(clock.clone()));
+    let deaths = Deaths::new();
+    let (c, weak) = (clock.clone(), Arc::downgrade(&manager));
+    let handle = manager
+        .add_task(
+            TaskBuilder::recurring(move |_: &TaskContext<'_>| {
+                let weak = weak.clone();
+                c.arm(move || weak.upgrade().unwrap().shutdown());
+                DoneStatus::Again
+            })
+            .delay(Duration::from_millis(1))
+            .upon_death(deaths.hook()),
+        )
+        .unwrap();
+    manager.poll().unwrap(); // places the delayed task in the sleep heap
+    clock.inner.advance(Duration::from_millis(1));
+    manager.poll().unwrap();
+    // Shutdown did happen: a later spawn is cancelled at once.
+    assert!(manager.spawn(async {}).is_cancelled());
+    assert_eq!(
+        deaths.get(),
+        (0, 1),
+        "shutdown must run every upon_death exactly once"
+    );
+    assert!(handle.is_done(), "shutdown must leave no task pending");
+}
+
+// regression: a cancel after the runner's last check said true, yet the task kept its value.
+#[test]
+fn cancel_while_the_task_ends_agrees_with_its_outcome() {
+    type Slot<T> = Arc<Mutex<Option<T>>>;
+    let (_clock, manager) = setup();
+
+    let me: Slot<AnyTask> = Arc::default();
+    let told: Slot<bool> = Arc::default();
+    let (me_inside, told_inside) = (me.clone(), told.clone());
+    let handle = manager
+        .add_task(TaskBuilder::coroutine(async { 5 }).upon_death(move |_| {
+            if let Some(me) = me_inside.lock().unwrap().take() {
+                *told_inside.lock().unwrap() = Some(me.cancel());
+            }
+        }))
+        .unwrap();
+    *me.lock().unwrap() = Some(handle.as_any());
+    manager.poll().unwrap();
+    assert_eq!(*told.lock().unwrap(), Some(false), "the task was ending");
+    // Too late, but a cancel was called: the conformance checker holds a
+    // `false` to "done or cancel requested".
+    assert!(handle.is_cancel_requested());
+    assert_eq!(handle.wait(), Ok(5));
+
+    struct CancelOnDrop(Slot<AnyTask>, Slot<bool>);
+    impl Drop for CancelOnDrop {
+        fn drop(&mut self) {
+            if let Some(me) = self.0.lock().unwrap().take() {
+                *self.1.lock().unwrap() = Some(me.cancel());
+            }
+        }
+    }
+    let deaths = Deaths::new();
+    let me: Slot<AnyTask> = Arc::default();
+    let told: Slot<bool> = Arc::default();
+    let guard = CancelOnDrop(me.clone(), told.clone());
+    let handle = manager
+        .add_task(
+            TaskBuilder::recurring(move |_: &TaskContext<'_>| {
+                let _held = &guard;
+                DoneStatus::Done
+            })
+            .upon_death(deaths.hook()),
+        )
+        .unwrap();
+    *me.lock().unwrap() = Some(handle.as_any());
+    manager.poll().unwrap();
+    assert_eq!(*told.lock().unwrap(), Some(false), "the task was ending");
+    assert!(
+        !handle.is_cancelled(),
+        "a cancel that reported false must not end the task cancelled"
+    );
+    assert_eq!(handle.wait(), Ok(()));
+    assert_eq!(deaths.get(), (1, 0));
+    assert_eq!(manager.default_chain().stats().total(), 0);
+}
+
+// regression: a cancel from another thread as the task finished said true; it kept its value.
+#[test]
+fn a_cancel_while_the_task_finishes_is_too_late_and_says_so() {
+    let (_clock, manager) = setup();
+    let slot: Arc<Mutex<Option<AnyTask>>> = Arc::default();
+    let (cancelled_tx, cancelled_rx) = mpsc::channel();
+    let canceller = {
+        let slot = slot.clone();
+        move |_clean: bool| {
+            let task = slot.lock().unwrap().clone().expect("the task's handle");
+            let other = thread::spawn(move || task.cancel());
+            let _ = cancelled_tx.send(other.join().expect("the cancelling thread"));
+        }
+    };
+    let task = manager
+        .add_task(TaskBuilder::coroutine(async { 5 }).upon_death(canceller))
+        .unwrap();
+    *slot.lock().unwrap() = Some(task.as_any());
+    manager.poll().unwrap();
+    let cancel_said = cancelled_rx.recv_timeout(HOUR).expect("upon_death ran");
+    let result = task.wait();
+    assert!(
+        !cancel_said || result == Err(taskchain_core::Error::Cancelled),
+        "cancel() returned {cancel_said} but the task ended {result:?}"
+    );
+    assert_eq!(result, Ok(5), "the task had finished: it keeps its value");
+    assert!(!cancel_said);
+}
+
+// regression: guards a cancel propagating through awaited tasks to a shielded cleanup.
+#[test]
+fn cancel_propagates_down_and_shield_cleanup_finishes() {
+    let (clock, manager) = setup();
+    let deaths = Deaths::new();
+    let inner = manager
+        .add_task(TaskBuilder::coroutine(async { pause(HOUR).await }).upon_death(deaths.hook()))
+        .unwrap();
+    let cleanup = manager.spawn(async {
+        pause(Duration::from_secs(1)).await.unwrap();
+        7
+    });
+    let outer = manager
+        .add_task(
+            TaskBuilder::coroutine(async move {
+                let r = inner.await;
+                assert_eq!(r, Err(taskchain_core::Error::Cancelled));
+                taskchain_core::shield(cleanup).await
+            })
+            .upon_death(deaths.hook()),
+        )
+        .unwrap();
+    manager.poll().unwrap();
+    assert!(outer.cancel());
+    manager.poll().unwrap();
+    manager.poll().unwrap();
+    assert!(!outer.is_done(), "outer still runs its shielded cleanup");
+    clock.advance(Duration::from_secs(1));
+    manager.poll().unwrap();
+    manager.poll().unwrap();
+    assert!(outer.is_cancelled());
+    assert_eq!(deaths.get(), (0, 2));
+    assert_eq!(manager.default_chain().stats().total(), 0);
 }

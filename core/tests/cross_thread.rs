@@ -4,14 +4,17 @@ mod common;
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 use std::task::{Context, Poll};
 use std::thread;
 use std::time::Duration;
 
-use common::{bump, count, get, setup};
-use taskchain_core::{pause, AsyncFuture, DoneStatus, Error, Promise, TaskContext};
+use common::setup;
+use taskchain_conformance::kit::counters::{bump, counter, get, Deaths};
+use taskchain_core::{
+    pause, AnyTask, AsyncFuture, DoneStatus, Error, Promise, TaskBuilder, TaskChain, TaskContext,
+};
 
 const SHORT: Duration = Duration::from_millis(5);
 
@@ -109,7 +112,7 @@ fn timeouts_are_repeatable_and_leave_the_future_pending() {
 fn set_result_from_another_thread_wakes_a_coroutine_on_the_next_poll() {
     let (_clock, manager) = setup();
     let p = manager.promise::<u32>();
-    let steps = count();
+    let steps = counter();
     let h = {
         let (p, steps) = (p.clone(), steps.clone());
         manager.spawn(async move {
@@ -274,4 +277,140 @@ fn a_wake_from_another_thread_while_the_awaiter_is_mid_poll_is_not_lost() {
     setter.join().unwrap();
     manager.poll().unwrap();
     assert_eq!(h.result(Some(Duration::ZERO)), Ok(2));
+}
+
+/// Polls the promise; right after it registered and returned Pending, raises
+/// `flag` so the canceller strikes while the runner is in `suspend`.
+struct SignalPending {
+    p: Promise<u32>,
+    flag: Arc<AtomicBool>,
+}
+impl Future for SignalPending {
+    type Output = Result<u32, taskchain_core::Error>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let r = Pin::new(&mut self.p).poll(cx);
+        if r.is_pending() {
+            self.flag.store(true, Ordering::Release);
+        }
+        r
+    }
+}
+
+// regression: a cancel landing inside suspend was lost; the task stayed cancel-requested.
+#[test]
+fn cancel_racing_suspend_is_not_lost() {
+    const PER_ROUND: usize = 64;
+    let rounds: usize = std::env::var("ROUNDS").map_or(3000, |v| v.parse().unwrap());
+    let (_clock, manager) = setup();
+    let (job_tx, job_rx) = mpsc::channel::<Vec<(AnyTask, Arc<AtomicBool>, u32)>>();
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let canceller = thread::spawn(move || {
+        for batch in job_rx {
+            for (task, flag, spins) in batch {
+                while !flag.load(Ordering::Acquire) {
+                    std::hint::spin_loop();
+                }
+                for _ in 0..spins {
+                    std::hint::spin_loop();
+                }
+                assert!(task.cancel());
+            }
+            done_tx.send(()).unwrap();
+        }
+    });
+    let mut lost = 0;
+    let mut attempts = 0;
+    for round in 0..rounds {
+        let mut handles = Vec::with_capacity(PER_ROUND);
+        let mut batch = Vec::with_capacity(PER_ROUND);
+        for i in 0..PER_ROUND {
+            let flag = Arc::new(AtomicBool::new(false));
+            let h = manager.spawn(SignalPending {
+                p: manager.promise::<u32>(),
+                flag: flag.clone(),
+            });
+            batch.push((h.as_any(), flag, ((round + i) % 24) as u32));
+            handles.push(h);
+        }
+        job_tx.send(batch).unwrap();
+        manager.poll().unwrap();
+        done_rx.recv().unwrap();
+        for _ in 0..3 {
+            manager.poll().unwrap();
+        }
+        attempts += PER_ROUND;
+        lost += handles.iter().filter(|h| !h.is_done()).count();
+        if lost > 0 {
+            break;
+        }
+    }
+    drop(job_tx);
+    canceller.join().unwrap();
+    assert_eq!(
+        lost, 0,
+        "{lost} of {attempts} cancelled tasks never reached a terminal state"
+    );
+}
+
+// regression: guards a cross-thread cancel racing runs against a lost or doubled upon_death.
+#[test]
+fn cross_thread_cancel_vs_run_upon_death_exactly_once() {
+    let (_clock, manager) = setup();
+    let deaths = Deaths::new();
+    let n = 2000;
+    let handles: Vec<_> = (0..n)
+        .map(|i| {
+            manager
+                .add_task(
+                    TaskBuilder::recurring(move |_: &TaskContext<'_>| {
+                        if i % 3 == 0 {
+                            DoneStatus::Done
+                        } else {
+                            DoneStatus::Cont
+                        }
+                    })
+                    .upon_death(deaths.hook()),
+                )
+                .unwrap()
+        })
+        .collect();
+    let anys: Vec<AnyTask> = handles.iter().map(|h| h.as_any()).collect();
+    let canceller = thread::spawn(move || anys.iter().rev().filter(|t| t.cancel()).count());
+    for _ in 0..20 {
+        manager.poll().unwrap();
+    }
+    let cancelled_by_call = canceller.join().unwrap();
+    for _ in 0..3 {
+        manager.poll().unwrap();
+    }
+    assert!(handles.iter().all(|h| h.is_done()));
+    let (clean, unclean) = deaths.get();
+    assert_eq!(clean + unclean, n as usize);
+    assert_eq!(unclean, cancelled_by_call);
+    assert_eq!(manager.default_chain().stats().total(), 0);
+}
+
+/// Wakes itself during its first poll, then is ready.
+struct SelfWakeOnce(bool);
+impl Future for SelfWakeOnce {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+// regression: guards a self-wake during the run against being lost.
+#[test]
+fn wake_while_running_is_not_lost() {
+    let (_clock, manager) = setup();
+    let h = manager.spawn(SelfWakeOnce(false));
+    manager.poll().unwrap();
+    assert!(!h.is_done(), "a self-wake waits for the next epoch");
+    manager.poll().unwrap();
+    assert!(h.is_done());
 }

@@ -6,16 +6,21 @@ use std::future::IntoFuture;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{bump, count, counting, get, ms, poll_n, setup};
+use common::{counting, ms, poll_n, setup};
+use futures_util::future::select;
+use taskchain_conformance::kit::counters::{bump, counter, get};
+use taskchain_conformance::kit::drops::DropCounter;
 use taskchain_core::{
     next_frame, pause, AsyncFuture, ChainSettings, Clock, DoneStatus, Error, ManualClock,
     TaskBuilder, TaskChain, TaskChainExt, TaskContext, TaskManager,
 };
 
+const HOUR: Duration = Duration::from_secs(3600);
+
 #[test]
 fn delayed_task_wakes_once_the_clock_passes_its_delay() {
     let (clock, manager) = setup();
-    let runs = count();
+    let runs = counter();
     let handle = manager
         .add_task(
             TaskBuilder::recurring(counting(&runs, DoneStatus::Done)).delay(Duration::from_secs(2)),
@@ -202,7 +207,7 @@ fn tick_clock_on_a_non_default_chain() {
 #[test]
 fn next_frame_resumes_on_the_next_poll() {
     let (_clock, manager) = setup();
-    let steps = count();
+    let steps = counter();
     let handle = {
         let steps = steps.clone();
         manager.spawn(async move {
@@ -363,11 +368,11 @@ fn listing_and_stats_separate_active_from_sleeping() {
 #[test]
 fn wait_for_tasks_polls_until_every_chain_is_empty() {
     let (clock, manager) = setup();
-    let runs = count();
+    let runs = counter();
     {
         let runs = runs.clone();
         manager.add(move |_: &TaskContext<'_>| {
-            if bump(&runs) < 4 {
+            if bump(&runs) <= 4 {
                 DoneStatus::Cont
             } else {
                 DoneStatus::Done
@@ -433,4 +438,101 @@ fn run_until_polls_until_the_future_is_done() {
         });
     }
     assert_eq!(manager.run_until(&p), Ok(2));
+}
+
+// regression: a pause woken early kept its sleeper, and a detached task's output, until due.
+#[test]
+fn stale_sleeper_does_not_pin_finished_task_and_output() {
+    let (clock, manager) = setup();
+    let drops = DropCounter::new();
+    let p = manager.promise::<()>();
+    let h = {
+        let (p, drops) = (p.clone(), drops.clone());
+        manager.spawn(async move {
+            let _ = select(pause(HOUR), p).await;
+            drops.token()
+        })
+    };
+    drop(h); // detached
+    manager.poll().unwrap(); // sleeps in the heap until +1 h
+    p.set_result(()).unwrap();
+    for _ in 0..3 {
+        manager.poll().unwrap();
+    }
+    assert_eq!(manager.default_chain().stats().total(), 0);
+    let before_deadline = drops.dropped();
+    clock.advance(HOUR);
+    manager.poll().unwrap();
+    assert_eq!(drops.dropped(), 1);
+    assert_eq!(
+        before_deadline, 1,
+        "the finished detached task's output lived until its stale 1 h sleeper came due"
+    );
+}
+
+// regression: a delay already expired at the next epoch boundary ran one epoch late.
+#[test]
+fn expired_delay_runs_in_the_next_epoch() {
+    let (clock, manager) = setup();
+    let runs = counter();
+    let r = runs.clone();
+    manager
+        .add_task(
+            TaskBuilder::recurring(move |_: &TaskContext<'_>| {
+                bump(&r);
+                DoneStatus::Done
+            })
+            .delay(Duration::from_secs(1)),
+        )
+        .unwrap();
+    clock.advance(Duration::from_secs(1));
+    manager.poll().unwrap();
+    assert_eq!(get(&runs), 1, "due at this epoch boundary, but not run");
+}
+
+// regression: guards the sleeping count on every way out of the sleep heap.
+#[test]
+fn sleeping_counter_stays_exact() {
+    let (clock, manager) = setup();
+    let chain = manager.default_chain();
+    let delayed = manager
+        .add_task(TaskBuilder::recurring(|_: &TaskContext<'_>| DoneStatus::Done).delay(HOUR))
+        .unwrap();
+    let again = manager
+        .add_task(
+            TaskBuilder::recurring(|_: &TaskContext<'_>| DoneStatus::Again)
+                .delay(Duration::from_millis(1)),
+        )
+        .unwrap();
+    let p = manager.promise::<()>();
+    let early = {
+        let p = p.clone();
+        manager.spawn(async move {
+            let _ = select(pause(HOUR), p).await;
+            pause(Duration::from_secs(1)).await
+        })
+    };
+    let cancelled_pause = manager.spawn(async { pause(HOUR).await });
+    manager.poll().unwrap();
+    clock.advance(Duration::from_millis(1));
+    manager.poll().unwrap(); // `again` ran once and sleeps again
+    assert_eq!(chain.stats().sleeping, 4);
+    assert!(delayed.cancel() && again.cancel() && cancelled_pause.cancel());
+    p.set_result(()).unwrap();
+    manager.poll().unwrap();
+    manager.poll().unwrap();
+    assert_eq!(
+        cancelled_pause.try_take(),
+        Some(Err(taskchain_core::Error::Cancelled))
+    );
+    assert_eq!(
+        chain.stats().sleeping,
+        1,
+        "only `early`'s second pause sleeps"
+    );
+    clock.advance(Duration::from_secs(1));
+    manager.poll().unwrap();
+    assert_eq!(early.try_take(), Some(Ok(Ok(()))));
+    assert_eq!(chain.stats().sleeping, 0);
+    assert_eq!(chain.stats().total(), 0);
 }

@@ -8,7 +8,11 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{bump, count, get, new_log, push, seen, setup, DropCount, Log};
+use common::{setup, PanicOnDrop};
+use taskchain_conformance::kit::counters::{bump, counter, get};
+use taskchain_conformance::kit::drops::DropCounter;
+use taskchain_conformance::kit::log::{new_log, push, seen, Log};
+use taskchain_conformance::kit::quiet_panics::quiet_panics;
 use taskchain_core::{
     pause, AsyncFuture, DoneStatus, Error, Promise, TaskBuilder, TaskChain, TaskChainExt,
     TaskContext,
@@ -99,7 +103,7 @@ fn set_result_from_inside_a_task_runs_callbacks_on_a_later_poll() {
 #[test]
 fn callback_added_after_done_still_runs_on_a_later_poll() {
     let (_clock, manager) = setup();
-    let calls = count();
+    let calls = counter();
     let p = manager.promise::<u32>();
     p.set_result(2).unwrap();
     {
@@ -139,7 +143,7 @@ fn promise_made_inside_a_task_belongs_to_that_tasks_chain() {
     }
     b.poll().unwrap();
     let p = slot.lock().unwrap().take().unwrap();
-    let calls = count();
+    let calls = counter();
     count_calls(&p, &calls);
     p.set_result(1).unwrap();
     manager.default_chain().poll().unwrap();
@@ -189,7 +193,7 @@ fn task_handle_callback_runs_on_cancel() {
 fn callbacks_of_a_task_on_another_chain_run_on_that_chain() {
     let (_clock, manager) = setup();
     let b = manager.make_task_chain("b").unwrap();
-    let calls = count();
+    let calls = counter();
     let h = b.spawn(async { 1 });
     count_calls(&h, &calls);
     b.poll().unwrap();
@@ -260,7 +264,7 @@ fn every_callback_runs_once_in_the_polling_thread() {
 #[test]
 fn shutdown_runs_pending_callbacks() {
     let (_clock, manager) = setup();
-    let calls = count();
+    let calls = counter();
     let p = manager.promise::<u32>();
     let h = manager.add(|_: &TaskContext<'_>| DoneStatus::Cont);
     count_calls(&p, &calls);
@@ -285,19 +289,15 @@ fn shutdown_runs_pending_callbacks() {
 fn a_callback_whose_future_completes_after_shutdown_is_dropped_not_run_inline() {
     let (_clock, manager) = setup();
     let state = Arc::new(Mutex::new(0));
-    let (ran, inline, drops) = (count(), count(), count());
+    let (ran, inline, drops) = (counter(), counter(), DropCounter::new());
     // Queued before the shutdown: the shutdown's last drain runs it.
     let early = manager.promise::<u32>();
     count_calls(&early, &ran);
     early.set_result(1).unwrap();
     let late = manager.promise::<u32>();
     {
-        let (state, ran, inline, dropped) = (
-            state.clone(),
-            ran.clone(),
-            inline.clone(),
-            DropCount(drops.clone()),
-        );
+        let (state, ran, inline, dropped) =
+            (state.clone(), ran.clone(), inline.clone(), drops.token());
         late.add_done_callback(move |_| {
             let _held = &dropped;
             bump(&ran);
@@ -323,28 +323,19 @@ fn a_callback_whose_future_completes_after_shutdown_is_dropped_not_run_inline() 
         (1, 0),
         "not run, inline or later"
     );
-    assert_eq!(get(&drops), 1, "dropped at once");
+    assert_eq!(drops.dropped(), 1, "dropped at once");
     manager.poll().unwrap();
     assert_eq!(get(&ran), 1);
-}
-
-/// Panics when dropped.
-struct PanicOnDrop;
-
-impl Drop for PanicOnDrop {
-    fn drop(&mut self) {
-        panic!("boom: a callback's capture");
-    }
 }
 
 /// An unrun callback of a closed chain is dropped in `set_result`: a
 /// panicking destructor of its captures is caught there.
 #[test]
 fn a_dropped_callback_with_a_panicking_destructor_does_not_reach_set_result() {
-    let _quiet = common::QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
     let promise = manager.promise::<u32>();
-    let capture = PanicOnDrop;
+    let capture = PanicOnDrop("boom: a callback's capture");
     promise
         .add_done_callback(move |_| {
             let _held = &capture;
@@ -362,9 +353,9 @@ fn adding_a_callback_once_the_chain_is_closed_is_shutdown_and_drops_it() {
     let done = manager.promise::<u32>();
     done.set_result(1).unwrap();
     manager.shutdown();
-    let (ran, drops) = (count(), count());
+    let (ran, drops) = (counter(), DropCounter::new());
     for promise in [&pending, &done] {
-        let (ran, dropped) = (ran.clone(), DropCount(drops.clone()));
+        let (ran, dropped) = (ran.clone(), drops.token());
         let added = promise.add_done_callback(move |_| {
             let _held = &dropped;
             bump(&ran);
@@ -372,5 +363,9 @@ fn adding_a_callback_once_the_chain_is_closed_is_shutdown_and_drops_it() {
         assert_eq!(added, Err(Error::Shutdown));
     }
     pending.set_result(2).unwrap();
-    assert_eq!((get(&ran), get(&drops)), (0, 2), "never run, both dropped");
+    assert_eq!(
+        (get(&ran), drops.dropped()),
+        (0, 2),
+        "never run, both dropped"
+    );
 }

@@ -7,10 +7,10 @@ mod common;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use common::{
-    count, get, new_log, poll_n, poll_until, push, seen, setup, threaded, Deaths, QuietPanics,
-    PATIENCE,
-};
+use common::{poll_n, poll_until, setup, threaded, PATIENCE};
+use taskchain_conformance::kit::counters::{bump, counter, get, Deaths};
+use taskchain_conformance::kit::log::{new_log, push, seen};
+use taskchain_conformance::kit::quiet_panics::quiet_panics;
 use taskchain_core::{
     pause, AnyTask, AsyncFuture, ChainSettings, DoneStatus, Error, TaskBuilder, TaskChain,
     TaskChainExt, TaskContext,
@@ -150,12 +150,12 @@ fn an_awaited_builder_sends_its_done_event() {
 fn each_finishing_task_fires_the_event_again() {
     let (_clock, manager) = setup();
     let messenger = manager.messenger();
-    let calls = count();
+    let calls = counter();
     let _sub = {
         let calls = calls.clone();
         messenger
             .accept("job-done", move |_: &()| {
-                common::bump(&calls);
+                bump(&calls);
             })
             .unwrap()
     };
@@ -243,7 +243,7 @@ fn a_task_removed_while_it_runs_does_not_send_it_even_if_it_returns_done() {
 
 #[test]
 fn a_panicking_task_does_not_send_it() {
-    let _quiet = QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
     let messenger = manager.messenger();
     let finished = messenger.future::<()>("never").unwrap();
@@ -261,7 +261,7 @@ fn a_panicking_task_does_not_send_it() {
 
 #[test]
 fn a_task_whose_upon_death_panics_does_not_send_it() {
-    let _quiet = QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
     let messenger = manager.messenger();
     let finished = messenger.future::<()>("never").unwrap();

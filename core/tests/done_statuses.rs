@@ -7,7 +7,9 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{bump, count, counting, get, new_log, poll_n, push, seen, setup, Deaths};
+use common::{counting, poll_n, setup};
+use taskchain_conformance::kit::counters::{bump, counter, get, Deaths};
+use taskchain_conformance::kit::log::{new_log, push, seen};
 use taskchain_core::{
     next_frame, pause, AsyncFuture, DoneStatus, Error, TaskBuilder, TaskChain, TaskChainExt,
     TaskContext, TaskHandle, TaskManager,
@@ -20,13 +22,13 @@ fn scripted(
     statuses: Vec<DoneStatus>,
     deaths: &Arc<Deaths>,
 ) -> (Arc<AtomicUsize>, TaskHandle<()>) {
-    let runs = count();
+    let runs = counter();
     let r = runs.clone();
     let handle = manager
         .add_task(
             TaskBuilder::recurring(move |_: &TaskContext<'_>| {
-                let i = bump(&r);
-                statuses.get(i).copied().unwrap_or(DoneStatus::Done)
+                let run = bump(&r);
+                statuses.get(run - 1).copied().unwrap_or(DoneStatus::Done)
             })
             .upon_death(deaths.hook()),
         )
@@ -145,7 +147,7 @@ fn pickup_without_a_budget_acts_like_cont() {
     let (_clock, manager) = setup();
     let deaths = Deaths::new();
     let (runs, handle) = scripted(&manager, vec![DoneStatus::Pickup; 3], &deaths);
-    let other = count();
+    let other = counter();
     manager.add(counting(&other, DoneStatus::Cont));
     for k in 1..=3 {
         manager.poll().unwrap();
@@ -175,7 +177,7 @@ fn exit_outside_a_sequence_acts_like_done() {
 #[test]
 fn recurring_coroutine_is_reinvoked_per_status() {
     let (_clock, manager) = setup();
-    let calls = count();
+    let calls = counter();
     let deaths = Deaths::new();
     let handle = {
         let calls = calls.clone();
@@ -184,7 +186,7 @@ fn recurring_coroutine_is_reinvoked_per_status() {
                 TaskBuilder::recurring_coroutine(move || {
                     let calls = calls.clone();
                     async move {
-                        let n = bump(&calls) + 1;
+                        let n = bump(&calls);
                         match n {
                             1 | 2 => DoneStatus::Cont,
                             3 => DoneStatus::Pickup,
@@ -212,7 +214,7 @@ fn recurring_coroutine_is_reinvoked_per_status() {
 fn recurring_coroutine_awaiting_a_pause_resumes_then_is_reinvoked() {
     let (clock, manager) = setup();
     let log = new_log();
-    let poll_no = count();
+    let poll_no = counter();
     let handle = {
         let log = log.clone();
         let poll_no = poll_no.clone();
@@ -284,14 +286,14 @@ fn awaiting_something_already_done_does_not_suspend() {
 #[test]
 fn recurring_coroutine_again_waits_its_delay() {
     let (clock, manager) = setup();
-    let calls = count();
+    let calls = counter();
     let handle = {
         let calls = calls.clone();
         manager
             .add_task(TaskBuilder::recurring_coroutine(move || {
                 let calls = calls.clone();
                 async move {
-                    if bump(&calls) == 0 {
+                    if bump(&calls) == 1 {
                         DoneStatus::Again
                     } else {
                         DoneStatus::Done

@@ -8,10 +8,11 @@ mod common;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 
-use common::{
-    bump, count, get, new_log, poll_n, poll_until, push, seen, setup, threaded, DropCount, Log,
-    QuietPanics, PATIENCE,
-};
+use common::{poll_n, poll_until, setup, threaded, PATIENCE};
+use taskchain_conformance::kit::counters::{bump, counter, get};
+use taskchain_conformance::kit::drops::DropCounter;
+use taskchain_conformance::kit::log::{new_log, push, seen, Log};
+use taskchain_conformance::kit::quiet_panics::quiet_panics;
 use taskchain_core::{
     shield, AsyncFuture, ChainSettings, DoneStatus, Error, EventFuture, Messenger, TaskChain,
     TaskChainExt, TaskContext, TaskManager,
@@ -320,7 +321,7 @@ fn a_send_from_a_handler_fires_the_event() {
 fn concurrent_senders_and_askers_share_one_future_and_lose_no_send() {
     let (_clock, manager) = setup();
     let messenger = manager.messenger();
-    let calls = count();
+    let calls = counter();
     let _sub = {
         let calls = calls.clone();
         messenger
@@ -461,7 +462,7 @@ fn unsubscribe_stops_calls_for_sends_not_yet_delivered() {
 fn a_handler_can_unsubscribe_itself() {
     let (_clock, manager) = setup();
     let messenger = manager.messenger();
-    let calls = count();
+    let calls = counter();
     let slot: Arc<std::sync::Mutex<Option<taskchain_core::Subscription>>> = Arc::default();
     let sub = {
         let (calls, slot) = (calls.clone(), slot.clone());
@@ -495,7 +496,7 @@ fn a_detached_subscription_keeps_its_handler() {
 
 #[test]
 fn a_panicking_handler_does_not_stop_the_others_nor_the_chain() {
-    let _quiet = QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
     let messenger = manager.messenger();
     let log = new_log();
@@ -504,7 +505,7 @@ fn a_panicking_handler_does_not_stop_the_others_nor_the_chain() {
         .accept("e", |n: &u32| panic!("boom: handler {n}"))
         .unwrap();
     let _after = log_payloads::<u32>(&messenger, "e", &log, "after");
-    let task_runs = count();
+    let task_runs = counter();
     manager.add(common::counting(&task_runs, DoneStatus::Cont));
     messenger.send("e", 1_u32).unwrap();
     assert_eq!(manager.poll(), Ok(()));
@@ -617,9 +618,9 @@ fn shutdown_cancels_pending_futures_and_frees_handlers_holding_their_messenger()
     let (_clock, manager) = setup();
     let messenger = manager.messenger();
     let pending = messenger.future::<u32>("never").unwrap();
-    let drops = count();
+    let drops = DropCounter::new();
     let sub = {
-        let guard = DropCount(drops.clone());
+        let guard = drops.token();
         let own = messenger.clone();
         messenger
             .accept("loop", move |_: &()| {
@@ -628,9 +629,9 @@ fn shutdown_cancels_pending_futures_and_frees_handlers_holding_their_messenger()
             })
             .unwrap()
     };
-    let detached_drops = count();
+    let detached_drops = DropCounter::new();
     {
-        let guard = DropCount(detached_drops.clone());
+        let guard = detached_drops.token();
         let own = messenger.clone();
         messenger
             .accept("loop", move |_: &()| {
@@ -642,9 +643,9 @@ fn shutdown_cancels_pending_futures_and_frees_handlers_holding_their_messenger()
     manager.shutdown();
     assert!(pending.is_cancelled());
     assert!(!sub.is_active());
-    assert_eq!(get(&detached_drops), 1, "a detached handler is freed");
+    assert_eq!(detached_drops.dropped(), 1, "a detached handler is freed");
     drop(sub);
-    assert_eq!(get(&drops), 1);
+    assert_eq!(drops.dropped(), 1);
     // The messenger still works after its manager shut down.
     let later = messenger.future::<u32>("later").unwrap();
     messenger.send("later", 1_u32).unwrap();
@@ -658,7 +659,7 @@ fn a_handler_resending_its_own_event_after_shutdown_does_not_deadlock() {
     let (_clock, manager) = setup();
     let ui = manager.make_task_chain("ui").unwrap();
     let messenger = Messenger::new(&*ui);
-    let calls = count();
+    let calls = counter();
     let sub = {
         let (own, calls) = (messenger.clone(), calls.clone());
         messenger
@@ -715,7 +716,7 @@ fn accept_on_a_shut_down_chain_is_shutdown() {
 fn the_done_callbacks_of_event_futures_cancelled_by_the_shutdown_run_once() {
     let (_clock, manager) = setup();
     let pending = manager.event_future::<u32>("never").unwrap();
-    let calls = count();
+    let calls = counter();
     {
         let calls = calls.clone();
         pending

@@ -6,7 +6,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{drain, ms, new_log, poll_and_drain, push, setup, setup_with, Log};
+use common::{ms, poll_and_drain, setup, setup_with};
+use taskchain_conformance::kit::log::{drain, new_log, push, Log};
 use taskchain_core::{
     ChainSettings, DoneStatus, Error, ManualClock, TaskBuilder, TaskChain, TaskContext, TaskManager,
 };

@@ -5,7 +5,8 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{setup, QuietPanics};
+use common::setup;
+use taskchain_conformance::kit::quiet_panics::quiet_panics;
 use taskchain_core::{gather, pause, shield, AsyncFuture, Error, Promise, TaskBuilder};
 
 #[test]
@@ -83,7 +84,7 @@ fn gather_reports_the_first_child_error_in_argument_order() {
     assert_eq!(g.result(None), Err(Error::Cancelled));
 
     // With tasks: a panic before a cancel in argument order is reported.
-    let quiet = QuietPanics::new();
+    quiet_panics("boom:");
     let ok = manager.spawn(async { 1 });
     let boom = manager.spawn(async {
         if true {
@@ -100,7 +101,6 @@ fn gather_reports_the_first_child_error_in_argument_order() {
     let g = gather(vec![ok, boom, cancelled]);
     manager.poll().unwrap();
     manager.poll().unwrap();
-    drop(quiet);
     assert!(g.is_done());
     match g.result(None) {
         Err(Error::Panicked(msg)) => assert!(msg.contains("boom: gathered"), "{msg}"),

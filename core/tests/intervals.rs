@@ -9,7 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{drain, ms, new_log, poll_and_drain, push, setup, Log};
+use common::{ms, poll_and_drain, setup};
+use taskchain_conformance::kit::log::{drain, new_log, push, Log};
+use taskchain_conformance::kit::quiet_panics::quiet_panics;
 use taskchain_core::{
     par, play, seq, AsyncFuture, Error, Interval, IntervalChainExt, IntervalHandle, IntervalSeq,
     Lerp, LerpFn, Lerpable, Sequence, TaskBuilder, TaskChain, TaskManager, Wait,
@@ -629,7 +631,7 @@ fn done_callbacks_run_on_a_later_poll() {
 
 #[test]
 fn a_panic_in_the_interval_resolves_the_awaiter_panicked() {
-    let _quiet = common::QuietPanics::new();
+    quiet_panics("boom:");
     let (clock, manager) = setup();
     let boom = LerpFn::new(ms(300), |f| {
         if f > 0.0 {

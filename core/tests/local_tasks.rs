@@ -5,11 +5,12 @@ mod common;
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use common::{bump, count, counting, get, poll_n, setup, setup_with};
+use common::{counting, poll_n, setup, setup_with};
+use taskchain_conformance::kit::counters::{bump, counter, get};
 use taskchain_core::{
     next_frame, pause, ChainSettings, Clock, DoneStatus, Error, ManualClock, TaskBuilder,
     TaskChain, TaskContext,
@@ -81,7 +82,7 @@ fn polling_from_another_thread_after_local_spawner_is_wrong_thread() {
         *r.borrow_mut() += 1;
         DoneStatus::Cont
     });
-    let other_runs = count();
+    let other_runs = counter();
     taskchain_core::TaskChainExt::add(&*other, counting(&other_runs, DoneStatus::Cont));
     manager.poll().unwrap();
     thread::scope(|s| {
@@ -213,7 +214,7 @@ fn local_task_cancelled_from_another_thread_is_dropped_on_the_owner() {
     let (_clock, manager) = setup();
     let local = manager.local_spawner().unwrap();
     let dropped_on: Arc<Mutex<Vec<thread::ThreadId>>> = Arc::default();
-    let deaths = count();
+    let deaths = counter();
     let probe = DropProbe(dropped_on.clone());
     let state = Rc::new(5);
     let handle = {
@@ -249,7 +250,7 @@ fn local_task_cancelled_from_another_thread_is_dropped_on_the_owner() {
 fn local_handle_done_callback_and_cancel_on_the_owner() {
     let (_clock, manager) = setup();
     let local = manager.local_spawner().unwrap();
-    let calls = count();
+    let calls = counter();
     let gate = manager.promise::<u32>();
     let seen = Rc::new(RefCell::new(None));
     let handle = {
@@ -296,4 +297,52 @@ fn shutdown_on_the_owner_drops_local_tasks() {
     assert!(h.is_cancelled());
     assert_eq!(Rc::strong_count(&rc), 1);
     assert_eq!(*dropped_on.lock().unwrap(), [thread::current().id()]);
+}
+
+// regression: a chain claimed by another thread mid-poll ran its !Send task on this thread.
+#[test]
+fn local_task_never_polled_off_owner_thread_when_claimed_mid_poll() {
+    let (_clock, manager) = setup();
+    let manager = Arc::new(manager);
+    let (to_b, from_a) = mpsc::channel::<()>();
+    let (to_a, from_b) = mpsc::channel::<()>();
+    let from_b = Mutex::new(from_b);
+    // Runs inside thread A's poll: lets B claim the chain and spawn, then
+    // returns so the same poll continues.
+    manager.add(move |_: &TaskContext<'_>| {
+        to_b.send(()).unwrap();
+        from_b.lock().unwrap().recv().unwrap();
+        DoneStatus::Done
+    });
+    let ran_on = Arc::new(Mutex::new(None));
+    let (finish, finished) = mpsc::channel::<()>();
+    let b = {
+        let (manager, ran_on) = (manager.clone(), ran_on.clone());
+        thread::spawn(move || {
+            from_a.recv().unwrap();
+            let local = manager.local_spawner().expect("chain unowned");
+            let rc = Rc::new(RefCell::new(0));
+            let handle = local.spawn(async move {
+                *rc.borrow_mut() += 1;
+                *ran_on.lock().unwrap() = Some(thread::current().id());
+            });
+            to_a.send(()).unwrap();
+            // The owner shuts the chain down, so the !Send task is dropped
+            // on its own thread (shutdown elsewhere would have to leak it).
+            finished.recv().unwrap();
+            manager.shutdown();
+            drop(handle);
+            thread::current().id()
+        })
+    };
+    manager.poll().unwrap(); // thread A (this test's thread)
+    let ran = *ran_on.lock().unwrap();
+    drop(manager);
+    finish.send(()).unwrap();
+    let owner = b.join().unwrap();
+    assert_ne!(
+        ran,
+        Some(thread::current().id()),
+        "the !Send task of owner {owner:?} ran on the polling thread"
+    );
 }

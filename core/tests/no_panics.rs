@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use common::{setup, ThreadRuntime};
 use proptest::prelude::*;
+use taskchain_conformance::kit::valgrind::under_valgrind;
 use taskchain_core::{
     duration_from_secs, gather, pause, pause_secs, seq, shield, AsyncFuture, ChainSettings, Clock,
     DoneStatus, Error, Interval, IntervalChainExt, Lerp, LerpFn, ManualClock, Promise, TaskBuilder,
@@ -23,7 +24,7 @@ use taskchain_core::{
 /// 256 cases each; 16 under valgrind, which runs every core test binary
 /// in CI and is some fifty times slower.
 fn cases() -> u32 {
-    if std::env::var_os("TASKCHAIN_UNDER_VALGRIND").is_some() {
+    if under_valgrind() {
         16
     } else {
         256

@@ -7,7 +7,8 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{add_recorder, drain, new_log, poll_and_drain, push, recorder, setup, Log};
+use common::{add_recorder, poll_and_drain, setup};
+use taskchain_conformance::kit::log::{drain, new_log, push, recorder, Log};
 use taskchain_core::{
     AsyncFuture, DoneStatus, Promise, TaskBuilder, TaskChainExt, TaskContext, TaskHandle,
     TaskManager,
@@ -334,4 +335,34 @@ fn chains_are_polled_in_name_order() {
         .collect();
     assert_eq!(names, ["a", "b", "default", "zz"]);
     assert_eq!(poll_and_drain(&manager, &log), ["a", "b", "default", "zz"]);
+}
+
+// regression: tasks waking each other ran every round trip inside one poll() (a livelock).
+#[test]
+fn ping_pong_advances_once_per_poll() {
+    let (_clock, manager) = setup();
+    const ROUNDS: usize = 10_000;
+    let slots: Arc<Mutex<Vec<Promise<()>>>> = Arc::new(Mutex::new(
+        (0..=2 * ROUNDS).map(|_| manager.promise()).collect(),
+    ));
+    let mk = |first: usize| {
+        let slots = slots.clone();
+        manager.spawn(async move {
+            let mut i = first;
+            while i < 2 * ROUNDS {
+                let wait = slots.lock().unwrap()[i].clone();
+                wait.await.unwrap();
+                slots.lock().unwrap()[i + 1].set_result(()).unwrap();
+                i += 2;
+            }
+        })
+    };
+    let (a, b) = (mk(0), mk(1));
+    slots.lock().unwrap()[0].set_result(()).unwrap();
+    manager.poll().unwrap();
+    let done_in_one_poll = a.is_done() && b.is_done();
+    assert!(
+        !done_in_one_poll,
+        "{ROUNDS} round trips ran inside a single poll(): each task ran {ROUNDS} times in one epoch"
+    );
 }

@@ -11,7 +11,9 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::task::{Context, Wake, Waker};
 
-use common::{bump, count, counting, get, ms, setup};
+use common::{counting, ms, setup};
+use taskchain_conformance::kit::counters::{bump, counter, get};
+use taskchain_conformance::kit::quiet_panics::quiet_panics;
 use taskchain_core::{AsyncFuture, DoneStatus, IntervalChainExt, LerpFn, TaskBuilder, TaskManager};
 
 /// A panic payload whose `Drop` panics (with a plain message, so the
@@ -59,10 +61,10 @@ impl Wake for Flag {
 // regression: a done callback's panic payload that panicked on drop escaped poll()
 #[test]
 fn a_done_callback_payload_that_panics_on_drop_stays_inside_poll() {
-    let _quiet = common::QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
-    let drops = count();
-    let runs = count();
+    let drops = counter();
+    let runs = counter();
     manager.add(counting(&runs, DoneStatus::Cont));
     let task = manager.spawn(async { 1_u32 });
     let d = drops.clone();
@@ -75,20 +77,20 @@ fn a_done_callback_payload_that_panics_on_drop_stays_inside_poll() {
 // regression: an event handler's panic payload that panicked on drop escaped poll()
 #[test]
 fn an_event_handler_payload_that_panics_on_drop_stays_inside_poll() {
-    let _quiet = common::QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
     let messenger = manager.messenger();
-    let drops = count();
+    let drops = counter();
     let d = drops.clone();
     let _sub = messenger.accept("e", move |_: &u32| throw(&d)).unwrap();
-    let after = count();
+    let after = counter();
     let a = after.clone();
     let _after = messenger
         .accept("e", move |_: &u32| {
             bump(&a);
         })
         .unwrap();
-    let runs = count();
+    let runs = counter();
     manager.add(counting(&runs, DoneStatus::Cont));
     messenger.send("e", 1_u32).unwrap();
     polls_cleanly(&manager, 2);
@@ -102,16 +104,16 @@ fn an_event_handler_payload_that_panics_on_drop_stays_inside_poll() {
 // regression: a waker's panic payload that panicked on drop escaped poll()
 #[test]
 fn a_waker_payload_that_panics_on_drop_stays_inside_poll() {
-    let _quiet = common::QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
-    let drops = count();
+    let drops = counter();
     let task = manager.spawn(async { 1_u32 });
     let waker = Waker::from(Arc::new(BombWaker(drops.clone())));
     assert!(task
         .poll_done(&mut Context::from_waker(&waker))
         .is_pending());
     drop(waker);
-    let callbacks = count();
+    let callbacks = counter();
     let c = callbacks.clone();
     task.add_done_callback(move |_| {
         bump(&c);
@@ -126,9 +128,9 @@ fn a_waker_payload_that_panics_on_drop_stays_inside_poll() {
 // regression: a promise waker's panic payload that panicked on drop escaped set_result
 #[test]
 fn a_promise_waker_payload_that_panics_on_drop_stays_inside_set_result() {
-    let _quiet = common::QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
-    let drops = count();
+    let drops = counter();
     let promise = manager.promise::<u32>();
     let waker = Waker::from(Arc::new(BombWaker(drops.clone())));
     assert!(promise
@@ -149,11 +151,11 @@ fn a_promise_waker_payload_that_panics_on_drop_stays_inside_set_result() {
 
 #[test]
 fn a_task_body_payload_that_panics_on_drop_stays_inside_poll() {
-    let _quiet = common::QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
-    let drops = count();
+    let drops = counter();
     let d = drops.clone();
-    let deaths = count();
+    let deaths = counter();
     let dd = deaths.clone();
     let task = manager
         .add_task(
@@ -176,9 +178,9 @@ fn a_task_body_payload_that_panics_on_drop_stays_inside_poll() {
 
 #[test]
 fn an_upon_death_payload_that_panics_on_drop_stays_inside_poll() {
-    let _quiet = common::QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
-    let drops = count();
+    let drops = counter();
     let d = drops.clone();
     let task = manager
         .add_task(TaskBuilder::coroutine(async { 1_u32 }).upon_death(move |_| throw(&d)))
@@ -190,9 +192,9 @@ fn an_upon_death_payload_that_panics_on_drop_stays_inside_poll() {
 
 #[test]
 fn an_interval_setter_payload_that_panics_on_drop_stays_inside_poll() {
-    let _quiet = common::QuietPanics::new();
+    quiet_panics("boom:");
     let (clock, manager) = setup();
-    let drops = count();
+    let drops = counter();
     let d = drops.clone();
     let handle = manager
         .default_chain()
@@ -216,9 +218,9 @@ impl Drop for DropBomb {
 
 #[test]
 fn a_work_drop_payload_that_panics_on_drop_stays_inside_poll() {
-    let _quiet = common::QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
-    let drops = count();
+    let drops = counter();
     let bomb = DropBomb(drops.clone());
     let finished = manager.spawn(async move {
         let _bomb = &bomb;
@@ -238,9 +240,9 @@ fn a_work_drop_payload_that_panics_on_drop_stays_inside_poll() {
 
 #[test]
 fn an_output_drop_payload_that_panics_on_drop_stays_inside_poll() {
-    let _quiet = common::QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
-    let drops = count();
+    let drops = counter();
     let d = drops.clone();
     // No handle: the runner drops the output.
     drop(manager.spawn(async move { DropBomb(d) }));

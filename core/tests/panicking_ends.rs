@@ -14,7 +14,9 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
-use common::{bump, count, counting, get, setup, threaded, QuietPanics, PATIENCE};
+use common::{counting, setup, threaded, PanicOnDrop, PATIENCE};
+use taskchain_conformance::kit::counters::{bump, counter, get};
+use taskchain_conformance::kit::quiet_panics::quiet_panics;
 use taskchain_core::{
     AnyTask, AsyncFuture, ChainSettings, DoneStatus, Error, TaskBuilder, TaskChain, TaskChainExt,
     TaskHandle, TaskManager,
@@ -178,11 +180,11 @@ fn assert_ended_once(ledger: &Ledger, sites: Sites) {
 #[test]
 fn two_panics_in_a_finishing_task_end_it_once_on_the_frame_chain() {
     // regression: the output's panicking Drop, outside `catch_unwind`, escaped `poll()`.
-    let _quiet = QuietPanics::new();
+    quiet_panics("boom:");
     for keep_handle in [true, false] {
         for sites in Sites::pairs() {
             let (_clock, manager) = setup();
-            let ticks = count();
+            let ticks = counter();
             manager.add(counting(&ticks, DoneStatus::Cont));
             let ledger = Ledger::default();
             let (builder, _) = task(sites, Run::Finish, &ledger);
@@ -208,10 +210,10 @@ fn two_panics_in_a_finishing_task_end_it_once_on_the_frame_chain() {
 #[test]
 fn two_panics_in_a_finishing_task_end_it_once_on_a_threaded_chain() {
     // regression: a panic escaping a worker's run kept the in-flight count; the chain stalled.
-    let _quiet = QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
     let chain = threaded(&manager, ChainSettings::default(), 2);
-    let ticks = count();
+    let ticks = counter();
     let ticking = chain
         .add_task(TaskBuilder::recurring(counting(&ticks, DoneStatus::Cont)))
         .unwrap();
@@ -243,7 +245,7 @@ fn two_panics_in_a_finishing_task_end_it_once_on_a_threaded_chain() {
 /// at `sites`, and checks that the cancel won.
 fn cancelled_task_ends_cancelled(run: Run, sites: Sites) {
     let (_clock, manager) = setup();
-    let ticks = count();
+    let ticks = counter();
     manager.add(counting(&ticks, DoneStatus::Cont));
     let ledger = Ledger::default();
     let (builder, me) = task(sites, run, &ledger);
@@ -304,7 +306,7 @@ fn cancelled_task_ends_cancelled(run: Run, sites: Sites) {
 #[test]
 fn a_cancel_that_returned_true_wins_over_panics_in_the_end() {
     // regression: `cancel()` returned true, the work's Drop panicked, the task ended Panicked.
-    let _quiet = QuietPanics::new();
+    quiet_panics("boom:");
     let one = |work, output, upon_death| Sites {
         work,
         output,
@@ -349,9 +351,9 @@ impl Future for Volatile {
 #[test]
 fn a_body_that_panics_and_whose_drop_panics_ends_its_task_with_the_first_panic() {
     // regression: a sequence dropped its panicking child during the unwind: abort.
-    let _quiet = QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
-    let drops = count();
+    let drops = counter();
     let volatile = || {
         Volatile(Bomb {
             armed: true,
@@ -385,9 +387,9 @@ impl std::task::Wake for PanickingWaker {
 #[test]
 fn a_panicking_waker_on_a_task_does_not_keep_it_from_ending() {
     // regression: a waker panicking at the task's completion escaped `poll()`.
-    let _quiet = QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
-    let ticks = count();
+    let ticks = counter();
     manager.add(counting(&ticks, DoneStatus::Cont));
     let task = manager.spawn(async { 5 });
     let waker = std::task::Waker::from(Arc::new(PanickingWaker));
@@ -398,4 +400,30 @@ fn a_panicking_waker_on_a_task_does_not_keep_it_from_ending() {
     assert_eq!(task.try_take(), Some(Ok(5)));
     assert_eq!(get(&ticks), 2);
     assert_eq!(manager.default_chain().stats().total(), 1);
+}
+
+// regression: a detached local task's output panicking on drop escaped poll(), never retired.
+#[test]
+fn output_destructor_panic_stays_inside_poll_and_task_is_retired() {
+    quiet_panics("boom:");
+    let (_clock, manager) = setup();
+    let local = manager.local_spawner().unwrap();
+    drop(local.spawn(async { PanicOnDrop("boom: output destructor") }));
+    let polled = catch_unwind(AssertUnwindSafe(|| manager.poll()));
+    let total = manager.default_chain().stats().total();
+    assert!(
+        polled.is_ok() && total == 0,
+        "poll() panicked: {}; live tasks after the task finished: {total}",
+        polled.is_err()
+    );
+}
+
+// regression: a detached Send task's output panicking on drop escaped poll().
+#[test]
+fn send_output_destructor_panic_stays_inside_poll() {
+    quiet_panics("boom:");
+    let (_clock, manager) = setup();
+    drop(manager.spawn(async { PanicOnDrop("boom: output destructor") }));
+    let polled = catch_unwind(AssertUnwindSafe(|| manager.poll()));
+    assert!(polled.is_ok(), "poll() panicked");
 }

@@ -12,7 +12,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 
-use common::{bump, count, eventually, get, setup, threaded, QuietPanics, PATIENCE};
+use common::{eventually, setup, threaded, PATIENCE};
+use taskchain_conformance::kit::counters::{bump, counter, get};
+use taskchain_conformance::kit::quiet_panics::quiet_panics;
 use taskchain_core::{AsyncFuture, ChainSettings, Promise, TaskChain, TaskChainExt};
 
 /// Counts its wakes, then panics.
@@ -49,7 +51,7 @@ impl Drop for PanicsOnDrop {
 }
 
 fn panicking_waker() -> (Waker, Arc<AtomicUsize>) {
-    let wakes = count();
+    let wakes = counter();
     (Waker::from(Arc::new(PanicsOnWake(wakes.clone()))), wakes)
 }
 
@@ -65,7 +67,7 @@ fn register_panicking_waker(future: &impl AsyncFuture) -> Arc<AtomicUsize> {
 
 /// Adds a done callback to `future` that counts its runs.
 fn count_done_callbacks<F: AsyncFuture>(future: &F) -> Arc<AtomicUsize> {
-    let called = count();
+    let called = counter();
     let counter = called.clone();
     future
         .add_done_callback(move |_| {
@@ -84,7 +86,7 @@ fn poll_with<F: Future + Unpin>(future: &mut F, waker: &Waker) -> Poll<F::Output
 // awaiter was never woken and the done callback never queued.
 #[test]
 fn a_promise_whose_first_waiter_panics_still_wakes_the_rest_and_runs_callbacks() {
-    let _quiet = QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
     let promise = manager.promise::<u32>();
     let (waker, wakes) = panicking_waker();
@@ -107,7 +109,7 @@ fn a_promise_whose_first_waiter_panics_still_wakes_the_rest_and_runs_callbacks()
 // retired and its done callbacks never ran.
 #[test]
 fn a_task_whose_poll_done_waker_panics_is_retired_on_the_frame_chain() {
-    let _quiet = QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
     let gate = manager.promise::<u32>();
     let task = {
@@ -136,7 +138,7 @@ fn a_task_whose_poll_done_waker_panics_is_retired_on_the_frame_chain() {
 // worker's run of the finishing task, which stalled the chain.
 #[test]
 fn a_task_whose_poll_done_waker_panics_is_retired_on_a_threaded_chain() {
-    let _quiet = QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
     let chain = threaded(&manager, ChainSettings::default(), 1);
     let gate = manager.promise::<u32>();
@@ -163,7 +165,7 @@ fn a_task_whose_poll_done_waker_panics_is_retired_on_a_threaded_chain() {
 // a re-poll that replaced it, or the set_result that woke it.
 #[test]
 fn a_waker_whose_drop_panics_is_dropped_quietly_everywhere() {
-    let _quiet = QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
     let promise: Promise<u32> = manager.promise();
     let other = Waker::from(Arc::new(Nop));
@@ -193,7 +195,7 @@ fn a_waker_whose_drop_panics_is_dropped_quietly_everywhere() {
 // and a shield over one of them) made each of their completions panic.
 #[test]
 fn a_panicking_waker_on_many_futures_never_escapes() {
-    let _quiet = QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
     let (waker, wakes) = panicking_waker();
     let promises: Vec<Promise<u32>> = (0..3).map(|_| manager.promise()).collect();

@@ -7,31 +7,33 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{bump, count, counting, get, setup, QuietPanics};
+use common::{counting, setup, PanicOnDrop};
+use taskchain_conformance::kit::counters::{bump, counter, get};
+use taskchain_conformance::kit::quiet_panics::quiet_panics;
 use taskchain_core::{
     pause, AsyncFuture, DoneStatus, Error, TaskBuilder, TaskContext, TaskManager,
 };
 
 /// Adds a task counting its runs, forever.
-fn counter(manager: &TaskManager) -> Arc<AtomicUsize> {
-    let runs = count();
+fn ticking(manager: &TaskManager) -> Arc<AtomicUsize> {
+    let runs = counter();
     manager.add(counting(&runs, DoneStatus::Cont));
     runs
 }
 
 #[test]
 fn panicking_recurring_task_is_caught_and_the_chain_goes_on() {
-    let _quiet = QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
-    let before = counter(&manager);
+    let before = ticking(&manager);
     let deaths: Arc<Mutex<Vec<bool>>> = Arc::default();
-    let runs = count();
+    let runs = counter();
     let bad = {
         let (runs, deaths) = (runs.clone(), deaths.clone());
         manager
             .add_task(
                 TaskBuilder::recurring(move |_: &TaskContext<'_>| {
-                    if bump(&runs) == 2 {
+                    if bump(&runs) == 3 {
                         panic!("boom: recurring #{}", 3);
                     }
                     DoneStatus::Cont
@@ -41,7 +43,7 @@ fn panicking_recurring_task_is_caught_and_the_chain_goes_on() {
             )
             .unwrap()
     };
-    let after = counter(&manager);
+    let after = ticking(&manager);
     for _ in 0..5 {
         assert_eq!(manager.poll(), Ok(()));
     }
@@ -60,9 +62,9 @@ fn panicking_recurring_task_is_caught_and_the_chain_goes_on() {
 
 #[test]
 fn panicking_coroutine_is_caught_and_its_handle_holds_the_message() {
-    let _quiet = QuietPanics::new();
+    quiet_panics("boom:");
     let (clock, manager) = setup();
-    let ticks = counter(&manager);
+    let ticks = ticking(&manager);
     let bad = manager.spawn(async {
         pause(Duration::from_secs(1)).await.unwrap();
         if true {
@@ -92,7 +94,7 @@ fn panicking_coroutine_is_caught_and_its_handle_holds_the_message() {
 
 #[test]
 fn a_coroutine_awaiting_a_panicked_task_gets_the_panic_as_an_error() {
-    let _quiet = QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
     let bad = manager.spawn(async {
         if true {
@@ -110,7 +112,7 @@ fn a_coroutine_awaiting_a_panicked_task_gets_the_panic_as_an_error() {
 
 #[test]
 fn wait_done_reports_a_panicked_task() {
-    let _quiet = QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
     let bad = manager.add(|_: &TaskContext<'_>| panic!("boom: wait_done"));
     let any = bad.as_any();
@@ -125,9 +127,9 @@ fn wait_done_reports_a_panicked_task() {
 
 #[test]
 fn panicking_upon_death_does_not_take_the_chain_down() {
-    let _quiet = QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
-    let ticks = counter(&manager);
+    let ticks = ticking(&manager);
     let finishing = manager
         .add_task(
             TaskBuilder::recurring(|_: &TaskContext<'_>| DoneStatus::Done)
@@ -165,11 +167,11 @@ fn panicking_upon_death_does_not_take_the_chain_down() {
 
 #[test]
 fn panicking_done_callback_does_not_take_the_chain_down() {
-    let _quiet = QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
-    let ticks = counter(&manager);
+    let ticks = ticking(&manager);
     let p = manager.promise::<u32>();
-    let after = count();
+    let after = counter();
     p.add_done_callback(|_| panic!("boom: callback")).unwrap();
     {
         let after = after.clone();
@@ -193,7 +195,7 @@ fn panicking_done_callback_does_not_take_the_chain_down() {
 
 #[test]
 fn non_string_panic_payload() {
-    let _quiet = QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
     let h = manager.spawn(async {
         std::panic::panic_any(17u32);
@@ -202,28 +204,19 @@ fn non_string_panic_payload() {
     assert!(matches!(h.result(None), Err(Error::Panicked(_))));
 }
 
-/// Panics when dropped.
-struct PanicOnDrop;
-
-impl Drop for PanicOnDrop {
-    fn drop(&mut self) {
-        panic!("boom: drop of the task's work");
-    }
-}
-
 #[test]
 fn a_task_whose_work_panics_on_drop_does_not_panic_the_canceller() {
-    let _quiet = QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
-    let ticks = counter(&manager);
-    let guard = PanicOnDrop;
+    let ticks = ticking(&manager);
+    let guard = PanicOnDrop("boom: drop of the task's work");
     let queued = manager.spawn(async move {
         let _g = guard;
     });
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| queued.cancel()));
     assert_eq!(r.ok(), Some(true), "cancel returned normally");
     assert!(queued.is_done());
-    let guard = PanicOnDrop;
+    let guard = PanicOnDrop("boom: drop of the task's work");
     let finishing = manager.spawn(async move {
         let _g = &guard;
         3

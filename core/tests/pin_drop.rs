@@ -13,7 +13,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use common::{get, setup, threaded, QuietPanics, PATIENCE};
+use common::{setup, threaded, PATIENCE};
+use taskchain_conformance::kit::counters::get;
+use taskchain_conformance::kit::quiet_panics::quiet_panics;
 use taskchain_core::{
     AsyncFuture, ChainSettings, DoneStatus, Error, Sequence, TaskBuilder, TaskChain, TaskChainExt,
     TaskManager,
@@ -151,7 +153,7 @@ fn a_completed_future_is_dropped_where_it_was_polled() {
 
 #[test]
 fn a_future_that_panics_after_a_poll_is_dropped_where_it_was_polled() {
-    let _quiet = QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
     let probes = Probes::new();
     let mut probe = probes.probe(1);

@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::setup;
-use taskchain_core::{DoneStatus, TaskBuilder, TaskContext, TaskHandle, TaskManager};
+use taskchain_core::{
+    Clock, DoneStatus, ManualClock, TaskBuilder, TaskContext, TaskHandle, TaskManager,
+};
 
 type Ages = Arc<Mutex<Vec<(Duration, u64)>>>;
 
@@ -65,4 +67,17 @@ fn a_task_started_before_the_clock_saturates_ages_to_the_end() {
     );
     assert_eq!(handle.elapsed(), age);
     assert_eq!(handle.frame_count(), 1);
+}
+
+// regression: ManualClock::advance wrapped on a large advance and moved the clock backwards.
+#[test]
+fn manual_clock_advance_saturates() {
+    let clock = ManualClock::new();
+    clock.advance(Duration::from_secs(1));
+    clock.advance(Duration::MAX);
+    assert!(
+        clock.now() >= Duration::from_secs(1),
+        "clock went back to {:?}",
+        clock.now()
+    );
 }

@@ -4,29 +4,18 @@
 mod common;
 
 use std::future::IntoFuture;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
-use common::{bump, count, drain, get, ms, new_log, poll_and_drain, push, setup, Log};
+use common::{ms, poll_and_drain, setup};
 use futures_util::FutureExt;
+use taskchain_conformance::kit::counters::{bump, counter, get};
+use taskchain_conformance::kit::drops::DropCounter;
+use taskchain_conformance::kit::log::{drain, new_log, push, Log};
+use taskchain_conformance::kit::quiet_panics::quiet_panics;
 use taskchain_core::{
     loop_sequence, pause, sequence, AsyncFuture, Coroutine, DoneStatus, Error, Sequence,
     TaskBuilder, TaskChain, TaskChainExt, TaskContext,
 };
-
-/// Sets its flag when dropped: shows when a child is dropped.
-struct DropFlag(Arc<AtomicBool>);
-
-impl Drop for DropFlag {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-}
-
-fn flag() -> Arc<AtomicBool> {
-    Arc::new(AtomicBool::new(false))
-}
 
 /// A recurring child that logs `name:frame` and continues until its frame
 /// `last`, then returns `end`.
@@ -103,8 +92,8 @@ fn awaiting_a_sequence_yields_the_outputs_in_order() {
 fn exit_ends_the_sequence_and_the_rest_never_runs() {
     let (_clock, manager) = setup();
     let log = new_log();
-    let rest_dropped = flag();
-    let guard = DropFlag(rest_dropped.clone());
+    let rest_drops = DropCounter::new();
+    let guard = rest_drops.token();
     let l = log.clone();
     let seq = Sequence::new()
         .then_recurring(child(&log, "a", 0, DoneStatus::Done))
@@ -119,10 +108,7 @@ fn exit_ends_the_sequence_and_the_rest_never_runs() {
     assert_eq!(poll_and_drain(&manager, &log), ["b:0"]);
     assert_eq!(poll_and_drain(&manager, &log), ["b:1"]);
     assert!(handle.is_done(), "Exit ends it in the same run");
-    assert!(
-        rest_dropped.load(Ordering::SeqCst),
-        "the children left are dropped"
-    );
+    assert_eq!(rest_drops.dropped(), 1, "the children left are dropped");
     assert_eq!(
         handle.result(None),
         Ok(vec![(), ()]),
@@ -287,11 +273,8 @@ fn a_child_awaiting_a_promise_wakes_the_sequence() {
 fn cancelling_a_sequence_drops_the_running_child() {
     let (_clock, manager) = setup();
     let log = new_log();
-    let (running_dropped, next_dropped) = (flag(), flag());
-    let (g1, g2) = (
-        DropFlag(running_dropped.clone()),
-        DropFlag(next_dropped.clone()),
-    );
+    let (running_drops, next_drops) = (DropCounter::new(), DropCounter::new());
+    let (g1, g2) = (running_drops.token(), next_drops.token());
     let (l1, l2) = (log.clone(), log.clone());
     let seq = Sequence::new()
         .then_recurring(move |_: &TaskContext<'_>| {
@@ -308,8 +291,8 @@ fn cancelling_a_sequence_drops_the_running_child() {
     assert_eq!(poll_and_drain(&manager, &log), ["running"]);
     assert_eq!(poll_and_drain(&manager, &log), ["running"]);
     assert!(handle.cancel());
-    assert!(running_dropped.load(Ordering::SeqCst), "dropped at once");
-    assert!(next_dropped.load(Ordering::SeqCst));
+    assert_eq!(running_drops.dropped(), 1, "dropped at once");
+    assert_eq!(next_drops.dropped(), 1);
     assert!(handle.is_cancelled());
     assert_eq!(poll_and_drain(&manager, &log), Vec::<String>::new());
 }
@@ -345,10 +328,10 @@ fn cancelling_a_sequence_cancels_the_await_of_its_coroutine_child() {
 fn loop_sequence_repeats_until_a_child_exits() {
     let (_clock, manager) = setup();
     let log = new_log();
-    let passes = count();
+    let passes = counter();
     let (l, p) = (log.clone(), passes.clone());
     let looped = loop_sequence(move || {
-        let pass = bump(&p) + 1;
+        let pass = bump(&p);
         let (a, b) = (l.clone(), l.clone());
         Sequence::new()
             .then_recurring(move |_: &TaskContext<'_>| {
@@ -384,14 +367,14 @@ fn loop_sequence_repeats_until_a_child_exits() {
 #[test]
 fn loop_sequence_runs_until_cancelled() {
     let (_clock, manager) = setup();
-    let runs = count();
-    let passes = count();
-    let dropped = flag();
-    let (r, p, d) = (runs.clone(), passes.clone(), dropped.clone());
+    let runs = counter();
+    let passes = counter();
+    let drops = DropCounter::new();
+    let (r, p, d) = (runs.clone(), passes.clone(), drops.clone());
     let looped = loop_sequence(move || {
         bump(&p);
         let r = r.clone();
-        let guard = DropFlag(d.clone());
+        let guard = d.token();
         // Two runs per pass.
         Sequence::new().then_recurring(move |t: &TaskContext<'_>| {
             let _keep = &guard;
@@ -409,10 +392,10 @@ fn loop_sequence_runs_until_cancelled() {
     }
     assert_eq!((get(&runs), get(&passes)), (9, 5), "it keeps going");
     // The fifth pass's child has run once and is waiting for its second.
-    dropped.store(false, Ordering::SeqCst);
+    let dropped_before = drops.dropped();
     assert!(handle.cancel());
     assert!(
-        dropped.load(Ordering::SeqCst),
+        drops.dropped() > dropped_before,
         "the running child is dropped"
     );
     manager.poll().unwrap();
@@ -443,7 +426,7 @@ fn an_empty_sequence_is_done_on_its_first_run_with_no_outputs() {
 #[test]
 fn a_loop_whose_pass_is_empty_ends_at_once() {
     let (_clock, manager) = setup();
-    let made = count();
+    let made = counter();
     let m = made.clone();
     let looped = loop_sequence(move || {
         bump(&m);
@@ -468,7 +451,7 @@ fn awaiting_a_sequence_outside_a_task_is_no_chain() {
 
 #[test]
 fn a_panicking_child_fails_the_sequence_and_the_chain_goes_on() {
-    let _quiet = common::QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
     let seq = Sequence::new()
         .then_coroutine(async { 1 })

@@ -8,6 +8,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
+use taskchain_conformance::kit::counters::{bump, counter, get, Deaths};
+use taskchain_conformance::kit::log::{new_log, push, seen};
+use taskchain_conformance::kit::quiet_panics::quiet_panics;
+use taskchain_conformance::kit::valgrind::under_valgrind;
 use taskchain_core::{
     pause, AsyncFuture, ChainSettings, DoneStatus, Error, TaskBuilder, TaskChain, TaskChainExt,
     TaskContext,
@@ -125,7 +129,7 @@ fn one_worker_keeps_the_full_order() {
 fn frame_sync_runs_one_epoch_per_frame() {
     let (_clock, manager) = setup();
     let chain = threaded(&manager, ChainSettings::default().frame_sync(true), 2);
-    let runs = count();
+    let runs = counter();
     let r = runs.clone();
     let _task = chain.add(move |_: &TaskContext<'_>| {
         bump(&r);
@@ -177,7 +181,7 @@ fn a_frame_coroutine_awaits_work_offloaded_to_a_threaded_chain() {
 
 #[test]
 fn a_panicking_task_leaves_the_workers_running() {
-    let _quiet = QuietPanics::new();
+    quiet_panics("boom:");
     let (_clock, manager) = setup();
     let chain = threaded(&manager, ChainSettings::default(), 1);
     let bad = chain.spawn(async { panic!("boom: on a worker") });
@@ -195,7 +199,7 @@ fn shutdown_cancels_running_sleeping_and_suspended_tasks_once() {
     let chain = threaded(&manager, ChainSettings::default(), 2);
     let deaths = Deaths::new();
     let never = chain.promise::<u32>();
-    let started = count();
+    let started = counter();
     let s = started.clone();
     let mut handles = Vec::new();
     handles.push(
@@ -331,11 +335,7 @@ fn a_threaded_chain_with_no_thread_count_takes_the_runtimes() {
 fn cancels_racing_a_first_run_are_never_lost() {
     let (_clock, manager) = setup();
     let chain = threaded(&manager, ChainSettings::default(), 2);
-    let rounds = if std::env::var_os("TASKCHAIN_UNDER_VALGRIND").is_some() {
-        50
-    } else {
-        2_000
-    };
+    let rounds = if under_valgrind() { 50 } else { 2_000 };
     for round in 0..rounds {
         let task = chain.spawn(async {
             pause(Duration::from_secs(3600)).await?;

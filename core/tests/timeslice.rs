@@ -6,7 +6,8 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{add_recorder, drain, new_log, poll_n, seen, setup_with, Log};
+use common::{add_recorder, poll_n, setup_with};
+use taskchain_conformance::kit::log::{drain, new_log, seen, Log};
 use taskchain_core::{ChainSettings, ManualClock, TaskChain, TaskManager};
 
 fn setup() -> (ManualClock, TaskManager) {

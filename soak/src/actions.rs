@@ -15,13 +15,14 @@ use taskchain::{
     next_frame, pause, AsyncFuture, DoneStatus, Error, Messenger, Promise, TaskBuilder, TaskChain,
     TaskChainExt, TaskContext, TaskHandle,
 };
+use taskchain_conformance::kit::drops::DropCounter;
+use taskchain_conformance::kit::rng::Rng;
 
-use crate::census::{Census, Counted};
+use crate::census::Counted;
 use crate::deliberate_panic::panic_message;
 use crate::ledger::{Kept, Ledger, Record};
 use crate::plan::Plan;
 use crate::probe::{Probe, Settled, Settlement};
-use crate::rng::Rng;
 use crate::settler::Settler;
 use crate::tally::SettlerCounts;
 
@@ -56,7 +57,7 @@ pub struct Workload<'a> {
     rng: Rng,
     chain: Arc<dyn TaskChain>,
     messenger: Messenger,
-    census: Arc<Census>,
+    census: DropCounter,
     settler: &'a Settler,
     counts: Arc<SettlerCounts>,
 }
@@ -81,7 +82,7 @@ impl<'a> Workload<'a> {
         seed: u64,
         chain: Arc<dyn TaskChain>,
         messenger: Messenger,
-        census: Arc<Census>,
+        census: DropCounter,
         settler: &'a Settler,
         counts: Arc<SettlerCounts>,
     ) -> Self {

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use taskchain_conformance::alloc;
+use taskchain_conformance::kit::alloc;
 
 /// Heap bytes beyond this, left after shutdown, are a violation: what
 /// the runtimes keep for good (thread-locals of pooled threads, lazily

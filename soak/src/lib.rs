@@ -38,7 +38,6 @@ pub mod options;
 pub mod outcome;
 pub mod plan;
 pub mod probe;
-pub mod rng;
 mod run;
 pub mod settler;
 pub mod summary;

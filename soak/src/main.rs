@@ -7,7 +7,7 @@
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use taskchain_conformance::alloc::CountingAlloc;
+use taskchain_conformance::kit::alloc::CountingAlloc;
 use taskchain_soak::{deliberate_panic, options, Command};
 
 // Heap growth, its peak and what is left after shutdown.

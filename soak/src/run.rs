@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use taskchain::{AsyncFuture, ChainSettings, Error, TaskChain, TaskChainExt, TaskManager};
+use taskchain_conformance::kit::drops::DropCounter;
 
 use crate::actions::Workload;
-use crate::census::Census;
 use crate::counts_check::check_counts;
 use crate::heap::{Heap, LEFT_OVER_TOLERANCE};
 use crate::ledger::Ledger;
@@ -119,7 +119,7 @@ impl Soak {
 pub fn run(options: &Options, progress: &mut dyn Write) -> Result<Summary, Error> {
     warm_up(options.target, options.threads)?;
     let heap = Heap::start();
-    let census = Census::new();
+    let census = DropCounter::new();
     let counts = Arc::new(SettlerCounts::default());
     let manager = TaskManager::new();
     let (chain, in_flight): (Arc<dyn TaskChain>, usize) = match options.target {
@@ -252,7 +252,7 @@ pub fn run(options: &Options, progress: &mut dyn Write) -> Result<Summary, Error
 /// Waits up to two seconds for the census to reach zero (a runtime's
 /// workers may still be dropping what they held when shutdown returned);
 /// returns what is left.
-fn settle_census(census: &Census) -> i64 {
+fn settle_census(census: &DropCounter) -> usize {
     let until = Instant::now() + Duration::from_secs(2);
     while census.alive() != 0 && Instant::now() < until {
         std::thread::sleep(Duration::from_millis(10));

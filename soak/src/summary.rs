@@ -42,7 +42,7 @@ pub struct Summary {
     /// Heap growth left after shutdown, in bytes.
     pub heap_left: isize,
     /// Drop-counted values made, and alive after shutdown.
-    pub counted: (u64, i64),
+    pub counted: (usize, usize),
     /// Every violation found.
     pub violations: Vec<String>,
 }

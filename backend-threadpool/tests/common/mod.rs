@@ -1,47 +1,26 @@
-//! Helpers shared by the test files.
+//! Helpers the thread pool's test files share beyond the test kit
+//! (`taskchain_conformance::kit`).
 #![allow(dead_code)]
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
+
+use taskchain_conformance::kit::valgrind::under_valgrind;
 
 /// A bound for waits that should end almost at once: reaching it is a
 /// failure (a hang), not a timing measurement.
 pub const HANG: Duration = Duration::from_secs(30);
 
-/// `n`, or a small fraction of it under valgrind (CI sets
-/// `TASKCHAIN_UNDER_VALGRIND`), where every operation is ~50x slower.
+/// `n`, or a small fraction of it under valgrind, where every operation is
+/// ~50x slower.
 pub fn scaled(n: usize) -> usize {
-    if std::env::var_os("TASKCHAIN_UNDER_VALGRIND").is_some() {
+    if under_valgrind() {
         (n / 50).max(10)
     } else {
         n
-    }
-}
-
-/// Counts drops of the values it hands out.
-#[derive(Clone, Default)]
-pub struct DropCounter(Arc<AtomicUsize>);
-
-/// Bumps its counter when dropped.
-pub struct Token(Arc<AtomicUsize>);
-
-impl Drop for Token {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-impl DropCounter {
-    pub fn token(&self) -> Token {
-        Token(self.0.clone())
-    }
-
-    pub fn dropped(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
     }
 }
 

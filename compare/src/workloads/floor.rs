@@ -258,16 +258,9 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 
+    use taskchain_conformance::kit::drops::DropCounter;
+
     use super::*;
-
-    /// Counts its drops.
-    struct DropCount(Arc<AtomicUsize>);
-
-    impl Drop for DropCount {
-        fn drop(&mut self) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
 
     #[test]
     fn runs_spawned_futures_to_completion() {
@@ -330,24 +323,24 @@ mod tests {
 
     #[test]
     fn dropping_it_drops_pending_futures() {
-        let drops = Arc::new(AtomicUsize::new(0));
+        let drops = DropCounter::new();
         let floor = Floor::new();
         let spawner = floor.spawner();
         // Queued, never run: one that yields first, one that would not.
-        let yielding = DropCount(drops.clone());
+        let yielding = drops.token();
         spawner
             .spawn(async move {
                 let _guard = yielding;
                 futures_lite::future::yield_now().await;
             })
             .detach();
-        let plain = DropCount(drops.clone());
+        let plain = drops.token();
         let task = spawner.spawn(async move {
             let _guard = plain;
         });
-        assert_eq!(drops.load(Ordering::SeqCst), 0);
+        assert_eq!(drops.dropped(), 0);
         drop(floor);
-        assert_eq!(drops.load(Ordering::SeqCst), 2);
+        assert_eq!(drops.dropped(), 2);
         // Its handle now reads a cancelled task.
         assert_eq!(futures_lite::future::block_on(task.fallible()), None);
     }

@@ -58,7 +58,7 @@ use super::exec::Exec;
 use super::join::Join;
 use super::resident::{release_free_memory, resident_bytes};
 use super::spawner::Spawner;
-use taskchain_conformance::alloc;
+use taskchain_conformance::kit::alloc;
 
 use crate::{Metric, Mode, Raw, Sample, Subject, Workload};
 

@@ -46,7 +46,7 @@ pub(crate) fn runs_everything(subject: Subject) -> bool {
 /// `memory_1m` runs in full mode only: in the other modes its `run`
 /// returns the error "skipped: needs --full". The memory workloads return
 /// "counting allocator not installed" unless the binary installed
-/// [`CountingAlloc`](taskchain_conformance::alloc::CountingAlloc).
+/// [`CountingAlloc`](taskchain_conformance::kit::alloc::CountingAlloc).
 pub fn workloads() -> Vec<Workload> {
     vec![
         spawn_many::SPAWN_MANY,

@@ -5,7 +5,7 @@ use std::future::IntoFuture;
 
 use taskchain_core::{AsyncFuture, TaskBuilder, TaskChainExt};
 
-use super::support::{new_log, push, seen};
+use crate::kit::log::{new_log, push, seen};
 use crate::{settle, ChainFactory, Stepper};
 
 /// Awaiting a `TaskBuilder` schedules it on the awaiting task's chain (not

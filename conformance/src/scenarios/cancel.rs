@@ -13,11 +13,14 @@ use taskchain_core::{
     TaskContext,
 };
 
-use super::support::{bump, counter, get, ms, new_log, push, seen, wait_until, Deaths, Guards};
+use super::support::{ms, wait_until};
+use crate::kit::counters::{bump, counter, get, Counter, Deaths};
+use crate::kit::drops::DropCounter;
+use crate::kit::log::{new_log, push, seen};
 use crate::{settle, ChainFactory, Stepper};
 
 /// A recurring task counting its runs, forever.
-fn counted(runs: &super::support::Counter) -> TaskBuilder<impl Task<Output = ()> + Send> {
+fn counted(runs: &Counter) -> TaskBuilder<impl Task<Output = ()> + Send> {
     let runs = runs.clone();
     TaskBuilder::recurring(move |_: &TaskContext<'_>| {
         bump(&runs);
@@ -26,11 +29,11 @@ fn counted(runs: &super::support::Counter) -> TaskBuilder<impl Task<Output = ()>
 }
 
 /// A coroutine that holds a guard while it lives.
-fn guarded<F>(guards: &Guards, body: F) -> TaskBuilder<impl Task<Output = F::Output> + Send>
+fn guarded<F>(guards: &DropCounter, body: F) -> TaskBuilder<impl Task<Output = F::Output> + Send>
 where
     F: Future + Send + 'static,
 {
-    let guard = guards.guard();
+    let guard = guards.token();
     TaskBuilder::coroutine(async move {
         let _guard = guard;
         body.await
@@ -43,7 +46,7 @@ where
 pub(crate) fn queued(f: &dyn ChainFactory) {
     let fx = f.build();
     let stepper = Stepper::new(f, &fx);
-    let (guards, deaths) = (Guards::default(), Deaths::new());
+    let (guards, deaths) = (DropCounter::default(), Deaths::new());
     let unstarted = fx
         .chain
         .add_task(guarded(&guards, async { 1 }).upon_death(deaths.hook()))
@@ -94,7 +97,7 @@ pub(crate) fn sleeping(f: &dyn ChainFactory) {
         .chain
         .add_task(counted(&runs).delay(ms(10)).upon_death(deaths.hook()))
         .expect("add_task");
-    let (guards, paused_deaths, log) = (Guards::default(), Deaths::new(), new_log());
+    let (guards, paused_deaths, log) = (DropCounter::default(), Deaths::new(), new_log());
     let paused = {
         let log = log.clone();
         fx.chain

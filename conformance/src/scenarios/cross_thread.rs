@@ -8,7 +8,8 @@ use std::thread;
 
 use taskchain_core::{AsyncFuture, Error, TaskChainExt};
 
-use super::support::{ms, new_log, seen, spawn_logged_waiter};
+use super::support::{ms, spawn_logged_waiter};
+use crate::kit::log::{new_log, seen};
 use crate::{settle, ChainFactory, SETTLE_TIMEOUT};
 
 /// Rounds of each race: enough to meet both orders (set before and after

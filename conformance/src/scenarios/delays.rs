@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use taskchain_core::{next_frame, pause, AsyncFuture, DoneStatus, TaskBuilder, TaskChainExt};
 
-use super::support::{add_recorder, ms, new_log, push, seen, take};
+use super::support::{add_recorder, ms};
+use crate::kit::log::{drain, new_log, push, seen};
 use crate::{ChainFactory, Stepper};
 
 /// A task spawned with a delay sleeps (listed as sleeping, counted in
@@ -20,7 +21,7 @@ pub(crate) fn delayed_spawn(f: &dyn ChainFactory) {
     let sleeper = fx
         .chain
         .add_task(
-            TaskBuilder::recurring(super::support::recorder(&log, "late", DoneStatus::Cont))
+            TaskBuilder::recurring(crate::kit::log::recorder(&log, "late", DoneStatus::Cont))
                 .name("late")
                 .delay(ms(10)),
         )
@@ -38,13 +39,13 @@ pub(crate) fn delayed_spawn(f: &dyn ChainFactory) {
         "active_tasks leaves it out"
     );
     stepper.steps(2);
-    assert_eq!(take(&log), ["now", "now"], "not due at 0 ms");
+    assert_eq!(drain(&log), ["now", "now"], "not due at 0 ms");
     fx.clock.advance(ms(5));
     stepper.step();
-    assert_eq!(take(&log), ["now"], "not due at 5 ms");
+    assert_eq!(drain(&log), ["now"], "not due at 5 ms");
     fx.clock.advance(ms(5));
     stepper.step();
-    let got = take(&log);
+    let got = drain(&log);
     assert!(
         got.iter().filter(|n| *n == "late").count() == 1,
         "due at 10 ms: runs in the next epoch: {got:?}"
@@ -104,7 +105,7 @@ pub(crate) fn next_frame_and_age(f: &dyn ChainFactory) {
     let mut frames = Vec::new();
     for i in 0..3 {
         stepper.step();
-        assert_eq!(take(&log), [format!("step {i}")], "one step per epoch");
+        assert_eq!(drain(&log), [format!("step {i}")], "one step per epoch");
         frames.push(handle.frame_count());
         fx.clock.advance(ms(100));
     }

@@ -25,7 +25,8 @@ use std::time::Duration;
 
 use taskchain_core::{pause, AsyncFuture, Clock, Promise, TaskChain, TaskChainExt};
 
-use super::support::{ms, new_log, push, seen, spawn_logged_waiter, wait_until};
+use super::support::{ms, spawn_logged_waiter, wait_until};
+use crate::kit::log::{new_log, push, seen};
 use crate::settle::settle_unaided;
 use crate::{settle, ChainFactory, Fixture};
 

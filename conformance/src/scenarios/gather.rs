@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use taskchain_core::{gather, pause, AsyncFuture, Error, Promise, TaskChainExt};
 
-use super::support::{bump, counter, get, ms, new_log, push, seen};
+use super::support::ms;
+use crate::kit::counters::{bump, counter, get};
+use crate::kit::log::{new_log, push, seen};
 use crate::{settle, ChainFactory, Stepper};
 
 /// Results come in argument order whatever order the children finish in,

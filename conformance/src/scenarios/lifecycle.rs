@@ -11,7 +11,10 @@ use taskchain_core::{
     pause, AsyncFuture, DoneStatus, Error, TaskBuilder, TaskChainExt, TaskContext,
 };
 
-use super::support::{bump, counter, get, ms, new_log, push, seen, Deaths, Guards};
+use super::support::ms;
+use crate::kit::counters::{bump, counter, get, Counter, Deaths};
+use crate::kit::drops::DropCounter;
+use crate::kit::log::{new_log, push, seen};
 use crate::{settle, ChainFactory, SETTLE_TIMEOUT};
 
 /// `wait_for_tasks` times out while a task is pending, and returns once
@@ -60,7 +63,7 @@ pub(crate) fn wait_for_tasks(f: &dyn ChainFactory) {
 }
 
 /// Counts `fut`'s done callback into `count`.
-fn count_done<A: AsyncFuture>(fut: &A, count: &super::support::Counter) {
+fn count_done<A: AsyncFuture>(fut: &A, count: &Counter) {
     let count = count.clone();
     fut.add_done_callback(move |_: &A| {
         bump(&count);
@@ -75,7 +78,7 @@ fn count_done<A: AsyncFuture>(fut: &A, count: &super::support::Counter) {
 pub(crate) fn shutdown(f: &dyn ChainFactory) {
     let fx = f.build();
     let (deaths, finished_deaths) = (Deaths::new(), Deaths::new());
-    let guards = Guards::default();
+    let guards = DropCounter::default();
     let callbacks = counter();
     let finished = fx
         .chain
@@ -85,7 +88,7 @@ pub(crate) fn shutdown(f: &dyn ChainFactory) {
 
     let log = new_log();
     let queued = {
-        let guard = guards.guard();
+        let guard = guards.token();
         fx.chain
             .add_task(
                 TaskBuilder::recurring(move |_: &TaskContext<'_>| {
@@ -97,7 +100,7 @@ pub(crate) fn shutdown(f: &dyn ChainFactory) {
             .expect("add_task")
     };
     let delayed = {
-        let guard = guards.guard();
+        let guard = guards.token();
         fx.chain
             .add_task(
                 TaskBuilder::coroutine(async move {
@@ -110,7 +113,7 @@ pub(crate) fn shutdown(f: &dyn ChainFactory) {
     };
     let gate = fx.chain.promise::<u32>();
     let suspended = {
-        let (guard, gate, log) = (guards.guard(), gate.clone(), log.clone());
+        let (guard, gate, log) = (guards.token(), gate.clone(), log.clone());
         fx.chain
             .add_task(
                 TaskBuilder::coroutine(async move {
@@ -123,7 +126,7 @@ pub(crate) fn shutdown(f: &dyn ChainFactory) {
             .expect("add_task")
     };
     let paused = {
-        let (guard, log) = (guards.guard(), log.clone());
+        let (guard, log) = (guards.token(), log.clone());
         fx.chain
             .add_task(
                 TaskBuilder::coroutine(async move {

@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use taskchain_core::{DoneStatus, Promise, TaskBuilder, TaskChainExt, TaskContext};
 
-use super::support::{add_recorder, new_log, push, take};
+use super::support::add_recorder;
+use crate::kit::log::{drain, new_log, push};
 use crate::{ChainFactory, Stepper};
 
 /// Whether the full run order is observable: one run at a time.
@@ -81,7 +82,7 @@ pub(crate) fn sort_priority_insertion(f: &dyn ChainFactory) {
     ];
     for epoch in 1..=3 {
         stepper.step();
-        check_epoch(f, &take(&log), &expected, &format!("epoch {epoch}"));
+        check_epoch(f, &drain(&log), &expected, &format!("epoch {epoch}"));
     }
 }
 
@@ -116,10 +117,10 @@ pub(crate) fn start_time_before_insertion(f: &dyn ChainFactory) {
     add_recorder(&fx.chain, &log, "b", 0, 0);
     add_recorder(&fx.chain, &log, "c", 0, 0);
     stepper.step();
-    assert_eq!(take(&log), ["a", "b", "c"], "first epoch: insertion order");
+    assert_eq!(drain(&log), ["a", "b", "c"], "first epoch: insertion order");
     stepper.step();
     assert_eq!(
-        take(&log),
+        drain(&log),
         ["b", "c", "a"],
         "after Again, \"a\" started last and runs last"
     );
@@ -134,16 +135,16 @@ pub(crate) fn resort_queued_task(f: &dyn ChainFactory) {
     let b = add_recorder(&fx.chain, &log, "b", 0, 0);
     let c = add_recorder(&fx.chain, &log, "c", 0, 0);
     stepper.step();
-    check_epoch(f, &take(&log), &[("a", 0), ("b", 0), ("c", 0)], "before");
+    check_epoch(f, &drain(&log), &[("a", 0), ("b", 0), ("c", 0)], "before");
     // Queued for the next epoch: re-ordered at once.
     c.set_sort(-1);
     b.set_priority(3);
     assert_eq!((c.sort(), b.priority()), (-1, 3));
     stepper.step();
-    check_epoch(f, &take(&log), &[("c", -1), ("b", 0), ("a", 0)], "after");
+    check_epoch(f, &drain(&log), &[("c", -1), ("b", 0), ("a", 0)], "after");
     a.set_sort(2);
     stepper.step();
-    check_epoch(f, &take(&log), &[("c", -1), ("b", 0), ("a", 2)], "later");
+    check_epoch(f, &drain(&log), &[("c", -1), ("b", 0), ("a", 2)], "later");
 }
 
 /// A task added during an epoch runs in it if its sort is not below the
@@ -172,12 +173,12 @@ pub(crate) fn added_during_epoch(f: &dyn ChainFactory) {
     // Distinct sorts: the order is the same with any number of workers.
     stepper.step();
     assert_eq!(
-        take(&log),
+        drain(&log),
         ["spawner", "higher"],
         "sort 1 added by a sort-0 run runs this epoch, sort -1 waits"
     );
     stepper.step();
-    assert_eq!(take(&log), ["lower", "spawner", "higher"]);
+    assert_eq!(drain(&log), ["lower", "spawner", "higher"]);
 }
 
 /// A coroutine woken during an epoch runs in it if its sort allows (and it
@@ -222,15 +223,15 @@ pub(crate) fn woken_during_epoch(f: &dyn ChainFactory) {
             .expect("add_task");
     }
     stepper.step();
-    assert_eq!(take(&log), ["low:start", "opener", "high:start"]);
+    assert_eq!(drain(&log), ["low:start", "opener", "high:start"]);
     stepper.step();
     assert_eq!(
-        take(&log),
+        drain(&log),
         ["opener", "high:resumed Ok(1)"],
         "woken by a sort-0 run: sort 1 resumes this epoch, sort -1 next"
     );
     stepper.step();
-    assert_eq!(take(&log), ["low:resumed Ok(2)", "opener"]);
+    assert_eq!(drain(&log), ["low:resumed Ok(2)", "opener"]);
     assert!(high.is_done() && low.is_done());
 }
 
@@ -334,7 +335,7 @@ pub(crate) fn timeslice_priority(f: &dyn ChainFactory) {
     }
     for block in 1..=3 {
         stepper.steps(3);
-        let got = super::support::seen(&log);
+        let got = crate::kit::log::seen(&log);
         let count = |n: &str| got.iter().filter(|g| *g == n).count();
         assert_eq!(
             (count("p1"), count("p2"), count("p3")),

@@ -20,7 +20,9 @@ use taskchain_core::{
     TaskBuilder, TaskChainExt, TaskContext, TaskHandle,
 };
 
-use super::support::{bump, counter, get, marker, ms, Counter, Guard, Guards};
+use super::support::{marker, ms};
+use crate::kit::counters::{bump, counter, get, Counter};
+use crate::kit::drops::{DropCounter, DropToken};
 use crate::{panic_text, ChainFactory, Fixture, SETTLE_TIMEOUT};
 
 /// A place where a task's user code runs.
@@ -87,7 +89,7 @@ fn panic_at(site: Site, case: usize) {
 struct Work<F> {
     inner: Pin<Box<F>>,
     panics: Option<usize>,
-    _guard: Guard,
+    _guard: DropToken,
 }
 
 impl<F: Future> Future for Work<F> {
@@ -109,7 +111,7 @@ impl<F> Drop for Work<F> {
 /// A task's output whose `Drop` panics if asked to.
 struct Output {
     panics: Option<usize>,
-    _guard: Guard,
+    _guard: DropToken,
 }
 
 impl Drop for Output {
@@ -124,7 +126,7 @@ impl Drop for Output {
 struct PanickingWaker {
     site: Site,
     case: usize,
-    _guard: Guard,
+    _guard: DropToken,
 }
 
 impl Wake for PanickingWaker {
@@ -176,7 +178,7 @@ impl Case {
 fn spawn_case(
     fx: &Fixture,
     messenger: &Messenger,
-    guards: &Guards,
+    guards: &DropCounter,
     index: usize,
     sites: [Site; 2],
 ) -> Case {
@@ -194,7 +196,7 @@ fn spawn_case(
                 Waker::from(Arc::new(PanickingWaker {
                     site: Site::PromiseWaker,
                     case: index,
-                    _guard: guards.guard(),
+                    _guard: guards.token(),
                 })),
             );
             awaiters.push(awaiter);
@@ -210,7 +212,7 @@ fn spawn_case(
 
     let body = {
         let (go, guards) = (go.clone(), guards.clone());
-        let setter_guard = when(Site::IntervalSetter).map(|_| guards.guard());
+        let setter_guard = when(Site::IntervalSetter).map(|_| guards.token());
         let output_panics = when(Site::OutputDrop);
         async move {
             let _ = go.await;
@@ -228,18 +230,18 @@ fn spawn_case(
             }
             Output {
                 panics: output_panics,
-                _guard: guards.guard(),
+                _guard: guards.token(),
             }
         }
     };
     let work = Work {
         inner: Box::pin(body),
         panics: when(Site::WorkDrop),
-        _guard: guards.guard(),
+        _guard: guards.token(),
     };
     let deaths = counter();
     let upon_death = {
-        let (deaths, panics, guard) = (deaths.clone(), when(Site::UponDeath), guards.guard());
+        let (deaths, panics, guard) = (deaths.clone(), when(Site::UponDeath), guards.token());
         move |_clean: bool| {
             let _guard = guard;
             bump(&deaths);
@@ -252,7 +254,7 @@ fn spawn_case(
     let handled = counter();
     let mut subscriptions = Vec::new();
     for _ in 0..has(Site::EventHandler) {
-        let guard = guards.guard();
+        let guard = guards.token();
         let sub = messenger
             .accept(&event, move |_: &()| {
                 let _guard = &guard;
@@ -262,7 +264,7 @@ fn spawn_case(
         subscriptions.push(sub);
     }
     {
-        let (handled, guard) = (handled.clone(), guards.guard());
+        let (handled, guard) = (handled.clone(), guards.token());
         let sub = messenger
             .accept(&event, move |_: &()| {
                 let _guard = &guard;
@@ -279,7 +281,7 @@ fn spawn_case(
     let handle = fx.chain.add_task(builder).expect("add_task");
 
     for _ in 0..has(Site::DoneCallback) {
-        let guard = guards.guard();
+        let guard = guards.token();
         handle
             .add_done_callback(move |_| {
                 let _guard = &guard;
@@ -289,7 +291,7 @@ fn spawn_case(
     }
     let callbacks = counter();
     {
-        let (callbacks, guard) = (callbacks.clone(), guards.guard());
+        let (callbacks, guard) = (callbacks.clone(), guards.token());
         handle
             .add_done_callback(move |_| {
                 let _guard = &guard;
@@ -303,7 +305,7 @@ fn spawn_case(
             Waker::from(Arc::new(PanickingWaker {
                 site: Site::HandleWaker,
                 case: index,
-                _guard: guards.guard(),
+                _guard: guards.token(),
             })),
         );
     }
@@ -399,7 +401,7 @@ pub(crate) fn every_pair_of_sites(f: &dyn ChainFactory) {
 fn one_pair(f: &dyn ChainFactory, index: usize, sites: [Site; 2]) -> Vec<String> {
     let fx = f.build();
     let messenger = Messenger::new(&*fx.chain);
-    let guards = Guards::default();
+    let guards = DropCounter::default();
     let mut failures = Vec::new();
     let ticks = counter();
     let ticker = {

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use taskchain_core::{AsyncFuture, DoneStatus, Error, TaskBuilder, TaskChainExt, TaskContext};
 
-use super::support::{bump, counter, get, marker, Deaths};
+use super::support::marker;
+use crate::kit::counters::{bump, counter, get, Deaths};
 use crate::{settle, ChainFactory};
 
 /// Whether `r` is the deliberate panic `what`.

@@ -4,7 +4,7 @@
 
 use taskchain_core::{shield, AsyncFuture, Error, TaskChainExt};
 
-use super::support::{new_log, push, seen};
+use crate::kit::log::{new_log, push, seen};
 use crate::{settle, ChainFactory};
 
 /// The shield follows its inner future, but not the other way round.

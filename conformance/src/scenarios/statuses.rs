@@ -9,7 +9,9 @@ use taskchain_core::{
     AsyncFuture, ChainSettings, DoneStatus, Error, TaskBuilder, TaskChainExt, TaskContext,
 };
 
-use super::support::{bump, counter, get, ms, new_log, push, seen, Deaths};
+use super::support::ms;
+use crate::kit::counters::{bump, counter, get, Deaths};
+use crate::kit::log::{new_log, push, seen};
 use crate::{settle, ChainFactory, Stepper};
 
 /// `Done` and `Exit` (outside a sequence) end the task after one run,
@@ -148,7 +150,7 @@ pub(crate) fn pickup(f: &dyn ChainFactory) {
     fx.chain
         .configure(budget)
         .expect("configure a frame budget");
-    let _ = super::support::take(&log);
+    let _ = crate::kit::log::drain(&log);
     for _ in 0..2 {
         f.drive(&fx).expect("drive");
     }

@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use taskchain_core::{AsyncFuture, Clock, Error, TaskBuilder, TaskChainExt, TaskHandle};
 
-use super::{DeathBook, XorShift, STRESS_PATIENCE};
-use crate::scenarios::support::{Guard, Guards};
+use super::{DeathBook, STRESS_PATIENCE};
+use crate::kit::drops::{DropCounter, DropToken};
+use crate::kit::rng::Rng;
 use crate::settle::settle_for;
 use crate::ChainFactory;
 
@@ -33,7 +34,7 @@ const REMOVALS_PER_BATCH: usize = 3;
 
 /// One spawned task and what the check knows of it.
 struct Spawned {
-    handle: TaskHandle<(usize, Guard)>,
+    handle: TaskHandle<(usize, DropToken)>,
     name: u64,
     due: Duration,
     removed: bool,
@@ -64,15 +65,15 @@ fn task_name(name: u64) -> String {
 /// watchdog.
 pub fn check_delayed_removal<F: ChainFactory>(factory: &F, tasks: usize) {
     let fx = factory.build();
-    let mut rng = XorShift::new(0x5EED_DE1A_7ED0_0001);
-    let guards = Guards::default();
+    let mut rng = Rng::new(0x5EED_DE1A_7ED0_0001);
+    let guards = DropCounter::default();
     let deaths = DeathBook::new(tasks);
     let mut spawned: Vec<Spawned> = Vec::with_capacity(tasks);
 
-    let spawn = |spawned: &mut Vec<Spawned>, rng: &mut XorShift, name: u64| {
+    let spawn = |spawned: &mut Vec<Spawned>, rng: &mut Rng, name: u64| {
         let index = spawned.len();
         let delay = Duration::from_millis(1 + rng.below(MAX_DELAY_MS));
-        let guard = guards.guard();
+        let guard = guards.token();
         let task = TaskBuilder::coroutine(async move { (index, guard) })
             .name(&task_name(name))
             .delay(delay)

@@ -8,7 +8,8 @@
 //!   reference engine's own stress case);
 //! - [`check_suspended_coroutines`]: a million suspended coroutines, all
 //!   cancelled, and the heap back to its baseline (needs the counting
-//!   allocator, [`alloc`](crate::alloc), installed in the test binary);
+//!   allocator, [`kit::alloc`](crate::kit::alloc), installed in the test
+//!   binary);
 //! - [`check_cancel_storms`]: threads racing to cancel, complete and await
 //!   the same futures: one winner each, every waiter sees it;
 //! - [`check_panics_under_load`]: one task in ten panics among thousands;
@@ -28,7 +29,6 @@ mod cancel_storms;
 mod death_book;
 mod delayed_removal;
 mod panics_under_load;
-mod rng;
 mod stress_tests;
 mod suspended_coroutines;
 mod teardown_races;
@@ -42,12 +42,6 @@ pub use suspended_coroutines::{check_suspended_coroutines, HEAP_SLACK};
 pub use teardown_races::{check_teardown_races, teardown_rounds, TEARDOWN_ROUNDS_ENV};
 
 pub(crate) use death_book::DeathBook;
-pub(crate) use rng::XorShift;
-
-/// The environment variable CI sets while it runs a test binary under
-/// valgrind, which runs one thread at a time and every instruction tens of
-/// times slower: the checks then run at their valgrind size.
-pub const UNDER_VALGRIND_ENV: &str = "TASKCHAIN_UNDER_VALGRIND";
 
 /// The environment variable that scales every stress size (a float: `0.1`
 /// for a quick look, `10` for a long soak).
@@ -59,10 +53,10 @@ pub const STRESS_SCALE_ENV: &str = "TASKCHAIN_STRESS_SCALE";
 pub(crate) const STRESS_PATIENCE: Duration = Duration::from_secs(300);
 
 /// The size to run a stress check at: `default`, or `under_valgrind` when
-/// [`UNDER_VALGRIND_ENV`] is set; then multiplied by [`STRESS_SCALE_ENV`]
+/// [`UNDER_VALGRIND_ENV`](crate::kit::valgrind::UNDER_VALGRIND_ENV) is set; then multiplied by [`STRESS_SCALE_ENV`]
 /// if it is set to a positive number. At least 1.
 pub fn stress_size(default: usize, under_valgrind: usize) -> usize {
-    let base = if std::env::var_os(UNDER_VALGRIND_ENV).is_some() {
+    let base = if crate::kit::valgrind::under_valgrind() {
         under_valgrind
     } else {
         default

@@ -13,7 +13,8 @@ use taskchain_core::{
 };
 
 use super::{DeathBook, STRESS_PATIENCE};
-use crate::scenarios::support::{marker, Guards};
+use crate::kit::drops::DropCounter;
+use crate::scenarios::support::marker;
 use crate::settle::settle_for;
 use crate::{quiet_deliberate_panics, ChainFactory};
 
@@ -71,7 +72,7 @@ pub fn check_panics_under_load<F: ChainFactory>(factory: &F, tasks: usize) {
     quiet_deliberate_panics();
     let fx = factory.build();
     let deaths = DeathBook::new(tasks);
-    let guards = Guards::default();
+    let guards = DropCounter::default();
     let ended = Arc::new(AtomicUsize::new(0));
     let go: Promise<u64> = fx.chain.promise();
     const AWAITED: u64 = 1_000_000;
@@ -86,7 +87,7 @@ pub fn check_panics_under_load<F: ChainFactory>(factory: &F, tasks: usize) {
             death(clean);
             ended_here.fetch_add(1, Ordering::SeqCst);
         };
-        let guard = guards.guard();
+        let guard = guards.token();
         match i % 3 {
             0 => {
                 let task = TaskBuilder::coroutine(async move {

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use taskchain_core::{pause, shield, AsyncFuture, Error, Promise, TaskBuilder, TaskChainExt};
 
 use super::{DeathBook, STRESS_PATIENCE};
-use crate::alloc;
-use crate::scenarios::support::Guards;
+use crate::kit::alloc;
+use crate::kit::drops::DropCounter;
 use crate::settle::settle_for;
 use crate::{ChainFactory, PATIENCE};
 
@@ -67,7 +67,7 @@ pub fn check_suspended_coroutines<F: ChainFactory>(factory: &F, coroutines: usiz
     assert!(
         alloc::installed(),
         "check_suspended_coroutines needs `#[global_allocator] static A: \
-         taskchain_conformance::alloc::CountingAlloc = CountingAlloc;` in the test binary"
+         taskchain_conformance::kit::alloc::CountingAlloc = CountingAlloc;` in the test binary"
     );
     cancel_all_suspended(factory, coroutines.min(WARM_UP));
     let mut growth = measured_round(factory, coroutines);
@@ -113,14 +113,14 @@ fn measured_round<F: ChainFactory>(factory: &F, coroutines: usize) -> isize {
 /// One round: everything it makes is dropped by the time it returns.
 fn cancel_all_suspended<F: ChainFactory>(factory: &F, coroutines: usize) {
     let fx = factory.build();
-    let guards = Guards::default();
+    let guards = DropCounter::default();
     let deaths = DeathBook::new(coroutines);
     let suspended = Arc::new(AtomicUsize::new(0));
     let ended = Arc::new(AtomicUsize::new(0));
     let never_set: Promise<u64> = fx.chain.promise();
     let mut handles = Vec::with_capacity(coroutines);
     for i in 0..coroutines {
-        let guard = guards.guard();
+        let guard = guards.token();
         let suspended = suspended.clone();
         let promise = never_set.clone();
         let coroutine = async move {

@@ -15,7 +15,8 @@ use taskchain_core::{
 };
 
 use super::{stress_size, DeathBook, STRESS_PATIENCE};
-use crate::scenarios::support::{in_call, is_in_call, wait_until, Guard, Guards};
+use crate::kit::drops::{DropCounter, DropToken};
+use crate::scenarios::support::{in_call, is_in_call, wait_until};
 use crate::settle::settle_for;
 use crate::ChainFactory;
 
@@ -96,7 +97,7 @@ fn race_one_round<F: ChainFactory>(factory: &F, round: usize) {
     let fx = factory.build();
     let at = format!("teardown race, round {round} on {}", factory.name());
     let core: Weak<ChainCore> = Arc::downgrade(fx.chain.core());
-    let guards = Guards::default();
+    let guards = DropCounter::default();
     let deaths = DeathBook::new(TASKS);
     let ledger = Arc::new(Ledger::default());
     let started = Arc::new(AtomicUsize::new(0));
@@ -104,7 +105,7 @@ fn race_one_round<F: ChainFactory>(factory: &F, round: usize) {
     let promises: Vec<Promise<u64>> = (0..SETTERS).map(|_| fx.chain.promise()).collect();
     let never_set: Promise<u64> = fx.chain.promise();
     let awaiting = |index: usize, promise: &Promise<u64>| -> TaskHandle<Result<u64, Error>> {
-        let (guard, promise, started) = (guards.guard(), promise.clone(), started.clone());
+        let (guard, promise, started) = (guards.token(), promise.clone(), started.clone());
         let body = async move {
             let _guard = guard;
             started.fetch_add(1, Ordering::SeqCst);
@@ -120,20 +121,20 @@ fn race_one_round<F: ChainFactory>(factory: &F, round: usize) {
         .map(|(index, promise)| awaiting(index, promise))
         .collect();
     for (index, promise) in promises.iter().enumerate() {
-        let (guard, ledger) = (guards.guard(), ledger.clone());
+        let (guard, ledger) = (guards.token(), ledger.clone());
         promise
             .add_done_callback(move |_| {
-                let _guard: &Guard = &guard;
+                let _guard: &DropToken = &guard;
                 ledger.record(index);
             })
             .expect("add_done_callback");
     }
     let messenger = Messenger::new(&*fx.chain);
     let subscription = {
-        let (guard, ledger) = (guards.guard(), ledger.clone());
+        let (guard, ledger) = (guards.token(), ledger.clone());
         messenger
             .accept("ping", move |_: &()| {
-                let _guard: &Guard = &guard;
+                let _guard: &DropToken = &guard;
                 ledger.record(SETTERS);
             })
             .expect("accept")

@@ -1,14 +1,16 @@
-//! Helpers shared by the integration tests: a manager on a manual clock,
-//! counters, string logs and tasks that write to them, an `upon_death`
-//! counter and a guard that silences the panics a test provokes on purpose.
+//! Helpers the core's integration tests share beyond the test kit
+//! (`taskchain_conformance::kit`): a manager on a manual clock, tasks that
+//! count or log their runs, a minimal threaded runtime, bounded waits.
 //!
 //! Every test file compiles this module on its own and uses only part of it.
 #![allow(dead_code)]
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
 use std::time::Duration;
 
+use taskchain_conformance::kit::counters::bump;
+use taskchain_conformance::kit::log::{drain, recorder, Log};
 use taskchain_core::{
     ChainSettings, DoneStatus, ManualClock, TaskBuilder, TaskChain, TaskContext, TaskHandle,
     TaskManager,
@@ -39,30 +41,6 @@ pub fn poll_n(manager: &TaskManager, n: usize) {
     }
 }
 
-/// A counter starting at zero.
-pub fn count() -> Arc<AtomicUsize> {
-    Arc::new(AtomicUsize::new(0))
-}
-
-pub fn get(c: &AtomicUsize) -> usize {
-    c.load(Ordering::SeqCst)
-}
-
-/// Adds one to `c`; returns the value before.
-pub fn bump(c: &AtomicUsize) -> usize {
-    c.fetch_add(1, Ordering::SeqCst)
-}
-
-/// Counts its drops in the counter: captured by a handler or a callback,
-/// it shows when that closure is freed, whether it ran or not.
-pub struct DropCount(pub Arc<AtomicUsize>);
-
-impl Drop for DropCount {
-    fn drop(&mut self) {
-        bump(&self.0);
-    }
-}
-
 /// A recurring task that counts its runs in `runs` and returns `status`.
 pub fn counting(
     runs: &Arc<AtomicUsize>,
@@ -75,44 +53,21 @@ pub fn counting(
     }
 }
 
-pub type Log = Arc<Mutex<Vec<String>>>;
+/// Panics with its message when dropped: a task's work, output or a
+/// callback's capture whose destructor panics (start the message with
+/// "boom:" to keep it quiet).
+pub struct PanicOnDrop(pub &'static str);
 
-pub fn new_log() -> Log {
-    Arc::default()
-}
-
-pub fn push(log: &Log, s: impl Into<String>) {
-    log.lock().unwrap().push(s.into());
-}
-
-/// What `log` holds so far.
-pub fn seen(log: &Log) -> Vec<String> {
-    log.lock().unwrap().clone()
-}
-
-/// What `log` holds so far, leaving it empty.
-pub fn drain(log: &Log) -> Vec<String> {
-    std::mem::take(&mut *log.lock().unwrap())
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        panic!("{}", self.0);
+    }
 }
 
 /// Polls `manager` once; what `log` holds by then, leaving it empty.
 pub fn poll_and_drain(manager: &TaskManager, log: &Log) -> Vec<String> {
     manager.poll().unwrap();
     drain(log)
-}
-
-/// A recurring task that logs `name` on each run and returns `status`.
-pub fn recorder(
-    log: &Log,
-    name: &str,
-    status: DoneStatus,
-) -> impl FnMut(&TaskContext<'_>) -> DoneStatus + Send + 'static {
-    let log = log.clone();
-    let name = name.to_owned();
-    move |_: &TaskContext<'_>| {
-        push(&log, name.clone());
-        status
-    }
 }
 
 /// Adds a task named `name` that logs its name on every run, forever.
@@ -131,79 +86,6 @@ pub fn add_recorder(
                 .priority(priority),
         )
         .unwrap()
-}
-
-/// Counts `upon_death` calls: (clean exits, unclean exits).
-#[derive(Default)]
-pub struct Deaths {
-    clean: AtomicUsize,
-    unclean: AtomicUsize,
-}
-
-impl Deaths {
-    pub fn new() -> Arc<Self> {
-        Arc::new(Self::default())
-    }
-
-    pub fn hook(self: &Arc<Self>) -> impl FnOnce(bool) + Send + 'static {
-        let me = self.clone();
-        move |clean| {
-            if clean {
-                bump(&me.clean);
-            } else {
-                bump(&me.unclean);
-            }
-        }
-    }
-
-    pub fn get(&self) -> (usize, usize) {
-        (get(&self.clean), get(&self.unclean))
-    }
-}
-
-type Hook = Arc<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static>;
-
-/// Serialises the tests that swap the panic hook.
-static HOOK_LOCK: Mutex<()> = Mutex::new(());
-
-/// Silences the panics provoked on purpose (their message starts with "boom:")
-/// while it lives; other panics (failed assertions) still print. Restores
-/// the previous hook when dropped.
-pub struct QuietPanics {
-    prev: Hook,
-    _lock: MutexGuard<'static, ()>,
-}
-
-impl QuietPanics {
-    pub fn new() -> Self {
-        let lock = HOOK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-        let prev: Hook = Arc::from(std::panic::take_hook());
-        let forward = prev.clone();
-        std::panic::set_hook(Box::new(move |info| {
-            let payload = info.payload();
-            let msg = payload
-                .downcast_ref::<&str>()
-                .copied()
-                .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-                .unwrap_or("");
-            if !msg.starts_with("boom:") {
-                forward(info);
-            }
-        }));
-        QuietPanics { prev, _lock: lock }
-    }
-}
-
-impl Drop for QuietPanics {
-    fn drop(&mut self) {
-        // The hook cannot be swapped while this thread unwinds (a failed
-        // assertion); the filtering hook forwards such panics anyway.
-        if std::thread::panicking() {
-            return;
-        }
-        let prev = self.prev.clone();
-        std::panic::set_hook(Box::new(move |info| prev(info)));
-    }
 }
 
 /// A minimal runtime for threaded-chain tests: each spawned future gets a

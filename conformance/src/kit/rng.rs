@@ -1,8 +1,9 @@
-//! The soak's random numbers: SplitMix64, seeded from `--seed`, so that a
-//! failing run's mix of work can be started again (a dependency-free
-//! generator is plenty for choosing actions).
+//! A tiny seeded random number generator (SplitMix64), so that a run is
+//! the same run every time for the same seed: enough for picking delays,
+//! names and moves in the stress suite and the soak, with no dependency.
 
-/// A SplitMix64 generator.
+/// A SplitMix64 generator: a seeded stream of pseudo-random numbers. Any
+/// seed, 0 included, gives a full-quality stream.
 #[derive(Debug, Clone)]
 pub struct Rng(u64);
 
@@ -21,7 +22,8 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    /// A number in `0..n` (0 when `n` is 0).
+    /// A number in `0..n` (0 when `n` is 0; the slight bias of a modulo
+    /// does not matter here).
     pub fn below(&mut self, n: u64) -> u64 {
         if n == 0 {
             0
