@@ -16,7 +16,7 @@ use futures_task::{waker_ref, ArcWake};
 use crate::chain::core::{ChainCore, Placement};
 use crate::error::{drop_payload, panic_message};
 use crate::future::state::{Bind, FutureState, Outcome};
-use crate::sync::{yield_now, AtomicI32, AtomicU32, AtomicU64, Mutex};
+use crate::sync::{yield_now, AtomicBool, AtomicI32, AtomicU32, AtomicU64, Mutex};
 use crate::task::context::{self, RunFrame, TaskContext};
 use crate::task::kinds::{Step, Task};
 use crate::task::state::{
@@ -29,7 +29,7 @@ static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new
 
 /// The start time (an ordering key) of a task that has not run yet: it
 /// orders after every started task of the same sort and priority, as the
-/// newest. Whether a task started is in its state word.
+/// newest. Whether a task started is its `started` flag.
 const NOT_STARTED: u64 = u64::MAX;
 
 /// The callback a task runs once when it ends, with `clean_exit`.
@@ -66,6 +66,11 @@ pub(crate) struct Header {
     /// Key in the chain's registry.
     pub(crate) slot: AtomicU32,
     start_time: AtomicU64,
+    /// The task has run: its start time and epoch are set. Written by the
+    /// runner (a plain store, it owns the task then) after them, so a
+    /// reader that sees it finds them. A flag rather than a sentinel start
+    /// time, since a saturated clock can read any `u64`.
+    started: AtomicBool,
     /// Wrapping epoch numbers: a task's age in frames is a wrapping
     /// difference, so 32 bits do.
     start_epoch: AtomicU32,
@@ -111,6 +116,7 @@ impl Header {
             credit: AtomicI32::new(0),
             slot: AtomicU32::new(u32::MAX),
             start_time: AtomicU64::new(NOT_STARTED),
+            started: AtomicBool::new(false),
             start_epoch: AtomicU32::new(0),
             ran_epoch: AtomicU32::new(0),
             chain,
@@ -165,9 +171,9 @@ impl Header {
 
     /// When the task first ran (or last returned `Again`); `None` before.
     pub(crate) fn start_time(&self) -> Option<Duration> {
-        // The snapshot's acquire pairs with the release that marked the task
-        // started after the start time was stored.
-        let started = self.state.snapshot().is_started();
+        // Acquire: pairs with the release that marked the task started
+        // after the start time was stored.
+        let started = self.started.load(Ordering::Acquire);
         started.then(|| Duration::from_nanos(self.start_time.load(Ordering::Relaxed)))
     }
 
@@ -423,9 +429,9 @@ impl<W: Task> RawTask for TaskCell<W> {
         if before.is_sleeping() {
             self.header.chain.sleeping_changed(-1);
         }
-        if !before.is_started() {
+        if !self.header.started.load(Ordering::Relaxed) {
             self.header.restart(now, epoch);
-            state.mark_started();
+            self.header.started.store(true, Ordering::Release);
         }
         self.header.ran_epoch.store(epoch as u32, Ordering::Relaxed);
         if before.is_cancel_requested() {

@@ -29,7 +29,6 @@
 //! | `SLEEPING` | in the chain's sleep heap (delay, `Again`, `pause`) | submit with a delay, a run that sleeps | the run that starts, completion |
 //! | `SUSPENDED` | a coroutine is between two polls of one invocation | a poll returning `Pending` | a run returning a step, completion |
 //! | `COMPLETE` | terminal: the outcome is, or is about to be, published | completion | never |
-//! | `STARTED` | the start time and epoch are set | the first run | never |
 //! | `HANDLE` | a typed handle may still read the output | spawn | the handle's drop |
 //! | `CANCEL_REQUESTED` | `cancel()` (or shutdown) asked for the task's end | a cancel or abort | never |
 //! | `CANCEL_DELIVERED` | the request reached an await point as `Error::Cancelled` | the await, on the runner | never |

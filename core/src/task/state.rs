@@ -33,9 +33,6 @@ const HANDLE: u32 = 1 << 9;
 /// The runner took the task's value as its outcome: a later cancel request
 /// comes too late.
 const FINISHING: u32 = 1 << 10;
-/// The task has run: its start time and epoch are set. A bit rather than a
-/// sentinel start time, since a saturated clock can read any `u64`.
-const STARTED: u32 = 1 << 11;
 
 /// A task's state word.
 pub(crate) struct State(AtomicU32);
@@ -186,12 +183,6 @@ impl State {
             Ok(s) => RunStart::Run(Snapshot(s)),
             Err(_) => RunStart::Stale,
         }
-    }
-
-    /// The first run set the start time and epoch (released to readers of
-    /// `is_started`).
-    pub(crate) fn mark_started(&self) {
-        self.0.fetch_or(STARTED, Ordering::Release);
     }
 
     /// A run began with a cancel requested and not delivered: if the run
@@ -363,10 +354,6 @@ impl Snapshot {
         self.0 & SUSPENDED != 0
     }
 
-    pub(crate) fn is_started(self) -> bool {
-        self.0 & STARTED != 0
-    }
-
     pub(crate) fn is_cancel_requested(self) -> bool {
         self.0 & CANCEL_REQUESTED != 0
     }
@@ -387,7 +374,7 @@ impl Snapshot {
 
 impl std::fmt::Debug for Snapshot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        const NAMES: [(u32, &str); 12] = [
+        const NAMES: [(u32, &str); 11] = [
             (SCHEDULED, "scheduled"),
             (RUNNING, "running"),
             (WOKEN, "woken"),
@@ -399,7 +386,6 @@ impl std::fmt::Debug for Snapshot {
             (SLEEPING, "sleeping"),
             (HANDLE, "handle"),
             (FINISHING, "finishing"),
-            (STARTED, "started"),
         ];
         let set: Vec<&str> = NAMES
             .iter()
