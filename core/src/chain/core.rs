@@ -20,7 +20,8 @@ use crate::sync::{
     const_thread_local, current_thread, park_timeout, scoped_thread_local, AtomicBool, AtomicIsize,
     AtomicU64, AtomicUsize, Mutex, MutexGuard, ScopeGuard, Thread,
 };
-use crate::task::cell::{Header, TaskRef};
+use crate::task::cell::TaskRef;
+use crate::task::header::Header;
 
 /// The part of a chain its tasks point to.
 ///

@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::future::async_future::AsyncFuture;
 use crate::future::state::{bind_callback, Dispatch, FutureState, Outcome, WaiterKey};
 use crate::sync::{AtomicBool, AtomicUsize};
-use crate::task::context;
+use crate::task::current;
 
 /// Gathers `futures` into one [`AsyncFuture`] whose value is their values
 /// in argument order.
@@ -39,7 +39,7 @@ pub fn gather<F>(futures: impl IntoIterator<Item = F>) -> Gather<F>
 where
     F: AsyncFuture + Send + Sync + 'static,
 {
-    Gather::with_home(futures, context::current_chain())
+    Gather::with_home(futures, current::current_chain())
 }
 
 /// The future [`gather`] returns.
@@ -182,7 +182,7 @@ where
         if self.inner.state.is_done() {
             return Poll::Ready(self.read());
         }
-        if context::take_cancel() {
+        if current::take_cancel() {
             self.cancel();
             return Poll::Ready(Err(Error::Cancelled));
         }

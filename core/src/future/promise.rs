@@ -10,7 +10,7 @@ use crate::chain::core::ChainCore;
 use crate::error::Error;
 use crate::future::async_future::AsyncFuture;
 use crate::future::state::{bind_callback, clone_out, Dispatch, FutureState, Outcome, WaiterKey};
-use crate::task::context;
+use crate::task::current;
 
 /// A settable future: one side calls [`set_result`](Promise::set_result),
 /// any number of others await it or wait on it.
@@ -69,7 +69,7 @@ impl<T: Send + 'static> Promise<T> {
     /// (where its done callbacks run); elsewhere it belongs to none (use
     /// `manager.promise()` or `chain.promise()` for that).
     pub fn new() -> Self {
-        Self::with_home(context::current_chain())
+        Self::with_home(current::current_chain())
     }
 
     pub(crate) fn with_home(home: Option<Arc<ChainCore>>) -> Self {
@@ -112,7 +112,7 @@ impl<T: Clone + Send + 'static> Future for Promise<T> {
         if let Some(r) = self.inner.state.try_read(clone_out) {
             return Poll::Ready(r);
         }
-        if context::take_cancel() {
+        if current::take_cancel() {
             self.cancel();
             return Poll::Ready(Err(Error::Cancelled));
         }

@@ -10,7 +10,7 @@ use crate::chain::core::ChainCore;
 use crate::error::Error;
 use crate::future::async_future::AsyncFuture;
 use crate::future::state::{bind_callback, Dispatch, FutureState, Outcome, WaiterKey};
-use crate::task::context;
+use crate::task::current;
 
 /// Shields `future` from cancellation: cancelling the shield (or a
 /// coroutine awaiting it) cancels only the shield; `future` keeps running.
@@ -30,7 +30,7 @@ pub fn shield<F>(future: F) -> Shield<F>
 where
     F: AsyncFuture + Send + Sync + 'static,
 {
-    Shield::with_home(future, context::current_chain())
+    Shield::with_home(future, current::current_chain())
 }
 
 /// The future [`shield`] returns.
@@ -136,7 +136,7 @@ where
         if self.inner.state.is_done() {
             return Poll::Ready(self.read());
         }
-        if context::take_cancel() {
+        if current::take_cancel() {
             self.cancel();
             return Poll::Ready(Err(Error::Cancelled));
         }

@@ -28,7 +28,8 @@ use crate::future::state::{clone_out, FutureState, Job, Outcome, WaiterKey};
 use crate::interval::interval_trait::Interval;
 use crate::task::builder::TaskBuilder;
 use crate::task::cell::TaskRef;
-use crate::task::context::{self, TaskContext};
+use crate::task::context::TaskContext;
+use crate::task::current;
 use crate::task::handle::AnyTask;
 use crate::task::kinds::{Step, Task};
 
@@ -532,7 +533,7 @@ impl Future for IntervalHandle {
         if let Some(r) = self.done.try_read(clone_out) {
             return Poll::Ready(r);
         }
-        if context::take_cancel() {
+        if current::take_cancel() {
             // Cancellation flows down: the awaiting coroutine was
             // cancelled, so the interval it waits for stops.
             self.cancel();
@@ -651,6 +652,6 @@ impl<C: TaskChain + ?Sized> IntervalChainExt for C {}
 /// assert!(play(Wait::new(Duration::ZERO)).is_err()); // not in a task
 /// ```
 pub fn play<I: Interval + 'static>(interval: I) -> Result<IntervalHandle, Error> {
-    let chain = context::current_chain().ok_or(Error::NoChain)?;
+    let chain = current::current_chain().ok_or(Error::NoChain)?;
     Ok(IntervalHandle::spawn(Box::new(interval), &chain))
 }

@@ -11,9 +11,11 @@ use crate::clock::duration_from_secs;
 use crate::error::Error;
 use crate::event::done::DoneEvent;
 use crate::event::messenger::Messenger;
-use crate::task::cell::{Options, TaskCell};
-use crate::task::context::{self, TaskContext};
+use crate::task::cell::TaskCell;
+use crate::task::context::TaskContext;
+use crate::task::current;
 use crate::task::handle::TaskHandle;
+use crate::task::header::Options;
 use crate::task::kinds::{Coroutine, Recurring, RecurringCoroutine, Task};
 use crate::task::status::DoneStatus;
 
@@ -241,7 +243,7 @@ where
 
     /// Schedules the task on the awaiting task's chain.
     fn into_future(self) -> Self::IntoFuture {
-        let spawned = context::current_chain()
+        let spawned = current::current_chain()
             .ok_or(Error::NoChain)
             .map(|core| self.spawn_into(&core));
         ScheduledTask(match spawned {

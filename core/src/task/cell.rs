@@ -1,13 +1,12 @@
 //! The task cell: one allocation per spawned task that holds its header
-//! (id, sort, priority, state word), its work (the closure or future), and
-//! then its result. Who may touch the work is decided by the state word
+//! (see `header`), its work (the closure or future), and then its result. Who may touch the work is decided by the state word
 //! (see the `task` module).
 
 use std::cell::UnsafeCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -16,201 +15,12 @@ use futures_task::{waker_ref, ArcWake};
 use crate::chain::core::{ChainCore, Placement};
 use crate::error::{drop_payload, panic_message};
 use crate::future::state::{Bind, FutureState, Outcome};
-use crate::sync::{yield_now, AtomicBool, AtomicI32, AtomicU32, AtomicU64, Mutex};
-use crate::task::context::{self, RunFrame, TaskContext};
+use crate::sync::yield_now;
+use crate::task::context::TaskContext;
+use crate::task::current::{self, RunFrame};
+use crate::task::header::{Header, Options};
 use crate::task::kinds::{Step, Task};
-use crate::task::state::{
-    Abort, CancelRequest, Ending, Invocation, Release, RunStart, State, WakeAction,
-};
-
-// From std even under loom: loom objects cannot live in statics, and an id
-// only needs to be unique.
-static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-
-/// The start time (an ordering key) of a task that has not run yet: it
-/// orders after every started task of the same sort and priority, as the
-/// newest. Whether a task started is its `started` flag.
-const NOT_STARTED: u64 = u64::MAX;
-
-/// The callback a task runs once when it ends, with `clean_exit`.
-pub(crate) type UponDeath = Box<dyn FnOnce(bool) + Send>;
-
-/// What a task does once it finished with its value, after it left its
-/// chain (a done event's send): set by the builder, opaque to the cell.
-pub(crate) type AfterDone = Box<dyn FnOnce() + Send>;
-
-/// Rarely used task properties, allocated only for tasks that set one.
-#[derive(Default)]
-pub(crate) struct Meta {
-    pub(crate) name: Option<Arc<str>>,
-    pub(crate) upon_death: Mutex<Option<UponDeath>>,
-    /// Run when the task finishes (not when it is cancelled or panics).
-    after_done: Mutex<Option<AfterDone>>,
-    /// Nanoseconds; `u64::MAX` means no delay.
-    delay: AtomicU64,
-}
-
-/// The type-independent part of a task cell.
-pub(crate) struct Header {
-    pub(crate) state: State,
-    /// The work or its output is `!Send`: only the chain's owner thread may
-    /// run or drop it. Fixed at spawn.
-    local: bool,
-    /// Bumped on every enqueue; queue entries with an older token are stale.
-    pub(crate) token: AtomicU32,
-    pub(crate) id: u64,
-    sort: AtomicI32,
-    priority: AtomicI32,
-    /// Timeslice credit (see `FrameChain`).
-    pub(crate) credit: AtomicI32,
-    /// Key in the chain's registry.
-    pub(crate) slot: AtomicU32,
-    start_time: AtomicU64,
-    /// The task has run: its start time and epoch are set. Written by the
-    /// runner (a plain store, it owns the task then) after them, so a
-    /// reader that sees it finds them. A flag rather than a sentinel start
-    /// time, since a saturated clock can read any `u64`.
-    started: AtomicBool,
-    /// Wrapping epoch numbers: a task's age in frames is a wrapping
-    /// difference, so 32 bits do.
-    start_epoch: AtomicU32,
-    /// The epoch of the task's latest run.
-    pub(crate) ran_epoch: AtomicU32,
-    pub(crate) chain: Arc<ChainCore>,
-    meta: OnceLock<Box<Meta>>,
-}
-
-/// How a task is set up before it is scheduled.
-pub(crate) struct Options {
-    pub(crate) name: Option<Arc<str>>,
-    pub(crate) sort: i32,
-    pub(crate) priority: i32,
-    pub(crate) delay: Option<Duration>,
-    pub(crate) upon_death: Option<UponDeath>,
-    pub(crate) after_done: Option<AfterDone>,
-}
-
-impl Header {
-    fn new(chain: Arc<ChainCore>, opts: Options, local: bool) -> Self {
-        let meta = OnceLock::new();
-        if opts.name.is_some()
-            || opts.upon_death.is_some()
-            || opts.delay.is_some()
-            || opts.after_done.is_some()
-        {
-            let m = Meta {
-                name: opts.name,
-                upon_death: Mutex::new(opts.upon_death),
-                after_done: Mutex::new(opts.after_done),
-                delay: AtomicU64::new(delay_nanos(opts.delay)),
-            };
-            let _ = meta.set(Box::new(m));
-        }
-        Header {
-            state: State::new(),
-            local,
-            token: AtomicU32::new(0),
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            sort: AtomicI32::new(opts.sort),
-            priority: AtomicI32::new(opts.priority),
-            credit: AtomicI32::new(0),
-            slot: AtomicU32::new(u32::MAX),
-            start_time: AtomicU64::new(NOT_STARTED),
-            started: AtomicBool::new(false),
-            start_epoch: AtomicU32::new(0),
-            ran_epoch: AtomicU32::new(0),
-            chain,
-            meta,
-        }
-    }
-
-    /// Whether this thread may run or drop the task's work: any thread for
-    /// a `Send` task, only the chain's owner for a `!Send` one.
-    pub(crate) fn may_drop_work_here(&self) -> bool {
-        !self.local || self.chain.is_owner_thread()
-    }
-
-    pub(crate) fn name(&self) -> Option<&str> {
-        self.meta.get().and_then(|m| m.name.as_deref())
-    }
-
-    pub(crate) fn name_arc(&self) -> Option<&Arc<str>> {
-        self.meta.get().and_then(|m| m.name.as_ref())
-    }
-
-    pub(crate) fn sort(&self) -> i32 {
-        self.sort.load(Ordering::Relaxed)
-    }
-
-    pub(crate) fn priority(&self) -> i32 {
-        self.priority.load(Ordering::Relaxed)
-    }
-
-    pub(crate) fn set_sort(&self, sort: i32) {
-        self.sort.store(sort, Ordering::Relaxed);
-    }
-
-    pub(crate) fn set_priority(&self, priority: i32) {
-        self.priority.store(priority, Ordering::Relaxed);
-    }
-
-    pub(crate) fn delay(&self) -> Option<Duration> {
-        let nanos = self.meta.get()?.delay.load(Ordering::Relaxed);
-        (nanos != u64::MAX).then(|| Duration::from_nanos(nanos))
-    }
-
-    pub(crate) fn set_delay(&self, delay: Option<Duration>) {
-        let meta = self.meta.get_or_init(|| {
-            Box::new(Meta {
-                delay: AtomicU64::new(u64::MAX),
-                ..Meta::default()
-            })
-        });
-        meta.delay.store(delay_nanos(delay), Ordering::Relaxed);
-    }
-
-    /// When the task first ran (or last returned `Again`); `None` before.
-    pub(crate) fn start_time(&self) -> Option<Duration> {
-        // Acquire: pairs with the release that marked the task started
-        // after the start time was stored.
-        let started = self.started.load(Ordering::Acquire);
-        started.then(|| Duration::from_nanos(self.start_time.load(Ordering::Relaxed)))
-    }
-
-    pub(crate) fn start_nanos(&self) -> u64 {
-        self.start_time.load(Ordering::Relaxed)
-    }
-
-    /// Epochs from the task's start to `epoch`.
-    pub(crate) fn frames_since_start(&self, epoch: u64) -> u64 {
-        u64::from((epoch as u32).wrapping_sub(self.start_epoch.load(Ordering::Relaxed)))
-    }
-
-    /// Restarts the task's age (on its first run and on `Again`).
-    pub(crate) fn restart(&self, now: Duration, epoch: u64) {
-        let nanos = u64::try_from(now.as_nanos()).unwrap_or(u64::MAX);
-        self.start_time.store(nanos, Ordering::Relaxed);
-        self.start_epoch.store(epoch as u32, Ordering::Relaxed);
-    }
-
-    fn take_upon_death(&self) -> Option<UponDeath> {
-        let meta = self.meta.get()?;
-        let mut slot = meta.upon_death.lock().unwrap_or_else(|e| e.into_inner());
-        slot.take()
-    }
-
-    fn take_after_done(&self) -> Option<AfterDone> {
-        let meta = self.meta.get()?;
-        let mut slot = meta.after_done.lock().unwrap_or_else(|e| e.into_inner());
-        slot.take()
-    }
-}
-
-fn delay_nanos(delay: Option<Duration>) -> u64 {
-    delay.map_or(u64::MAX, |d| {
-        u64::try_from(d.as_nanos()).unwrap_or(u64::MAX - 1)
-    })
-}
+use crate::task::state::{Abort, CancelRequest, Ending, Invocation, Release, RunStart, WakeAction};
 
 /// Drops a user value, catching a panicking `Drop`; returns its message.
 fn drop_caught<T>(value: T) -> Option<String> {
@@ -429,10 +239,7 @@ impl<W: Task> RawTask for TaskCell<W> {
         if before.is_sleeping() {
             self.header.chain.sleeping_changed(-1);
         }
-        if !self.header.started.load(Ordering::Relaxed) {
-            self.header.restart(now, epoch);
-            self.header.started.store(true, Ordering::Release);
-        }
+        self.header.start_once(now, epoch);
         self.header.ran_epoch.store(epoch as u32, Ordering::Relaxed);
         if before.is_cancel_requested() {
             if !before.is_suspended() {
@@ -448,7 +255,7 @@ impl<W: Task> RawTask for TaskCell<W> {
             yield_next: std::cell::Cell::new(false),
         };
         let polled = {
-            let _enter = context::enter(&frame);
+            let _enter = current::enter(&frame);
             let waker = waker_ref(&self);
             let mut cx = Context::from_waker(&waker);
             let tc = TaskContext {
@@ -462,7 +269,7 @@ impl<W: Task> RawTask for TaskCell<W> {
                 // moved: `finish` drops it in place (or leaks the cell), so
                 // pinning is sound.
                 match unsafe { &mut *self.work.get() } {
-                    Some(work) => context::poll_as_task(&mut cx, |cx| {
+                    Some(work) => current::poll_as_task(&mut cx, |cx| {
                         unsafe { Pin::new_unchecked(work) }.poll_task(cx, &tc)
                     }),
                     None => Poll::Pending,

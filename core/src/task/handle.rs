@@ -13,8 +13,9 @@ use crate::clock::duration_from_secs;
 use crate::error::Error;
 use crate::future::async_future::AsyncFuture;
 use crate::future::state::{take, FutureState, Job, WaiterKey};
-use crate::task::cell::{Header, RawTask, TaskCell, TaskRef};
-use crate::task::context;
+use crate::task::cell::{RawTask, TaskCell, TaskRef};
+use crate::task::current;
+use crate::task::header::Header;
 use crate::task::kinds::Task;
 
 /// A task cell seen through its output type.
@@ -304,13 +305,13 @@ fn poll_task_output<T: 'static>(
     waiter: &WaiterKey,
     cx: &mut Context<'_>,
 ) -> Poll<Result<T, Error>> {
-    if context::current_id() == Some(cell.header().id) {
+    if current::current_id() == Some(cell.header().id) {
         return Poll::Ready(Err(Error::AwaitSelf));
     }
     if let Some(r) = cell.state().try_read(take) {
         return Poll::Ready(r);
     }
-    if context::take_cancel() {
+    if current::take_cancel() {
         cell.clone().cancel();
         return Poll::Ready(Err(Error::Cancelled));
     }
@@ -321,7 +322,7 @@ fn wait_task_output<T: 'static>(
     cell: &Arc<dyn TypedTask<T>>,
     timeout: Option<Duration>,
 ) -> Result<T, Error> {
-    if context::current_id() == Some(cell.header().id) {
+    if current::current_id() == Some(cell.header().id) {
         return Err(Error::AwaitSelf);
     }
     check_blocking_wait(cell.header())?;

@@ -8,10 +8,13 @@
 //! - `sequence`: task sequences, child tasks run one after another as one.
 //! - `builder`: `TaskBuilder`, a task with its properties, not yet scheduled.
 //! - `state`: the state word below and its transitions.
-//! - `cell`: the task cell (header, state, work, result), one allocation
-//!   per spawned task.
-//! - `context`: the current run (the thread-local frame a chain sets while it
-//!   polls a task) and `TaskContext`.
+//! - `header`: the type-independent part of a task (id, sort, priority,
+//!   start time, state, chain, out-of-line properties) and spawn options.
+//! - `cell`: the task cell (header, work, result), one allocation per
+//!   spawned task, and how it runs, wakes, is cancelled and ends.
+//! - `current`: the current run (the thread-local frame a chain sets while
+//!   it polls a task).
+//! - `context`: `TaskContext`, what a recurring task sees of itself.
 //! - `handle`: `TaskHandle`, `LocalTaskHandle` and `AnyTask`.
 //! - `local`: `LocalSpawner`, spawning `!Send` tasks on a frame chain.
 //! - `pause`: await points on the chain itself, `pause` and `next_frame`.
@@ -91,7 +94,9 @@ pub(crate) mod blocking;
 pub(crate) mod builder;
 pub(crate) mod cell;
 pub(crate) mod context;
+pub(crate) mod current;
 pub(crate) mod handle;
+pub(crate) mod header;
 pub(crate) mod kinds;
 pub(crate) mod local;
 pub(crate) mod pause;

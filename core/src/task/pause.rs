@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::clock::duration_from_secs;
 use crate::error::Error;
-use crate::task::context::{self, with_current};
+use crate::task::current::{self, with_current};
 
 /// Suspends the awaiting task for `duration` on its chain's clock (not the
 /// default chain's: the chain the task runs on). The task sleeps in the
@@ -77,10 +77,10 @@ impl Future for Pause {
             if now >= deadline {
                 return Poll::Ready(Ok(()));
             }
-            if context::take_cancel() {
+            if current::take_cancel() {
                 return Poll::Ready(Err(Error::Cancelled));
             }
-            if context::is_foreign_waker(cx.waker()) {
+            if current::is_foreign_waker(cx.waker()) {
                 // The chain would wake the task, not whoever polls this.
                 return Poll::Ready(Err(Error::WouldDeadlock));
             }
@@ -120,7 +120,7 @@ impl Future for NextFrame {
             return Poll::Ready(());
         }
         self.yielded = true;
-        let filed = !context::is_foreign_waker(cx.waker())
+        let filed = !current::is_foreign_waker(cx.waker())
             && with_current(|frame| frame.yield_next.set(true)).is_some();
         if !filed {
             cx.waker().wake_by_ref();
