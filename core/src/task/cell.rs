@@ -63,8 +63,13 @@ pub(crate) enum RunResult {
 }
 
 /// A task cell seen without its types: what chains and registries hold.
-pub(crate) trait RawTask: Send + Sync + 'static {
-    fn header(&self) -> &Header;
+///
+/// # Safety
+///
+/// Implemented by [`TaskCell`] only, which is `#[repr(C)]` with its
+/// [`Header`] first: [`header`](<dyn RawTask>::header) reads it through the
+/// data pointer, without a virtual call on the hot path.
+pub(crate) unsafe trait RawTask: Send + Sync + 'static {
     /// Runs the task once; the caller has seen it `SCHEDULED`.
     fn run(self: Arc<Self>, now: Duration, epoch: u64) -> RunResult;
     /// Requests cancellation (see the module docs).
@@ -85,11 +90,26 @@ pub(crate) trait RawTask: Send + Sync + 'static {
     fn release_handle(&self);
 }
 
+impl dyn RawTask {
+    /// The task's header.
+    #[inline]
+    pub(crate) fn header(&self) -> &Header {
+        // SAFETY: the only implementor, `TaskCell`, is `#[repr(C)]` with its
+        // header as the first field (see `RawTask`), so the data pointer of
+        // this trait object points at a `Header` that lives as long as
+        // `self`.
+        unsafe { &*(self as *const dyn RawTask).cast::<Header>() }
+    }
+}
+
 /// A type-erased task reference.
 pub(crate) type TaskRef = Arc<dyn RawTask>;
 
 /// The cell of a task with work `W`.
+#[repr(C)]
 pub(crate) struct TaskCell<W: Task> {
+    /// First, so that `<dyn RawTask>::header` finds it without a virtual
+    /// call.
     pub(crate) header: Header,
     pub(crate) result: FutureState<W::Output>,
     /// Touched only by the holder of `RUNNING` (or by `abort`, which claims
@@ -225,11 +245,8 @@ impl<W: Task> ArcWake for TaskCell<W> {
     }
 }
 
-impl<W: Task> RawTask for TaskCell<W> {
-    fn header(&self) -> &Header {
-        &self.header
-    }
-
+// SAFETY: `#[repr(C)]` with the header first, as `RawTask` requires.
+unsafe impl<W: Task> RawTask for TaskCell<W> {
     fn run(self: Arc<Self>, now: Duration, epoch: u64) -> RunResult {
         let state = &self.header.state;
         let before = match state.start_run() {
@@ -249,14 +266,15 @@ impl<W: Task> RawTask for TaskCell<W> {
             state.mark_cancel_seen();
         }
 
+        let waker = waker_ref(&self);
         let frame = RunFrame {
             header: &self.header,
+            waker: &waker,
             sleep_until: std::cell::Cell::new(None),
             yield_next: std::cell::Cell::new(false),
         };
         let polled = {
             let _enter = current::enter(&frame);
-            let waker = waker_ref(&self);
             let mut cx = Context::from_waker(&waker);
             let tc = TaskContext {
                 header: &self.header,
@@ -269,9 +287,7 @@ impl<W: Task> RawTask for TaskCell<W> {
                 // moved: `finish` drops it in place (or leaks the cell), so
                 // pinning is sound.
                 match unsafe { &mut *self.work.get() } {
-                    Some(work) => current::poll_as_task(&mut cx, |cx| {
-                        unsafe { Pin::new_unchecked(work) }.poll_task(cx, &tc)
-                    }),
+                    Some(work) => unsafe { Pin::new_unchecked(work) }.poll_task(&mut cx, &tc),
                     None => Poll::Pending,
                 }
             }))

@@ -305,7 +305,8 @@ fn poll_task_output<T: 'static>(
     waiter: &WaiterKey,
     cx: &mut Context<'_>,
 ) -> Poll<Result<T, Error>> {
-    if current::current_id() == Some(cell.header().id) {
+    let raw: &dyn RawTask = &**cell;
+    if current::current_id() == Some(raw.header().id) {
         return Poll::Ready(Err(Error::AwaitSelf));
     }
     if let Some(r) = cell.state().try_read(take) {
@@ -322,10 +323,11 @@ fn wait_task_output<T: 'static>(
     cell: &Arc<dyn TypedTask<T>>,
     timeout: Option<Duration>,
 ) -> Result<T, Error> {
-    if current::current_id() == Some(cell.header().id) {
+    let raw: &dyn RawTask = &**cell;
+    if current::current_id() == Some(raw.header().id) {
         return Err(Error::AwaitSelf);
     }
-    check_blocking_wait(cell.header())?;
+    check_blocking_wait(raw.header())?;
     cell.state().wait(timeout, take)
 }
 
