@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::{ms, setup_with};
 use taskchain_conformance::kit::log::{drain, new_log, push, Log};
 use taskchain_core::{
-    next_frame, ChainSettings, DoneStatus, ManualClock, TaskBuilder, TaskContext,
+    next_frame, AsyncFuture, ChainSettings, DoneStatus, ManualClock, TaskBuilder, TaskContext,
     TaskManager,
 };
 
@@ -141,3 +141,42 @@ fn insta(out: &[String], name: &str) {
 }
 #[allow(unused)]
 fn _unused(_: Arc<()>) {}
+
+/// Shutdown of the frame chain from inside a task, with pickups pending and
+/// the epoch about to be cut short; then more polls and a spawn.
+#[test]
+fn frame_shutdown_from_inside_with_pickups() {
+    use taskchain_conformance::kit::counters::Deaths;
+    use taskchain_core::TaskChain;
+    let clock = ManualClock::new();
+    let (clock, manager) = setup_with(clock, ChainSettings::default().frame_budget(Some(ms(10))));
+    let log = new_log();
+    let deaths = Deaths::new();
+    use DoneStatus::*;
+    costly(&manager, &clock, &log, "p", 0, ms(1), vec![Pickup]);
+    let (l, chain, c) = (log.clone(), manager.default_chain().clone(), clock.clone());
+    let _ = manager.add_task(
+        TaskBuilder::recurring(move |t: &TaskContext<'_>| {
+            push(&l, format!("killer@{}", t.frame()));
+            c.advance(ms(2));
+            if t.frame() == 1 {
+                chain.shutdown();
+                push(&l, "shut");
+            }
+            Pickup
+        })
+        .sort(1)
+        .upon_death(deaths.hook()),
+    );
+    costly(&manager, &clock, &log, "late", 2, ms(1), vec![Cont]);
+    let mut out = Vec::new();
+    for i in 0..4 {
+        let r = manager.poll();
+        out.push(format!("poll{i} {r:?}: {}", drain(&log).join(" ")));
+    }
+    let h = manager.spawn(async { 1 });
+    out.push(format!("after: {:?} {:?}", manager.poll(), h.try_take()));
+    out.push(format!("deaths {:?}", deaths.get()));
+    println!("{out:#?}");
+    insta(&out, "frame_shutdown_from_inside_with_pickups");
+}
