@@ -427,10 +427,6 @@ impl<T> FutureState<T> {
     /// Drops whatever value the slot holds (used where a value must be
     /// dropped on a particular thread).
     pub(crate) fn clear_value(&self) {
-        if !std::mem::needs_drop::<T>() {
-            // Nothing to drop, and a value left in place reads as one taken.
-            return;
-        }
         let value = {
             let mut inner = self.lock();
             if !matches!(inner.slot, Slot::Ready(_)) {

@@ -1,4 +1,4 @@
-//! Adversarial: a detached task's output read through the view a done
+//! A detached task's output read through the view a done
 //! callback gets. Dropping the owning handle detaches the task: its output
 //! is dropped (the slot reads as taken), whatever its type.
 

@@ -1,6 +1,7 @@
-//! Adversarial, differential: run-order logs of frame budgets with pickups,
-//! cut-short epochs with spawns/wakes mid-epoch, sort changes, and local
-//! tasks; the expected logs are those of 3a7dca0 (before the refactor).
+//! Run-order logs of frame budgets with pickups, cut-short epochs with
+//! spawns and wakes mid-epoch, sort changes and local tasks, compared with
+//! recorded logs (`tests/expected_logs/`; `TASKCHAIN_RECORD_LOGS=1`
+//! rewrites them).
 
 mod common;
 
@@ -56,12 +57,20 @@ fn budget_pickups_and_standing_clock() {
     let log = new_log();
     use DoneStatus::*;
     costly(&manager, &clock, &log, "p", 0, ms(1), vec![Pickup]);
-    costly(&manager, &clock, &log, "q", 0, ms(0), vec![Pickup, Pickup, Cont]);
+    costly(
+        &manager,
+        &clock,
+        &log,
+        "q",
+        0,
+        ms(0),
+        vec![Pickup, Pickup, Cont],
+    );
     costly(&manager, &clock, &log, "c", 1, ms(3), vec![Cont]);
     costly(&manager, &clock, &log, "z", 2, ms(0), vec![Pickup]);
     let out = polls(&manager, &log, 6);
     println!("{out:#?}");
-    insta(&out, "budget_pickups_and_standing_clock");
+    check_log(&out, "budget_pickups_and_standing_clock");
 }
 
 #[test]
@@ -76,31 +85,39 @@ fn cut_short_with_spawn_and_wake_mid_epoch() {
     // A coroutine yielding each frame, spawning a sort -1 and a sort 5 task
     // on its second run.
     let (l, m) = (log.clone(), manager.default_chain().clone());
-    let _h = manager.add_task(
-        TaskBuilder::coroutine(async move {
-            for i in 0..4 {
-                push(&l, format!("co{i}"));
-                if i == 1 {
-                    use taskchain_core::TaskChainExt;
-                    let l2 = l.clone();
-                    let l3 = l.clone();
-                    let _ = m.add_task(TaskBuilder::recurring(move |_: &TaskContext<'_>| {
-                        push(&l2, "neg");
-                        DoneStatus::Done
-                    }).sort(-1));
-                    let _ = m.add_task(TaskBuilder::recurring(move |_: &TaskContext<'_>| {
-                        push(&l3, "five");
-                        DoneStatus::Done
-                    }).sort(5));
+    let _h = manager
+        .add_task(
+            TaskBuilder::coroutine(async move {
+                for i in 0..4 {
+                    push(&l, format!("co{i}"));
+                    if i == 1 {
+                        use taskchain_core::TaskChainExt;
+                        let l2 = l.clone();
+                        let l3 = l.clone();
+                        let _ = m.add_task(
+                            TaskBuilder::recurring(move |_: &TaskContext<'_>| {
+                                push(&l2, "neg");
+                                DoneStatus::Done
+                            })
+                            .sort(-1),
+                        );
+                        let _ = m.add_task(
+                            TaskBuilder::recurring(move |_: &TaskContext<'_>| {
+                                push(&l3, "five");
+                                DoneStatus::Done
+                            })
+                            .sort(5),
+                        );
+                    }
+                    next_frame().await;
                 }
-                next_frame().await;
-            }
-        })
-        .sort(1),
-    ).unwrap();
+            })
+            .sort(1),
+        )
+        .unwrap();
     let out = polls(&manager, &log, 8);
     println!("{out:#?}");
-    insta(&out, "cut_short_with_spawn_and_wake_mid_epoch");
+    check_log(&out, "cut_short_with_spawn_and_wake_mid_epoch");
 }
 
 #[test]
@@ -112,26 +129,41 @@ fn local_tasks_and_resorts_under_budget() {
     for (name, sort) in [("l1", 0), ("l2", 2)] {
         let rc = std::rc::Rc::new(name.to_string());
         let (l, c) = (log.clone(), clock.clone());
-        let _ = spawner.add_task(TaskBuilder::recurring(move |_: &TaskContext<'_>| {
-            push(&l, (*rc).clone());
-            c.advance(ms(2));
-            DoneStatus::Cont
-        }).sort(sort).name(name));
+        let _ = spawner.add_task(
+            TaskBuilder::recurring(move |_: &TaskContext<'_>| {
+                push(&l, (*rc).clone());
+                c.advance(ms(2));
+                DoneStatus::Cont
+            })
+            .sort(sort)
+            .name(name),
+        );
     }
-    costly(&manager, &clock, &log, "s", 1, ms(1), vec![DoneStatus::Pickup]);
+    costly(
+        &manager,
+        &clock,
+        &log,
+        "s",
+        1,
+        ms(1),
+        vec![DoneStatus::Pickup],
+    );
     let mut out = polls(&manager, &log, 3);
     let t = manager.find_task("s").unwrap();
     t.set_sort(3);
     out.extend(polls(&manager, &log, 3));
     println!("{out:#?}");
-    insta(&out, "local_tasks_and_resorts_under_budget");
+    check_log(&out, "local_tasks_and_resorts_under_budget");
 }
 
-/// Compares with a file written by the reference build (ADV_RECORD=1).
-fn insta(out: &[String], name: &str) {
-    let path = format!("{}/tests/adversary_expect/{name}.txt", env!("CARGO_MANIFEST_DIR"));
+/// Compares with the recorded log (`TASKCHAIN_RECORD_LOGS=1` records it).
+fn check_log(out: &[String], name: &str) {
+    let path = format!(
+        "{}/tests/expected_logs/{name}.txt",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let text = out.join("\n");
-    if std::env::var("ADV_RECORD").is_ok() {
+    if std::env::var("TASKCHAIN_RECORD_LOGS").is_ok() {
         std::fs::create_dir_all(std::path::Path::new(&path).parent().unwrap()).unwrap();
         std::fs::write(&path, &text).unwrap();
     } else {
@@ -178,5 +210,5 @@ fn frame_shutdown_from_inside_with_pickups() {
     out.push(format!("after: {:?} {:?}", manager.poll(), h.try_take()));
     out.push(format!("deaths {:?}", deaths.get()));
     println!("{out:#?}");
-    insta(&out, "frame_shutdown_from_inside_with_pickups");
+    check_log(&out, "frame_shutdown_from_inside_with_pickups");
 }

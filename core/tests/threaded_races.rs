@@ -1,4 +1,4 @@
-//! Adversarial: threaded chains (sort barriers with 2 workers, cancels
+//! Threaded chains (sort barriers with 2 workers, cancels
 //! racing completion and the last drop, shutdown from inside and outside),
 //! `!Send` tasks cancelled from another thread, panics in every callback.
 
@@ -71,7 +71,11 @@ fn cancel_races_completion_and_last_drop() {
     let chain = threaded(&manager, ChainSettings::default(), 2);
     let drops = DropCounter::new();
     let deaths = Deaths::new();
-    let rounds = 300;
+    let rounds = if taskchain_conformance::kit::valgrind::under_valgrind() {
+        20
+    } else {
+        300
+    };
     for round in 0..rounds {
         let token = drops.token();
         let h = chain
@@ -180,7 +184,11 @@ fn local_task_cancelled_from_another_thread() {
     let (_clock, manager) = setup();
     let spawner = manager.local_spawner().unwrap();
     let owner = std::thread::current().id();
-    struct OnOwner(std::thread::ThreadId, Arc<AtomicUsize>, #[allow(dead_code)] std::rc::Rc<()>);
+    struct OnOwner(
+        std::thread::ThreadId,
+        Arc<AtomicUsize>,
+        #[allow(dead_code)] std::rc::Rc<()>,
+    );
     impl Drop for OnOwner {
         fn drop(&mut self) {
             assert_eq!(std::thread::current().id(), self.0, "dropped off the owner");
@@ -189,7 +197,10 @@ fn local_task_cancelled_from_another_thread() {
     }
     let dropped = Arc::new(AtomicUsize::new(0));
     let mut handles = Vec::new();
-    for (i, kind) in ["queued", "sleeping", "suspended", "running"].iter().enumerate() {
+    for (i, kind) in ["queued", "sleeping", "suspended", "running"]
+        .iter()
+        .enumerate()
+    {
         let g = OnOwner(owner, dropped.clone(), std::rc::Rc::new(()));
         let builder = TaskBuilder::coroutine(async move {
             let _g = g;
@@ -219,7 +230,11 @@ fn local_task_cancelled_from_another_thread() {
         .join()
         .unwrap();
     assert_eq!(results, [true, true, true, true]);
-    assert_eq!(dropped.load(Ordering::SeqCst), 0, "nothing dropped off the owner");
+    assert_eq!(
+        dropped.load(Ordering::SeqCst),
+        0,
+        "nothing dropped off the owner"
+    );
     for _ in 0..4 {
         manager.poll().unwrap();
     }
@@ -241,7 +256,9 @@ fn panics_in_every_callback() {
         }
     }
     let messenger = manager.messenger();
-    let _sub = messenger.accept("done", |_: &()| panic!("boom: handler")).unwrap();
+    let _sub = messenger
+        .accept("done", |_: &()| panic!("boom: handler"))
+        .unwrap();
     let h1 = manager
         .add_task(
             TaskBuilder::coroutine(async { Bomb })
@@ -251,11 +268,11 @@ fn panics_in_every_callback() {
         )
         .unwrap();
     h1.add_done_callback(|_| panic!("boom: callback")).unwrap();
-    let h2 = manager.add_task(
-        TaskBuilder::coroutine(async {
+    let h2 = manager
+        .add_task(TaskBuilder::coroutine(async {
             panic!("boom: body");
-        }),
-    ).unwrap();
+        }))
+        .unwrap();
     let h3 = manager.spawn(async { Bomb });
     drop(h3);
     // A work whose Drop panics, cancelled while queued.

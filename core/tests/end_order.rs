@@ -1,6 +1,8 @@
-//! Adversarial, differential: the order in which a task's end runs user
-//! code (work drop, upon_death, waiter wake, done callback, done event
-//! handler, output drop), for each way a task ends; expected = 3a7dca0.
+//! The order in which a task's end runs user code (work drop,
+//! `upon_death`, waiter wake, done callback, done event handler, output
+//! drop), for each way a task ends, compared with a recorded log
+//! (`tests/expected_logs/end_order.txt`; `TASKCHAIN_RECORD_LOGS=1` rewrites
+//! it).
 
 mod common;
 
@@ -10,9 +12,7 @@ use std::time::Duration;
 
 use common::setup;
 use taskchain_conformance::kit::log::{new_log, push, Log};
-use taskchain_core::{
-    pause, AsyncFuture, Promise, TaskBuilder, TaskChain, TaskManager,
-};
+use taskchain_core::{pause, AsyncFuture, Promise, TaskBuilder, TaskChain, TaskManager};
 
 struct Note(Log, &'static str);
 impl Drop for Note {
@@ -31,7 +31,9 @@ impl Wake for W {
 fn scenario(manager: &TaskManager, log: &Log, how: &str) {
     let messenger = manager.messenger();
     let l = log.clone();
-    let sub = messenger.accept("done", move |_: &()| push(&l, "handler")).unwrap();
+    let sub = messenger
+        .accept("done", move |_: &()| push(&l, "handler"))
+        .unwrap();
     let (l1, l2) = (log.clone(), log.clone());
     let work_note = Note(log.clone(), "work");
     let out_log = log.clone();
@@ -112,9 +114,12 @@ fn end_order() {
         all.extend(taskchain_conformance::kit::log::drain(&log));
     }
     println!("{all:#?}");
-    let path = format!("{}/tests/adversary_expect/end_order.txt", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/expected_logs/end_order.txt",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let text = all.join("\n");
-    if std::env::var("ADV_RECORD").is_ok() {
+    if std::env::var("TASKCHAIN_RECORD_LOGS").is_ok() {
         std::fs::write(&path, &text).unwrap();
     } else {
         assert_eq!(text, std::fs::read_to_string(&path).unwrap());
