@@ -3,14 +3,11 @@
 //! queues through which any thread hands it woken tasks and done callbacks.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use slab::Slab;
-
-use crate::chain::glob::glob_match;
+use crate::chain::registry::{matching_names, Registry};
 use crate::chain::settings::{ChainSettings, ChainStats};
 use crate::clock::Clock;
 use crate::error::isolated;
@@ -72,20 +69,9 @@ pub(crate) enum Placement {
     SleepUntil(Duration),
 }
 
-/// Registries (and name indexes) at most this large are never shrunk:
-/// an idle chain keeps that much to avoid reallocating on every burst.
-const SHRINK_ABOVE: usize = 1024;
-
 #[derive(Default)]
 pub(crate) struct ChainLocked {
-    registry: Slab<TaskRef>,
-    /// Registry slots by task name and then id, oldest first (only named
-    /// tasks pay for this).
-    names: HashMap<Arc<str>, BTreeMap<u64, u32>>,
-    /// The registry's length and capacity when it last tried to shrink:
-    /// it tries again only once either halved, so that shrinking (linear
-    /// in the capacity) costs O(1) per removal, amortized.
-    shrunk_at: (usize, usize),
+    registry: Registry,
     /// Tasks to (re)place in the run queues; `Some(t)`: to sleep until `t`.
     pub(crate) injection: Vec<(TaskRef, Placement)>,
     pub(crate) callbacks: Vec<Job>,
@@ -100,46 +86,6 @@ pub(crate) struct ChainLocked {
     /// Polls (frame chain) and worker polls (threaded chain) in progress:
     /// a task they run may still end and queue its done callbacks.
     runners: usize,
-}
-
-impl ChainLocked {
-    /// Takes the task in `slot` out of the registry and the name index.
-    fn unregister(&mut self, slot: u32) -> Option<TaskRef> {
-        let task = self.registry.try_remove(slot as usize)?;
-        if let Some(name) = task.header().name_arc() {
-            if let Some(same) = self.names.get_mut(name) {
-                same.remove(&task.header().id);
-                if same.is_empty() {
-                    self.names.remove(name);
-                    if self.names.is_empty() && self.names.capacity() > SHRINK_ABOVE {
-                        self.names = HashMap::new();
-                    }
-                }
-            }
-        }
-        self.shrink_if_sparse();
-        Some(task)
-    }
-
-    /// Gives memory back after a burst: a registry (a slab, whose slots
-    /// never move) down to a quarter of its capacity drops the vacant
-    /// slots above its highest live one.
-    fn shrink_if_sparse(&mut self) {
-        let (len, capacity) = (self.registry.len(), self.registry.capacity());
-        if capacity <= SHRINK_ABOVE || len >= capacity / 4 {
-            return;
-        }
-        let (tried_len, tried_capacity) = self.shrunk_at;
-        if capacity == tried_capacity && len * 2 > tried_len {
-            return;
-        }
-        if len == 0 {
-            self.registry = Slab::new();
-        } else {
-            self.registry.shrink_to_fit();
-        }
-        self.shrunk_at = (len, self.registry.capacity());
-    }
 }
 
 impl std::fmt::Debug for ChainCore {
@@ -312,14 +258,7 @@ impl ChainCore {
         }
         self.live.fetch_add(1, Ordering::AcqRel);
         let slot = shared.registry.insert(task.clone());
-        header.slot.store(slot as u32, Ordering::Relaxed);
-        if let Some(name) = header.name_arc() {
-            shared
-                .names
-                .entry(name.clone())
-                .or_default()
-                .insert(header.id, slot as u32);
-        }
+        header.slot.store(slot, Ordering::Relaxed);
         shared
             .injection
             .push((task, wake_at.map_or(Placement::Run, Placement::SleepUntil)));
@@ -369,7 +308,7 @@ impl ChainCore {
             })
             .unwrap_or(false);
         if !deferred {
-            let removed = self.locked().unregister(slot);
+            let removed = self.locked().registry.remove(slot);
             drop(removed);
         }
         if emptied {
@@ -383,7 +322,11 @@ impl ChainCore {
         let mut removed = Vec::with_capacity(slots.len());
         {
             let mut shared = self.locked();
-            removed.extend(slots.iter().filter_map(|&slot| shared.unregister(slot)));
+            removed.extend(
+                slots
+                    .iter()
+                    .filter_map(|&slot| shared.registry.remove(slot)),
+            );
         }
         // Dropped outside the lock: these may be the last references, and a
         // task's output may do anything in its destructor.
@@ -454,63 +397,30 @@ impl ChainCore {
 
     /// Every live task, in no particular order.
     pub(crate) fn tasks(&self) -> Vec<TaskRef> {
-        self.locked()
-            .registry
-            .iter()
-            .map(|(_, t)| t.clone())
-            .filter(|t| !t.is_done())
-            .collect()
+        self.locked().registry.live()
     }
 
     /// Live tasks named exactly `name`, oldest first.
     pub(crate) fn find_by_name(&self, name: &str) -> Vec<TaskRef> {
-        let shared = self.locked();
-        shared
-            .names
-            .get(name)
-            .into_iter()
-            .flat_map(|same| same.values())
-            .filter_map(|slot| shared.registry.get(*slot as usize))
-            .filter(|t| !t.is_done())
-            .cloned()
-            .collect()
+        self.locked().registry.find_by_name(name)
     }
 
     /// The oldest live task named exactly `name`, without collecting the
     /// others.
     pub(crate) fn find_first_by_name(&self, name: &str) -> Option<TaskRef> {
-        let shared = self.locked();
-        shared
-            .names
-            .get(name)?
-            .values()
-            .filter_map(|slot| shared.registry.get(*slot as usize))
-            .find(|t| !t.is_done())
-            .cloned()
+        self.locked().registry.find_first_by_name(name)
     }
 
     /// Live tasks whose name matches the glob `pattern`, oldest first.
     pub(crate) fn find_matching(&self, pattern: &str) -> Vec<TaskRef> {
         // The names are matched outside the lock: a pattern and a name may
         // be as long as the caller likes, and spawns must not wait on them.
-        let names: Vec<Arc<str>> = self.locked().names.keys().cloned().collect();
-        let matching: Vec<Arc<str>> = names
-            .into_iter()
-            .filter(|name| glob_match(pattern, name))
-            .collect();
+        let names = self.locked().registry.names();
+        let matching = matching_names(names, pattern);
         if matching.is_empty() {
             return Vec::new();
         }
-        let shared = self.locked();
-        let mut found: Vec<TaskRef> = matching
-            .iter()
-            .filter_map(|name| shared.names.get(name))
-            .flat_map(|same| same.values())
-            .filter_map(|slot| shared.registry.get(*slot as usize))
-            .filter(|t| !t.is_done())
-            .cloned()
-            .collect();
-        drop(shared);
+        let mut found = self.locked().registry.find_by_names(&matching);
         found.sort_by_key(|t| t.header().id);
         found
     }
@@ -521,7 +431,7 @@ impl ChainCore {
     pub(crate) fn shutdown(&self) {
         self.shut_down.store(true, Ordering::Release);
         loop {
-            let tasks: Vec<TaskRef> = self.locked().registry.drain().collect();
+            let tasks = self.locked().registry.drain();
             if tasks.is_empty() {
                 break;
             }
@@ -573,7 +483,7 @@ impl ChainCore {
             (
                 std::mem::take(&mut shared.injection),
                 std::mem::take(&mut shared.callbacks),
-                std::mem::take(&mut shared.names),
+                shared.registry.take_names(),
             )
         };
         drop((injection, names));

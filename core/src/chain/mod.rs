@@ -5,6 +5,7 @@
 //!   generic extension `TaskChainExt`.
 //! - `core`: `ChainCore`, the state a chain shares with its tasks (name,
 //!   clock, settings, the registry of live tasks, the injection queues).
+//! - `registry`: `Registry`, the chain's live tasks by slot and by name.
 //! - `glob`: glob patterns for the registry's lookups by task name.
 //! - `epoch_queues`: `EpochQueues`, the epoch queues (this epoch's runs, the next epoch's,
 //!   the sleep heap), shared by both chain kinds.
@@ -18,6 +19,7 @@ pub(crate) mod core;
 pub(crate) mod epoch_queues;
 pub(crate) mod frame;
 pub(crate) mod glob;
+pub(crate) mod registry;
 pub(crate) mod runtime;
 pub(crate) mod settings;
 pub(crate) mod task_chain;
