@@ -205,10 +205,10 @@ impl EpochQueues {
         self.pickup_round = None;
     }
 
-    /// Ends a poll: unless the epoch was cut short, it is over.
+    /// Ends a poll: unless the epoch was cut short, no sort is running.
     pub(crate) fn end_poll(&mut self) {
         if !self.cut_short {
-            self.end_epoch();
+            self.current_sort = None;
         }
     }
 
@@ -258,16 +258,9 @@ impl EpochQueues {
         self.current_sort = Some(sort);
     }
 
-    /// The epoch ran all its runs: no sort is running, and what a burst
-    /// left in buffers now mostly unused goes back (waiting for the next
-    /// epoch's start would keep it for a whole frame, or for as long as an
-    /// idle chain is not polled).
+    /// The epoch is over (a threaded chain ran all its runs).
     pub(crate) fn end_epoch(&mut self) {
         self.current_sort = None;
-        if self.active.capacity() > 4 * (self.next.len() + self.fresh.len()) + 64 {
-            self.active = VecDeque::new();
-        }
-        shrink(&mut self.injection);
     }
 
     /// The chain's clock at the epoch's start.
@@ -313,13 +306,7 @@ impl EpochQueues {
         }
         // Next epoch's runs are most of this one's: take that buffer whole.
         let mut runs = std::mem::take(&mut self.next);
-        if runs.is_empty() {
-            // A burst of new tasks: take their buffer whole rather than
-            // copy it.
-            std::mem::swap(&mut runs, &mut self.fresh);
-        } else {
-            runs.append(&mut self.fresh);
-        }
+        runs.append(&mut self.fresh);
         runs.extend(self.side.drain().map(|Reverse(e)| e));
         if self.keyed_timeslice != timeslice {
             // The setting changed: re-key what was queued under the old one.
