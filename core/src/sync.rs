@@ -98,7 +98,6 @@ pub(crate) use std::thread::LocalKey;
 pub(crate) use loom::thread::LocalKey;
 
 impl<T: 'static> ScopedKey<T> {
-    #[doc(hidden)]
     pub(crate) const fn new(slot: &'static LocalKey<std::cell::Cell<*const T>>) -> Self {
         ScopedKey { slot }
     }

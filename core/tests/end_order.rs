@@ -113,7 +113,6 @@ fn end_order() {
         drop(manager);
         all.extend(taskchain_conformance::kit::log::drain(&log));
     }
-    println!("{all:#?}");
     let path = format!(
         "{}/tests/expected_logs/end_order.txt",
         env!("CARGO_MANIFEST_DIR")

@@ -69,7 +69,6 @@ fn budget_pickups_and_standing_clock() {
     costly(&manager, &clock, &log, "c", 1, ms(3), vec![Cont]);
     costly(&manager, &clock, &log, "z", 2, ms(0), vec![Pickup]);
     let out = polls(&manager, &log, 6);
-    println!("{out:#?}");
     check_log(&out, "budget_pickups_and_standing_clock");
 }
 
@@ -116,7 +115,6 @@ fn cut_short_with_spawn_and_wake_mid_epoch() {
         )
         .unwrap();
     let out = polls(&manager, &log, 8);
-    println!("{out:#?}");
     check_log(&out, "cut_short_with_spawn_and_wake_mid_epoch");
 }
 
@@ -152,7 +150,6 @@ fn local_tasks_and_resorts_under_budget() {
     let t = manager.find_task("s").unwrap();
     t.set_sort(3);
     out.extend(polls(&manager, &log, 3));
-    println!("{out:#?}");
     check_log(&out, "local_tasks_and_resorts_under_budget");
 }
 
@@ -209,6 +206,5 @@ fn frame_shutdown_from_inside_with_pickups() {
     let h = manager.spawn(async { 1 });
     out.push(format!("after: {:?} {:?}", manager.poll(), h.try_take()));
     out.push(format!("deaths {:?}", deaths.get()));
-    println!("{out:#?}");
     check_log(&out, "frame_shutdown_from_inside_with_pickups");
 }

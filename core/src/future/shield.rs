@@ -133,17 +133,14 @@ where
     type Output = Result<F::Value, Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if self.inner.state.is_done() {
-            return Poll::Ready(self.read());
-        }
-        if current::take_cancel() {
-            self.cancel();
-            return Poll::Ready(Err(Error::Cancelled));
-        }
-        match self.inner.state.poll_done(&self.waiter, cx) {
-            Poll::Ready(()) => Poll::Ready(self.read()),
-            Poll::Pending => Poll::Pending,
-        }
+        self.inner.state.poll_awaited(
+            &self.waiter,
+            cx,
+            || {
+                self.cancel();
+            },
+            || self.read(),
+        )
     }
 }
 

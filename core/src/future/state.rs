@@ -17,6 +17,7 @@ use crate::error::Error;
 use crate::sync::{
     current_thread, lazy_thread_local, park, park_timeout, Mutex, MutexGuard, Thread,
 };
+use crate::task::current;
 
 /// A unit of deferred work: a done callback bound to its future.
 pub(crate) type Job = Box<dyn FnOnce() + Send>;
@@ -320,6 +321,26 @@ impl<T> FutureState<T> {
             }
         }
         Ok(())
+    }
+
+    /// Polls a handle awaiting this future, `read` giving its result once
+    /// done. A cancel request of the awaiting task delivered at this await
+    /// point cancels the future (`cancel`) and yields `Cancelled`.
+    pub(crate) fn poll_awaited<R>(
+        &self,
+        key: &WaiterKey,
+        cx: &mut Context<'_>,
+        cancel: impl FnOnce(),
+        read: impl FnOnce() -> Result<R, Error>,
+    ) -> Poll<Result<R, Error>> {
+        if self.is_done() {
+            return Poll::Ready(read());
+        }
+        if current::take_cancel() {
+            cancel();
+            return Poll::Ready(Err(Error::Cancelled));
+        }
+        self.poll_done(key, cx).map(|()| read())
     }
 
     /// Registers `cx`'s waker as `key`'s (replacing the one it had) unless
