@@ -9,10 +9,11 @@
 //! re-export of `std`: no wrapper, no cost.
 //!
 //! Deliberately still from `std` under loom:
-//! - `Arc`/`Weak`: loom's `Arc` cannot coerce to `dyn Trait` (`TaskRef`,
-//!   `Dispatch`) and `std::task::Wake` needs std's. Loom runs every model
-//!   thread on one OS thread, so std's reference counts stay correct; loom
-//!   only does not explore their orderings.
+//! - `Arc`/`Weak`: loom's `Arc` cannot coerce to `dyn Trait` (`Dispatch`)
+//!   and `std::task::Wake` needs std's. Loom runs every model thread on one
+//!   OS thread, so std's reference counts stay correct; loom only does not
+//!   explore their orderings. A task cell counts its references in its
+//!   state word, which is loom's here, so those orderings are explored.
 //! - `OnceLock` (loom has none): it holds values set before a task or chain
 //!   is shared (task metadata, a chain's owner thread, its listener).
 //! - the static id counters (`NEXT_ID`): loom objects cannot live in

@@ -90,3 +90,41 @@ fn task_handle_dropped_vs_completion() {
         );
     });
 }
+
+/// A suspended task's waker is woken on another thread (the promise it
+/// awaits is set there) while this thread drops the task's last handle and
+/// polls the chain: the waker's reference to the task, the queue's and the
+/// handle's are released in any order, and the task's work and output are
+/// each dropped exactly once.
+#[test]
+fn wake_on_another_thread_vs_last_handle_drop() {
+    model(|| {
+        let tally = Tally::default();
+        let chain = frame_chain();
+        let promise = chain.promise::<u32>();
+        let handle = {
+            let (promise, tally) = (promise.clone(), tally.clone());
+            let held = Counted::new(1, &tally);
+            chain.spawn(async move {
+                let _held = held;
+                let _ = promise.await;
+                Counted::new(2, &tally)
+            })
+        };
+        // The task suspends: the promise holds its waker.
+        chain.poll().unwrap();
+        let setter = loom_support::spawn_set_result(&promise, 7);
+        drop(promise);
+        drop(handle);
+        chain.poll().unwrap();
+        setter.join().unwrap().unwrap();
+        // A wake that came after the poll above runs the task now.
+        chain.poll().unwrap();
+        assert_eq!(tally.made(), 2, "the task did not run to its end");
+        assert_eq!(
+            tally.dropped(),
+            2,
+            "the work or the output was not dropped exactly once"
+        );
+    });
+}

@@ -17,8 +17,8 @@ use crate::sync::{
     const_thread_local, current_thread, park_timeout, scoped_thread_local, AtomicBool, AtomicIsize,
     AtomicU64, AtomicUsize, Mutex, MutexGuard, ScopeGuard, Thread,
 };
-use crate::task::cell::TaskRef;
 use crate::task::header::Header;
+use crate::task::raw::TaskRef;
 
 /// The part of a chain its tasks point to.
 ///
@@ -242,9 +242,10 @@ impl ChainCore {
         self.live.load(Ordering::Acquire)
     }
 
-    /// Registers a new task and queues it (to sleep until `wake_at` if
-    /// given). After shutdown the task is cancelled instead.
-    pub(crate) fn submit(&self, task: TaskRef, wake_at: Option<Duration>) {
+    /// Registers a new task (`registered`: the registry's reference) and
+    /// queues it (to sleep until `wake_at` if given). After shutdown the
+    /// task is cancelled instead.
+    pub(crate) fn submit(&self, task: TaskRef, registered: TaskRef, wake_at: Option<Duration>) {
         let header = task.header();
         header.state.submit(wake_at.is_some());
         if wake_at.is_some() {
@@ -257,7 +258,7 @@ impl ChainCore {
             return;
         }
         self.live.fetch_add(1, Ordering::AcqRel);
-        let slot = shared.registry.insert(task.clone());
+        let slot = shared.registry.insert(registered);
         header.slot.store(slot, Ordering::Relaxed);
         shared
             .injection
@@ -436,7 +437,7 @@ impl ChainCore {
                 break;
             }
             for task in &tasks {
-                task.clone().abort();
+                task.abort();
             }
         }
         let idle = {

@@ -21,7 +21,8 @@ use std::time::Duration;
 
 use crate::chain::core::{ChainCore, Placement};
 use crate::chain::settings::ChainSettings;
-use crate::task::cell::{RunResult, TaskRef};
+use crate::task::cell::RunResult;
+use crate::task::raw::TaskRef;
 
 /// A queued run of a task, ordered by the epoch order.
 pub(crate) struct Entry {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use slab::Slab;
 
 use crate::chain::glob::glob_match;
-use crate::task::cell::TaskRef;
+use crate::task::raw::TaskRef;
 
 /// Registries (and name indexes) at most this large are never shrunk:
 /// an idle chain keeps that much to avoid reallocating on every burst.

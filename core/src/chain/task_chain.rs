@@ -142,7 +142,7 @@ pub trait TaskChain: Send + Sync {
         self.core()
             .find_by_name(name)
             .into_iter()
-            .filter(|t| t.clone().cancel())
+            .filter(|t| t.cancel())
             .count()
     }
 

@@ -27,11 +27,11 @@ use crate::future::async_future::AsyncFuture;
 use crate::future::state::{clone_out, FutureState, Job, Outcome, WaiterKey};
 use crate::interval::interval_trait::Interval;
 use crate::task::builder::TaskBuilder;
-use crate::task::cell::TaskRef;
 use crate::task::context::TaskContext;
 use crate::task::current;
 use crate::task::handle::AnyTask;
 use crate::task::kinds::{Step, Task};
+use crate::task::raw::TaskRef;
 
 /// A caught panic's payload, handed on to the poll boundary.
 type Payload = Box<dyn Any + Send>;
@@ -353,7 +353,7 @@ impl IntervalHandle {
         };
         // On a chain that was shut down this drops the player at once,
         // which cancels the play.
-        let cell: TaskRef = TaskBuilder::new(player).spawn_into(chain);
+        let cell: TaskRef = TaskBuilder::new(player).spawn_into(chain).into_raw();
         Self::new(shared, done, AnyTask(cell))
     }
 
@@ -571,13 +571,13 @@ impl AsyncFuture for IntervalHandle {
         F: FnOnce(&Self) + Send + 'static,
     {
         // Weak until the play ends: a callback must not keep alive the
-        // play it waits for (nor the task, through the handle it gets).
+        // play it waits for. The task is held: it ends (its chain's
+        // shutdown ends every task), and drops the player with it.
         let shared = Arc::downgrade(&self.shared);
         let done = Arc::downgrade(&self.done);
-        let task = Arc::downgrade(&self.task.0);
+        let task = self.task.clone();
         let bind = move || {
-            let me =
-                IntervalHandle::new(shared.upgrade()?, done.upgrade()?, AnyTask(task.upgrade()?));
+            let me = IntervalHandle::new(shared.upgrade()?, done.upgrade()?, task);
             Some(Box::new(move || callback(&me)) as Job)
         };
         self.done.add_callback(Box::new(bind), self.shared.home())

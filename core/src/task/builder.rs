@@ -11,12 +11,13 @@ use crate::clock::duration_from_secs;
 use crate::error::Error;
 use crate::event::done::DoneEvent;
 use crate::event::messenger::Messenger;
-use crate::task::cell::TaskCell;
+use crate::task::cell::{NewTask, TaskCell};
 use crate::task::context::TaskContext;
 use crate::task::current;
 use crate::task::handle::TaskHandle;
 use crate::task::header::Options;
 use crate::task::kinds::{Coroutine, Recurring, RecurringCoroutine, Task};
+use crate::task::raw::OutputRef;
 use crate::task::status::DoneStatus;
 
 /// A task and its properties (name, sort, priority, delay, `upon_death`,
@@ -147,7 +148,7 @@ impl<W: Task> TaskBuilder<W> {
     }
 
     /// Schedules the task on `core`.
-    pub(crate) fn spawn_into(self, core: &Arc<ChainCore>) -> Arc<TaskCell<W>>
+    pub(crate) fn spawn_into(self, core: &Arc<ChainCore>) -> OutputRef<W::Output>
     where
         W: Send,
         W::Output: Send,
@@ -159,7 +160,7 @@ impl<W: Task> TaskBuilder<W> {
 
     /// Schedules the `!Send` task on `core`, whose owner thread the caller
     /// is (see `LocalSpawner`).
-    pub(crate) fn spawn_local_into(self, core: &Arc<ChainCore>) -> Arc<TaskCell<W>> {
+    pub(crate) fn spawn_local_into(self, core: &Arc<ChainCore>) -> OutputRef<W::Output> {
         let (work, opts) = self.into_parts();
         let delay = opts.delay;
         submit(core, TaskCell::new_local(core.clone(), work, opts), delay)
@@ -180,16 +181,12 @@ impl<W> TaskBuilder<W> {
 
 /// Queues a new task on its chain, asleep until its delay passes if it has
 /// one.
-fn submit<W: Task>(
-    core: &Arc<ChainCore>,
-    cell: Arc<TaskCell<W>>,
-    delay: Option<Duration>,
-) -> Arc<TaskCell<W>> {
+fn submit<T>(core: &Arc<ChainCore>, task: NewTask<T>, delay: Option<Duration>) -> OutputRef<T> {
     let wake_at = delay
         .filter(|d| !d.is_zero())
         .map(|d| core.now().saturating_add(d));
-    core.submit(cell.clone(), wake_at);
-    cell
+    core.submit(task.queued, task.registered, wake_at);
+    task.handle
 }
 
 impl<F: Future + 'static> TaskBuilder<Coroutine<F>> {

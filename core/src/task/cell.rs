@@ -1,6 +1,7 @@
 //! The task cell: one allocation per spawned task that holds its header
-//! (see `header`), its work (the closure or future), and then its result. Who may touch the work is decided by the state word
-//! (see the `task` module).
+//! (see `header`), its work (the closure or future), and then its result,
+//! and counts its references in its state word (see `raw`). Who may touch
+//! the work is decided by the state word (see the `task` module).
 
 use std::cell::UnsafeCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -10,17 +11,18 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures_task::{waker_ref, ArcWake};
+use std::ptr::NonNull;
 
-use crate::chain::core::{ChainCore, Placement};
+use crate::chain::core::ChainCore;
 use crate::error::{drop_payload, panic_message};
-use crate::future::state::{Bind, FutureState, Outcome};
+use crate::future::state::{FutureState, Outcome};
 use crate::sync::yield_now;
 use crate::task::context::TaskContext;
 use crate::task::current::{self, RunFrame};
 use crate::task::header::{Header, Options};
 use crate::task::kinds::{Step, Task};
-use crate::task::state::{Abort, CancelRequest, Ending, Invocation, Release, RunStart, WakeAction};
+use crate::task::raw::{OutputRef, TaskRef, TaskVTable};
+use crate::task::state::{Abort, CancelRequest, Ending, Invocation, Release, RunStart};
 
 /// Drops a user value, catching a panicking `Drop`; returns its message.
 fn drop_caught<T>(value: T) -> Option<String> {
@@ -62,56 +64,39 @@ pub(crate) enum RunResult {
     Sleep(TaskRef, Duration),
 }
 
-/// A task cell seen without its types: what chains and registries hold.
-///
-/// # Safety
-///
-/// Implemented by [`TaskCell`] only, which is `#[repr(C)]` with its
-/// [`Header`] first: [`header`](<dyn RawTask>::header) reads it through the
-/// data pointer, without a virtual call on the hot path.
-pub(crate) unsafe trait RawTask: Send + Sync + 'static {
-    /// Runs the task once; the caller has seen it `SCHEDULED`.
-    fn run(self: Arc<Self>, now: Duration, epoch: u64) -> RunResult;
-    /// Requests cancellation (see the module docs).
-    fn cancel(self: Arc<Self>) -> bool;
-    /// Cancels at once, whatever the task is doing (shutdown). Off the
-    /// owner thread of a `!Send` task its work is leaked rather than dropped
-    /// on the wrong thread, with its cell, since a pinned future never
-    /// dropped must keep its memory.
-    fn abort(self: Arc<Self>);
-    fn is_done(&self) -> bool;
-    fn is_cancelled(&self) -> bool;
-    /// Why the task ended without a value, if it did.
-    fn error(&self) -> Option<crate::error::Error>;
-    /// Blocks until the task is done (or `timeout` passes: `Err(Timeout)`).
-    fn wait_done(&self, timeout: Option<Duration>) -> Result<(), crate::error::Error>;
-    fn add_callback(&self, bind: Bind) -> Result<(), crate::error::Error>;
-    /// The typed handle went away: drop the output (on the owner thread).
-    fn release_handle(&self);
+/// What a run asks of the chain, before the reference is attached (see
+/// [`RunResult`]).
+enum After {
+    Idle,
+    Next,
+    Pickup,
+    Sleep(Duration),
 }
 
-impl dyn RawTask {
-    /// The task's header.
-    #[inline]
-    pub(crate) fn header(&self) -> &Header {
-        // SAFETY: the only implementor, `TaskCell`, is `#[repr(C)]` with its
-        // header as the first field (see `RawTask`), so the data pointer of
-        // this trait object points at a `Header` that lives as long as
-        // `self`.
-        unsafe { &*(self as *const dyn RawTask).cast::<Header>() }
-    }
+/// The references a new task starts with, counted when its cell is made.
+pub(crate) struct NewTask<T> {
+    /// Its handle's.
+    pub(crate) handle: OutputRef<T>,
+    /// The one its chain queues it with.
+    pub(crate) queued: TaskRef,
+    /// The one its chain's registry keeps while it lives.
+    pub(crate) registered: TaskRef,
 }
 
-/// A type-erased task reference.
-pub(crate) type TaskRef = Arc<dyn RawTask>;
+/// The part of a cell that depends on the output type only: a handle that
+/// knows the output type finds the future state here (see `OutputRef`).
+#[repr(C)]
+pub(crate) struct CellHead<T> {
+    /// First, so that a `TaskRef` points at it.
+    pub(crate) header: Header,
+    pub(crate) result: FutureState<T>,
+}
 
-/// The cell of a task with work `W`.
+/// The cell of a task with work `W`: one allocation, freed by its last
+/// reference (see `raw`).
 #[repr(C)]
 pub(crate) struct TaskCell<W: Task> {
-    /// First, so that `<dyn RawTask>::header` finds it without a virtual
-    /// call.
-    pub(crate) header: Header,
-    pub(crate) result: FutureState<W::Output>,
+    head: CellHead<W::Output>,
     /// Touched only by the holder of `RUNNING` (or by `abort`, which claims
     /// it), never moved: it is pinned in place from its first poll.
     work: UnsafeCell<Option<W>>,
@@ -130,27 +115,107 @@ unsafe impl<W: Task> Send for TaskCell<W> {}
 unsafe impl<W: Task> Sync for TaskCell<W> {}
 
 impl<W: Task> TaskCell<W> {
+    /// The cell's table (see `TaskVTable`).
+    const VTABLE: &'static TaskVTable = &TaskVTable {
+        run: Self::run_ref,
+        cancel: |task| Self::of(task).cancel(task),
+        abort: |task| Self::of(task).abort(task),
+        // The published result, not the COMPLETE bit: that bit is set a
+        // moment before the outcome is stored, and a reader told "done"
+        // must find the outcome.
+        is_done: |task| Self::of(task).result().is_done(),
+        is_cancelled: |task| Self::of(task).result().is_cancelled(),
+        error: |task| Self::of(task).result().error(),
+        wait_done: |task, timeout| Self::of(task).result().wait_done(timeout),
+        add_callback: |task, bind| {
+            let cell = Self::of(task);
+            cell.result()
+                .add_callback(bind, Some(&*cell.header().chain))
+        },
+        release_handle: |task| Self::of(task).release_handle(),
+        dealloc: Self::dealloc,
+    };
+
     /// A task whose work and output may move between threads.
-    pub(crate) fn new_send(chain: Arc<ChainCore>, work: W, opts: Options) -> Arc<Self>
+    pub(crate) fn new_send(chain: Arc<ChainCore>, work: W, opts: Options) -> NewTask<W::Output>
     where
         W: Send,
         W::Output: Send,
     {
-        Self::new(chain, work, opts, false)
+        Self::spawn(chain, work, opts, false)
     }
 
     /// A `!Send` task: only the thread that owns `chain` (the caller claimed
     /// it, see `LocalSpawner`) runs or drops its work and its output.
-    pub(crate) fn new_local(chain: Arc<ChainCore>, work: W, opts: Options) -> Arc<Self> {
-        Self::new(chain, work, opts, true)
+    pub(crate) fn new_local(chain: Arc<ChainCore>, work: W, opts: Options) -> NewTask<W::Output> {
+        Self::spawn(chain, work, opts, true)
     }
 
-    fn new(chain: Arc<ChainCore>, work: W, opts: Options, local: bool) -> Arc<Self> {
-        Arc::new(TaskCell {
-            header: Header::new(chain, opts, local),
-            result: FutureState::new(),
-            work: UnsafeCell::new(Some(work)),
-        })
+    /// Writes the cell in place in its allocation, with the three
+    /// references a new task starts with counted at once.
+    fn spawn(chain: Arc<ChainCore>, work: W, opts: Options, local: bool) -> NewTask<W::Output> {
+        let mut cell = Box::<Self>::new_uninit();
+        let p = cell.as_mut_ptr();
+        // SAFETY: `p` is valid for writes and every field is written once
+        // before the box is taken as initialized.
+        let ptr = unsafe {
+            std::ptr::addr_of_mut!((*p).head.header).write(Header::new(
+                chain,
+                opts,
+                local,
+                3,
+                Self::VTABLE,
+            ));
+            std::ptr::addr_of_mut!((*p).head.result).write(FutureState::new());
+            std::ptr::addr_of_mut!((*p).work).write(UnsafeCell::new(Some(work)));
+            NonNull::new_unchecked(Box::into_raw(cell.assume_init())).cast::<Header>()
+        };
+        // SAFETY: the state word counts these three references, and the
+        // cell is a `TaskCell<W>`, of output `W::Output`, with its header
+        // first (`#[repr(C)]`).
+        unsafe {
+            NewTask {
+                handle: OutputRef::new(TaskRef::from_counted(ptr)),
+                queued: TaskRef::from_counted(ptr),
+                registered: TaskRef::from_counted(ptr),
+            }
+        }
+    }
+
+    /// The cell `task` refers to.
+    fn of(task: &TaskRef) -> &Self {
+        // SAFETY: a cell's table is only reached through its own header, so
+        // `task` refers to a `TaskCell<W>`, alive as long as `task`.
+        unsafe { task.cell_ptr().cast::<Self>().as_ref() }
+    }
+
+    /// Frees the cell, dropping what is left in it.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` came from `spawn`, and no reference to the cell is left.
+    unsafe fn dealloc(ptr: NonNull<Header>) {
+        // SAFETY: see above: the box `spawn` made, owned by nobody else.
+        drop(unsafe { Box::from_raw(ptr.cast::<Self>().as_ptr()) });
+    }
+
+    fn header(&self) -> &Header {
+        &self.head.header
+    }
+
+    fn result(&self) -> &FutureState<W::Output> {
+        &self.head.result
+    }
+
+    /// Runs the task once and attaches `task` to what the run asks for; a
+    /// reference the chain no longer needs is released here, after the run.
+    fn run_ref(task: TaskRef, now: Duration, epoch: u64) -> RunResult {
+        match Self::of(&task).run(&task, now, epoch) {
+            After::Idle => RunResult::Idle,
+            After::Next => RunResult::Next(task),
+            After::Pickup => RunResult::Pickup(task),
+            After::Sleep(until) => RunResult::Sleep(task, until),
+        }
     }
 
     /// Ends the task: drops the work, runs `upon_death`, publishes the
@@ -168,7 +233,7 @@ impl<W: Task> TaskCell<W> {
             }
         }
         let clean_exit = matches!(outcome, Outcome::Ready(_));
-        if let Some(upon_death) = self.header.take_upon_death() {
+        if let Some(upon_death) = self.header().take_upon_death() {
             if let Err(payload) = catch_unwind(AssertUnwindSafe(move || upon_death(clean_exit))) {
                 outcome = panicked_unless_ended(outcome, message_of(payload));
             }
@@ -177,17 +242,17 @@ impl<W: Task> TaskCell<W> {
         // it captured; run only if the task finished (a panicking
         // `upon_death` counts as a panic).
         let after_done = self
-            .header
+            .header()
             .take_after_done()
             .filter(|_| matches!(outcome, Outcome::Ready(_)));
-        if self.header.state.complete().is_sleeping() {
-            self.header.chain.sleeping_changed(-1);
+        if self.header().state.complete().is_sleeping() {
+            self.header().chain.sleeping_changed(-1);
         }
         // `complete` cannot fail: only the RUNNING holder completes a task.
         // It wakes the task's waiters, whose wakers are user code: the task
         // is retired whatever they do.
         let completed = catch_unwind(AssertUnwindSafe(|| {
-            self.result.complete(outcome, Some(&*self.header.chain))
+            self.result().complete(outcome, Some(&*self.header().chain))
         }));
         match completed {
             Ok(Ok(())) => {}
@@ -198,13 +263,13 @@ impl<W: Task> TaskCell<W> {
                 message_of(payload);
             }
         }
-        self.header.chain.retire(&self.header);
-        if !self.header.state.snapshot().has_handle() {
+        self.header().chain.retire(self.header());
+        if !self.header().state.snapshot().has_handle() {
             // Nobody can read the output: drop it now, on the runner's thread,
             // where a panicking destructor is caught, rather than wherever the
             // last reference to the cell happens to go.
             let _ =
-                catch_unwind(AssertUnwindSafe(|| self.result.clear_value())).map_err(message_of);
+                catch_unwind(AssertUnwindSafe(|| self.result().clear_value())).map_err(message_of);
         }
         if let Some(after_done) = after_done {
             // Once the task's future is done and the task has left its
@@ -233,42 +298,32 @@ impl<W: Task> TaskCell<W> {
     }
 }
 
-impl<W: Task> ArcWake for TaskCell<W> {
-    fn wake_by_ref(arc_self: &Arc<Self>) {
-        match arc_self.header.state.wake() {
-            WakeAction::Submit => {
-                let task: TaskRef = arc_self.clone();
-                arc_self.header.chain.schedule(task, Placement::Run);
-            }
-            WakeAction::Nothing => {}
-        }
-    }
-}
-
-// SAFETY: `#[repr(C)]` with the header first, as `RawTask` requires.
-unsafe impl<W: Task> RawTask for TaskCell<W> {
-    fn run(self: Arc<Self>, now: Duration, epoch: u64) -> RunResult {
-        let state = &self.header.state;
+impl<W: Task> TaskCell<W> {
+    /// Runs the task once (`task` is this cell's reference).
+    fn run(&self, task: &TaskRef, now: Duration, epoch: u64) -> After {
+        let state = &self.header().state;
         let before = match state.start_run() {
             RunStart::Run(before) => before,
-            RunStart::Stale => return RunResult::Idle,
+            RunStart::Stale => return After::Idle,
         };
         if before.is_sleeping() {
-            self.header.chain.sleeping_changed(-1);
+            self.header().chain.sleeping_changed(-1);
         }
-        self.header.start_once(now, epoch);
-        self.header.ran_epoch.store(epoch as u32, Ordering::Relaxed);
+        self.header().start_once(now, epoch);
+        self.header()
+            .ran_epoch
+            .store(epoch as u32, Ordering::Relaxed);
         if before.is_cancel_requested() {
             if !before.is_suspended() {
                 self.finish(Outcome::Cancelled, true);
-                return RunResult::Idle;
+                return After::Idle;
             }
             state.mark_cancel_seen();
         }
 
-        let waker = waker_ref(&self);
+        let waker = task.lend_waker();
         let frame = RunFrame {
-            header: &self.header,
+            header: self.header(),
             waker: &waker,
             sleep_until: std::cell::Cell::new(None),
             yield_next: std::cell::Cell::new(false),
@@ -277,7 +332,7 @@ unsafe impl<W: Task> RawTask for TaskCell<W> {
             let _enter = current::enter(&frame);
             let mut cx = Context::from_waker(&waker);
             let tc = TaskContext {
-                header: &self.header,
+                header: self.header(),
                 now,
                 epoch,
             };
@@ -305,7 +360,7 @@ unsafe impl<W: Task> RawTask for TaskCell<W> {
                     Ending::Value => Outcome::Panicked(message),
                 };
                 self.finish(outcome, true);
-                return RunResult::Idle;
+                return After::Idle;
             }
             Ok(Poll::Ready(step)) => step,
             Ok(Poll::Pending) => return self.suspend(sleep_until, yield_next),
@@ -314,7 +369,7 @@ unsafe impl<W: Task> RawTask for TaskCell<W> {
         // Shutdown removes every task: one whose run overlapped it (on a
         // threaded chain) ends cancelled whatever it returned, as a task
         // removed while it runs does.
-        let shut_down = self.header.chain.is_shut_down();
+        let shut_down = self.header().chain.is_shut_down();
         match step {
             Step::Done(v) | Step::Exit(v) => {
                 // One step reads the cancel request and closes the door to
@@ -328,47 +383,48 @@ unsafe impl<W: Task> RawTask for TaskCell<W> {
                     Outcome::Ready(v)
                 };
                 self.finish(outcome, true);
-                RunResult::Idle
+                After::Idle
             }
             // A cancel landing after this load finds the task RUNNING: it
             // sets WOKEN, so `release` requeues the task and its next run
             // ends it.
             _ if state.snapshot().is_cancel_requested() || shut_down => {
                 self.finish(Outcome::Cancelled, true);
-                RunResult::Idle
+                After::Idle
             }
             Step::Cont => {
                 state.requeue(Invocation::Over);
-                RunResult::Next(self)
+                After::Next
             }
             Step::Pickup => {
                 state.requeue(Invocation::Over);
-                RunResult::Pickup(self)
+                After::Pickup
             }
             Step::Again => {
-                let chain = &self.header.chain;
+                let chain = &self.header().chain;
                 let now = chain.now();
-                self.header.restart(now, epoch);
-                match self.header.delay() {
+                self.header().restart(now, epoch);
+                match self.header().delay() {
                     Some(d) if !d.is_zero() => self.sleep(now.saturating_add(d), Invocation::Over),
                     _ => {
                         state.requeue(Invocation::Over);
-                        RunResult::Next(self)
+                        After::Next
                     }
                 }
             }
         }
     }
 
-    fn cancel(self: Arc<Self>) -> bool {
-        let may_claim = self.header.may_drop_work_here();
-        match self.header.state.request_cancel(may_claim) {
+    /// Requests cancellation (`task` is this cell's reference).
+    fn cancel(&self, task: &TaskRef) -> bool {
+        let may_claim = self.header().may_drop_work_here();
+        match self.header().state.request_cancel(may_claim) {
             CancelRequest::Complete => {
                 // Its runner is between completing the state and publishing
                 // the outcome (a few instructions, no user code): wait, so
                 // that whoever is told "not cancelled by this call" finds it
                 // done.
-                while !self.result.is_done() {
+                while !self.result().is_done() {
                     yield_now();
                 }
                 false
@@ -380,7 +436,7 @@ unsafe impl<W: Task> RawTask for TaskCell<W> {
             CancelRequest::RunnerWillSee => true,
             CancelRequest::Wake => {
                 // So the request reaches its await point (or its owner).
-                ArcWake::wake_by_ref(&self);
+                task.wake();
                 true
             }
             CancelRequest::Claimed => {
@@ -390,97 +446,75 @@ unsafe impl<W: Task> RawTask for TaskCell<W> {
         }
     }
 
-    fn abort(self: Arc<Self>) {
-        match self.header.state.abort() {
+    /// Cancels at once, whatever the task is doing (`task` is this cell's
+    /// reference).
+    fn abort(&self, task: &TaskRef) {
+        match self.header().state.abort() {
             Abort::Complete | Abort::RunnerWillSee => {}
             Abort::Claimed => {
-                let may_drop_work = self.header.may_drop_work_here();
+                let may_drop_work = self.header().may_drop_work_here();
                 if !may_drop_work {
                     // The work stays where it is, for good: neither dropped
                     // here nor by the cell's own drop, on whatever thread
                     // that happens.
-                    std::mem::forget(Arc::clone(&self));
+                    task.clone().leak();
                 }
                 self.finish(Outcome::Cancelled, may_drop_work);
             }
         }
     }
 
-    fn is_done(&self) -> bool {
-        // The published result, not the COMPLETE bit: that bit is set a
-        // moment before the outcome is stored, and a reader told "done"
-        // must find the outcome.
-        self.result.is_done()
-    }
-
-    fn is_cancelled(&self) -> bool {
-        self.result.is_cancelled()
-    }
-
-    fn error(&self) -> Option<crate::error::Error> {
-        self.result.error()
-    }
-
-    fn wait_done(&self, timeout: Option<Duration>) -> Result<(), crate::error::Error> {
-        self.result.wait_done(timeout)
-    }
-
-    fn add_callback(&self, bind: Bind) -> Result<(), crate::error::Error> {
-        self.result.add_callback(bind, Some(&*self.header.chain))
-    }
-
+    /// The typed handle went away: drop the output if it exists.
     fn release_handle(&self) {
         // Before completion no output exists, and `finish`, which stores it
         // after completing the state, sees the handle gone and drops it.
-        if self.header.state.drop_handle().is_complete() {
-            self.result.clear_value();
+        if self.header().state.drop_handle().is_complete() {
+            self.result().clear_value();
         }
     }
-}
 
-impl<W: Task> TaskCell<W> {
     /// Leaves `RUNNING` for the sleep heap, unless woken meanwhile.
-    fn sleep(self: Arc<Self>, until: Duration, invocation: Invocation) -> RunResult {
-        self.header.chain.sleeping_changed(1);
-        match self.header.state.sleep(invocation) {
-            Release::Parked => RunResult::Sleep(self, until),
+    fn sleep(&self, until: Duration, invocation: Invocation) -> After {
+        self.header().chain.sleeping_changed(1);
+        match self.header().state.sleep(invocation) {
+            Release::Parked => After::Sleep(until),
             Release::Requeue => {
-                self.header.chain.sleeping_changed(-1);
-                RunResult::Next(self)
+                self.header().chain.sleeping_changed(-1);
+                After::Next
             }
         }
     }
 
     /// The coroutine returned `Pending`: decide between suspension, sleep,
     /// a run next frame, or (cancel requested) requeue or abort.
-    fn suspend(self: Arc<Self>, sleep_until: Option<Duration>, yield_next: bool) -> RunResult {
-        if self.header.chain.is_shut_down() {
+    fn suspend(&self, sleep_until: Option<Duration>, yield_next: bool) -> After {
+        if self.header().chain.is_shut_down() {
             // Shutdown found it running and left it to us.
             self.finish(Outcome::Cancelled, true);
-            return RunResult::Idle;
+            return After::Idle;
         }
-        let state = &self.header.state;
+        let state = &self.header().state;
         let before = state.suspend();
         if before.is_cancel_pending() {
             if before.is_cancel_seen() {
                 // A whole run passed without an await point of ours taking
                 // the request: the coroutine awaits something foreign.
                 self.finish(Outcome::Cancelled, true);
-                return RunResult::Idle;
+                return After::Idle;
             }
             state.requeue(Invocation::Continues);
-            return RunResult::Next(self);
+            return After::Next;
         }
         if let Some(until) = sleep_until {
             return self.sleep(until, Invocation::Continues);
         }
         if yield_next {
             state.requeue(Invocation::Continues);
-            return RunResult::Next(self);
+            return After::Next;
         }
         match state.idle() {
-            Release::Parked => RunResult::Idle,
-            Release::Requeue => RunResult::Next(self),
+            Release::Parked => After::Idle,
+            Release::Requeue => After::Next,
         }
     }
 }

@@ -5,29 +5,17 @@
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use crate::clock::duration_from_secs;
 use crate::error::Error;
 use crate::future::async_future::AsyncFuture;
-use crate::future::state::{take, FutureState, Job, WaiterKey};
-use crate::task::cell::{RawTask, TaskCell, TaskRef};
+use crate::future::state::{take, Job, WaiterKey};
 use crate::task::current;
 use crate::task::header::Header;
-use crate::task::kinds::Task;
-
-/// A task cell seen through its output type.
-pub(crate) trait TypedTask<T>: RawTask {
-    fn state(&self) -> &FutureState<T>;
-}
-
-impl<W: Task> TypedTask<W::Output> for TaskCell<W> {
-    fn state(&self) -> &FutureState<W::Output> {
-        &self.result
-    }
-}
+use crate::task::raw::{OutputRef, TaskRef};
 
 /// The methods every kind of task handle shares.
 macro_rules! task_methods {
@@ -159,7 +147,7 @@ macro_rules! task_methods {
         /// (the panic hook reports it) and changes neither the outcome nor
         /// `upon_death`'s `clean_exit` (false).
         pub fn cancel(&self) -> bool {
-            self.raw_ref().cancel()
+            self.raw().cancel()
         }
 
         /// An untyped handle to the same task.
@@ -183,8 +171,8 @@ pub(crate) fn requeue(task: TaskRef) {
 pub struct AnyTask(pub(crate) TaskRef);
 
 impl AnyTask {
-    fn raw(&self) -> &dyn RawTask {
-        &*self.0
+    fn raw(&self) -> &TaskRef {
+        &self.0
     }
     fn raw_ref(&self) -> TaskRef {
         self.0.clone()
@@ -235,7 +223,7 @@ impl std::fmt::Debug for AnyTask {
 ///
 /// Never. A task that panicked yields [`Error::Panicked`].
 pub struct TaskHandle<T: 'static> {
-    cell: Arc<dyn TypedTask<T>>,
+    cell: OutputRef<T>,
     /// This handle's place among the task's waiters, while it awaits.
     waiter: WaiterKey,
     /// The handle the spawner got owns the output: dropping it drops an
@@ -245,7 +233,7 @@ pub struct TaskHandle<T: 'static> {
 }
 
 impl<T: 'static> TaskHandle<T> {
-    pub(crate) fn new(cell: Arc<dyn TypedTask<T>>) -> Self {
+    pub(crate) fn new(cell: OutputRef<T>) -> Self {
         TaskHandle {
             cell,
             waiter: WaiterKey::new(),
@@ -256,7 +244,7 @@ impl<T: 'static> TaskHandle<T> {
 
     /// A handle lent to a done callback: it reads like the real one but
     /// leaves the output to it.
-    fn view(cell: Arc<dyn TypedTask<T>>) -> Self {
+    fn view(cell: OutputRef<T>) -> Self {
         TaskHandle {
             cell,
             waiter: WaiterKey::new(),
@@ -264,11 +252,11 @@ impl<T: 'static> TaskHandle<T> {
             _output: PhantomData,
         }
     }
-    fn raw(&self) -> &dyn RawTask {
-        &*self.cell
+    fn raw(&self) -> &TaskRef {
+        &self.cell
     }
     fn raw_ref(&self) -> TaskRef {
-        self.cell.clone()
+        self.cell.to_raw()
     }
     task_methods!();
 }
@@ -301,33 +289,31 @@ impl<T: 'static> std::fmt::Debug for TaskHandle<T> {
 /// Polls a task's output for an awaiting coroutine: no self-await, no
 /// suspension if done, cancel delivery at this await point.
 fn poll_task_output<T: 'static>(
-    cell: &Arc<dyn TypedTask<T>>,
+    cell: &OutputRef<T>,
     waiter: &WaiterKey,
     cx: &mut Context<'_>,
 ) -> Poll<Result<T, Error>> {
-    let raw: &dyn RawTask = &**cell;
-    if current::current_id() == Some(raw.header().id) {
+    if current::current_id() == Some(cell.header().id) {
         return Poll::Ready(Err(Error::AwaitSelf));
     }
     if let Some(r) = cell.state().try_read(take) {
         return Poll::Ready(r);
     }
     if current::take_cancel() {
-        cell.clone().cancel();
+        cell.cancel();
         return Poll::Ready(Err(Error::Cancelled));
     }
     cell.state().poll_read(waiter, cx, take)
 }
 
 fn wait_task_output<T: 'static>(
-    cell: &Arc<dyn TypedTask<T>>,
+    cell: &OutputRef<T>,
     timeout: Option<Duration>,
 ) -> Result<T, Error> {
-    let raw: &dyn RawTask = &**cell;
-    if current::current_id() == Some(raw.header().id) {
+    if current::current_id() == Some(cell.header().id) {
         return Err(Error::AwaitSelf);
     }
-    check_blocking_wait(raw.header())?;
+    check_blocking_wait(cell.header())?;
     cell.state().wait(timeout, take)
 }
 
@@ -363,7 +349,7 @@ impl<T: Send + 'static> AsyncFuture for TaskHandle<T> {
         self.cell.is_cancelled()
     }
     fn cancel(&self) -> bool {
-        self.cell.clone().cancel()
+        self.cell.cancel()
     }
     fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
         self.cell.state().poll_done(&self.waiter, cx)
@@ -381,9 +367,11 @@ impl<T: Send + 'static> AsyncFuture for TaskHandle<T> {
     where
         F: FnOnce(&Self) + Send + 'static,
     {
-        let cell = Arc::downgrade(&self.cell);
+        // Strong: the cycle through the task's own waiter list ends at its
+        // completion, which every task reaches (shutdown ends the rest).
+        let cell = self.cell.clone();
         let bind = move || {
-            let handle = TaskHandle::view(cell.upgrade()?);
+            let handle = TaskHandle::view(cell);
             Some(Box::new(move || callback(&handle)) as Job)
         };
         self.cell.add_callback(Box::new(bind))
@@ -397,25 +385,25 @@ impl<T: Send + 'static> AsyncFuture for TaskHandle<T> {
 /// [`LocalSpawner`](crate::LocalSpawner). It stays on the thread that owns
 /// the chain; awaiting it yields the task's output.
 pub struct LocalTaskHandle<T: 'static> {
-    cell: Arc<dyn TypedTask<T>>,
+    cell: OutputRef<T>,
     /// This handle's place among the task's waiters, while it awaits.
     waiter: WaiterKey,
     _not_send: PhantomData<*const T>,
 }
 
 impl<T: 'static> LocalTaskHandle<T> {
-    pub(crate) fn new(cell: Arc<dyn TypedTask<T>>) -> Self {
+    pub(crate) fn new(cell: OutputRef<T>) -> Self {
         LocalTaskHandle {
             cell,
             waiter: WaiterKey::new(),
             _not_send: PhantomData,
         }
     }
-    fn raw(&self) -> &dyn RawTask {
-        &*self.cell
+    fn raw(&self) -> &TaskRef {
+        &self.cell
     }
     fn raw_ref(&self) -> TaskRef {
-        self.cell.clone()
+        self.cell.to_raw()
     }
     task_methods!();
 
@@ -430,11 +418,9 @@ impl<T: 'static> LocalTaskHandle<T> {
     where
         F: FnOnce(&AnyTask) + Send + 'static,
     {
-        let cell = Arc::downgrade(&self.cell);
-        let bind = move || {
-            let any = AnyTask(cell.upgrade()?);
-            Some(Box::new(move || callback(&any)) as Job)
-        };
+        // Strong: as for `TaskHandle::add_done_callback`.
+        let any = self.as_any();
+        let bind = move || Some(Box::new(move || callback(&any)) as Job);
         self.cell.add_callback(Box::new(bind))
     }
 }

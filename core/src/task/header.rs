@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::chain::core::ChainCore;
 use crate::sync::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Mutex};
+use crate::task::raw::TaskVTable;
 use crate::task::state::State;
 
 // From std even under loom: loom objects cannot live in statics, and an id
@@ -39,7 +40,10 @@ pub(crate) struct Meta {
 
 /// The type-independent part of a task cell.
 pub(crate) struct Header {
+    /// The flags of the task and the count of references to its cell.
     pub(crate) state: State,
+    /// The functions that know the cell's types.
+    pub(crate) vtable: &'static TaskVTable,
     /// The work or its output is `!Send`: only the chain's owner thread may
     /// run or drop it. Fixed at spawn.
     local: bool,
@@ -78,7 +82,15 @@ pub(crate) struct Options {
 }
 
 impl Header {
-    pub(crate) fn new(chain: Arc<ChainCore>, opts: Options, local: bool) -> Self {
+    /// The header of a task with `refs` references to its cell, whose
+    /// typed functions are `vtable`.
+    pub(crate) fn new(
+        chain: Arc<ChainCore>,
+        opts: Options,
+        local: bool,
+        refs: usize,
+        vtable: &'static TaskVTable,
+    ) -> Self {
         let meta = OnceLock::new();
         if opts.name.is_some()
             || opts.upon_death.is_some()
@@ -94,7 +106,8 @@ impl Header {
             let _ = meta.set(Box::new(m));
         }
         Header {
-            state: State::new(),
+            state: State::new(refs),
+            vtable,
             local,
             token: AtomicU32::new(0),
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),

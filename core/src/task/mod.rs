@@ -11,7 +11,10 @@
 //! - `header`: the type-independent part of a task (id, sort, priority,
 //!   start time, state, chain, out-of-line properties) and spawn options.
 //! - `cell`: the task cell (header, work, result), one allocation per
-//!   spawned task, and how it runs, wakes, is cancelled and ends.
+//!   spawned task, and how it runs, is cancelled and ends.
+//! - `raw`: references to a cell (`TaskRef`, blind to its types, and
+//!   `OutputRef`, for handles), the table of its typed functions, and the
+//!   task's waker.
 //! - `current`: the current run (the thread-local frame a chain sets while
 //!   it polls a task).
 //! - `context`: `TaskContext`, what a recurring task sees of itself.
@@ -22,7 +25,9 @@
 //! # The state word
 //!
 //! A task's state is one atomic word; only `state.rs` changes it, through
-//! named transitions, and everyone else reads a snapshot. Its bits:
+//! named transitions, and everyone else reads a snapshot. Above its flags
+//! it counts the references to the cell (each `TaskRef`, handle and
+//! waker); no transition touches the count. Its flags:
 //!
 //! | bit | meaning | set by | cleared by |
 //! |---|---|---|---|
@@ -100,6 +105,7 @@ pub(crate) mod header;
 pub(crate) mod kinds;
 pub(crate) mod local;
 pub(crate) mod pause;
+pub(crate) mod raw;
 pub(crate) mod sequence;
 pub(crate) mod state;
 pub(crate) mod status;

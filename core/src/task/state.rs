@@ -8,38 +8,46 @@
 
 use std::sync::atomic::Ordering;
 
-use crate::sync::AtomicU32;
+use crate::sync::{fence, AtomicUsize};
 
 /// In a run queue, the injection queue, or about to be.
-const SCHEDULED: u32 = 1 << 0;
+const SCHEDULED: usize = 1 << 0;
 /// Being run; the runner owns the work.
-const RUNNING: u32 = 1 << 1;
+const RUNNING: usize = 1 << 1;
 /// Woken while running: run again next epoch.
-const WOKEN: u32 = 1 << 2;
+const WOKEN: usize = 1 << 2;
 /// Terminal: the outcome is (about to be) in the future state.
-const COMPLETE: u32 = 1 << 3;
+const COMPLETE: usize = 1 << 3;
 /// `cancel()` was called.
-const CANCEL_REQUESTED: u32 = 1 << 4;
+const CANCEL_REQUESTED: usize = 1 << 4;
 /// The cancel request reached an await point in the coroutine.
-const CANCEL_DELIVERED: u32 = 1 << 5;
+const CANCEL_DELIVERED: usize = 1 << 5;
 /// A run began with the cancel already requested.
-const CANCEL_SEEN: u32 = 1 << 6;
+const CANCEL_SEEN: usize = 1 << 6;
 /// A coroutine invocation is in progress (returned `Pending`).
-const SUSPENDED: u32 = 1 << 7;
+const SUSPENDED: usize = 1 << 7;
 /// In the sleep heap (delay, `Again`, `pause`).
-const SLEEPING: u32 = 1 << 8;
+const SLEEPING: usize = 1 << 8;
 /// A typed handle is alive; without one the output is dropped at once.
-const HANDLE: u32 = 1 << 9;
+const HANDLE: usize = 1 << 9;
 /// The runner took the task's value as its outcome: a later cancel request
 /// comes too late.
-const FINISHING: u32 = 1 << 10;
+const FINISHING: usize = 1 << 10;
+
+/// One reference to the task cell: the count lives above the flags, so a
+/// transition never touches it and a reference never needs its own word.
+const REF_ONE: usize = 1 << 16;
+/// A count past this is a leak of references (as `Arc`'s limit): abort
+/// rather than wrap.
+const MAX_REFS: usize = usize::MAX >> 1;
+const REF_SHIFT: u32 = REF_ONE.trailing_zeros();
 
 /// A task's state word.
-pub(crate) struct State(AtomicU32);
+pub(crate) struct State(AtomicUsize);
 
 /// One reading of a task's state word.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Snapshot(u32);
+pub(crate) struct Snapshot(usize);
 
 /// What a wake asks of the waker.
 #[must_use]
@@ -123,9 +131,30 @@ pub(crate) enum Abort {
 }
 
 impl State {
-    /// A new task, with its typed handle alive.
-    pub(crate) fn new() -> Self {
-        State(AtomicU32::new(HANDLE))
+    /// A new task, with its typed handle alive and `refs` references to
+    /// its cell.
+    pub(crate) fn new(refs: usize) -> Self {
+        State(AtomicUsize::new(HANDLE | (refs * REF_ONE)))
+    }
+
+    /// One more reference to the cell. Relaxed, as `Arc`'s clone: whoever
+    /// copies a reference already holds one.
+    pub(crate) fn ref_inc(&self) {
+        if self.0.fetch_add(REF_ONE, Ordering::Relaxed) > MAX_REFS {
+            std::process::abort();
+        }
+    }
+
+    /// One reference fewer; true if it was the last (the caller frees the
+    /// cell). Release, then acquire for the last one, as `Arc`'s drop: every
+    /// use of the cell through another reference happens before the free.
+    #[must_use]
+    pub(crate) fn ref_dec(&self) -> bool {
+        if self.0.fetch_sub(REF_ONE, Ordering::Release) >> REF_SHIFT != 1 {
+            return false;
+        }
+        fence(Ordering::Acquire);
+        true
     }
 
     pub(crate) fn snapshot(&self) -> Snapshot {
@@ -134,12 +163,14 @@ impl State {
 
     /// Applies `f` until it succeeds or declines; returns the state it
     /// changed (or declined on).
-    fn update(&self, f: impl FnMut(u32) -> Option<u32>) -> Result<u32, u32> {
+    fn update(&self, f: impl FnMut(usize) -> Option<usize>) -> Result<usize, usize> {
         self.0.fetch_update(Ordering::AcqRel, Ordering::Acquire, f)
     }
 
     /// A new task enters its chain, queued (or sleeping until a delay
-    /// passes). It is not shared yet.
+    /// passes). It is not shared with another thread yet, so nobody can
+    /// change the word (its references included) between the load and the
+    /// store.
     pub(crate) fn submit(&self, sleeping: bool) {
         let queued = if sleeping { SLEEPING } else { SCHEDULED };
         let s = self.0.load(Ordering::Relaxed);
@@ -238,7 +269,7 @@ impl State {
         self.release(0, Invocation::Continues)
     }
 
-    fn release(&self, also: u32, invocation: Invocation) -> Release {
+    fn release(&self, also: usize, invocation: Invocation) -> Release {
         let clear = match invocation {
             Invocation::Over => SUSPENDED,
             Invocation::Continues => 0,
@@ -374,7 +405,7 @@ impl Snapshot {
 
 impl std::fmt::Debug for Snapshot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        const NAMES: [(u32, &str); 11] = [
+        const NAMES: [(usize, &str); 11] = [
             (SCHEDULED, "scheduled"),
             (RUNNING, "running"),
             (WOKEN, "woken"),
@@ -392,7 +423,7 @@ impl std::fmt::Debug for Snapshot {
             .filter(|(bit, _)| self.0 & bit != 0)
             .map(|(_, name)| *name)
             .collect();
-        write!(f, "{}", set.join("|"))
+        write!(f, "{} ({} refs)", set.join("|"), self.0 >> REF_SHIFT)
     }
 }
 
