@@ -22,7 +22,7 @@ use crate::task::current::{self, RunFrame};
 use crate::task::header::{Header, Options};
 use crate::task::kinds::{Step, Task};
 use crate::task::raw::{OutputRef, TaskRef, TaskVTable};
-use crate::task::state::{Abort, CancelRequest, Ending, Invocation, Release, RunStart};
+use crate::task::state::{Abort, CancelRequest, Ending, Release, RunStart, Suspended, Suspension};
 
 /// Drops a user value, catching a panicking `Drop`; returns its message.
 fn drop_caught<T>(value: T) -> Option<String> {
@@ -393,11 +393,11 @@ impl<W: Task> TaskCell<W> {
                 After::Idle
             }
             Step::Cont => {
-                state.requeue(Invocation::Over);
+                state.requeue();
                 After::Next
             }
             Step::Pickup => {
-                state.requeue(Invocation::Over);
+                state.requeue();
                 After::Pickup
             }
             Step::Again => {
@@ -405,9 +405,9 @@ impl<W: Task> TaskCell<W> {
                 let now = chain.now();
                 self.header().restart(now, epoch);
                 match self.header().delay() {
-                    Some(d) if !d.is_zero() => self.sleep(now.saturating_add(d), Invocation::Over),
+                    Some(d) if !d.is_zero() => self.sleep(now.saturating_add(d)),
                     _ => {
-                        state.requeue(Invocation::Over);
+                        state.requeue();
                         After::Next
                     }
                 }
@@ -473,10 +473,11 @@ impl<W: Task> TaskCell<W> {
         }
     }
 
-    /// Leaves `RUNNING` for the sleep heap, unless woken meanwhile.
-    fn sleep(&self, until: Duration, invocation: Invocation) -> After {
+    /// Leaves `RUNNING` for the sleep heap (`Again` with a delay), unless
+    /// woken meanwhile.
+    fn sleep(&self, until: Duration) -> After {
         self.header().chain.sleeping_changed(1);
-        match self.header().state.sleep(invocation) {
+        match self.header().state.sleep() {
             Release::Parked => After::Sleep(until),
             Release::Requeue => {
                 self.header().chain.sleeping_changed(-1);
@@ -488,33 +489,36 @@ impl<W: Task> TaskCell<W> {
     /// The coroutine returned `Pending`: decide between suspension, sleep,
     /// a run next frame, or (cancel requested) requeue or abort.
     fn suspend(&self, sleep_until: Option<Duration>, yield_next: bool) -> After {
-        if self.header().chain.is_shut_down() {
+        let chain = &self.header().chain;
+        if chain.is_shut_down() {
             // Shutdown found it running and left it to us.
             self.finish(Outcome::Cancelled, true);
             return After::Idle;
         }
-        let state = &self.header().state;
-        let before = state.suspend();
-        if before.is_cancel_pending() {
-            if before.is_cancel_seen() {
+        let to = match (sleep_until, yield_next) {
+            (Some(_), _) => Suspension::Sleep,
+            (None, true) => Suspension::Requeue,
+            (None, false) => Suspension::Wait,
+        };
+        if sleep_until.is_some() {
+            // Counted before the task can be seen asleep.
+            chain.sleeping_changed(1);
+        }
+        let suspended = self.header().state.suspend(to);
+        if sleep_until.is_some() && !matches!(suspended, Suspended::Parked) {
+            chain.sleeping_changed(-1);
+        }
+        match (suspended, sleep_until) {
+            (Suspended::CancelIgnored, _) => {
                 // A whole run passed without an await point of ours taking
                 // the request: the coroutine awaits something foreign.
                 self.finish(Outcome::Cancelled, true);
-                return After::Idle;
+                After::Idle
             }
-            state.requeue(Invocation::Continues);
-            return After::Next;
-        }
-        if let Some(until) = sleep_until {
-            return self.sleep(until, Invocation::Continues);
-        }
-        if yield_next {
-            state.requeue(Invocation::Continues);
-            return After::Next;
-        }
-        match state.idle() {
-            Release::Parked => After::Idle,
-            Release::Requeue => After::Next,
+            (Suspended::Requeue, _) => After::Next,
+            (Suspended::Parked, Some(until)) => After::Sleep(until),
+            (Suspended::Parked, None) if yield_next => After::Next,
+            (Suspended::Parked, None) => After::Idle,
         }
     }
 }

@@ -77,16 +77,32 @@ pub(crate) enum Ending {
     Cancelled,
 }
 
-/// Whether the coroutine invocation of a run is over.
+/// Where a coroutine that returned `Pending` goes (see [`State::suspend`]).
 #[derive(Clone, Copy)]
-pub(crate) enum Invocation {
-    /// The task returned a step: its next run starts afresh.
-    Over,
-    /// The coroutine is suspended mid-invocation.
-    Continues,
+pub(crate) enum Suspension {
+    /// Back to its queue, for the next epoch (`next_frame`).
+    Requeue,
+    /// To the sleep heap (`pause`).
+    Sleep,
+    /// Nowhere: it waits for a wake.
+    Wait,
 }
 
-/// How leaving `RUNNING` for a sleep or a suspension went.
+/// How a suspension went.
+#[must_use]
+pub(crate) enum Suspended {
+    /// As asked.
+    Parked,
+    /// A wake or a cancel request came during the run: the task is
+    /// `SCHEDULED` and must be requeued whatever was asked.
+    Requeue,
+    /// A whole run passed with a cancel request pending and no await point
+    /// of ours took it (the coroutine awaits something foreign): the task
+    /// is still `RUNNING`, for the caller to end it.
+    CancelIgnored,
+}
+
+/// How leaving `RUNNING` for a sleep went.
 #[must_use]
 pub(crate) enum Release {
     /// The task sleeps or waits as asked.
@@ -247,40 +263,57 @@ impl State {
         }
     }
 
-    /// The coroutine returned `Pending`: its invocation goes on. Returns
-    /// the state before.
-    pub(crate) fn suspend(&self) -> Snapshot {
-        Snapshot(self.0.fetch_or(SUSPENDED, Ordering::AcqRel))
+    /// The coroutine returned `Pending`: its invocation goes on
+    /// (`SUSPENDED`), and the run leaves `RUNNING` for `to`, in one step
+    /// that also reads a wake or cancel request that came meanwhile.
+    pub(crate) fn suspend(&self, to: Suspension) -> Suspended {
+        const IGNORED: usize = CANCEL_REQUESTED | CANCEL_SEEN;
+        let mut found = Suspended::Parked;
+        let _ = self.update(|s| {
+            if s & (IGNORED | CANCEL_DELIVERED) == IGNORED {
+                found = Suspended::CancelIgnored;
+                return None;
+            }
+            let s = s | SUSPENDED;
+            // A request that came during the run set WOKEN too; one that
+            // came before it was seen at its start (CANCEL_SEEN, above).
+            let cancel_pending = s & (CANCEL_REQUESTED | CANCEL_DELIVERED) == CANCEL_REQUESTED;
+            if s & WOKEN != 0 || cancel_pending {
+                found = Suspended::Requeue;
+                return Some((s & !(RUNNING | WOKEN)) | SCHEDULED);
+            }
+            found = Suspended::Parked;
+            Some(match to {
+                Suspension::Requeue => (s & !RUNNING) | SCHEDULED,
+                Suspension::Sleep => (s & !RUNNING) | SLEEPING,
+                Suspension::Wait => s & !RUNNING,
+            })
+        });
+        found
     }
 
-    /// Leaves `RUNNING` queued again (a run next epoch or a pickup): a wake
-    /// meanwhile changes nothing.
-    pub(crate) fn requeue(&self, invocation: Invocation) {
-        let _ = self.release(SCHEDULED, invocation);
+    /// The run returned a step asking to run again (next epoch, or a
+    /// pickup): it leaves `RUNNING` queued again, its invocation over; a
+    /// wake meanwhile changes nothing.
+    pub(crate) fn requeue(&self) {
+        let _ = self.release(SCHEDULED);
     }
 
-    /// Leaves `RUNNING` for the sleep heap, unless woken meanwhile.
-    pub(crate) fn sleep(&self, invocation: Invocation) -> Release {
-        self.release(SLEEPING, invocation)
+    /// The run returned a step asking to sleep (`Again` with a delay): it
+    /// leaves `RUNNING` for the sleep heap, its invocation over, unless
+    /// woken meanwhile.
+    pub(crate) fn sleep(&self) -> Release {
+        self.release(SLEEPING)
     }
 
-    /// Leaves `RUNNING` suspended in an await, unless woken meanwhile.
-    pub(crate) fn idle(&self) -> Release {
-        self.release(0, Invocation::Continues)
-    }
-
-    fn release(&self, also: usize, invocation: Invocation) -> Release {
-        let clear = match invocation {
-            Invocation::Over => SUSPENDED,
-            Invocation::Continues => 0,
-        };
+    fn release(&self, also: usize) -> Release {
         let prev = self.update(|s| {
             let next = if s & WOKEN != 0 {
                 (s & !(RUNNING | WOKEN)) | SCHEDULED
             } else {
                 (s & !RUNNING) | also
             };
-            Some(next & !clear)
+            Some(next & !SUSPENDED)
         });
         match prev {
             Ok(s) | Err(s) if s & WOKEN != 0 => Release::Requeue,
@@ -387,15 +420,6 @@ impl Snapshot {
 
     pub(crate) fn is_cancel_requested(self) -> bool {
         self.0 & CANCEL_REQUESTED != 0
-    }
-
-    /// Requested and not yet delivered at an await point.
-    pub(crate) fn is_cancel_pending(self) -> bool {
-        self.0 & (CANCEL_REQUESTED | CANCEL_DELIVERED) == CANCEL_REQUESTED
-    }
-
-    pub(crate) fn is_cancel_seen(self) -> bool {
-        self.0 & CANCEL_SEEN != 0
     }
 
     pub(crate) fn has_handle(self) -> bool {
