@@ -14,8 +14,8 @@
 //!   OS thread, so std's reference counts stay correct; loom only does not
 //!   explore their orderings. A task cell counts its references in its
 //!   state word, which is loom's here, so those orderings are explored.
-//! - `OnceLock` (loom has none): it holds values set before a task or chain
-//!   is shared (task metadata, a chain's owner thread, its listener).
+//! - `OnceLock` (loom has none): it holds values set before a chain is
+//!   shared (its listener).
 //! - the static id counters (`NEXT_ID`): loom objects cannot live in
 //!   statics, and ids only need to be unique.
 //! - the threaded chain's own locks and condition variable: its workers run
@@ -26,7 +26,9 @@
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::{
-    atomic::{fence, AtomicBool, AtomicI32, AtomicIsize, AtomicU32, AtomicU64, AtomicUsize},
+    atomic::{
+        fence, AtomicBool, AtomicI32, AtomicIsize, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize,
+    },
     Mutex, MutexGuard,
 };
 #[cfg(not(loom))]
@@ -34,7 +36,9 @@ pub(crate) use std::thread::{current as current_thread, park, park_timeout, yiel
 
 #[cfg(loom)]
 pub(crate) use loom::sync::{
-    atomic::{fence, AtomicBool, AtomicI32, AtomicIsize, AtomicU32, AtomicU64, AtomicUsize},
+    atomic::{
+        fence, AtomicBool, AtomicI32, AtomicIsize, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize,
+    },
     Mutex, MutexGuard,
 };
 #[cfg(loom)]

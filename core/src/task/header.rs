@@ -3,11 +3,11 @@
 //! kept out of line), and the options a task is spawned with.
 
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::chain::core::ChainCore;
-use crate::sync::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Mutex};
+use crate::sync::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64, Mutex};
 use crate::task::raw::TaskVTable;
 use crate::task::state::State;
 
@@ -68,7 +68,9 @@ pub(crate) struct Header {
     /// The epoch of the task's latest run.
     pub(crate) ran_epoch: AtomicU32,
     pub(crate) chain: Arc<ChainCore>,
-    meta: OnceLock<Box<Meta>>,
+    /// Null until the task has one of the rarely used properties; set
+    /// once (from a `Box`), freed with the header.
+    meta: AtomicPtr<Meta>,
 }
 
 /// How a task is set up before it is scheduled.
@@ -91,7 +93,7 @@ impl Header {
         refs: usize,
         vtable: &'static TaskVTable,
     ) -> Self {
-        let meta = OnceLock::new();
+        let mut meta = std::ptr::null_mut();
         if opts.name.is_some()
             || opts.upon_death.is_some()
             || opts.delay.is_some()
@@ -103,7 +105,7 @@ impl Header {
                 after_done: Mutex::new(opts.after_done),
                 delay: AtomicU64::new(delay_nanos(opts.delay)),
             };
-            let _ = meta.set(Box::new(m));
+            meta = Box::into_raw(Box::new(m));
         }
         Header {
             state: State::new(refs),
@@ -120,8 +122,15 @@ impl Header {
             start_epoch: AtomicU32::new(0),
             ran_epoch: AtomicU32::new(0),
             chain,
-            meta,
+            meta: AtomicPtr::new(meta),
         }
+    }
+
+    /// The rarely used properties, if the task has any.
+    fn meta(&self) -> Option<&Meta> {
+        // SAFETY: a non-null pointer came from `Box::into_raw` and is freed
+        // only when the header drops, after every borrow of it.
+        unsafe { self.meta.load(Ordering::Acquire).as_ref() }
     }
 
     /// Whether this thread may run or drop the task's work: any thread for
@@ -131,11 +140,11 @@ impl Header {
     }
 
     pub(crate) fn name(&self) -> Option<&str> {
-        self.meta.get().and_then(|m| m.name.as_deref())
+        self.meta().and_then(|m| m.name.as_deref())
     }
 
     pub(crate) fn name_arc(&self) -> Option<&Arc<str>> {
-        self.meta.get().and_then(|m| m.name.as_ref())
+        self.meta().and_then(|m| m.name.as_ref())
     }
 
     pub(crate) fn sort(&self) -> i32 {
@@ -155,16 +164,32 @@ impl Header {
     }
 
     pub(crate) fn delay(&self) -> Option<Duration> {
-        let nanos = self.meta.get()?.delay.load(Ordering::Relaxed);
+        let nanos = self.meta()?.delay.load(Ordering::Relaxed);
         (nanos != u64::MAX).then(|| Duration::from_nanos(nanos))
     }
 
     pub(crate) fn set_delay(&self, delay: Option<Duration>) {
-        let meta = self.meta.get_or_init(|| {
-            Box::new(Meta {
+        let meta = self.meta().unwrap_or_else(|| {
+            let fresh = Box::into_raw(Box::new(Meta {
                 delay: AtomicU64::new(u64::MAX),
                 ..Meta::default()
-            })
+            }));
+            let null = std::ptr::null_mut();
+            match self
+                .meta
+                .compare_exchange(null, fresh, Ordering::AcqRel, Ordering::Acquire)
+            {
+                // SAFETY: `fresh` is now the header's, freed only with it.
+                Ok(_) => unsafe { &*fresh },
+                Err(set) => {
+                    // SAFETY: `fresh` lost the race: nobody else saw it. `set`
+                    // is the header's, freed only with it.
+                    unsafe {
+                        drop(Box::from_raw(fresh));
+                        &*set
+                    }
+                }
+            }
         });
         meta.delay.store(delay_nanos(delay), Ordering::Relaxed);
     }
@@ -203,13 +228,13 @@ impl Header {
     }
 
     pub(crate) fn take_upon_death(&self) -> Option<UponDeath> {
-        let meta = self.meta.get()?;
+        let meta = self.meta()?;
         let mut slot = meta.upon_death.lock().unwrap_or_else(|e| e.into_inner());
         slot.take()
     }
 
     pub(crate) fn take_after_done(&self) -> Option<AfterDone> {
-        let meta = self.meta.get()?;
+        let meta = self.meta()?;
         let mut slot = meta.after_done.lock().unwrap_or_else(|e| e.into_inner());
         slot.take()
     }
@@ -219,4 +244,15 @@ fn delay_nanos(delay: Option<Duration>) -> u64 {
     delay.map_or(u64::MAX, |d| {
         u64::try_from(d.as_nanos()).unwrap_or(u64::MAX - 1)
     })
+}
+
+impl Drop for Header {
+    fn drop(&mut self) {
+        let meta = self.meta.load(Ordering::Acquire);
+        if !meta.is_null() {
+            // SAFETY: set once from `Box::into_raw`, and nobody borrows it
+            // any more (`&mut self`).
+            drop(unsafe { Box::from_raw(meta) });
+        }
+    }
 }
