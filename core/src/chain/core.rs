@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use crate::chain::local_runs::LocalRuns;
 use crate::chain::registry::{matching_names, Registry};
 use crate::chain::settings::{ChainSettings, ChainStats};
 use crate::clock::Clock;
@@ -260,9 +261,13 @@ impl ChainCore {
         self.live.fetch_add(1, Ordering::AcqRel);
         let slot = shared.registry.insert(registered);
         header.slot.store(slot, Ordering::Relaxed);
-        shared
-            .injection
-            .push((task, wake_at.map_or(Placement::Run, Placement::SleepUntil)));
+        let placement = wake_at.map_or(Placement::Run, Placement::SleepUntil);
+        // The poll on this thread, if there is one, places it; it needs no
+        // notification.
+        let Err(run) = LocalRuns::push(self, task, placement) else {
+            return;
+        };
+        shared.injection.push(run);
         drop(shared);
         self.injected.store(true, Ordering::Release);
         self.notify();
@@ -272,6 +277,12 @@ impl ChainCore {
     /// A closed chain refuses it: the task has ended (shutdown ended every
     /// task before closing), so the reference is only dropped.
     pub(crate) fn schedule(&self, task: TaskRef, placement: Placement) {
+        // A poll of this chain runs on this thread: it is open (it closes
+        // only once no poll is left), and places the task before its next
+        // run.
+        let Err((task, placement)) = LocalRuns::push(self, task, placement) else {
+            return;
+        };
         let mut shared = self.locked();
         if shared.closed {
             drop(shared);

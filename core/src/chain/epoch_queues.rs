@@ -20,6 +20,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::chain::core::{ChainCore, Placement};
+use crate::chain::local_runs::LocalRuns;
 use crate::chain::settings::ChainSettings;
 use crate::task::cell::RunResult;
 use crate::task::raw::TaskRef;
@@ -134,6 +135,10 @@ pub(crate) struct EpochQueues {
     epoch: u64,
     /// The other half of the chain's injection buffer, swapped on drain.
     injection: Vec<(TaskRef, Placement)>,
+    /// The memory of a frame chain poll's run list (see `local_runs`)
+    /// between polls, and its other half, swapped on take.
+    run_list: Vec<(TaskRef, Placement)>,
+    local_spare: Vec<(TaskRef, Placement)>,
     /// Whether the queued entries were keyed for timeslice mode.
     keyed_timeslice: bool,
 }
@@ -159,12 +164,49 @@ impl EpochQueues {
         }));
     }
 
-    /// Places tasks handed over by other threads (spawns, wakes, re-sorts).
+    /// Places tasks handed over through the injection queue (spawns,
+    /// wakes, re-sorts).
     fn drain(&mut self, core: &ChainCore, timeslice: bool) {
         core.injected.store(false, Ordering::Release);
         std::mem::swap(&mut self.injection, &mut core.locked().injection);
         // Two buffers trade places, so draining allocates nothing.
         let mut batch = std::mem::take(&mut self.injection);
+        self.place(&mut batch, timeslice);
+        self.injection = batch;
+    }
+
+    /// Places what other threads handed over, if anything.
+    pub(crate) fn take_injected(&mut self, core: &ChainCore, timeslice: bool) {
+        if core.injected.load(Ordering::Acquire) {
+            self.drain(core, timeslice);
+        }
+    }
+
+    /// The memory for a poll's run list.
+    pub(crate) fn take_run_list(&mut self) -> Vec<(TaskRef, Placement)> {
+        std::mem::take(&mut self.run_list)
+    }
+
+    /// Keeps the memory of a poll's run list for the next poll (what it
+    /// held was placed or handed on).
+    pub(crate) fn keep_run_list(&mut self, mut list: Vec<(TaskRef, Placement)>) {
+        list.clear();
+        shrink(&mut list);
+        self.run_list = list;
+    }
+
+    /// Places what the poll's own thread handed over, if anything.
+    pub(crate) fn take_local(&mut self, local: &LocalRuns, timeslice: bool) {
+        if local.is_empty() {
+            return;
+        }
+        let mut batch = local.take(std::mem::take(&mut self.local_spare));
+        self.place(&mut batch, timeslice);
+        self.local_spare = batch;
+    }
+
+    /// Places handed-over tasks, emptying `batch` (its memory stays).
+    fn place(&mut self, batch: &mut Vec<(TaskRef, Placement)>, timeslice: bool) {
         for (task, placement) in batch.drain(..) {
             let s = task.header().state.snapshot();
             match placement {
@@ -185,14 +227,6 @@ impl EpochQueues {
                     }
                 }
             }
-        }
-        self.injection = batch;
-    }
-
-    /// Places what other threads handed over, if anything.
-    pub(crate) fn take_injected(&mut self, core: &ChainCore, timeslice: bool) {
-        if core.injected.load(Ordering::Acquire) {
-            self.drain(core, timeslice);
         }
     }
 
@@ -338,6 +372,7 @@ impl EpochQueues {
         self.next = spare;
         shrink(&mut self.fresh);
         shrink(&mut self.injection);
+        shrink(&mut self.local_spare);
     }
 
     /// Drops stale sleep entries (tasks woken early, cancelled or done) once
@@ -364,6 +399,7 @@ impl EpochQueues {
         tasks.extend(self.pickup.drain(..).map(|e| e.task));
         tasks.extend(self.sleep.drain().map(|Reverse(e)| e.task));
         tasks.extend(self.injection.drain(..).map(|(t, _)| t));
+        tasks.extend(self.local_spare.drain(..).map(|(t, _)| t));
         self.cut_short = false;
         self.current_sort = None;
         tasks

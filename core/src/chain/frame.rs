@@ -8,11 +8,12 @@ use std::time::{Duration, Instant};
 
 use crate::chain::core::ChainCore;
 use crate::chain::epoch_queues::EpochQueues;
+use crate::chain::local_runs::LocalRuns;
 use crate::chain::settings::{ChainSettings, ChainStats};
 use crate::chain::task_chain::TaskChain;
 use crate::clock::Clock;
 use crate::error::Error;
-use crate::sync::Mutex;
+use crate::sync::{Mutex, ScopeGuard};
 use crate::task::local::LocalSpawner;
 
 /// The embedded frame chain: it runs only inside [`poll`](TaskChain::poll),
@@ -64,10 +65,22 @@ impl FrameChain {
         // A shutdown during this poll closes the chain when it ends.
         let _runner = self.core.enter_runner();
         let _batch = self.core.batch_retire();
+        let local = LocalRuns::new(&self.core, queues.take_run_list());
+        {
+            let _poll = LocalPoll::enter(&local, &self.core);
+            self.run_runs(queues, &local);
+        }
+        queues.keep_run_list(local.into_buffer());
+    }
+
+    /// The body of a poll: done callbacks, then the epoch's runs in order.
+    fn run_runs(&self, queues: &mut EpochQueues, local: &LocalRuns) {
         let core = &*self.core;
         let settings = core.settings();
         let timeslice = settings.timeslice_priority;
         core.run_callbacks();
+        // What the callbacks woke or spawned.
+        queues.take_local(local, timeslice);
         queues.start_poll(core, &settings);
         let poll_start = core.now();
         let within_budget = |ran: bool| match settings.frame_budget {
@@ -76,6 +89,7 @@ impl FrameChain {
         };
         let mut ran = false;
         loop {
+            queues.take_local(local, timeslice);
             queues.take_injected(core, timeslice);
             if core.is_shut_down() {
                 queues.abort_all();
@@ -115,6 +129,34 @@ impl FrameChain {
                 .try_lock()
                 .map(|queues| queues.has_work())
                 .unwrap_or(true)
+    }
+}
+
+/// A poll's run list made current on this thread (see `local_runs`); when
+/// the poll ends, even by a panic, what was handed over after its last
+/// look goes to the injection queue, for the next poll.
+struct LocalPoll<'a> {
+    local: &'a LocalRuns,
+    core: &'a ChainCore,
+    scope: Option<ScopeGuard<LocalRuns>>,
+}
+
+impl<'a> LocalPoll<'a> {
+    fn enter(local: &'a LocalRuns, core: &'a ChainCore) -> Self {
+        LocalPoll {
+            local,
+            core,
+            scope: Some(local.enter()),
+        }
+    }
+}
+
+impl Drop for LocalPoll<'_> {
+    fn drop(&mut self) {
+        drop(self.scope.take());
+        for (task, placement) in self.local.take(Vec::new()) {
+            self.core.schedule(task, placement);
+        }
     }
 }
 

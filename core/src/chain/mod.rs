@@ -7,9 +7,11 @@
 //!   clock, settings, the registry of live tasks, the injection queues).
 //! - `registry`: `Registry`, the chain's live tasks by slot and by name.
 //! - `glob`: glob patterns for the registry's lookups by task name.
-//! - `epoch_queues`: `EpochQueues`, the epoch queues (this epoch's runs, the next epoch's,
-//!   the sleep heap), shared by both chain kinds.
+//! - `epoch_queues`: `EpochQueues`, the epoch queues (this epoch's runs,
+//!   the next epoch's, the sleep heap), shared by both chain kinds.
 //! - `frame`: `FrameChain`, the embedded chain a game loop polls.
+//! - `local_runs`: `LocalRuns`, the runs a frame chain's poll collects on
+//!   its own thread without a lock.
 //! - `settings`: `ChainSettings` and `ChainStats`.
 //! - `runtime`: the runtime boundary, the `Runtime` trait backends implement.
 //! - `threaded`: `ThreadedChain`, run by worker futures on a runtime (its
@@ -19,6 +21,7 @@ pub(crate) mod core;
 pub(crate) mod epoch_queues;
 pub(crate) mod frame;
 pub(crate) mod glob;
+pub(crate) mod local_runs;
 pub(crate) mod registry;
 pub(crate) mod runtime;
 pub(crate) mod settings;

@@ -90,7 +90,7 @@ impl Header {
         chain: Arc<ChainCore>,
         opts: Options,
         local: bool,
-        refs: usize,
+        refs: u64,
         vtable: &'static TaskVTable,
     ) -> Self {
         let mut meta = std::ptr::null_mut();

@@ -8,46 +8,47 @@
 
 use std::sync::atomic::Ordering;
 
-use crate::sync::{fence, AtomicUsize};
+use crate::sync::{fence, AtomicU64};
 
 /// In a run queue, the injection queue, or about to be.
-const SCHEDULED: usize = 1 << 0;
+const SCHEDULED: u64 = 1 << 0;
 /// Being run; the runner owns the work.
-const RUNNING: usize = 1 << 1;
+const RUNNING: u64 = 1 << 1;
 /// Woken while running: run again next epoch.
-const WOKEN: usize = 1 << 2;
+const WOKEN: u64 = 1 << 2;
 /// Terminal: the outcome is (about to be) in the future state.
-const COMPLETE: usize = 1 << 3;
+const COMPLETE: u64 = 1 << 3;
 /// `cancel()` was called.
-const CANCEL_REQUESTED: usize = 1 << 4;
+const CANCEL_REQUESTED: u64 = 1 << 4;
 /// The cancel request reached an await point in the coroutine.
-const CANCEL_DELIVERED: usize = 1 << 5;
+const CANCEL_DELIVERED: u64 = 1 << 5;
 /// A run began with the cancel already requested.
-const CANCEL_SEEN: usize = 1 << 6;
+const CANCEL_SEEN: u64 = 1 << 6;
 /// A coroutine invocation is in progress (returned `Pending`).
-const SUSPENDED: usize = 1 << 7;
+const SUSPENDED: u64 = 1 << 7;
 /// In the sleep heap (delay, `Again`, `pause`).
-const SLEEPING: usize = 1 << 8;
+const SLEEPING: u64 = 1 << 8;
 /// A typed handle is alive; without one the output is dropped at once.
-const HANDLE: usize = 1 << 9;
+const HANDLE: u64 = 1 << 9;
 /// The runner took the task's value as its outcome: a later cancel request
 /// comes too late.
-const FINISHING: usize = 1 << 10;
+const FINISHING: u64 = 1 << 10;
 
 /// One reference to the task cell: the count lives above the flags, so a
 /// transition never touches it and a reference never needs its own word.
-const REF_ONE: usize = 1 << 16;
+const REF_ONE: u64 = 1 << 16;
 /// A count past this is a leak of references (as `Arc`'s limit): abort
-/// rather than wrap.
-const MAX_REFS: usize = usize::MAX >> 1;
+/// rather than wrap. The word is 64 bits on every target (the crate needs
+/// 64-bit atomics anyway), so the limit is 2^47 references.
+const MAX_REFS: u64 = u64::MAX >> 1;
 const REF_SHIFT: u32 = REF_ONE.trailing_zeros();
 
 /// A task's state word.
-pub(crate) struct State(AtomicUsize);
+pub(crate) struct State(AtomicU64);
 
 /// One reading of a task's state word.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Snapshot(usize);
+pub(crate) struct Snapshot(u64);
 
 /// What a wake asks of the waker.
 #[must_use]
@@ -149,8 +150,8 @@ pub(crate) enum Abort {
 impl State {
     /// A new task, with its typed handle alive and `refs` references to
     /// its cell.
-    pub(crate) fn new(refs: usize) -> Self {
-        State(AtomicUsize::new(HANDLE | (refs * REF_ONE)))
+    pub(crate) fn new(refs: u64) -> Self {
+        State(AtomicU64::new(HANDLE | (refs * REF_ONE)))
     }
 
     /// One more reference to the cell. Relaxed, as `Arc`'s clone: whoever
@@ -179,7 +180,7 @@ impl State {
 
     /// Applies `f` until it succeeds or declines; returns the state it
     /// changed (or declined on).
-    fn update(&self, f: impl FnMut(usize) -> Option<usize>) -> Result<usize, usize> {
+    fn update(&self, f: impl FnMut(u64) -> Option<u64>) -> Result<u64, u64> {
         self.0.fetch_update(Ordering::AcqRel, Ordering::Acquire, f)
     }
 
@@ -267,7 +268,7 @@ impl State {
     /// (`SUSPENDED`), and the run leaves `RUNNING` for `to`, in one step
     /// that also reads a wake or cancel request that came meanwhile.
     pub(crate) fn suspend(&self, to: Suspension) -> Suspended {
-        const IGNORED: usize = CANCEL_REQUESTED | CANCEL_SEEN;
+        const IGNORED: u64 = CANCEL_REQUESTED | CANCEL_SEEN;
         let mut found = Suspended::Parked;
         let _ = self.update(|s| {
             if s & (IGNORED | CANCEL_DELIVERED) == IGNORED {
@@ -306,7 +307,7 @@ impl State {
         self.release(SLEEPING)
     }
 
-    fn release(&self, also: usize) -> Release {
+    fn release(&self, also: u64) -> Release {
         let prev = self.update(|s| {
             let next = if s & WOKEN != 0 {
                 (s & !(RUNNING | WOKEN)) | SCHEDULED
@@ -429,7 +430,7 @@ impl Snapshot {
 
 impl std::fmt::Debug for Snapshot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        const NAMES: [(usize, &str); 11] = [
+        const NAMES: [(u64, &str); 11] = [
             (SCHEDULED, "scheduled"),
             (RUNNING, "running"),
             (WOKEN, "woken"),
