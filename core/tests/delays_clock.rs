@@ -536,3 +536,14 @@ fn sleeping_counter_stays_exact() {
     assert_eq!(chain.stats().sleeping, 0);
     assert_eq!(chain.stats().total(), 0);
 }
+
+// regression: a delay of exactly `u64::MAX` nanoseconds was stored as the
+// "no delay" marker, so it read back as none and `Again` did not sleep.
+#[test]
+fn a_delay_of_u64_max_nanoseconds_is_still_a_delay() {
+    let (_clock, manager) = setup();
+    let h = manager.add(|_: &TaskContext<'_>| DoneStatus::Cont);
+    h.set_delay(Some(Duration::from_nanos(u64::MAX)));
+    let kept = h.delay().expect("the delay was lost");
+    assert!(kept >= Duration::from_nanos(u64::MAX - 1), "{kept:?}");
+}

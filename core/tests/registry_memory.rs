@@ -57,3 +57,44 @@ fn find_task_among_many_of_one_name_copies_nothing() {
     assert_eq!(allocs, 0, "TaskChain::find_task allocated");
     manager.shutdown();
 }
+
+// regression: a frame chain's poll threw its run list's memory away, so a
+// steady state where one task wakes another every frame allocated once per
+// poll.
+#[test]
+fn a_steady_state_of_wakes_allocates_nothing_per_poll() {
+    use std::sync::{Arc, Mutex};
+    use std::task::{Poll, Waker};
+    use taskchain_core::{DoneStatus, TaskContext};
+
+    let manager = TaskManager::with_clock(ManualClock::new());
+    let waker: Arc<Mutex<Option<Waker>>> = Arc::default();
+    let slot = waker.clone();
+    let waiter = TaskBuilder::coroutine(std::future::poll_fn(move |cx| {
+        let mut slot = slot.lock().unwrap();
+        if !slot.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            *slot = Some(cx.waker().clone());
+        }
+        Poll::<()>::Pending
+    }))
+    .sort(1);
+    manager.add_task(waiter).unwrap();
+    let slot = waker.clone();
+    let waking = TaskBuilder::recurring(move |_: &TaskContext<'_>| {
+        if let Some(w) = slot.lock().unwrap().as_ref() {
+            w.wake_by_ref();
+        }
+        DoneStatus::Cont
+    });
+    manager.add_task(waking).unwrap();
+    for _ in 0..20 {
+        manager.poll().unwrap();
+    }
+    let chain = manager.default_chain().clone();
+    let counts = measure_thread(|| {
+        for _ in 0..50 {
+            chain.poll().unwrap();
+        }
+    });
+    assert_eq!(counts.allocs, 0, "{counts:?}");
+}

@@ -154,8 +154,12 @@ impl<'a> LocalPoll<'a> {
 impl Drop for LocalPoll<'_> {
     fn drop(&mut self) {
         drop(self.scope.take());
-        for (task, placement) in self.local.take(Vec::new()) {
-            self.core.schedule(task, placement);
+        // Rarely anything: the list keeps its memory for the next poll
+        // unless there is.
+        if !self.local.is_empty() {
+            for (task, placement) in self.local.take(Vec::new()) {
+                self.core.schedule(task, placement);
+            }
         }
     }
 }

@@ -240,9 +240,11 @@ impl Header {
     }
 }
 
+/// A delay as stored: nanoseconds, `u64::MAX` for none, so a delay is
+/// clamped below it (584 years).
 fn delay_nanos(delay: Option<Duration>) -> u64 {
     delay.map_or(u64::MAX, |d| {
-        u64::try_from(d.as_nanos()).unwrap_or(u64::MAX - 1)
+        u64::try_from(d.as_nanos()).map_or(u64::MAX - 1, |n| n.min(u64::MAX - 1))
     })
 }
 
