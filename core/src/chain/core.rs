@@ -7,6 +7,8 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use concurrent_queue::ConcurrentQueue;
+
 use crate::chain::local_runs::LocalRuns;
 use crate::chain::registry::{matching_names, Registry};
 use crate::chain::settings::{ChainSettings, ChainStats};
@@ -32,8 +34,11 @@ pub struct ChainCore {
     /// Bumped by every `set_settings`, so runners keeping a copy notice.
     settings_version: AtomicU64,
     shared: Mutex<ChainLocked>,
-    /// Set when the injection queue is non-empty, so a poller checks it
-    /// without taking the lock.
+    /// Wakes and re-sorts handed over by other threads (and by this one
+    /// outside a poll of the chain): lock-free, closed with the chain.
+    injector: ConcurrentQueue<(TaskRef, Placement)>,
+    /// Set when a spawn or a wake was handed over (the injection queue or
+    /// the injector), so a poller checks without the lock.
     pub(crate) injected: AtomicBool,
     sleeping: AtomicIsize,
     /// Registered tasks not yet terminal (the registry itself may lag by
@@ -73,7 +78,7 @@ pub(crate) enum Placement {
 #[derive(Default)]
 pub(crate) struct ChainLocked {
     registry: Registry,
-    /// Tasks to (re)place in the run queues; `Some(t)`: to sleep until `t`.
+    /// New tasks to place in the run queues (registered under this lock).
     pub(crate) injection: Vec<(TaskRef, Placement)>,
     pub(crate) callbacks: Vec<Job>,
     /// Set by `close`, with the queues taken in the same critical section:
@@ -106,6 +111,7 @@ impl ChainCore {
             settings: Mutex::new(settings),
             settings_version: AtomicU64::new(0),
             shared: Mutex::new(ChainLocked::default()),
+            injector: ConcurrentQueue::unbounded(),
             injected: AtomicBool::new(false),
             sleeping: AtomicIsize::new(0),
             live: AtomicUsize::new(0),
@@ -273,27 +279,33 @@ impl ChainCore {
         self.notify();
     }
 
-    /// Hands a woken (`Run`) or re-sorted (`Resort`) task to the poller.
-    /// A closed chain refuses it: the task has ended (shutdown ended every
-    /// task before closing), so the reference is only dropped.
+    /// Hands a woken (`Run`) or re-sorted (`Resort`) task to the poller,
+    /// without a lock. A closed chain refuses it: the task has ended
+    /// (shutdown ended every task before closing), so the reference is only
+    /// dropped.
     pub(crate) fn schedule(&self, task: TaskRef, placement: Placement) {
         // A poll of this chain runs on this thread: it is open (it closes
         // only once no poll is left), and places the task before its next
         // run.
-        let Err((task, placement)) = LocalRuns::push(self, task, placement) else {
+        let Err(run) = LocalRuns::push(self, task, placement) else {
             return;
         };
-        let mut shared = self.locked();
-        if shared.closed {
-            drop(shared);
-            // Outside the lock: it may be the task's last reference.
-            drop(task);
+        if let Err(refused) = self.injector.push(run) {
+            // It may be the task's last reference.
+            drop(refused.into_inner());
             return;
         }
-        shared.injection.push((task, placement));
-        drop(shared);
         self.injected.store(true, Ordering::Release);
         self.notify();
+    }
+
+    /// Moves what was handed over (new tasks, wakes, re-sorts) into
+    /// `batch`.
+    pub(crate) fn drain_injected(&self, batch: &mut Vec<(TaskRef, Placement)>) {
+        // Cleared first: what is handed over from now on sets it again.
+        self.injected.store(false, Ordering::SeqCst);
+        std::mem::swap(batch, &mut self.locked().injection);
+        batch.extend(self.injector.try_iter());
     }
 
     /// Forgets a task that reached its terminal state. On the thread
@@ -491,6 +503,8 @@ impl ChainCore {
                 return;
             }
             shared.closed = true;
+            // From here on a wake is refused by the injector itself.
+            self.injector.close();
             self.callbacks_queued.store(false, Ordering::Release);
             (
                 std::mem::take(&mut shared.injection),
@@ -499,6 +513,8 @@ impl ChainCore {
             )
         };
         drop((injection, names));
+        // What was handed over before the injector closed.
+        drop(self.injector.try_iter().collect::<Vec<_>>());
         for job in callbacks {
             isolated(job);
         }

@@ -167,10 +167,9 @@ impl EpochQueues {
     /// Places tasks handed over through the injection queue (spawns,
     /// wakes, re-sorts).
     fn drain(&mut self, core: &ChainCore, timeslice: bool) {
-        core.injected.store(false, Ordering::Release);
-        std::mem::swap(&mut self.injection, &mut core.locked().injection);
         // Two buffers trade places, so draining allocates nothing.
         let mut batch = std::mem::take(&mut self.injection);
+        core.drain_injected(&mut batch);
         self.place(&mut batch, timeslice);
         self.injection = batch;
     }
