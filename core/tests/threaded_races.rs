@@ -291,3 +291,67 @@ fn panics_in_every_callback() {
     assert!(matches!(h2.result(None), Err(Error::Panicked(_))));
     assert_eq!(manager.default_chain().stats().total(), 0);
 }
+
+// regression: a re-sort handed over between a worker taking a task's run
+// from the queues and starting it (a worker takes a batch of runs, then
+// runs them one after another outside the lock) queued a second run of
+// the task in the same epoch, and another worker ran it.
+#[test]
+fn a_task_resorted_while_its_run_is_taken_runs_once_per_epoch() {
+    use std::sync::atomic::AtomicBool;
+
+    let frames: u64 = if taskchain_conformance::kit::valgrind::under_valgrind() {
+        10
+    } else {
+        150
+    };
+    let (_clock, manager) = setup();
+    let chain = threaded(&manager, ChainSettings::default(), 2);
+    let twice: Arc<Mutex<Vec<(usize, u64)>>> = Arc::default();
+    let handles: Vec<_> = (0..8)
+        .map(|i| {
+            let twice = twice.clone();
+            let mut last = None;
+            chain.add(move |t: &TaskContext<'_>| {
+                if last == Some(t.frame()) {
+                    twice.lock().unwrap().push((i, t.frame()));
+                }
+                last = Some(t.frame());
+                // Work, so that a batch's later runs wait a while after
+                // being taken.
+                std::thread::sleep(Duration::from_micros(20));
+                if t.frame() + 1 >= frames {
+                    DoneStatus::Done
+                } else {
+                    DoneStatus::Cont
+                }
+            })
+        })
+        .collect();
+    let stop = Arc::new(AtomicBool::new(false));
+    let sorter = {
+        let tasks: Vec<_> = handles.iter().map(|h| h.as_any()).collect();
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut k = 0;
+            while !stop.load(Ordering::Relaxed) {
+                for task in &tasks {
+                    k += 1;
+                    task.set_priority(k % 3);
+                }
+                std::thread::yield_now();
+            }
+        })
+    };
+    for h in &handles {
+        let result = h.result(Some(PATIENCE));
+        assert!(result.is_ok(), "a task did not finish: {result:?}");
+    }
+    stop.store(true, Ordering::Relaxed);
+    sorter.join().unwrap();
+    assert_eq!(
+        *twice.lock().unwrap(),
+        [],
+        "(task, frame) ran twice in an epoch"
+    );
+}

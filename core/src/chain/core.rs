@@ -305,7 +305,10 @@ impl ChainCore {
         // Cleared first: what is handed over from now on sets it again.
         self.injected.store(false, Ordering::SeqCst);
         std::mem::swap(batch, &mut self.locked().injection);
-        batch.extend(self.injector.try_iter());
+        // Only what is there now: a thread pushing as fast as this pops
+        // must not keep the poller here (it holds its queues).
+        let present = self.injector.len();
+        batch.extend(self.injector.try_iter().take(present));
     }
 
     /// Forgets a task that reached its terminal state. On the thread

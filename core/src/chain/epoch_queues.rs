@@ -207,6 +207,9 @@ impl EpochQueues {
     /// Places handed-over tasks, emptying `batch` (its memory stays).
     fn place(&mut self, batch: &mut Vec<(TaskRef, Placement)>, timeslice: bool) {
         for (task, placement) in batch.drain(..) {
+            if placement == Placement::Resort {
+                task.header().resort_taken();
+            }
             let s = task.header().state.snapshot();
             match placement {
                 Placement::SleepUntil(until) if s.is_only_sleeping() => self.sleep(task, until),
@@ -444,10 +447,19 @@ impl EpochQueues {
     pub(crate) fn pop_run(&mut self) -> Option<Entry> {
         while let Some(entry) = self.pop() {
             if entry.is_current() {
+                self.mark_taken(&entry);
                 return Some(entry);
             }
         }
         None
+    }
+
+    /// The task's run this epoch is taken: a re-sort handed over before
+    /// the run starts (a threaded chain runs it after releasing the
+    /// queues) must not queue a second run in this epoch.
+    fn mark_taken(&self, entry: &Entry) {
+        let ran = &entry.task.header().ran_epoch;
+        ran.store(self.epoch as u32, Ordering::Relaxed);
     }
 
     /// Moves more runs of `sort`, the one just popped, into `batch`, so
@@ -471,6 +483,7 @@ impl EpochQueues {
             }
             let Some(entry) = self.pop() else { break };
             if entry.is_current() {
+                self.mark_taken(&entry);
                 batch.push(entry);
             }
         }

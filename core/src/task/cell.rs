@@ -6,7 +6,6 @@
 use std::cell::UnsafeCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -310,9 +309,6 @@ impl<W: Task> TaskCell<W> {
             self.header().chain.sleeping_changed(-1);
         }
         self.header().start_once(now, epoch);
-        self.header()
-            .ran_epoch
-            .store(epoch as u32, Ordering::Relaxed);
         if before.is_cancel_requested() {
             if !before.is_suspended() {
                 self.finish(Outcome::Cancelled, true);

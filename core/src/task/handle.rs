@@ -159,8 +159,9 @@ macro_rules! task_methods {
 
 /// Re-places a queued task after its sort or priority changed.
 pub(crate) fn requeue(task: TaskRef) {
-    if task.header().state.snapshot().is_runnable() {
-        let chain = task.header().chain.clone();
+    let header = task.header();
+    if header.state.snapshot().is_runnable() && header.request_resort() {
+        let chain = header.chain.clone();
         chain.schedule(task, crate::chain::core::Placement::Resort);
     }
 }

@@ -62,10 +62,14 @@ pub(crate) struct Header {
     /// reader that sees it finds them. A flag rather than a sentinel start
     /// time, since a saturated clock can read any `u64`.
     started: AtomicBool,
+    /// A re-sort of the task is on its way to the chain's queues: another
+    /// one would only add an entry (see `request_resort`).
+    resort_pending: AtomicBool,
     /// Wrapping epoch numbers: a task's age in frames is a wrapping
     /// difference, so 32 bits do.
     start_epoch: AtomicU32,
-    /// The epoch of the task's latest run.
+    /// The epoch whose run of the task was last taken from its queue (set
+    /// by the queues, under their owner's lock).
     pub(crate) ran_epoch: AtomicU32,
     pub(crate) chain: Arc<ChainCore>,
     /// Null until the task has one of the rarely used properties; set
@@ -119,6 +123,7 @@ impl Header {
             slot: AtomicU32::new(u32::MAX),
             start_time: AtomicU64::new(NOT_STARTED),
             started: AtomicBool::new(false),
+            resort_pending: AtomicBool::new(false),
             start_epoch: AtomicU32::new(0),
             ran_epoch: AtomicU32::new(0),
             chain,
@@ -131,6 +136,20 @@ impl Header {
         // SAFETY: a non-null pointer came from `Box::into_raw` and is freed
         // only when the header drops, after every borrow of it.
         unsafe { self.meta.load(Ordering::Acquire).as_ref() }
+    }
+
+    /// A re-sort was asked for (its sort or priority changed): true if
+    /// none is on its way yet, so the caller hands one to the chain. A
+    /// thread changing the order in a loop then adds one queue entry per
+    /// placement, not one per call.
+    pub(crate) fn request_resort(&self) -> bool {
+        !self.resort_pending.swap(true, Ordering::AcqRel)
+    }
+
+    /// The queues take the re-sort on its way; one asked for from now on
+    /// is handed over again (it reads the order after this).
+    pub(crate) fn resort_taken(&self) {
+        self.resort_pending.store(false, Ordering::Release);
     }
 
     /// Whether this thread may run or drop the task's work: any thread for
