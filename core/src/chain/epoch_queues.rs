@@ -278,8 +278,11 @@ impl EpochQueues {
     }
 
     /// Puts a popped run back, to be popped again this epoch (a threaded
-    /// chain's sort barrier holds it).
+    /// chain's sort barrier holds it). It is no longer taken: a re-sort
+    /// meanwhile re-places it in this epoch.
     pub(crate) fn put_back(&mut self, entry: Entry) {
+        let ran = &entry.task.header().ran_epoch;
+        ran.store((self.epoch as u32).wrapping_sub(1), Ordering::Relaxed);
         self.side.push(Reverse(entry));
     }
 
