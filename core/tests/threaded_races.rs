@@ -300,11 +300,12 @@ fn panics_in_every_callback() {
 fn a_task_resorted_while_its_run_is_taken_runs_once_per_epoch() {
     use std::sync::atomic::AtomicBool;
 
-    let frames: u64 = if taskchain_conformance::kit::valgrind::under_valgrind() {
-        10
-    } else {
-        150
-    };
+    if taskchain_conformance::kit::valgrind::under_valgrind() {
+        // The race needs two threads running at once, which valgrind never
+        // does, and a storm of re-sorts there starves the tests beside it.
+        return;
+    }
+    let frames: u64 = 150;
     let (_clock, manager) = setup();
     let chain = threaded(&manager, ChainSettings::default(), 2);
     let twice: Arc<Mutex<Vec<(usize, u64)>>> = Arc::default();

@@ -302,8 +302,10 @@ impl ChainCore {
     /// Moves what was handed over (new tasks, wakes, re-sorts) into
     /// `batch`.
     pub(crate) fn drain_injected(&self, batch: &mut Vec<(TaskRef, Placement)>) {
-        // Cleared first: what is handed over from now on sets it again.
-        self.injected.store(false, Ordering::SeqCst);
+        // Cleared first: what is handed over from now on sets it again. A
+        // swap, so that reading a pusher's `true` also makes its push
+        // visible to the drain below.
+        self.injected.swap(false, Ordering::SeqCst);
         std::mem::swap(batch, &mut self.locked().injection);
         // Only what is there now: a thread pushing as fast as this pops
         // must not keep the poller here (it holds its queues).
