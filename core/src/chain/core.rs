@@ -40,6 +40,9 @@ pub struct ChainCore {
     /// Set when a spawn or a wake was handed over (the injection queue or
     /// the injector), so a poller checks without the lock.
     pub(crate) injected: AtomicBool,
+    /// Set when the injection queue of new tasks is non-empty, so a drain
+    /// of wakes alone takes no lock.
+    spawns_queued: AtomicBool,
     sleeping: AtomicIsize,
     /// Registered tasks not yet terminal (the registry itself may lag by
     /// an epoch, see `retire`).
@@ -113,6 +116,7 @@ impl ChainCore {
             shared: Mutex::new(ChainLocked::default()),
             injector: ConcurrentQueue::unbounded(),
             injected: AtomicBool::new(false),
+            spawns_queued: AtomicBool::new(false),
             sleeping: AtomicIsize::new(0),
             live: AtomicUsize::new(0),
             epoch: AtomicU64::new(0),
@@ -275,6 +279,7 @@ impl ChainCore {
         };
         shared.injection.push(run);
         drop(shared);
+        self.spawns_queued.store(true, Ordering::Release);
         self.injected.store(true, Ordering::Release);
         self.notify();
     }
@@ -306,7 +311,9 @@ impl ChainCore {
         // swap, so that reading a pusher's `true` also makes its push
         // visible to the drain below.
         self.injected.swap(false, Ordering::SeqCst);
-        std::mem::swap(batch, &mut self.locked().injection);
+        if self.spawns_queued.swap(false, Ordering::AcqRel) {
+            std::mem::swap(batch, &mut self.locked().injection);
+        }
         // Only what is there now: a thread pushing as fast as this pops
         // must not keep the poller here (it holds its queues).
         let present = self.injector.len();
@@ -519,7 +526,7 @@ impl ChainCore {
         };
         drop((injection, names));
         // What was handed over before the injector closed.
-        drop(self.injector.try_iter().collect::<Vec<_>>());
+        self.injector.try_iter().for_each(drop);
         for job in callbacks {
             isolated(job);
         }

@@ -491,30 +491,30 @@ impl<W: Task> TaskCell<W> {
             self.finish(Outcome::Cancelled, true);
             return After::Idle;
         }
-        let to = match (sleep_until, yield_next) {
-            (Some(_), _) => Suspension::Sleep,
-            (None, true) => Suspension::Requeue,
-            (None, false) => Suspension::Wait,
+        // Where the coroutine goes, and what the chain then does with it.
+        let (to, parked) = match (sleep_until, yield_next) {
+            (Some(until), _) => (Suspension::Sleep, After::Sleep(until)),
+            (None, true) => (Suspension::Requeue, After::Next),
+            (None, false) => (Suspension::Wait, After::Idle),
         };
-        if sleep_until.is_some() {
+        let sleeps = matches!(to, Suspension::Sleep);
+        if sleeps {
             // Counted before the task can be seen asleep.
             chain.sleeping_changed(1);
         }
         let suspended = self.header().state.suspend(to);
-        if sleep_until.is_some() && !matches!(suspended, Suspended::Parked) {
+        if sleeps && !matches!(suspended, Suspended::Parked) {
             chain.sleeping_changed(-1);
         }
-        match (suspended, sleep_until) {
-            (Suspended::CancelIgnored, _) => {
+        match suspended {
+            Suspended::CancelIgnored => {
                 // A whole run passed without an await point of ours taking
                 // the request: the coroutine awaits something foreign.
                 self.finish(Outcome::Cancelled, true);
                 After::Idle
             }
-            (Suspended::Requeue, _) => After::Next,
-            (Suspended::Parked, Some(until)) => After::Sleep(until),
-            (Suspended::Parked, None) if yield_next => After::Next,
-            (Suspended::Parked, None) => After::Idle,
+            Suspended::Requeue => After::Next,
+            Suspended::Parked => parked,
         }
     }
 }
