@@ -109,6 +109,7 @@ impl<T: 'static> ScopedKey<T> {
 
     /// Makes `ptr` current until the guard drops, which restores the
     /// previous one (scopes nest).
+    #[inline]
     pub(crate) fn enter(&'static self, ptr: *const T) -> ScopeGuard<T> {
         let prev = self
             .slot
@@ -118,6 +119,7 @@ impl<T: 'static> ScopedKey<T> {
     }
 
     /// The current pointer; null outside every scope.
+    #[inline]
     pub(crate) fn get(&'static self) -> *const T {
         self.slot.try_with(|c| c.get()).unwrap_or(std::ptr::null())
     }
@@ -136,6 +138,7 @@ pub(crate) struct ScopeGuard<T: 'static> {
 }
 
 impl<T: 'static> Drop for ScopeGuard<T> {
+    #[inline]
     fn drop(&mut self) {
         let _ = self.key.slot.try_with(|c| c.set(self.prev));
     }

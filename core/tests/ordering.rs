@@ -366,3 +366,54 @@ fn ping_pong_advances_once_per_poll() {
         "{ROUNDS} round trips ran inside a single poll(): each task ran {ROUNDS} times in one epoch"
     );
 }
+
+#[test]
+fn every_epoch_runs_in_order_when_runs_reorder_themselves_and_each_other() {
+    // Runs queued again in the order they ran start the next epoch as they
+    // are; a run that changed its own order (or was re-sorted from outside)
+    // must still take its place in that order.
+    use taskchain_conformance::kit::rng::Rng;
+    const TASKS: usize = 40;
+    let (_clock, manager) = setup();
+    let log = new_log();
+    let handles: Arc<Mutex<Vec<TaskHandle<()>>>> = Arc::new(Mutex::new(Vec::new()));
+    let keys: Arc<Mutex<Vec<(i32, i32)>>> = Arc::new(Mutex::new(vec![(0, 0); TASKS]));
+    let rng = Arc::new(Mutex::new(Rng::new(13)));
+    for i in 0..TASKS {
+        let (log, all, keys, rng) = (log.clone(), handles.clone(), keys.clone(), rng.clone());
+        let handle = manager.add(move |_: &TaskContext<'_>| {
+            push(&log, i.to_string());
+            let mut rng = rng.lock().unwrap();
+            if rng.chance(30) {
+                let key = (rng.below(5) as i32, rng.below(3) as i32);
+                keys.lock().unwrap()[i] = key;
+                let all = all.lock().unwrap();
+                all[i].set_sort(key.0);
+                all[i].set_priority(key.1);
+            }
+            DoneStatus::Cont
+        });
+        handles.lock().unwrap().push(handle);
+    }
+    let mut outside = Rng::new(7);
+    for frame in 0..60 {
+        // The order this epoch must follow: sort ascending, priority
+        // descending, then insertion (every task started at once).
+        let mut expected: Vec<usize> = (0..TASKS).collect();
+        {
+            let keys = keys.lock().unwrap();
+            expected.sort_by_key(|&i| (keys[i].0, -keys[i].1, i));
+        }
+        let expected: Vec<String> = expected.iter().map(|i| i.to_string()).collect();
+        assert_eq!(poll_and_drain(&manager, &log), expected, "frame {frame}");
+        // Between frames, re-sort a few from outside too.
+        for _ in 0..outside.below(4) {
+            let i = outside.below(TASKS as u64) as usize;
+            let key = (outside.below(5) as i32, outside.below(3) as i32);
+            keys.lock().unwrap()[i] = key;
+            let handles = handles.lock().unwrap();
+            handles[i].set_sort(key.0);
+            handles[i].set_priority(key.1);
+        }
+    }
+}

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use concurrent_queue::ConcurrentQueue;
 
+use crate::chain::live_count::LiveCount;
 use crate::chain::local_runs::LocalRuns;
 use crate::chain::registry::{matching_names, Registry};
 use crate::chain::settings::{ChainSettings, ChainStats};
@@ -18,7 +19,7 @@ use crate::error::Error;
 use crate::future::state::{Dispatch, Job};
 use crate::sync::{
     const_thread_local, current_thread, park_timeout, scoped_thread_local, AtomicBool, AtomicIsize,
-    AtomicU64, AtomicUsize, Mutex, MutexGuard, ScopeGuard, Thread,
+    AtomicU64, Mutex, MutexGuard, ScopeGuard, Thread,
 };
 use crate::task::header::Header;
 use crate::task::raw::TaskRef;
@@ -46,7 +47,7 @@ pub struct ChainCore {
     sleeping: AtomicIsize,
     /// Registered tasks not yet terminal (the registry itself may lag by
     /// an epoch, see `retire`).
-    live: AtomicUsize,
+    live: LiveCount,
     epoch: AtomicU64,
     /// The thread (`thread_number`) that owns the chain's `!Send` tasks,
     /// or `NO_OWNER`.
@@ -118,7 +119,7 @@ impl ChainCore {
             injected: AtomicBool::new(false),
             spawns_queued: AtomicBool::new(false),
             sleeping: AtomicIsize::new(0),
-            live: AtomicUsize::new(0),
+            live: LiveCount::default(),
             epoch: AtomicU64::new(0),
             owner: AtomicU64::new(NO_OWNER),
             owner_claims: AtomicU64::new(0),
@@ -164,6 +165,7 @@ impl ChainCore {
         self.shared.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    #[inline]
     pub(crate) fn is_shut_down(&self) -> bool {
         self.shut_down.load(Ordering::Acquire)
     }
@@ -225,6 +227,7 @@ impl ChainCore {
     }
 
     /// True unless the chain is bound to another thread.
+    #[inline]
     pub(crate) fn is_owner_thread(&self) -> bool {
         let owner = self.owner.load(Ordering::Acquire);
         owner == NO_OWNER || owner == thread_number()
@@ -240,6 +243,7 @@ impl ChainCore {
         self.epoch.fetch_add(1, Ordering::Relaxed) + 1
     }
 
+    #[inline]
     pub(crate) fn sleeping_changed(&self, delta: isize) {
         self.sleeping.fetch_add(delta, Ordering::Relaxed);
     }
@@ -250,7 +254,7 @@ impl ChainCore {
 
     /// Live tasks: registered and not yet terminal.
     pub(crate) fn task_count(&self) -> usize {
-        self.live.load(Ordering::Acquire)
+        self.live.get()
     }
 
     /// Registers a new task (`registered`: the registry's reference) and
@@ -268,7 +272,7 @@ impl ChainCore {
             task.abort();
             return;
         }
-        self.live.fetch_add(1, Ordering::AcqRel);
+        self.live.registered_under_lock();
         let slot = shared.registry.insert(registered);
         header.slot.store(slot, Ordering::Relaxed);
         let placement = wake_at.map_or(Placement::Run, Placement::SleepUntil);
@@ -330,19 +334,25 @@ impl ChainCore {
             return;
         }
         header.slot.store(u32::MAX, Ordering::Release);
-        let emptied = self.live.fetch_sub(1, Ordering::AcqRel) == 1;
         // During thread teardown RETIRING may be gone (a manager kept in a
         // thread-local is dropped then): the registry is updated at once.
-        let deferred = RETIRING
+        let (deferred, by_poll) = RETIRING
             .try_with(|r| {
                 if std::ptr::eq(r.chain.get(), self) {
                     r.slots.borrow_mut().push(slot);
-                    true
+                    (true, r.by_poll.get())
                 } else {
-                    false
+                    (false, false)
                 }
             })
-            .unwrap_or(false);
+            .unwrap_or((false, false));
+        // A poll that empties the chain says so as it ends (`RetireBatch`).
+        let emptied = if by_poll {
+            self.live.retired_by_poll();
+            false
+        } else {
+            self.live.retired_elsewhere()
+        };
         if !deferred {
             let removed = self.locked().registry.remove(slot);
             drop(removed);
@@ -370,17 +380,20 @@ impl ChainCore {
     }
 
     /// Defers registry updates for tasks retired on this thread until the
-    /// guard drops (the poller holds one for each epoch).
+    /// guard drops (the poller holds one for each epoch). `by_poll`: the
+    /// caller is a frame chain's poll, the only runner of its chain.
     /// During thread teardown, once RETIRING is gone, nothing is deferred.
-    pub(crate) fn batch_retire(self: &Arc<Self>) -> RetireBatch {
+    pub(crate) fn batch_retire(self: &Arc<Self>, by_poll: bool) -> RetireBatch {
         let prev = RETIRING
-            .try_with(|r| {
-                let prev_chain = r.chain.replace(Arc::as_ptr(self));
-                (prev_chain, std::mem::take(&mut *r.slots.borrow_mut()))
+            .try_with(|r| Retiring {
+                chain: Cell::new(r.chain.replace(Arc::as_ptr(self))),
+                slots: RefCell::new(std::mem::take(&mut *r.slots.borrow_mut())),
+                by_poll: Cell::new(r.by_poll.replace(by_poll)),
             })
             .ok();
         RetireBatch {
             core: self.clone(),
+            by_poll,
             prev,
         }
     }
@@ -582,6 +595,8 @@ impl Dispatch for ChainCore {
 struct Retiring {
     chain: Cell<*const ChainCore>,
     slots: RefCell<Vec<u32>>,
+    /// The deferring thread is a frame chain's poll (see `LiveCount`).
+    by_poll: Cell<bool>,
 }
 
 /// `ChainCore::owner` of an unbound chain.
@@ -614,6 +629,7 @@ const_thread_local! {
     static RETIRING: Retiring = Retiring {
         chain: Cell::new(std::ptr::null()),
         slots: RefCell::new(Vec::new()),
+        by_poll: Cell::new(false),
     };
 }
 
@@ -650,14 +666,16 @@ impl Drop for Runner<'_> {
 /// [`ChainCore::batch_retire`]).
 pub(crate) struct RetireBatch {
     core: Arc<ChainCore>,
-    /// The batch this one nests in (its chain and deferred slots); `None`
-    /// if RETIRING was already gone, so that nothing is deferred.
-    prev: Option<(*const ChainCore, Vec<u32>)>,
+    /// Whether this batch is a frame chain's poll.
+    by_poll: bool,
+    /// The batch this one nests in; `None` if RETIRING was already gone,
+    /// so that nothing is deferred.
+    prev: Option<Retiring>,
 }
 
 impl Drop for RetireBatch {
     fn drop(&mut self) {
-        let Some((prev_chain, prev_slots)) = self.prev.take() else {
+        let Some(prev) = self.prev.take() else {
             return;
         };
         // Gone meanwhile (a batch alive in a thread-local destructor): its
@@ -665,12 +683,17 @@ impl Drop for RetireBatch {
         // drops what they named.
         let slots = RETIRING
             .try_with(|r| {
-                r.chain.set(prev_chain);
-                std::mem::replace(&mut *r.slots.borrow_mut(), prev_slots)
+                r.chain.set(prev.chain.get());
+                r.by_poll.set(prev.by_poll.get());
+                std::mem::replace(&mut *r.slots.borrow_mut(), prev.slots.into_inner())
             })
             .unwrap_or_default();
         if !slots.is_empty() {
             self.core.remove_slots(&slots);
+            if self.by_poll && self.core.task_count() == 0 {
+                // Someone may wait for the chain to empty.
+                self.core.notify();
+            }
         }
     }
 }

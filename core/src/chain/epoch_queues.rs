@@ -5,8 +5,11 @@
 //!
 //! An epoch runs every queued task once in order — sort ascending, then
 //! priority descending, then start time, then insertion — from a vector
-//! sorted at the epoch's start (the order barely changes between epochs, so
-//! the sort is close to linear). Tasks added or woken during the epoch go to
+//! ordered at the epoch's start. The runs that ask to run again (a
+//! recurring task's `Cont`) are kept in the order they ran, which is the
+//! epoch order, so the next epoch starts from that list as it is; only the
+//! runs queued some other way (spawns, wakes, re-sorts, a changed order)
+//! are sorted, and merged in. Tasks added or woken during the epoch go to
 //! a small heap merged with that vector if their sort is not below the one
 //! running, else to the next epoch. A task runs at most once per epoch
 //! (`Pickup` aside). Sleeping tasks wait in a timer heap checked at epoch
@@ -117,7 +120,10 @@ pub(crate) struct EpochQueues {
     side: BinaryHeap<Reverse<Entry>>,
     /// Runs added between epochs, for the next one.
     fresh: Vec<Entry>,
-    /// Next epoch's runs.
+    /// Next epoch's runs queued again by the runs of this one, in the order
+    /// they ran, hence in order: the next epoch starts from it as it is.
+    ran: Vec<Entry>,
+    /// Next epoch's other runs, in no order.
     next: Vec<Entry>,
     /// Runs that returned `Pickup`: again this epoch, after every other
     /// run, while the frame budget lasts.
@@ -175,6 +181,7 @@ impl EpochQueues {
     }
 
     /// Places what other threads handed over, if anything.
+    #[inline]
     pub(crate) fn take_injected(&mut self, core: &ChainCore, timeslice: bool) {
         if core.injected.load(Ordering::Acquire) {
             self.drain(core, timeslice);
@@ -344,14 +351,17 @@ impl EpochQueues {
                 self.next.push(Entry::new(sleeper.task, timeslice));
             }
         }
-        // Next epoch's runs are most of this one's: take that buffer whole.
-        let mut runs = std::mem::take(&mut self.next);
-        runs.append(&mut self.fresh);
-        runs.extend(self.side.drain().map(|Reverse(e)| e));
+        // Next epoch's runs are mostly this one's, already in order: only
+        // the others are sorted, then merged in.
+        let mut ordered = std::mem::take(&mut self.ran);
+        let mut others = std::mem::take(&mut self.next);
+        others.append(&mut self.fresh);
+        others.extend(self.side.drain().map(|Reverse(e)| e));
         if self.keyed_timeslice != timeslice {
             // The setting changed: re-key what was queued under the old one.
             self.keyed_timeslice = timeslice;
-            for e in &mut runs {
+            others.append(&mut ordered);
+            for e in &mut others {
                 e.priority = if timeslice {
                     0
                 } else {
@@ -359,22 +369,43 @@ impl EpochQueues {
                 };
             }
         }
-        // Stale entries are sorted too, and skipped when popped: cheaper than
-        // reading every task's token here.
-        runs.sort_unstable();
+        // The previous epoch's buffer, empty now, holds the merge.
+        let mut spare: Vec<Entry> = std::mem::take(&mut self.active).into();
+        spare.clear();
+        let mut runs = if others.is_empty() {
+            ordered
+        } else {
+            // Stale entries are sorted too, and skipped when popped: cheaper
+            // than reading every task's token here.
+            others.sort_unstable();
+            if ordered.is_empty() {
+                std::mem::swap(&mut ordered, &mut others);
+                ordered
+            } else {
+                merge(&mut ordered, &mut others, &mut spare);
+                std::mem::replace(&mut spare, ordered)
+            }
+        };
         if timeslice {
             runs = self.timeslice(runs);
         }
-        // The previous epoch's buffer becomes the next one, unless it grew far
-        // beyond what is queued now (a burst must not pin its memory).
-        let spare = std::mem::replace(&mut self.active, runs.into());
-        let mut spare: Vec<Entry> = spare.into();
-        spare.clear();
-        if spare.capacity() > 4 * self.active.len() + 64 {
-            spare = Vec::new();
+        self.active = runs.into();
+        // Two spare buffers: one becomes the next `ran`, one the next
+        // `next`; neither keeps memory far beyond what is queued now (a
+        // burst must not pin its memory).
+        let queued = self.active.len();
+        for buffer in [&mut spare, &mut others] {
+            if buffer.capacity() > 4 * queued + 64 {
+                *buffer = Vec::new();
+            }
         }
-        spare.append(&mut self.next);
-        self.next = spare;
+        if spare.capacity() < others.capacity() {
+            std::mem::swap(&mut spare, &mut others);
+        }
+        self.ran = spare;
+        // What the timeslice put off.
+        others.append(&mut self.next);
+        self.next = others;
         shrink(&mut self.fresh);
         shrink(&mut self.injection);
         shrink(&mut self.local_spare);
@@ -400,6 +431,7 @@ impl EpochQueues {
         tasks.extend(self.active.drain(..).map(|e| e.task));
         tasks.extend(self.side.drain().map(|Reverse(e)| e.task));
         tasks.extend(self.fresh.drain(..).map(|e| e.task));
+        tasks.extend(self.ran.drain(..).map(|e| e.task));
         tasks.extend(self.next.drain(..).map(|e| e.task));
         tasks.extend(self.pickup.drain(..).map(|e| e.task));
         tasks.extend(self.sleep.drain().map(|Reverse(e)| e.task));
@@ -513,9 +545,9 @@ impl EpochQueues {
     pub(crate) fn record(&mut self, result: RunResult, timeslice: bool, pickups: bool) {
         match result {
             RunResult::Idle => {}
-            RunResult::Next(task) => self.next.push(Entry::new(task, timeslice)),
+            RunResult::Next(task) => self.queue_again(Entry::new(task, timeslice)),
             RunResult::Pickup(task) if pickups => self.pickup.push(Entry::new(task, timeslice)),
-            RunResult::Pickup(task) => self.next.push(Entry::new(task, timeslice)),
+            RunResult::Pickup(task) => self.queue_again(Entry::new(task, timeslice)),
             // Woken between its run and this record (on a threaded chain
             // another worker may even have queued the wake already): run it
             // next epoch rather than sleep, which would make that wake's
@@ -524,6 +556,17 @@ impl EpochQueues {
                 self.next.push(Entry::new(task, timeslice))
             }
             RunResult::Sleep(task, until) => self.sleep(task, until),
+        }
+    }
+
+    /// Queues a run for the next epoch: after the runs queued again so
+    /// far if it comes after them in the order (as a run of an unchanged
+    /// order does), else among the runs to sort.
+    #[inline(always)]
+    fn queue_again(&mut self, entry: Entry) {
+        match self.ran.last() {
+            Some(last) if *last > entry => self.next.push(entry),
+            _ => self.ran.push(entry),
         }
     }
 
@@ -541,8 +584,27 @@ impl EpochQueues {
     pub(crate) fn has_runs(&self) -> bool {
         !self.active.is_empty()
             || !self.side.is_empty()
+            || !self.ran.is_empty()
             || !self.next.is_empty()
             || !self.fresh.is_empty()
+    }
+}
+
+/// Moves the runs of `a` and `b`, each in order, into `out`, in order.
+fn merge(a: &mut Vec<Entry>, b: &mut Vec<Entry>, out: &mut Vec<Entry>) {
+    out.reserve(a.len() + b.len());
+    let mut a = a.drain(..).peekable();
+    let mut b = b.drain(..).peekable();
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if y < x => b.next(),
+            (Some(_), _) => a.next(),
+            (None, _) => b.next(),
+        };
+        match next {
+            Some(entry) => out.push(entry),
+            None => break,
+        }
     }
 }
 

@@ -64,7 +64,7 @@ impl FrameChain {
     fn run_epoch(&self, queues: &mut EpochQueues) {
         // A shutdown during this poll closes the chain when it ends.
         let _runner = self.core.enter_runner();
-        let _batch = self.core.batch_retire();
+        let _batch = self.core.batch_retire(true);
         let local = LocalRuns::new(&self.core, queues.take_run_list());
         {
             let _poll = LocalPoll::enter(&local, &self.core);

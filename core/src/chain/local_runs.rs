@@ -62,6 +62,7 @@ impl LocalRuns {
     }
 
     /// Whether runs wait to be placed.
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.runs.borrow().is_empty()
     }

@@ -6,6 +6,7 @@
 //! - `core`: `ChainCore`, the state a chain shares with its tasks (name,
 //!   clock, settings, the registry of live tasks, the injection queues).
 //! - `registry`: `Registry`, the chain's live tasks by slot and by name.
+//! - `live_count`: `LiveCount`, the chain's exact count of live tasks.
 //! - `glob`: glob patterns for the registry's lookups by task name.
 //! - `epoch_queues`: `EpochQueues`, the epoch queues (this epoch's runs,
 //!   the next epoch's, the sleep heap), shared by both chain kinds.
@@ -21,6 +22,7 @@ pub(crate) mod core;
 pub(crate) mod epoch_queues;
 pub(crate) mod frame;
 pub(crate) mod glob;
+pub(crate) mod live_count;
 pub(crate) mod local_runs;
 pub(crate) mod registry;
 pub(crate) mod runtime;

@@ -34,6 +34,7 @@ scoped_thread_local! {
 /// Makes `frame` the current frame until the guard drops (a nested run
 /// has its own, and restores this one). During thread teardown the task
 /// runs without a frame, as if polled off any chain.
+#[inline]
 pub(crate) fn enter(frame: &RunFrame<'_>) -> ScopeGuard<RunFrame<'static>> {
     CURRENT.enter((frame as *const RunFrame<'_>).cast::<RunFrame<'static>>())
 }

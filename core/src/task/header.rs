@@ -154,6 +154,7 @@ impl Header {
 
     /// Whether this thread may run or drop the task's work: any thread for
     /// a `Send` task, only the chain's owner for a `!Send` one.
+    #[inline]
     pub(crate) fn may_drop_work_here(&self) -> bool {
         !self.local || self.chain.is_owner_thread()
     }
@@ -166,6 +167,7 @@ impl Header {
         self.meta().and_then(|m| m.name.as_ref())
     }
 
+    #[inline]
     pub(crate) fn sort(&self) -> i32 {
         self.sort.load(Ordering::Relaxed)
     }
@@ -232,6 +234,7 @@ impl Header {
 
     /// Sets the start time and epoch on the task's first run. The caller
     /// runs the task.
+    #[inline]
     pub(crate) fn start_once(&self, now: Duration, epoch: u64) {
         if !self.started.load(Ordering::Relaxed) {
             self.restart(now, epoch);
@@ -240,6 +243,7 @@ impl Header {
     }
 
     /// Restarts the task's age (on its first run and on `Again`).
+    #[inline]
     pub(crate) fn restart(&self, now: Duration, epoch: u64) {
         let nanos = u64::try_from(now.as_nanos()).unwrap_or(u64::MAX);
         self.start_time.store(nanos, Ordering::Relaxed);

@@ -145,6 +145,7 @@ impl TaskRef {
 
     /// The task's waker, lent for the length of a run without taking a
     /// reference of its own (its clones take theirs).
+    #[inline]
     pub(crate) fn lend_waker(&self) -> LentWaker<'_> {
         // SAFETY: the waker's data is this cell's header, as every function
         // of `WAKER` expects; it is never dropped (`ManuallyDrop`), so it

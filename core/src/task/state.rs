@@ -156,6 +156,7 @@ impl State {
 
     /// One more reference to the cell. Relaxed, as `Arc`'s clone: whoever
     /// copies a reference already holds one.
+    #[inline]
     pub(crate) fn ref_inc(&self) {
         if self.0.fetch_add(REF_ONE, Ordering::Relaxed) > MAX_REFS {
             std::process::abort();
@@ -166,6 +167,7 @@ impl State {
     /// cell). Release, then acquire for the last one, as `Arc`'s drop: every
     /// use of the cell through another reference happens before the free.
     #[must_use]
+    #[inline]
     pub(crate) fn ref_dec(&self) -> bool {
         if self.0.fetch_sub(REF_ONE, Ordering::Release) >> REF_SHIFT != 1 {
             return false;
@@ -174,12 +176,14 @@ impl State {
         true
     }
 
+    #[inline]
     pub(crate) fn snapshot(&self) -> Snapshot {
         Snapshot(self.0.load(Ordering::Acquire))
     }
 
     /// Applies `f` until it succeeds or declines; returns the state it
     /// changed (or declined on).
+    #[inline]
     fn update(&self, f: impl FnMut(u64) -> Option<u64>) -> Result<u64, u64> {
         self.0.fetch_update(Ordering::AcqRel, Ordering::Acquire, f)
     }
@@ -195,6 +199,7 @@ impl State {
     }
 
     /// A wake (from any thread).
+    #[inline]
     pub(crate) fn wake(&self) -> WakeAction {
         let changed = self.update(|s| {
             if s & (COMPLETE | SCHEDULED) != 0 {
@@ -214,6 +219,7 @@ impl State {
     /// A sleeper's time came: queue it unless it was woken, cancelled or
     /// ended meanwhile. True if the caller must queue it.
     #[must_use]
+    #[inline]
     pub(crate) fn wake_from_sleep(&self) -> bool {
         self.update(|s| {
             (s & SLEEPING != 0 && s & COMPLETE == 0).then_some((s & !SLEEPING) | SCHEDULED)
@@ -222,6 +228,7 @@ impl State {
     }
 
     /// A chain picked the task from a queue.
+    #[inline]
     pub(crate) fn start_run(&self) -> RunStart {
         let started = self.update(|s| {
             (s & (COMPLETE | RUNNING) == 0 && s & SCHEDULED != 0)
@@ -242,6 +249,7 @@ impl State {
     /// The running task produced its value (or panicked): reads the cancel
     /// request and closes the door to later ones in one step, so a
     /// `cancel()` either lands before (and wins) or finds `TooLate`.
+    #[inline]
     pub(crate) fn take_ending(&self) -> Ending {
         let s = self.0.fetch_or(FINISHING, Ordering::AcqRel);
         if s & CANCEL_REQUESTED != 0 {
@@ -254,6 +262,7 @@ impl State {
     /// Delivers a pending cancel request at an await point of the running
     /// coroutine, once. Only the runner calls this.
     #[must_use]
+    #[inline]
     pub(crate) fn deliver_cancel(&self) -> bool {
         let s = self.0.load(Ordering::Acquire);
         if s & CANCEL_REQUESTED != 0 && s & CANCEL_DELIVERED == 0 {
@@ -267,6 +276,7 @@ impl State {
     /// The coroutine returned `Pending`: its invocation goes on
     /// (`SUSPENDED`), and the run leaves `RUNNING` for `to`, in one step
     /// that also reads a wake or cancel request that came meanwhile.
+    #[inline]
     pub(crate) fn suspend(&self, to: Suspension) -> Suspended {
         const IGNORED: u64 = CANCEL_REQUESTED | CANCEL_SEEN;
         let mut found = Suspended::Parked;
@@ -296,6 +306,7 @@ impl State {
     /// The run returned a step asking to run again (next epoch, or a
     /// pickup): it leaves `RUNNING` queued again, its invocation over; a
     /// wake meanwhile changes nothing.
+    #[inline]
     pub(crate) fn requeue(&self) {
         let _ = self.release(SCHEDULED);
     }
@@ -303,10 +314,12 @@ impl State {
     /// The run returned a step asking to sleep (`Again` with a delay): it
     /// leaves `RUNNING` for the sleep heap, its invocation over, unless
     /// woken meanwhile.
+    #[inline]
     pub(crate) fn sleep(&self) -> Release {
         self.release(SLEEPING)
     }
 
+    #[inline]
     fn release(&self, also: u64) -> Release {
         let prev = self.update(|s| {
             let next = if s & WOKEN != 0 {
@@ -323,6 +336,7 @@ impl State {
     }
 
     /// Ends the task (the caller holds `RUNNING`): returns the state before.
+    #[inline]
     pub(crate) fn complete(&self) -> Snapshot {
         let prev = self
             .update(|s| {
@@ -393,36 +407,44 @@ impl State {
 }
 
 impl Snapshot {
+    #[inline]
     pub(crate) fn is_scheduled(self) -> bool {
         self.0 & SCHEDULED != 0
     }
 
+    #[inline]
     pub(crate) fn is_complete(self) -> bool {
         self.0 & COMPLETE != 0
     }
 
     /// Queued and neither running nor complete: a queue entry may run it.
+    #[inline]
     pub(crate) fn is_runnable(self) -> bool {
         self.0 & (SCHEDULED | RUNNING | COMPLETE) == SCHEDULED
     }
 
+    #[inline]
     pub(crate) fn is_sleeping(self) -> bool {
         self.0 & SLEEPING != 0
     }
 
     /// In the sleep heap and nowhere else: a sleep entry may wake it.
+    #[inline]
     pub(crate) fn is_only_sleeping(self) -> bool {
         self.0 & (SLEEPING | SCHEDULED | COMPLETE) == SLEEPING
     }
 
+    #[inline]
     pub(crate) fn is_suspended(self) -> bool {
         self.0 & SUSPENDED != 0
     }
 
+    #[inline]
     pub(crate) fn is_cancel_requested(self) -> bool {
         self.0 & CANCEL_REQUESTED != 0
     }
 
+    #[inline]
     pub(crate) fn has_handle(self) -> bool {
         self.0 & HANDLE != 0
     }

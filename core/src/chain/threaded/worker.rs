@@ -195,7 +195,7 @@ impl Future for Worker {
         let _runner = core.enter_runner();
         // Registry updates of tasks finished here wait for the end of this
         // poll: one registry lock per batch of runs.
-        let _batch = core.batch_retire();
+        let _batch = core.batch_retire(false);
         if this.registered {
             // Woken by its timer or its runtime rather than by a wake of
             // the idle list: leave it.
