@@ -27,7 +27,8 @@
 #[cfg(not(loom))]
 pub(crate) use std::sync::{
     atomic::{
-        fence, AtomicBool, AtomicI32, AtomicIsize, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize,
+        fence, AtomicBool, AtomicI32, AtomicIsize, AtomicPtr, AtomicU32, AtomicU64, AtomicU8,
+        AtomicUsize,
     },
     Mutex, MutexGuard,
 };
@@ -37,7 +38,8 @@ pub(crate) use std::thread::{current as current_thread, park, park_timeout, yiel
 #[cfg(loom)]
 pub(crate) use loom::sync::{
     atomic::{
-        fence, AtomicBool, AtomicI32, AtomicIsize, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize,
+        fence, AtomicBool, AtomicI32, AtomicIsize, AtomicPtr, AtomicU32, AtomicU64, AtomicU8,
+        AtomicUsize,
     },
     Mutex, MutexGuard,
 };

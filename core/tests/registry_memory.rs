@@ -1,5 +1,6 @@
-//! What the task registry costs: memory it gives back after a burst, and
-//! lookups that do not copy it. A counting allocator (counting only on the
+//! What the task registry and the epoch queues cost: memory they give back
+//! after a burst, lookups that do not copy the registry, and steady frames
+//! that allocate nothing. A counting allocator (counting only on the
 //! test's own thread) measures both.
 
 use taskchain_conformance::kit::alloc::{measure_thread, CountingAlloc};
@@ -87,6 +88,63 @@ fn a_steady_state_of_wakes_allocates_nothing_per_poll() {
         DoneStatus::Cont
     });
     manager.add_task(waking).unwrap();
+    assert_steady_polls_allocate_nothing(&manager);
+}
+
+#[test]
+fn a_steady_state_of_recurring_tasks_and_re_sorts_allocates_nothing_per_poll() {
+    use std::sync::{Arc, Mutex};
+    use taskchain_core::{DoneStatus, TaskContext, TaskHandle};
+
+    // Each epoch starts from the runs queued again in order and merges in
+    // the re-sorted ones: the buffers of one epoch serve the next.
+    let manager = TaskManager::with_clock(ManualClock::new());
+    let handles: Vec<TaskHandle<()>> = (0..1_000)
+        .map(|_| manager.add(|_: &TaskContext<'_>| DoneStatus::Cont))
+        .collect();
+    let handles = Arc::new(Mutex::new(handles));
+    let all = handles.clone();
+    let mut frame = 0usize;
+    manager.add(move |_: &TaskContext<'_>| {
+        frame += 1;
+        let all = all.lock().unwrap();
+        let task = &all[frame * 7 % all.len()];
+        task.set_sort(task.sort() ^ 1);
+        DoneStatus::Cont
+    });
+    assert_steady_polls_allocate_nothing(&manager);
+    drop(handles);
+}
+
+#[test]
+fn a_poll_that_ran_a_burst_gives_its_run_buffer_back_as_it_ends() {
+    // 100,000 coroutines run once and wait: the epoch that ran them kept
+    // 40 B of run entry each until the next poll.
+    let manager = TaskManager::with_clock(ManualClock::new());
+    let gate = manager.promise::<()>();
+    let handles: Vec<_> = (0..BURST)
+        .map(|_| {
+            let gate = gate.clone();
+            manager.spawn(async move {
+                let _ = gate.await;
+            })
+        })
+        .collect();
+    let chain = manager.default_chain().clone();
+    chain.poll().unwrap();
+    assert!(handles.iter().all(|h| !h.is_done()));
+    let next_poll = measure_thread(|| chain.poll().unwrap()).live;
+    assert!(
+        next_poll.abs() < 64 << 10,
+        "the poll after the burst freed {} bytes the burst's poll kept",
+        -next_poll
+    );
+    drop(handles);
+}
+
+/// Polls `manager` until it settles, then checks that 50 more polls of its
+/// default chain allocate nothing.
+fn assert_steady_polls_allocate_nothing(manager: &TaskManager) {
     for _ in 0..20 {
         manager.poll().unwrap();
     }

@@ -66,12 +66,10 @@ pub(crate) enum Slot<T> {
     Ready(T),
     Taken,
     Cancelled,
-    /// Boxed so that a slot is no bigger than its value and a tag.
-    Panicked(Box<PanicMessage>),
+    /// The message is kept out of line (see `Overflow`), so that a slot is
+    /// no bigger than its value and a tag.
+    Panicked,
 }
-
-/// A panic's message, behind one thin pointer.
-pub(crate) struct PanicMessage(String);
 
 /// What a future finishes with.
 pub(crate) enum Outcome<T> {
@@ -131,11 +129,15 @@ struct Waiters {
     overflow: Option<Box<Overflow>>,
 }
 
+/// The rarely needed part of a future state, out of line.
 #[derive(Default)]
 struct Overflow {
     /// Keyed: registering, replacing and removing are O(1).
     wakers: Slab<Waker>,
     callbacks: Vec<Bind>,
+    /// After a panic, its message: the waiters are gone by then, so this
+    /// is the only use of the box.
+    panic: Option<String>,
 }
 
 impl Waiters {
@@ -284,12 +286,15 @@ impl<T> FutureState<T> {
         if !matches!(inner.slot, Slot::Pending) {
             return Err((Error::AlreadyDone, outcome));
         }
+        let waiters = std::mem::take(&mut inner.waiters);
         inner.slot = match outcome {
             Outcome::Ready(v) => Slot::Ready(v),
             Outcome::Cancelled => Slot::Cancelled,
-            Outcome::Panicked(m) => Slot::Panicked(Box::new(PanicMessage(m))),
+            Outcome::Panicked(m) => {
+                inner.waiters.overflow().panic = Some(m);
+                Slot::Panicked
+            }
         };
-        let waiters = std::mem::take(&mut inner.waiters);
         drop(inner);
         waiters.wake_all(home);
         Ok(())
@@ -360,15 +365,15 @@ impl<T> FutureState<T> {
 
     /// Reads the terminal state with `read`, or registers the waker as
     /// `key`'s.
-    pub(crate) fn poll_read(
+    pub(crate) fn poll_read<R>(
         &self,
         key: &WaiterKey,
         cx: &mut Context<'_>,
-        read: impl FnOnce(&mut Slot<T>) -> Result<T, Error>,
-    ) -> Poll<Result<T, Error>> {
+        read: impl FnOnce(&mut Slot<T>) -> Result<R, Error>,
+    ) -> Poll<Result<R, Error>> {
         let mut inner = self.lock();
         if !matches!(inner.slot, Slot::Pending) {
-            return Poll::Ready(read(&mut inner.slot));
+            return Poll::Ready(inner.read(read));
         }
         let replaced = inner.waiters.register(key, cx.waker());
         drop(inner);
@@ -398,15 +403,15 @@ impl<T> FutureState<T> {
     }
 
     /// Reads the terminal state if there is one, without waiting.
-    pub(crate) fn try_read(
+    pub(crate) fn try_read<R>(
         &self,
-        read: impl FnOnce(&mut Slot<T>) -> Result<T, Error>,
-    ) -> Option<Result<T, Error>> {
+        read: impl FnOnce(&mut Slot<T>) -> Result<R, Error>,
+    ) -> Option<Result<R, Error>> {
         let mut inner = self.lock();
         if matches!(inner.slot, Slot::Pending) {
             None
         } else {
-            Some(read(&mut inner.slot))
+            Some(inner.read(read))
         }
     }
 
@@ -417,11 +422,11 @@ impl<T> FutureState<T> {
 
     /// Blocks the calling thread until the future is done (or `timeout`
     /// passes), then reads it with `read`.
-    pub(crate) fn wait(
+    pub(crate) fn wait<R>(
         &self,
         timeout: Option<Duration>,
-        read: impl FnOnce(&mut Slot<T>) -> Result<T, Error>,
-    ) -> Result<T, Error> {
+        read: impl FnOnce(&mut Slot<T>) -> Result<R, Error>,
+    ) -> Result<R, Error> {
         self.wait_done(timeout)?;
         self.try_read(read).unwrap_or(Err(Error::Timeout))
     }
@@ -438,54 +443,58 @@ impl<T> FutureState<T> {
     /// The error a reader would get (cancelled or panicked), if the future
     /// ended without a value; `None` while pending or if it has a value.
     pub(crate) fn error(&self) -> Option<Error> {
-        match &self.lock().slot {
+        self.lock().error()
+    }
+
+    /// Changes a value's mark from `Ready` to `Taken`; true if it was
+    /// `Ready` (the caller now owns the value the mark stands for).
+    pub(crate) fn take_ready_mark(&self) -> bool {
+        let mut inner = self.lock();
+        if !matches!(inner.slot, Slot::Ready(_)) {
+            return false;
+        }
+        inner.slot = Slot::Taken;
+        true
+    }
+}
+
+impl<T> Inner<T> {
+    /// The error a reader gets from a future that ended without a value.
+    fn error(&self) -> Option<Error> {
+        match self.slot {
             Slot::Cancelled => Some(Error::Cancelled),
-            Slot::Panicked(m) => Some(Error::Panicked(m.0.clone())),
+            Slot::Panicked => {
+                let message = self.waiters.overflow.as_ref().and_then(|o| o.panic.clone());
+                Some(Error::Panicked(message.unwrap_or_default()))
+            }
             _ => None,
         }
     }
 
-    /// Drops whatever value the slot holds (used where a value must be
-    /// dropped on a particular thread).
-    pub(crate) fn clear_value(&self) {
-        let value = {
-            let mut inner = self.lock();
-            if !matches!(inner.slot, Slot::Ready(_)) {
-                return;
-            }
-            std::mem::replace(&mut inner.slot, Slot::Taken)
-        };
-        // Dropped outside the lock: the value's destructor is user code.
-        drop(value);
-    }
-}
-
-/// Reads a terminal slot by moving the value out (task outputs).
-pub(crate) fn take<T>(slot: &mut Slot<T>) -> Result<T, Error> {
-    match std::mem::replace(slot, Slot::Taken) {
-        Slot::Ready(v) => Ok(v),
-        other => {
-            let err = slot_error(&other);
-            *slot = other;
-            Err(err)
+    /// Reads a done future: its error, or what `read` makes of its slot
+    /// (`Ready` or `Taken`).
+    fn read<R>(&mut self, read: impl FnOnce(&mut Slot<T>) -> Result<R, Error>) -> Result<R, Error> {
+        match self.error() {
+            Some(error) => Err(error),
+            None => read(&mut self.slot),
         }
     }
 }
 
-/// Reads a terminal slot by cloning the value (shared promises).
-pub(crate) fn clone_out<T: Clone>(slot: &mut Slot<T>) -> Result<T, Error> {
-    match slot {
-        Slot::Ready(v) => Ok(v.clone()),
-        other => Err(slot_error(other)),
+/// Reads a slot with a value by moving the value out (a task output's
+/// mark); `AlreadyTaken` once it was.
+pub(crate) fn take<T>(slot: &mut Slot<T>) -> Result<T, Error> {
+    match std::mem::replace(slot, Slot::Taken) {
+        Slot::Ready(v) => Ok(v),
+        _ => Err(Error::AlreadyTaken),
     }
 }
 
-fn slot_error<T>(slot: &Slot<T>) -> Error {
+/// Reads a slot with a value by cloning the value (shared promises).
+pub(crate) fn clone_out<T: Clone>(slot: &mut Slot<T>) -> Result<T, Error> {
     match slot {
-        Slot::Pending => Error::Timeout,
-        Slot::Ready(_) | Slot::Taken => Error::AlreadyTaken,
-        Slot::Cancelled => Error::Cancelled,
-        Slot::Panicked(m) => Error::Panicked(m.0.clone()),
+        Slot::Ready(v) => Ok(v.clone()),
+        _ => Err(Error::AlreadyTaken),
     }
 }
 

@@ -147,7 +147,9 @@ impl<W: Task> TaskBuilder<W> {
         self.chain.as_deref()
     }
 
-    /// Schedules the task on `core`.
+    /// Schedules the task on `core`. Inlined: the builder is moved by value,
+    /// and a call would copy it through the stack.
+    #[inline]
     pub(crate) fn spawn_into(self, core: &Arc<ChainCore>) -> OutputRef<W::Output>
     where
         W: Send,
@@ -160,6 +162,7 @@ impl<W: Task> TaskBuilder<W> {
 
     /// Schedules the `!Send` task on `core`, whose owner thread the caller
     /// is (see `LocalSpawner`).
+    #[inline]
     pub(crate) fn spawn_local_into(self, core: &Arc<ChainCore>) -> OutputRef<W::Output> {
         let (work, opts) = self.into_parts();
         let delay = opts.delay;
@@ -170,6 +173,7 @@ impl<W: Task> TaskBuilder<W> {
 impl<W> TaskBuilder<W> {
     /// The work and the cell's options, the done event among them as the
     /// hook that sends it.
+    #[inline]
     fn into_parts(self) -> (W, Options) {
         let mut opts = self.opts;
         if let Some(event) = self.done_event {

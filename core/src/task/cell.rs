@@ -1,11 +1,15 @@
 //! The task cell: one allocation per spawned task that holds its header
-//! (see `header`), its work (the closure or future), and then its result,
-//! and counts its references in its state word (see `raw`). Who may touch
-//! the work is decided by the state word (see the `task` module).
+//! (see `header`), its future state (see `future::state`), and one stage
+//! that holds its work (the closure or future) and then, in the same place,
+//! its output; it counts its references in its state word (see `raw`).
+//! Who may touch the work is decided by the state word (see the `task`
+//! module); who may touch the output, by the future state.
 
 use std::cell::UnsafeCell;
+use std::mem::ManuallyDrop;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -82,27 +86,55 @@ pub(crate) struct NewTask<T> {
     pub(crate) registered: TaskRef,
 }
 
-/// The part of a cell that depends on the output type only: a handle that
-/// knows the output type finds the future state here (see `OutputRef`).
+/// The part of every cell that does not depend on its types: a reference
+/// that knows nothing of them finds the future state here (see `raw`).
 #[repr(C)]
-pub(crate) struct CellHead<T> {
+pub(crate) struct CellHead {
     /// First, so that a `TaskRef` points at it.
     pub(crate) header: Header,
-    pub(crate) result: FutureState<T>,
+    /// The task's outcome; a value there is only a mark, the value itself
+    /// is in the cell's stage.
+    pub(crate) result: FutureState<InStage>,
 }
+
+/// The mark of a task's value in its future state: the value is in the
+/// cell's stage, and whoever changes the mark from `Ready` to `Taken`
+/// (under the state's lock) takes it from there.
+pub(crate) struct InStage;
+
+/// A cell's one slot: the work, then the output in the same place (the
+/// work is dropped in place before the output is written). Which of them
+/// is there, if any, is the header's `stage` mark: `HOLDS_WORK`,
+/// `HOLDS_OUTPUT` or `HOLDS_NOTHING`. A union rather than an enum, so the
+/// slot is as large as the larger of the two and no larger.
+union Stage<W: Task> {
+    work: ManuallyDrop<W>,
+    output: ManuallyDrop<W::Output>,
+}
+
+/// The stage holds the work (as `Header::new` sets it).
+const HOLDS_WORK: u8 = 0;
+/// The stage holds the output.
+const HOLDS_OUTPUT: u8 = 1;
+/// The stage holds nothing: the work was dropped and the output was not
+/// written or was taken.
+const HOLDS_NOTHING: u8 = 2;
 
 /// The cell of a task with work `W`: one allocation, freed by its last
 /// reference (see `raw`).
 #[repr(C)]
 pub(crate) struct TaskCell<W: Task> {
-    head: CellHead<W::Output>,
-    /// Touched only by the holder of `RUNNING` (or by `abort`, which claims
-    /// it), never moved: it is pinned in place from its first poll.
-    work: UnsafeCell<Option<W>>,
+    head: CellHead,
+    /// The work, touched only by the holder of `RUNNING` (or by `abort`,
+    /// which claims it), never moved: it is pinned in place from its first
+    /// poll. Then the output, touched only by whoever takes the `Ready`
+    /// mark out of the future state.
+    stage: UnsafeCell<Stage<W>>,
 }
 
 // SAFETY: the work and the output are only touched by the holder of the
-// RUNNING bit (work) or through the future state's mutex (output). For a
+// RUNNING bit (work) or by whoever took the value's mark under the future
+// state's mutex (output). For a
 // `LOCAL` task (whose `W` or output may be `!Send`), the runner is always the
 // chain's owner thread, `abort` off that thread leaks the work instead of
 // dropping it, and the output is dropped by the `!Send` handle on the owner
@@ -113,6 +145,23 @@ unsafe impl<W: Task> Send for TaskCell<W> {}
 // SAFETY: as above; shared access goes through atomics and mutexes.
 unsafe impl<W: Task> Sync for TaskCell<W> {}
 
+impl<W: Task> Drop for TaskCell<W> {
+    /// Drops what the stage still holds: an output nobody read (its
+    /// handle may have dropped it already), or the work of a task that
+    /// never ended (its cell is leaked instead while it may be pinned).
+    fn drop(&mut self) {
+        let stage = self.stage.get_mut();
+        match self.head.header.stage.load(Ordering::Relaxed) {
+            // SAFETY: the mark says which field is live; `&mut self`: no
+            // other reference to the cell exists.
+            HOLDS_WORK => unsafe { ManuallyDrop::drop(&mut stage.work) },
+            // SAFETY: as above.
+            HOLDS_OUTPUT => unsafe { ManuallyDrop::drop(&mut stage.output) },
+            _ => {}
+        }
+    }
+}
+
 impl<W: Task> TaskCell<W> {
     /// The cell's table (see `TaskVTable`).
     const VTABLE: &'static TaskVTable = &TaskVTable {
@@ -122,16 +171,10 @@ impl<W: Task> TaskCell<W> {
         // The published result, not the COMPLETE bit: that bit is set a
         // moment before the outcome is stored, and a reader told "done"
         // must find the outcome.
-        is_done: |task| Self::of(task).result().is_done(),
-        is_cancelled: |task| Self::of(task).result().is_cancelled(),
-        error: |task| Self::of(task).result().error(),
-        wait_done: |task, timeout| Self::of(task).result().wait_done(timeout),
-        add_callback: |task, bind| {
-            let cell = Self::of(task);
-            cell.result()
-                .add_callback(bind, Some(&*cell.header().chain))
-        },
         release_handle: |task| Self::of(task).release_handle(),
+        // SAFETY: the table's caller passes an `Option<W::Output>` (see
+        // `TaskVTable::take_output`).
+        take_output: |task, out| unsafe { Self::of(task).take_output(out.cast()) },
         dealloc: Self::dealloc,
     };
 
@@ -166,7 +209,9 @@ impl<W: Task> TaskCell<W> {
                 Self::VTABLE,
             ));
             std::ptr::addr_of_mut!((*p).head.result).write(FutureState::new());
-            std::ptr::addr_of_mut!((*p).work).write(UnsafeCell::new(Some(work)));
+            std::ptr::addr_of_mut!((*p).stage).write(UnsafeCell::new(Stage {
+                work: ManuallyDrop::new(work),
+            }));
             NonNull::new_unchecked(Box::into_raw(cell.assume_init())).cast::<Header>()
         };
         // SAFETY: the state word counts these three references, and the
@@ -202,8 +247,42 @@ impl<W: Task> TaskCell<W> {
         &self.head.header
     }
 
-    fn result(&self) -> &FutureState<W::Output> {
+    fn result(&self) -> &FutureState<InStage> {
         &self.head.result
+    }
+
+    /// Moves the output out of the stage into `out`, if it is there.
+    ///
+    /// # Safety
+    ///
+    /// The caller took the value's mark (`Ready` to `Taken`) under the
+    /// future state's lock, so it alone touches the stage now.
+    unsafe fn take_output(&self, out: *mut Option<W::Output>) {
+        let mark = &self.header().stage;
+        if mark.load(Ordering::Relaxed) != HOLDS_OUTPUT {
+            return;
+        }
+        mark.store(HOLDS_NOTHING, Ordering::Relaxed);
+        // SAFETY: see above: the stage holds the output and only the
+        // caller reads it, once; an output is a plain value, not pinned, so
+        // it may move. `out` is valid for writes.
+        unsafe {
+            *out = Some(ManuallyDrop::into_inner(std::ptr::read(
+                &(*self.stage.get()).output,
+            )))
+        };
+    }
+
+    /// Drops the output, if no reader took it, where this is called.
+    fn clear_output(&self) {
+        if !self.result().take_ready_mark() {
+            return;
+        }
+        let mut output = None;
+        // SAFETY: the mark was taken just above.
+        unsafe { self.take_output(&mut output) };
+        // Outside the state's lock: the output's destructor is user code.
+        drop(output);
     }
 
     /// Runs the task once and attaches `task` to what the run asks for; a
@@ -250,25 +329,37 @@ impl<W: Task> TaskCell<W> {
         // `complete` cannot fail: only the RUNNING holder completes a task.
         // It wakes the task's waiters, whose wakers are user code: the task
         // is retired whatever they do.
+        let outcome = match outcome {
+            Outcome::Ready(value)
+                if self.header().stage.load(Ordering::Relaxed) == HOLDS_NOTHING =>
+            {
+                // SAFETY: the caller holds RUNNING and the work is gone, so
+                // nobody else touches the stage until the value's mark is
+                // published (`complete`, under the state's lock).
+                unsafe { (*self.stage.get()).output = ManuallyDrop::new(value) };
+                self.header().stage.store(HOLDS_OUTPUT, Ordering::Relaxed);
+                Outcome::Ready(InStage)
+            }
+            // The work was kept (leaked): there is no room for the value.
+            Outcome::Ready(value) => {
+                drop_caught(value);
+                Outcome::Cancelled
+            }
+            Outcome::Cancelled => Outcome::Cancelled,
+            Outcome::Panicked(message) => Outcome::Panicked(message),
+        };
         let completed = catch_unwind(AssertUnwindSafe(|| {
             self.result().complete(outcome, Some(&*self.header().chain))
         }));
-        match completed {
-            Ok(Ok(())) => {}
-            Ok(Err((_, outcome))) => {
-                drop_caught(outcome);
-            }
-            Err(payload) => {
-                message_of(payload);
-            }
+        if let Err(payload) = completed {
+            message_of(payload);
         }
         self.header().chain.retire(self.header());
         if !self.header().state.snapshot().has_handle() {
             // Nobody can read the output: drop it now, on the runner's thread,
             // where a panicking destructor is caught, rather than wherever the
             // last reference to the cell happens to go.
-            let _ =
-                catch_unwind(AssertUnwindSafe(|| self.result().clear_value())).map_err(message_of);
+            let _ = catch_unwind(AssertUnwindSafe(|| self.clear_output())).map_err(message_of);
         }
         if let Some(after_done) = after_done {
             // Once the task's future is done and the task has left its
@@ -283,16 +374,19 @@ impl<W: Task> TaskCell<W> {
     /// leaves its slot empty, also when its `Drop` panics; returns that
     /// panic's message. The caller holds `RUNNING`.
     fn drop_work(&self) -> Option<String> {
-        let slot = self.work.get();
-        // SAFETY: the caller holds RUNNING, so nobody else touches the slot,
-        // and it is valid. Dropping in place keeps the pin contract.
+        let mark = &self.header().stage;
+        if mark.load(Ordering::Relaxed) != HOLDS_WORK {
+            return None;
+        }
+        // Whether or not the drop unwinds, the work is gone (an unwinding
+        // drop still drops every field): it is never dropped again.
+        mark.store(HOLDS_NOTHING, Ordering::Relaxed);
+        // SAFETY: the caller holds RUNNING, so nobody else touches the
+        // stage, which holds the work. Dropping in place keeps the pin
+        // contract.
         let dropped = catch_unwind(AssertUnwindSafe(|| unsafe {
-            std::ptr::drop_in_place(slot)
+            ManuallyDrop::drop(&mut (*self.stage.get()).work)
         }));
-        // SAFETY: as above. Whether or not the drop unwound, the old value is
-        // gone (an unwinding drop still drops every field): overwrite it
-        // without dropping it again.
-        unsafe { std::ptr::write(slot, None) };
         dropped.err().map(message_of)
     }
 }
@@ -333,14 +427,16 @@ impl<W: Task> TaskCell<W> {
                 epoch,
             };
             catch_unwind(AssertUnwindSafe(|| {
-                // SAFETY: we hold RUNNING, so we have exclusive access to the
-                // work; it lives inside the `Arc` allocation and is never
-                // moved: `finish` drops it in place (or leaks the cell), so
-                // pinning is sound.
-                match unsafe { &mut *self.work.get() } {
-                    Some(work) => unsafe { Pin::new_unchecked(work) }.poll_task(&mut cx, &tc),
-                    None => Poll::Pending,
+                if self.header().stage.load(Ordering::Relaxed) != HOLDS_WORK {
+                    return Poll::Pending;
                 }
+                // SAFETY: we hold RUNNING, so we have exclusive access to the
+                // stage, which holds the work (checked above); the work lives
+                // in the cell's allocation and is never moved: `finish` drops
+                // it in place (or leaks the cell), so pinning is sound.
+                let work: &mut W = unsafe { &mut (*self.stage.get()).work };
+                // SAFETY: as above.
+                unsafe { Pin::new_unchecked(work) }.poll_task(&mut cx, &tc)
             }))
         };
 
@@ -465,7 +561,7 @@ impl<W: Task> TaskCell<W> {
         // Before completion no output exists, and `finish`, which stores it
         // after completing the state, sees the handle gone and drops it.
         if self.header().state.drop_handle().is_complete() {
-            self.result().clear_value();
+            self.clear_output();
         }
     }
 

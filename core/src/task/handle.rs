@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::clock::duration_from_secs;
 use crate::error::Error;
 use crate::future::async_future::AsyncFuture;
-use crate::future::state::{take, Job, WaiterKey};
+use crate::future::state::{Job, WaiterKey};
 use crate::task::current;
 use crate::task::header::Header;
 use crate::task::raw::{OutputRef, TaskRef};
@@ -297,14 +297,15 @@ fn poll_task_output<T: 'static>(
     if current::current_id() == Some(cell.header().id) {
         return Poll::Ready(Err(Error::AwaitSelf));
     }
-    if let Some(r) = cell.state().try_read(take) {
+    if let Some(r) = cell.state().try_read(|slot| cell.read_output(slot)) {
         return Poll::Ready(r);
     }
     if current::take_cancel() {
         cell.cancel();
         return Poll::Ready(Err(Error::Cancelled));
     }
-    cell.state().poll_read(waiter, cx, take)
+    cell.state()
+        .poll_read(waiter, cx, |slot| cell.read_output(slot))
 }
 
 fn wait_task_output<T: 'static>(
@@ -315,7 +316,7 @@ fn wait_task_output<T: 'static>(
         return Err(Error::AwaitSelf);
     }
     check_blocking_wait(cell.header())?;
-    cell.state().wait(timeout, take)
+    cell.state().wait(timeout, |slot| cell.read_output(slot))
 }
 
 /// Refuses a blocking wait, inside a task or other user code its chain's
@@ -356,7 +357,9 @@ impl<T: Send + 'static> AsyncFuture for TaskHandle<T> {
         self.cell.state().poll_done(&self.waiter, cx)
     }
     fn try_take(&self) -> Option<Result<T, Error>> {
-        self.cell.state().try_read(take)
+        self.cell
+            .state()
+            .try_read(|slot| self.cell.read_output(slot))
     }
     fn has_value(&self) -> bool {
         self.cell.state().has_value()
@@ -410,7 +413,9 @@ impl<T: 'static> LocalTaskHandle<T> {
 
     /// Takes the output if the task is done, without waiting.
     pub fn try_take(&self) -> Option<Result<T, Error>> {
-        self.cell.state().try_read(take)
+        self.cell
+            .state()
+            .try_read(|slot| self.cell.read_output(slot))
     }
 
     /// Runs `callback` on a later poll of the task's chain once the task is

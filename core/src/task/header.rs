@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::chain::core::ChainCore;
-use crate::sync::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64, Mutex};
+use crate::sync::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Mutex};
 use crate::task::raw::TaskVTable;
 use crate::task::state::State;
 
@@ -65,6 +65,10 @@ pub(crate) struct Header {
     /// A re-sort of the task is on its way to the chain's queues: another
     /// one would only add an entry (see `request_resort`).
     resort_pending: AtomicBool,
+    /// What the cell's stage holds: its work, its output or nothing. Read
+    /// and written only by the cell (see `cell`), by whoever owns the stage
+    /// at the time.
+    pub(crate) stage: AtomicU8,
     /// Wrapping epoch numbers: a task's age in frames is a wrapping
     /// difference, so 32 bits do.
     start_epoch: AtomicU32,
@@ -124,6 +128,7 @@ impl Header {
             start_time: AtomicU64::new(NOT_STARTED),
             started: AtomicBool::new(false),
             resort_pending: AtomicBool::new(false),
+            stage: AtomicU8::new(0),
             start_epoch: AtomicU32::new(0),
             ran_epoch: AtomicU32::new(0),
             chain,

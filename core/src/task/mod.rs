@@ -10,8 +10,9 @@
 //! - `state`: the state word below and its transitions.
 //! - `header`: the type-independent part of a task (id, sort, priority,
 //!   start time, state, chain, out-of-line properties) and spawn options.
-//! - `cell`: the task cell (header, work, result), one allocation per
-//!   spawned task, and how it runs, is cancelled and ends.
+//! - `cell`: the task cell (header, future state, and one stage for the
+//!   work and then the output), one allocation per spawned task, and how
+//!   it runs, is cancelled and ends.
 //! - `raw`: references to a cell (`TaskRef`, blind to its types, and
 //!   `OutputRef`, for handles), the table of its typed functions, and the
 //!   task's waker.
@@ -63,10 +64,14 @@
 //!   thread for a `Send` task, the chain's owner thread for a `!Send` one,
 //!   a fixed property of the task rather than a bit); shutdown off the
 //!   owner thread leaks a `!Send` task's work with its cell instead.
-//! - The output is stored in the task's future state at completion, after
-//!   `COMPLETE`, and read through the future state's lock. Whoever ends
-//!   last of the handle (clearing `HANDLE` after `COMPLETE`) and the
-//!   completion (finding `HANDLE` gone) drops it.
+//! - The output takes the work's place in the cell's stage once the work
+//!   is dropped, at completion, after `COMPLETE`; the future state then
+//!   publishes a mark of it (`Ready`). Whoever moves that mark to `Taken`,
+//!   under the future state's lock, owns the output: a reader moves it out,
+//!   and whoever ends last of the handle (clearing `HANDLE` after
+//!   `COMPLETE`) and the completion (finding `HANDLE` gone) drops it. The
+//!   header's `stage` byte says what the stage holds; only the stage's
+//!   owner of the moment reads or writes it.
 //! - A queue entry carries the task's token from when it was queued; an
 //!   entry whose token is no longer current is stale and skipped.
 //!

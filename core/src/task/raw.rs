@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use crate::chain::core::Placement;
 use crate::error::Error;
-use crate::future::state::{Bind, FutureState};
-use crate::task::cell::{CellHead, RunResult};
+use crate::future::state::{take, Bind, FutureState, Slot};
+use crate::task::cell::{CellHead, InStage, RunResult};
 use crate::task::header::Header;
 use crate::task::state::WakeAction;
 
@@ -32,15 +32,13 @@ pub(crate) struct TaskVTable {
     /// dropped on the wrong thread, with its cell, since a pinned future
     /// never dropped must keep its memory.
     pub(crate) abort: fn(&TaskRef),
-    pub(crate) is_done: fn(&TaskRef) -> bool,
-    pub(crate) is_cancelled: fn(&TaskRef) -> bool,
-    /// Why the task ended without a value, if it did.
-    pub(crate) error: fn(&TaskRef) -> Option<Error>,
-    /// Blocks until the task is done (or `timeout` passes: `Err(Timeout)`).
-    pub(crate) wait_done: fn(&TaskRef, Option<Duration>) -> Result<(), Error>,
-    pub(crate) add_callback: fn(&TaskRef, Bind) -> Result<(), Error>,
     /// The typed handle went away: drop the output (on the owner thread).
     pub(crate) release_handle: fn(&TaskRef),
+    /// Moves the output out of the cell's stage into `*out`, an
+    /// `Option<Output>`, if it is there. Unsafe to call: the caller took
+    /// the value's mark out of the future state (see `InStage`), and `out`
+    /// is of the cell's output type.
+    pub(crate) take_output: unsafe fn(&TaskRef, *mut ()),
     /// Frees the cell; called by the last reference.
     pub(crate) dealloc: unsafe fn(NonNull<Header>),
 }
@@ -100,26 +98,35 @@ impl TaskRef {
         (self.header().vtable.abort)(self)
     }
 
+    /// The task's future state, where its outcome is published.
+    pub(crate) fn state(&self) -> &FutureState<InStage> {
+        // SAFETY: every cell is `#[repr(C)]` and starts with a `CellHead`
+        // (see `TaskCell`), and lives as long as this reference.
+        unsafe { &self.ptr.cast::<CellHead>().as_ref().result }
+    }
+
+    /// Whether the outcome is published (not only the `COMPLETE` bit, which
+    /// is set a moment before): a reader told "done" finds the outcome.
     pub(crate) fn is_done(&self) -> bool {
-        (self.header().vtable.is_done)(self)
+        self.state().is_done()
     }
 
     pub(crate) fn is_cancelled(&self) -> bool {
-        (self.header().vtable.is_cancelled)(self)
+        self.state().is_cancelled()
     }
 
     /// Why the task ended without a value, if it did.
     pub(crate) fn error(&self) -> Option<Error> {
-        (self.header().vtable.error)(self)
+        self.state().error()
     }
 
     /// Blocks until the task is done (or `timeout` passes: `Err(Timeout)`).
     pub(crate) fn wait_done(&self, timeout: Option<Duration>) -> Result<(), Error> {
-        (self.header().vtable.wait_done)(self, timeout)
+        self.state().wait_done(timeout)
     }
 
     pub(crate) fn add_callback(&self, bind: Bind) -> Result<(), Error> {
-        (self.header().vtable.add_callback)(self, bind)
+        self.state().add_callback(bind, Some(&*self.header().chain))
     }
 
     /// The typed handle went away: drop the output (on the owner thread).
@@ -195,12 +202,17 @@ impl<T> OutputRef<T> {
         }
     }
 
-    /// The task's future state, where its output is published.
-    pub(crate) fn state(&self) -> &FutureState<T> {
-        // SAFETY: the cell is a `TaskCell` of output `T` (see `new`), which
-        // is `#[repr(C)]` and starts with a `CellHead<T>`; the cell lives as
-        // long as `self.raw`.
-        unsafe { &self.raw.cell_ptr().cast::<CellHead<T>>().as_ref().result }
+    /// Reads a done task's outcome (a `read` of its future state, run
+    /// under the state's lock): its output, moved out of the cell, or why
+    /// there is none.
+    pub(crate) fn read_output(&self, slot: &mut Slot<InStage>) -> Result<T, Error> {
+        take(slot)?;
+        let mut output: Option<T> = None;
+        // SAFETY: `take` just moved the mark from `Ready` to `Taken` under
+        // the state's lock, and the cell's output type is `T` (see `new`).
+        unsafe { (self.raw.header().vtable.take_output)(&self.raw, (&raw mut output).cast()) };
+        // The mark and the value go together: a missing value is a bug.
+        output.ok_or(Error::AlreadyTaken)
     }
 
     /// An untyped reference to the same task.
