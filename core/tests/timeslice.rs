@@ -139,3 +139,27 @@ fn turning_timeslice_off_restores_priority_order_and_every_epoch_runs() {
     poll_n(&manager, 2);
     assert_eq!(seen(&log), ["high", "low", "high", "low"]);
 }
+
+// regression: the timeslice credited stale queue entries too (an older
+// entry of a re-sorted task): a re-sort that changed nothing doubled a
+// task's share for good, its stale entry deferred from epoch to epoch.
+#[test]
+fn a_re_sort_leaves_a_tasks_share_as_it_was() {
+    let (_clock, manager) = setup();
+    let log = new_log();
+    let _a = add_recorder(&manager, &log, "a", 0, 2);
+    let b = add_recorder(&manager, &log, "b", 0, 1);
+    let mut b_ran = Vec::new();
+    for frame in 0..24 {
+        manager.poll().unwrap();
+        if drain(&log).iter().any(|n| n == "b") {
+            b_ran.push(frame);
+        }
+        if frame == 5 || frame == 12 {
+            // Changes nothing, but queues a re-sort.
+            b.set_priority(1);
+        }
+    }
+    let gaps: Vec<usize> = b_ran.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(gaps.iter().all(|&g| g == 2), "b ran in frames {b_ran:?}");
+}

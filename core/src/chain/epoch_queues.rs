@@ -464,11 +464,12 @@ impl EpochQueues {
 
     /// Keeps the runs whose credit allows them this epoch: within a sort, a
     /// task of priority `p` runs `p` times every `P` epochs (`P` the
-    /// highest priority there, priorities below 1 counting as 1).
+    /// highest priority there, priorities below 1 counting as 1). Stale
+    /// entries are dropped here: a task earns credit once per epoch.
     fn timeslice(&mut self, runs: Vec<Entry>) -> Vec<Entry> {
         let mut kept = Vec::with_capacity(runs.len());
         let mut group: Vec<Entry> = Vec::new();
-        let mut iter = runs.into_iter().peekable();
+        let mut iter = runs.into_iter().filter(Entry::is_current).peekable();
         while let Some(first) = iter.next() {
             let sort = first.sort;
             group.push(first);

@@ -134,13 +134,12 @@ pub(crate) struct TaskCell<W: Task> {
 
 // SAFETY: the work and the output are only touched by the holder of the
 // RUNNING bit (work) or by whoever took the value's mark under the future
-// state's mutex (output). For a
-// `LOCAL` task (whose `W` or output may be `!Send`), the runner is always the
-// chain's owner thread, `abort` off that thread leaks the work instead of
-// dropping it, and the output is dropped by the `!Send` handle on the owner
-// thread or at completion by the runner when no handle is alive. Spawning a
-// `!Send` task is only possible through `LocalSpawner`, which checks the
-// owner thread.
+// state's mutex (output). For a `LOCAL` task (whose `W` or output may be
+// `!Send`), the runner is always the chain's owner thread, `abort` off that
+// thread leaks the work instead of dropping it, and the output is dropped by
+// the `!Send` handle on the owner thread or at completion by the runner when
+// no handle is alive. Spawning a `!Send` task is only possible through
+// `LocalSpawner`, which checks the owner thread.
 unsafe impl<W: Task> Send for TaskCell<W> {}
 // SAFETY: as above; shared access goes through atomics and mutexes.
 unsafe impl<W: Task> Sync for TaskCell<W> {}
