@@ -116,32 +116,6 @@ fn a_steady_state_of_recurring_tasks_and_re_sorts_allocates_nothing_per_poll() {
     drop(handles);
 }
 
-#[test]
-fn a_poll_that_ran_a_burst_gives_its_run_buffer_back_as_it_ends() {
-    // 100,000 coroutines run once and wait: the epoch that ran them kept
-    // 40 B of run entry each until the next poll.
-    let manager = TaskManager::with_clock(ManualClock::new());
-    let gate = manager.promise::<()>();
-    let handles: Vec<_> = (0..BURST)
-        .map(|_| {
-            let gate = gate.clone();
-            manager.spawn(async move {
-                let _ = gate.await;
-            })
-        })
-        .collect();
-    let chain = manager.default_chain().clone();
-    chain.poll().unwrap();
-    assert!(handles.iter().all(|h| !h.is_done()));
-    let next_poll = measure_thread(|| chain.poll().unwrap()).live;
-    assert!(
-        next_poll.abs() < 64 << 10,
-        "the poll after the burst freed {} bytes the burst's poll kept",
-        -next_poll
-    );
-    drop(handles);
-}
-
 /// Polls `manager` until it settles, then checks that 50 more polls of its
 /// default chain allocate nothing.
 fn assert_steady_polls_allocate_nothing(manager: &TaskManager) {

@@ -308,13 +308,6 @@ impl EpochQueues {
     /// The epoch is over (a threaded chain ran all its runs).
     pub(crate) fn end_epoch(&mut self) {
         self.current_sort = None;
-        // The epoch's buffer is empty now: after a burst (runs that ended or
-        // wait), its memory goes back at once rather than at the next
-        // epoch's start.
-        let queued = self.ran.len() + self.next.len() + self.fresh.len();
-        if self.active.is_empty() && self.active.capacity() > 4 * queued + 64 {
-            self.active = VecDeque::new();
-        }
     }
 
     /// The chain's clock at the epoch's start.
@@ -361,17 +354,7 @@ impl EpochQueues {
         // Next epoch's runs are mostly this one's, already in order: only
         // the others are sorted, then merged in.
         let mut ordered = std::mem::take(&mut self.ran);
-        // The previous epoch's buffer, empty now: the others gather in it
-        // if they are the most runs (a burst of spawns), else it holds the
-        // merge, so that a steady epoch allocates nothing.
-        let mut spare: Vec<Entry> = std::mem::take(&mut self.active).into();
-        spare.clear();
         let mut others = std::mem::take(&mut self.next);
-        let incoming = others.len() + self.fresh.len() + self.side.len();
-        if incoming > ordered.len() && others.capacity() < spare.capacity() {
-            std::mem::swap(&mut others, &mut spare);
-            others.append(&mut spare);
-        }
         others.append(&mut self.fresh);
         others.extend(self.side.drain().map(|Reverse(e)| e));
         if self.keyed_timeslice != timeslice {
@@ -386,6 +369,13 @@ impl EpochQueues {
                 };
             }
         }
+        // Whether this epoch's runs came mostly from the runs queued again
+        // (recurring tasks) or from the others (bursts of spawns and wakes):
+        // the larger spare buffer goes where the next epoch's will gather.
+        let mostly_ordered = ordered.len() >= others.len();
+        // The previous epoch's buffer, empty now, holds the merge.
+        let mut spare: Vec<Entry> = std::mem::take(&mut self.active).into();
+        spare.clear();
         let mut runs = if others.is_empty() {
             ordered
         } else {
@@ -413,7 +403,7 @@ impl EpochQueues {
                 *buffer = Vec::new();
             }
         }
-        if spare.capacity() < others.capacity() {
+        if (spare.capacity() < others.capacity()) == mostly_ordered {
             std::mem::swap(&mut spare, &mut others);
         }
         self.ran = spare;
