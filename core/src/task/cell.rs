@@ -106,7 +106,11 @@ pub(crate) struct InStage;
 /// work is dropped in place before the output is written). Which of them
 /// is there, if any, is the header's `stage` mark: `HOLDS_WORK`,
 /// `HOLDS_OUTPUT` or `HOLDS_NOTHING`. A union rather than an enum, so the
-/// slot is as large as the larger of the two and no larger.
+/// slot is as large as the larger of the two and no larger. A mark of its
+/// own rather than one read off the future state, which still reads
+/// pending between the work's drop and the value's publication: a drop of
+/// the cell in that window (an end cut short by an unwind) must not drop
+/// the work twice.
 union Stage<W: Task> {
     work: ManuallyDrop<W>,
     output: ManuallyDrop<W::Output>,

@@ -128,6 +128,7 @@ impl Header {
             start_time: AtomicU64::new(NOT_STARTED),
             started: AtomicBool::new(false),
             resort_pending: AtomicBool::new(false),
+            // The cell's `HOLDS_WORK`: every cell starts with its work.
             stage: AtomicU8::new(0),
             start_epoch: AtomicU32::new(0),
             ran_epoch: AtomicU32::new(0),
