@@ -13,8 +13,8 @@ use taskchain_conformance::kit::counters::Deaths;
 use taskchain_conformance::kit::drops::DropCounter;
 use taskchain_conformance::kit::quiet_panics::quiet_panics;
 use taskchain_core::{
-    pause, AsyncFuture, ChainSettings, DoneStatus, Error, TaskBuilder, TaskChain, TaskChainExt,
-    TaskContext,
+    next_frame, pause, AsyncFuture, ChainSettings, DoneStatus, Error, TaskBuilder, TaskChain,
+    TaskChainExt, TaskContext,
 };
 
 /// Per epoch, no sort-1 run starts before every sort-0 run of the epoch ended.
@@ -355,4 +355,78 @@ fn a_task_resorted_while_its_run_is_taken_runs_once_per_epoch() {
         [],
         "(task, frame) ran twice in an epoch"
     );
+}
+
+/// Listings and lookups by name on one thread race tasks ending on another
+/// (polled to completion, or cancelled by the lister): a listing finds only
+/// live tasks, every output is dropped once, and the chain ends empty.
+#[test]
+fn listings_racing_the_ends_of_tasks_find_live_tasks_and_lose_none() {
+    let (_clock, manager) = setup();
+    let manager = Arc::new(manager);
+    let drops = DropCounter::new();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let lister = {
+        let (manager, stop) = (manager.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut seen = 0;
+            while !stop.load(Ordering::Acquire) {
+                for (i, task) in manager.tasks().into_iter().enumerate() {
+                    // Listed live; it may end any time after.
+                    seen += 1;
+                    if i % 3 == 0 {
+                        task.cancel();
+                    }
+                }
+                seen += manager.find_tasks("named").len();
+                seen += manager.find_tasks_matching("na*").len();
+                if let Some(task) = manager.find_task("named") {
+                    assert_eq!(task.name(), Some("named"));
+                }
+            }
+            seen
+        })
+    };
+    let rounds = if taskchain_conformance::kit::valgrind::under_valgrind() {
+        30
+    } else {
+        300
+    };
+    for round in 0..rounds {
+        let handles: Vec<_> = (0..64)
+            .map(|i| {
+                let token = drops.token();
+                let task = TaskBuilder::coroutine(async move {
+                    next_frame().await;
+                    token
+                });
+                let task = if i % 2 == 0 { task.name("named") } else { task };
+                manager.default_chain().add_task(task).unwrap()
+            })
+            .collect();
+        manager.poll().unwrap();
+        // Half the rounds drop their handles before the tasks end. A task
+        // the lister cancelled ends on the lister's thread.
+        if round % 2 == 0 {
+            drop(handles);
+        } else {
+            eventually("every task of the round ends", || {
+                manager.poll().unwrap();
+                handles.iter().all(|h| h.is_done())
+            });
+        }
+    }
+    stop.store(true, Ordering::Release);
+    let seen = lister.join().unwrap();
+    manager.poll().unwrap();
+    assert_eq!(manager.default_chain().stats().total(), 0);
+    assert!(manager.tasks().is_empty());
+    assert_eq!(
+        drops.alive(),
+        0,
+        "made {}, dropped {}",
+        drops.made(),
+        drops.dropped()
+    );
+    eprintln!("the lister saw {seen} tasks");
 }

@@ -2,7 +2,7 @@
 //! the registry of live tasks (for lookups, listing and shutdown), and the
 //! queues through which any thread hands it woken tasks and done callbacks.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -11,7 +11,8 @@ use concurrent_queue::ConcurrentQueue;
 
 use crate::chain::live_count::LiveCount;
 use crate::chain::local_runs::LocalRuns;
-use crate::chain::registry::{matching_names, Registry};
+use crate::chain::registry::slots::SlotTable;
+use crate::chain::registry::{matching_names, Registry, SHRINK_ABOVE};
 use crate::chain::settings::{ChainSettings, ChainStats};
 use crate::clock::Clock;
 use crate::error::isolated;
@@ -19,7 +20,7 @@ use crate::error::Error;
 use crate::future::state::{Dispatch, Job};
 use crate::sync::{
     const_thread_local, current_thread, park_timeout, scoped_thread_local, AtomicBool, AtomicIsize,
-    AtomicU64, Mutex, MutexGuard, ScopeGuard, Thread,
+    AtomicU64, AtomicUsize, Mutex, MutexGuard, ScopeGuard, Thread,
 };
 use crate::task::header::Header;
 use crate::task::raw::TaskRef;
@@ -35,6 +36,13 @@ pub struct ChainCore {
     /// Bumped by every `set_settings`, so runners keeping a copy notice.
     settings_version: AtomicU64,
     shared: Mutex<ChainLocked>,
+    /// The registry's references to the live tasks (its bookkeeping is in
+    /// `ChainLocked`): a task's retirement empties its slot without the
+    /// lock.
+    slots: SlotTable,
+    /// The registry's capacity and the live tasks at its last shrink (see
+    /// `shrink_registry`).
+    shrunk_at: (AtomicUsize, AtomicUsize),
     /// Wakes and re-sorts handed over by other threads (and by this one
     /// outside a poll of the chain): lock-free, closed with the chain.
     injector: ConcurrentQueue<(TaskRef, Placement)>,
@@ -45,8 +53,7 @@ pub struct ChainCore {
     /// of wakes alone takes no lock.
     spawns_queued: AtomicBool,
     sleeping: AtomicIsize,
-    /// Registered tasks not yet terminal (the registry itself may lag by
-    /// an epoch, see `retire`).
+    /// Registered tasks not yet terminal.
     live: LiveCount,
     epoch: AtomicU64,
     /// The thread (`thread_number`) that owns the chain's `!Send` tasks,
@@ -115,6 +122,8 @@ impl ChainCore {
             settings: Mutex::new(settings),
             settings_version: AtomicU64::new(0),
             shared: Mutex::new(ChainLocked::default()),
+            slots: SlotTable::new(),
+            shrunk_at: (AtomicUsize::new(0), AtomicUsize::new(0)),
             injector: ConcurrentQueue::unbounded(),
             injected: AtomicBool::new(false),
             spawns_queued: AtomicBool::new(false),
@@ -272,8 +281,17 @@ impl ChainCore {
             task.abort();
             return;
         }
+        let slot = match shared.registry.insert(&self.slots, registered) {
+            Ok(slot) => slot,
+            Err(registered) => {
+                // More tasks than fit in memory: it cannot be registered.
+                drop(shared);
+                drop(registered);
+                task.abort();
+                return;
+            }
+        };
         self.live.registered_under_lock();
-        let slot = shared.registry.insert(registered);
         header.slot.store(slot, Ordering::Relaxed);
         let placement = wake_at.map_or(Placement::Run, Placement::SleepUntil);
         // The poll on this thread, if there is one, places it; it needs no
@@ -324,9 +342,9 @@ impl ChainCore {
         batch.extend(self.injector.try_iter().take(present));
     }
 
-    /// Forgets a task that reached its terminal state. On the thread
-    /// polling this chain the registry update waits for the end of the
-    /// epoch, so a frame takes the registry lock once, not once per task.
+    /// Forgets a task that reached its terminal state: empties its
+    /// registry slot without the chain's lock (a named task takes it, to
+    /// leave the name index).
     pub(crate) fn retire(&self, header: &Header) {
         // Called once per task, by whoever completed it.
         let slot = header.slot.load(Ordering::Acquire);
@@ -334,68 +352,50 @@ impl ChainCore {
             return;
         }
         header.slot.store(u32::MAX, Ordering::Release);
-        // During thread teardown RETIRING may be gone (a manager kept in a
-        // thread-local is dropped then): the registry is updated at once.
-        let (deferred, by_poll) = RETIRING
-            .try_with(|r| {
-                if std::ptr::eq(r.chain.get(), self) {
-                    r.slots.borrow_mut().push(slot);
-                    (true, r.by_poll.get())
-                } else {
-                    (false, false)
-                }
-            })
-            .unwrap_or((false, false));
-        // A poll that empties the chain says so as it ends (`RetireBatch`).
-        let emptied = if by_poll {
+        let registered = if header.name_arc().is_some() {
+            let mut shared = self.locked();
+            shared.registry.forget_name(header);
+            self.slots.retire(slot, header)
+        } else {
+            self.slots.retire(slot, header)
+        };
+        // Not the last reference: whoever completes a task holds one.
+        drop(registered);
+        let emptied = if LocalRuns::is_polling(self) {
             self.live.retired_by_poll();
-            false
+            self.live.get() == 0
         } else {
             self.live.retired_elsewhere()
         };
-        if !deferred {
-            let removed = self.locked().registry.remove(slot);
-            drop(removed);
-        }
         if emptied {
             // Someone may wait for the chain to empty.
             self.notify();
         }
     }
 
-    /// Removes retired tasks from the registry and the name index.
-    fn remove_slots(&self, slots: &[u32]) {
-        let mut removed = Vec::with_capacity(slots.len());
+    /// Gives the registry's memory back after a burst, once at most a
+    /// quarter of its slots are in use and the live tasks halved since it
+    /// last tried. Called as each poll ends; takes the lock only then.
+    pub(crate) fn shrink_registry(&self) {
+        let capacity = self.slots.capacity();
+        let live = self.live.get();
+        if capacity <= SlotTable::capacity_for(SHRINK_ABOVE) || live >= capacity / 4 {
+            return;
+        }
+        let (tried_capacity, tried_live) = &self.shrunk_at;
+        if tried_capacity.load(Ordering::Relaxed) == capacity
+            && live * 2 > tried_live.load(Ordering::Relaxed)
         {
-            let mut shared = self.locked();
-            removed.extend(
-                slots
-                    .iter()
-                    .filter_map(|&slot| shared.registry.remove(slot)),
-            );
+            return;
         }
-        // Dropped outside the lock: these may be the last references, and a
-        // task's output may do anything in its destructor.
-        drop(removed);
-    }
-
-    /// Defers registry updates for tasks retired on this thread until the
-    /// guard drops (the poller holds one for each epoch). `by_poll`: the
-    /// caller is a frame chain's poll, the only runner of its chain.
-    /// During thread teardown, once RETIRING is gone, nothing is deferred.
-    pub(crate) fn batch_retire(self: &Arc<Self>, by_poll: bool) -> RetireBatch {
-        let prev = RETIRING
-            .try_with(|r| Retiring {
-                chain: Cell::new(r.chain.replace(Arc::as_ptr(self))),
-                slots: RefCell::new(std::mem::take(&mut *r.slots.borrow_mut())),
-                by_poll: Cell::new(r.by_poll.replace(by_poll)),
-            })
-            .ok();
-        RetireBatch {
-            core: self.clone(),
-            by_poll,
-            prev,
+        let mut shared = self.locked();
+        // After shutdown a task not yet retired may still reach its slot.
+        if self.is_shut_down() {
+            return;
         }
+        shared.registry.shrink(&self.slots);
+        tried_capacity.store(self.slots.capacity(), Ordering::Relaxed);
+        tried_live.store(live, Ordering::Relaxed);
     }
 
     /// Sets what `notify` calls besides unparking a waiting thread (a
@@ -444,20 +444,31 @@ impl ChainCore {
         *self.parked.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
+    // The lookups drop the done tasks they found outside the lock (see
+    // `Registry::all`).
+
     /// Every live task, in no particular order.
     pub(crate) fn tasks(&self) -> Vec<TaskRef> {
-        self.locked().registry.live()
+        let all = self.locked().registry.all(&self.slots);
+        not_done(all)
     }
 
     /// Live tasks named exactly `name`, oldest first.
     pub(crate) fn find_by_name(&self, name: &str) -> Vec<TaskRef> {
-        self.locked().registry.find_by_name(name)
+        let named = self.locked().registry.find_by_name(&self.slots, name);
+        not_done(named)
     }
 
     /// The oldest live task named exactly `name`, without collecting the
     /// others.
     pub(crate) fn find_first_by_name(&self, name: &str) -> Option<TaskRef> {
-        self.locked().registry.find_first_by_name(name)
+        let mut done = Vec::new();
+        let first = self
+            .locked()
+            .registry
+            .find_first_by_name(&self.slots, name, &mut done);
+        drop(done);
+        first
     }
 
     /// Live tasks whose name matches the glob `pattern`, oldest first.
@@ -469,7 +480,8 @@ impl ChainCore {
         if matching.is_empty() {
             return Vec::new();
         }
-        let mut found = self.locked().registry.find_by_names(&matching);
+        let found = self.locked().registry.find_by_names(&self.slots, &matching);
+        let mut found = not_done(found);
         found.sort_by_key(|t| t.header().id);
         found
     }
@@ -480,7 +492,7 @@ impl ChainCore {
     pub(crate) fn shutdown(&self) {
         self.shut_down.store(true, Ordering::Release);
         loop {
-            let tasks = self.locked().registry.drain();
+            let tasks = self.locked().registry.drain(&self.slots);
             if tasks.is_empty() {
                 break;
             }
@@ -590,13 +602,10 @@ impl Dispatch for ChainCore {
     }
 }
 
-/// The chain whose registry updates this thread defers, and the slots
-/// retired meanwhile.
-struct Retiring {
-    chain: Cell<*const ChainCore>,
-    slots: RefCell<Vec<u32>>,
-    /// The deferring thread is a frame chain's poll (see `LiveCount`).
-    by_poll: Cell<bool>,
+/// The tasks of `found` that are not done.
+fn not_done(mut found: Vec<TaskRef>) -> Vec<TaskRef> {
+    found.retain(|t| !t.is_done());
+    found
 }
 
 /// `ChainCore::owner` of an unbound chain.
@@ -625,14 +634,6 @@ fn thread_number() -> u64 {
         .unwrap_or(u64::MAX)
 }
 
-const_thread_local! {
-    static RETIRING: Retiring = Retiring {
-        chain: Cell::new(std::ptr::null()),
-        slots: RefCell::new(Vec::new()),
-        by_poll: Cell::new(false),
-    };
-}
-
 scoped_thread_local! {
     /// The chain whose poll this thread is in (see [`ChainCore::enter_runner`]).
     static POLLED_CHAIN: ChainCore
@@ -658,42 +659,6 @@ impl Drop for Runner<'_> {
         };
         if close {
             self.chain.close();
-        }
-    }
-}
-
-/// Flushes deferred registry updates when dropped (see
-/// [`ChainCore::batch_retire`]).
-pub(crate) struct RetireBatch {
-    core: Arc<ChainCore>,
-    /// Whether this batch is a frame chain's poll.
-    by_poll: bool,
-    /// The batch this one nests in; `None` if RETIRING was already gone,
-    /// so that nothing is deferred.
-    prev: Option<Retiring>,
-}
-
-impl Drop for RetireBatch {
-    fn drop(&mut self) {
-        let Some(prev) = self.prev.take() else {
-            return;
-        };
-        // Gone meanwhile (a batch alive in a thread-local destructor): its
-        // slots went with it, and the shutdown that drains the registry
-        // drops what they named.
-        let slots = RETIRING
-            .try_with(|r| {
-                r.chain.set(prev.chain.get());
-                r.by_poll.set(prev.by_poll.get());
-                std::mem::replace(&mut *r.slots.borrow_mut(), prev.slots.into_inner())
-            })
-            .unwrap_or_default();
-        if !slots.is_empty() {
-            self.core.remove_slots(&slots);
-            if self.by_poll && self.core.task_count() == 0 {
-                // Someone may wait for the chain to empty.
-                self.core.notify();
-            }
         }
     }
 }

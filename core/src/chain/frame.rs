@@ -64,13 +64,13 @@ impl FrameChain {
     fn run_epoch(&self, queues: &mut EpochQueues) {
         // A shutdown during this poll closes the chain when it ends.
         let _runner = self.core.enter_runner();
-        let _batch = self.core.batch_retire(true);
         let local = LocalRuns::new(&self.core, queues.take_run_list());
         {
             let _poll = LocalPoll::enter(&local, &self.core);
             self.run_runs(queues, &local);
         }
         queues.keep_run_list(local.into_buffer());
+        self.core.shrink_registry();
     }
 
     /// The body of a poll: done callbacks, then the epoch's runs in order.

@@ -61,6 +61,15 @@ impl LocalRuns {
         Ok(())
     }
 
+    /// Whether this thread is polling the frame chain `core` (its one
+    /// poll: what only that poll changes needs no atomic operation).
+    #[inline]
+    pub(crate) fn is_polling(core: &ChainCore) -> bool {
+        let current = LOCAL_RUNS.get();
+        // SAFETY: as in `push`.
+        !current.is_null() && std::ptr::eq(unsafe { (*current).core }, core)
+    }
+
     /// Whether runs wait to be placed.
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {

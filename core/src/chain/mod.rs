@@ -5,7 +5,9 @@
 //!   generic extension `TaskChainExt`.
 //! - `core`: `ChainCore`, the state a chain shares with its tasks (name,
 //!   clock, settings, the registry of live tasks, the injection queues).
-//! - `registry`: `Registry`, the chain's live tasks by slot and by name.
+//! - `registry`: the chain's live tasks by slot and by name: `SlotTable`
+//!   (`registry/slots.rs`), which a task's retirement updates without a
+//!   lock, and `Registry`, the bookkeeping kept under the chain's lock.
 //! - `live_count`: `LiveCount`, the chain's exact count of live tasks.
 //! - `glob`: glob patterns for the registry's lookups by task name.
 //! - `epoch_queues`: `EpochQueues`, the epoch queues (this epoch's runs,

@@ -78,6 +78,22 @@ impl TaskRef {
         unsafe { self.ptr.as_ref() }
     }
 
+    /// Gives up this reference without releasing it, as the cell's
+    /// address; [`from_counted`](Self::from_counted) takes it back.
+    pub(crate) fn into_counted(self) -> NonNull<Header> {
+        ManuallyDrop::new(self).ptr
+    }
+
+    /// A new reference to the cell at `ptr`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` came from [`into_counted`](Self::into_counted) and that
+    /// reference is not released for the length of this call.
+    pub(crate) unsafe fn clone_counted(ptr: NonNull<Header>) -> Self {
+        ManuallyDrop::new(TaskRef { ptr }).deref().clone()
+    }
+
     /// The start of the cell, for the typed functions of its table.
     pub(crate) fn cell_ptr(&self) -> NonNull<Header> {
         self.ptr

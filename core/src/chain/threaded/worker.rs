@@ -193,9 +193,6 @@ impl Future for Worker {
         let _scope = inner.enter_worker();
         // A shutdown during this poll closes the chain when it ends.
         let _runner = core.enter_runner();
-        // Registry updates of tasks finished here wait for the end of this
-        // poll: one registry lock per batch of runs.
-        let _batch = core.batch_retire(false);
         if this.registered {
             // Woken by its timer or its runtime rather than by a wake of
             // the idle list: leave it.
@@ -240,6 +237,8 @@ impl Future for Worker {
                     inner.idle.register(cx.waker());
                     this.registered = true;
                     drop(sched);
+                    // Out of work: give a burst's registry memory back.
+                    core.shrink_registry();
                     // Work injected (or a frame marked) after `next` looked,
                     // before the waker was registered, found no idle worker:
                     // look again.
