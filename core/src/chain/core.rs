@@ -20,7 +20,7 @@ use crate::error::Error;
 use crate::future::state::{Dispatch, Job};
 use crate::sync::{
     const_thread_local, current_thread, park_timeout, scoped_thread_local, AtomicBool, AtomicIsize,
-    AtomicU64, AtomicUsize, Mutex, MutexGuard, ScopeGuard, Thread,
+    AtomicU32, AtomicU64, AtomicUsize, Mutex, MutexGuard, ScopeGuard, Thread,
 };
 use crate::task::header::Header;
 use crate::task::raw::TaskRef;
@@ -43,6 +43,12 @@ pub struct ChainCore {
     /// The registry's capacity and the live tasks at its last shrink (see
     /// `shrink_registry`).
     shrunk_at: (AtomicUsize, AtomicUsize),
+    /// The highest occupied slot the last shrink found (`u32::MAX`: none):
+    /// the retirement of a task at or above it (a straggler of a burst)
+    /// lets the next shrink try again.
+    shrink_blocker: AtomicU32,
+    /// Set by such a retirement.
+    shrink_unblocked: AtomicBool,
     /// Wakes and re-sorts handed over by other threads (and by this one
     /// outside a poll of the chain): lock-free, closed with the chain.
     injector: ConcurrentQueue<(TaskRef, Placement)>,
@@ -124,6 +130,8 @@ impl ChainCore {
             shared: Mutex::new(ChainLocked::default()),
             slots: SlotTable::new(),
             shrunk_at: (AtomicUsize::new(0), AtomicUsize::new(0)),
+            shrink_blocker: AtomicU32::new(u32::MAX),
+            shrink_unblocked: AtomicBool::new(false),
             injector: ConcurrentQueue::unbounded(),
             injected: AtomicBool::new(false),
             spawns_queued: AtomicBool::new(false),
@@ -361,6 +369,9 @@ impl ChainCore {
         };
         // Not the last reference: whoever completes a task holds one.
         drop(registered);
+        if slot >= self.shrink_blocker.load(Ordering::SeqCst) {
+            self.shrink_unblocked.store(true, Ordering::Relaxed);
+        }
         let emptied = if LocalRuns::is_polling(self) {
             self.live.retired_by_poll();
             self.live.get() == 0
@@ -374,8 +385,9 @@ impl ChainCore {
     }
 
     /// Gives the registry's memory back after a burst, once at most a
-    /// quarter of its slots are in use and the live tasks halved since it
-    /// last tried. Called as each poll ends; takes the lock only then.
+    /// quarter of its slots are in use, and the live tasks halved or the
+    /// task in the highest slot retired since it last tried. Called as each
+    /// poll ends; takes the lock only then.
     pub(crate) fn shrink_registry(&self) {
         let capacity = self.slots.capacity();
         let live = self.live.get();
@@ -385,6 +397,7 @@ impl ChainCore {
         let (tried_capacity, tried_live) = &self.shrunk_at;
         if tried_capacity.load(Ordering::Relaxed) == capacity
             && live * 2 > tried_live.load(Ordering::Relaxed)
+            && !self.shrink_unblocked.load(Ordering::Relaxed)
         {
             return;
         }
@@ -393,7 +406,12 @@ impl ChainCore {
         if self.is_shut_down() {
             return;
         }
-        shared.registry.shrink(&self.slots);
+        let highest = shared.registry.shrink(&self.slots);
+        self.shrink_blocker
+            .store(highest.unwrap_or(u32::MAX), Ordering::SeqCst);
+        // Its task may have retired before it could see the new blocker.
+        let retired = highest.is_some_and(|h| self.slots.is_vacant(h as usize));
+        self.shrink_unblocked.store(retired, Ordering::Relaxed);
         tried_capacity.store(self.slots.capacity(), Ordering::Relaxed);
         tried_live.store(live, Ordering::Relaxed);
     }

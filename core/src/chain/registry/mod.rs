@@ -94,14 +94,12 @@ impl Registry {
     }
 
     /// Gives memory back after a burst: frees the segments of `table` above
-    /// its highest occupied slot. The caller holds the chain's lock and the
-    /// chain is not shut down.
-    pub(crate) fn shrink(&mut self, table: &SlotTable) {
+    /// its highest occupied slot, which it returns. The caller holds the
+    /// chain's lock and the chain is not shut down.
+    pub(crate) fn shrink(&mut self, table: &SlotTable) -> Option<u32> {
         let capacity = table.capacity();
-        let end = (0..capacity)
-            .rev()
-            .find(|&i| !table.is_vacant(i))
-            .map_or(0, |highest| highest + 1);
+        let highest = (0..capacity).rev().find(|&i| !table.is_vacant(i));
+        let end = highest.map_or(0, |highest| highest + 1);
         let keep = SlotTable::segments_below(end.max(SHRINK_ABOVE));
         table.shrink_to(keep);
         let capacity = table.capacity();
@@ -109,6 +107,7 @@ impl Registry {
         if self.vacant.capacity() > SHRINK_ABOVE.max(4 * self.vacant.len()) {
             self.vacant.shrink_to_fit();
         }
+        highest.map(|highest| highest as u32)
     }
 
     // The lookups below return done tasks too, for the caller to drop
