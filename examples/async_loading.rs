@@ -14,9 +14,7 @@
 
 use std::time::{Duration, Instant};
 
-use taskchain::{
-    AsyncFuture, Backend, ChainSettings, Error, ManualClock, TaskChainExt, TaskManager,
-};
+use taskchain::{AsyncFuture, Backend, ChainSettings, ManualClock, TaskChainExt, TaskManager};
 
 const FRAME: Duration = Duration::from_nanos(16_666_667);
 
@@ -50,7 +48,7 @@ fn main() {
         });
 
     let level = loader.spawn_blocking(load_level);
-    let scene = manager.spawn(async move {
+    let scene = manager.spawn_fallible(async move {
         println!("loading the level in the background");
         let primes = level.await?;
         println!(
@@ -58,7 +56,7 @@ fn main() {
             primes.len(),
             primes.last().copied().unwrap_or(0)
         );
-        Ok::<_, Error>(primes.len())
+        Ok(primes.len())
     });
 
     let mut frames = 0u64;
@@ -80,7 +78,7 @@ fn main() {
         }
     }
     match scene.wait() {
-        Ok(Ok(_)) => {}
+        Ok(_) => {}
         other => {
             eprintln!("loading failed: {other:?}");
             std::process::exit(1);

@@ -53,11 +53,11 @@ fn main() -> Result<(), Error> {
     let clock = ManualClock::new();
     let manager = TaskManager::with_clock(clock.clone());
 
-    let sleeper = manager.spawn(async {
+    let sleeper = manager.spawn_fallible(async {
         println!("  sleeper: started, pausing 1 s");
         pause(Duration::from_secs(1)).await?;
         println!("  sleeper: resumed after its pause, returning");
-        Ok::<_, Error>("rested")
+        Ok("rested")
     });
     let ticker = manager.spawn(async {
         for tick in 1..=3 {
@@ -94,7 +94,7 @@ fn main() -> Result<(), Error> {
 
     println!(
         "after {frame} frames: sleeper returned {:?}, ticker returned {:?}",
-        sleeper.wait()??,
+        sleeper.wait()?,
         ticker.wait()?
     );
     Ok(())

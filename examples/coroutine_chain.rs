@@ -8,7 +8,7 @@
 //!
 //! - `phase1(..).await` runs the `async fn` inside `outer`'s own task, like
 //!   a function call that may suspend;
-//! - `TaskBuilder::coroutine(phase2(..)).name("phase2").await` schedules it
+//! - `TaskBuilder::fallible(phase2(..)).name("phase2").await` schedules it
 //!   as a task of its own on `outer`'s chain (it has a name, could be found
 //!   or cancelled by it) and resumes `outer` when that task completes.
 //!
@@ -80,12 +80,11 @@ async fn outer(clock: Arc<dyn Clock>) -> Result<(String, String), Error> {
     watch.log(&format!(
         "outer: phase1 returned {result1:?}, awaiting phase2 as a task"
     ));
-    // Awaiting a task builder schedules the task on this chain; the outer
-    // `?` is the task's own error (cancelled, panicked), the inner one
-    // phase2's.
-    let result2 = TaskBuilder::coroutine(phase2(watch.clone(), result1.clone()))
+    // Awaiting a task builder schedules the task on this chain; a fallible
+    // task's error (phase2's own, its cancellation or panic) is the task's.
+    let result2 = TaskBuilder::fallible(phase2(watch.clone(), result1.clone()))
         .name("phase2")
-        .await??;
+        .await?;
     watch.log(&format!("outer: phase2 returned {result2:?}"));
     Ok((result1, result2))
 }

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use taskchain::{play, AsyncFuture, Error, Interval, Lerp, ManualClock, TaskManager, Wait};
+use taskchain::{play, AsyncFuture, Interval, Lerp, ManualClock, TaskManager, Wait};
 
 /// 1/60 s, rounded up so that 60 frames make exactly one second.
 const FRAME: Duration = Duration::from_nanos(16_666_667);
@@ -48,7 +48,7 @@ fn main() {
             brightness.clone(),
             now.clone(),
         );
-        manager.spawn(async move {
+        manager.spawn_fallible(async move {
             input.store(false, Ordering::SeqCst);
             println!("[{:.3} s] cutscene: input disabled", now());
             let set_cam = cam.clone();
@@ -78,7 +78,7 @@ fn main() {
             );
             input.store(true, Ordering::SeqCst);
             println!("[{:.3} s] cutscene: input enabled", now());
-            Ok::<_, Error>(())
+            Ok(())
         })
     };
 
@@ -102,7 +102,7 @@ fn main() {
             std::thread::sleep(FRAME.saturating_sub(start.elapsed()));
         }
     }
-    if let Err(e) = scene.wait().and_then(|r| r) {
+    if let Err(e) = scene.wait() {
         eprintln!("the cutscene failed: {e}");
         std::process::exit(1);
     }

@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use taskchain::{AsyncFuture, DoneStatus, Error, ManualClock, TaskContext, TaskManager};
+use taskchain::{AsyncFuture, DoneStatus, ManualClock, TaskContext, TaskManager};
 
 /// 1/60 s, rounded up so that 60 frames make exactly one second.
 const FRAME: Duration = Duration::from_nanos(16_666_667);
@@ -38,11 +38,11 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let door = manager.spawn(async move {
+    let door = manager.spawn_fallible(async move {
         println!("door: waiting for someone to open me");
         let who = opened.await?;
         println!("door: opened by {who}");
-        Ok::<_, Error>(who)
+        Ok(who)
     });
 
     // The player walks 1 m per second; the door is 3 m away.
@@ -74,7 +74,7 @@ fn main() {
         }
     }
     match door.wait() {
-        Ok(Ok(who)) => println!("the door task returned {who:?} after {frames} frames"),
+        Ok(who) => println!("the door task returned {who:?} after {frames} frames"),
         other => {
             eprintln!("the door task failed: {other:?}");
             std::process::exit(1);

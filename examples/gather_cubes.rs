@@ -61,11 +61,12 @@ async fn cube(watch: Stopwatch, x: u64) -> Result<u64, Error> {
     watch.log(&format!("cube({x}): pausing {:.2} s", nap.as_secs_f64()));
     pause(nap).await?;
     watch.log(&format!("cube({x}): awake, awaiting square({x})"));
-    // Awaiting a task builder schedules it on this task's chain; the
-    // outer `?` is the task's own error, the inner one square's.
-    let sq = TaskBuilder::coroutine(square(watch.clone(), x))
+    // Awaiting a task builder schedules it on this task's chain; a
+    // fallible task's error (square's own, or its cancellation) is the
+    // task's.
+    let sq = TaskBuilder::fallible(square(watch.clone(), x))
         .name(&format!("square({x})"))
-        .await??;
+        .await?;
     watch.log(&format!("cube({x}) = {x} * {sq} = {}", x * sq));
     Ok(x * sq)
 }
@@ -103,16 +104,15 @@ fn main() -> Result<(), Error> {
 
     // Three coroutine tasks on the default chain; none runs before the
     // first frame.
-    let cubes: Vec<TaskHandle<Result<u64, Error>>> = [3, 4, 5]
+    let cubes: Vec<TaskHandle<u64>> = [3, 4, 5]
         .into_iter()
-        .map(|x| manager.spawn(cube(watch.clone(), x)))
+        .map(|x| manager.spawn_fallible(cube(watch.clone(), x)))
         .collect();
     println!("spawned cube(3), cube(4), cube(5); gathering them");
 
     // gather(...) is done when every child is; awaiting it yields each
     // child's value in argument order.
-    let all = manager.run_until_complete(async move { gather(cubes).await })??;
-    let values = all.into_iter().collect::<Result<Vec<u64>, Error>>()?;
+    let values = manager.run_until_complete(async move { gather(cubes).await })??;
     println!("gather(cube(3), cube(4), cube(5)) in argument order:");
     println!("{values:?}");
     Ok(())

@@ -66,13 +66,13 @@ fn main() -> Result<(), Error> {
 
     // The countdown: a coroutine that pauses between numbers without
     // holding up a single frame.
-    let countdown = manager.spawn(async {
+    let countdown = manager.spawn_fallible(async {
         for n in (1..=3).rev() {
             println!("{n}");
             pause(Duration::from_secs(1)).await?;
         }
         println!("Launch!");
-        Ok::<_, Error>(())
+        Ok(())
     });
 
     // The frame loop.
@@ -104,7 +104,7 @@ fn main() -> Result<(), Error> {
             std::thread::sleep(wait);
         }
     }
-    countdown.wait()??;
+    countdown.wait()?;
 
     // The manual clock's time, or the wall clock's.
     let clock_time = if fast {

@@ -36,18 +36,18 @@ fn run(backend: Backend) -> Result<Results, Error> {
 
     // Coroutines on the backend's threads, pausing on the chain's clock.
     let cubes = workers.gather([3u64, 4, 5].map(|x| {
-        workers.spawn(async move {
+        workers.spawn_fallible(async move {
             pause(Duration::from_millis(10 * (6 - x))).await?;
-            Ok::<_, Error>(x * x * x)
+            Ok(x * x * x)
         })
     }));
 
     // Heavy work off the frame thread, awaited by a frame coroutine that
     // resumes on the next poll after it completes.
     let job = workers.spawn(async { (1..=1000u64).sum::<u64>() });
-    let frame_task = manager.spawn(async move {
+    let frame_task = manager.spawn_fallible(async move {
         let sum = job.await?;
-        Ok::<_, Error>(sum)
+        Ok(sum)
     });
 
     // A recurring task that runs one epoch per frame.
@@ -66,8 +66,8 @@ fn run(backend: Backend) -> Result<Results, Error> {
         manager.poll()?;
         std::thread::sleep(Duration::from_millis(1));
     }
-    let cubes = cubes.wait()?.into_iter().collect::<Result<Vec<_>, _>>()?;
-    let offloaded = frame_task.wait()??;
+    let cubes = cubes.wait()?;
+    let offloaded = frame_task.wait()?;
     manager.shutdown();
     Ok(Results {
         cubes,

@@ -102,6 +102,10 @@ pub struct SpawnSpec {
     pub awaits: Await,
     /// The coroutine panics once its await returns.
     pub panics: bool,
+    /// A fallible coroutine (`TaskBuilder::fallible`): an error from its
+    /// await is propagated with `?`, ending the task with it (a
+    /// cancellation cancels it), instead of being returned as its value.
+    pub fallible: bool,
 }
 
 /// What a spawned coroutine awaits (once), and how it derives its value.
@@ -184,14 +188,18 @@ fn spawn_strategy() -> impl Strategy<Value = SpawnSpec> {
         proptest::option::weighted(0.2, 0..=MAX_PAUSE_MS),
         await_strategy(),
         proptest::bool::weighted(0.1),
+        proptest::bool::weighted(0.3),
     )
-        .prop_map(|(name, sort, delay_ms, awaits, panics)| SpawnSpec {
-            name,
-            sort,
-            delay_ms,
-            awaits,
-            panics,
-        })
+        .prop_map(
+            |(name, sort, delay_ms, awaits, panics, fallible)| SpawnSpec {
+                name,
+                sort,
+                delay_ms,
+                awaits,
+                panics,
+                fallible,
+            },
+        )
 }
 
 fn cross_op_strategy() -> impl Strategy<Value = CrossOp> {

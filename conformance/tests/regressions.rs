@@ -17,6 +17,7 @@ fn spawn(name: Option<u8>, awaits: Await) -> Op {
         delay_ms: None,
         awaits,
         panics: false,
+        fallible: false,
     })
 }
 

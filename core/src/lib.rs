@@ -77,7 +77,9 @@ pub use task::blocking::Blocking;
 pub use task::builder::{ScheduledTask, TaskBuilder};
 pub use task::context::TaskContext;
 pub use task::handle::{AnyTask, LocalTaskHandle, TaskHandle};
-pub use task::kinds::{Coroutine, Recurring, RecurringCoroutine, Step, Task};
+pub use task::kinds::{
+    Coroutine, FallibleCoroutine, Recurring, RecurringCoroutine, RecurringOutput, Step, Task,
+};
 pub use task::local::LocalSpawner;
 pub use task::pause::{next_frame, pause, pause_secs, NextFrame, Pause};
 pub use task::sequence::{loop_sequence, sequence, LoopSequence, Sequence};

@@ -334,6 +334,31 @@ impl TaskManager {
         self.default.spawn(future)
     }
 
+    /// Spawns a coroutine task whose `async` block returns a `Result` on
+    /// the default chain: its `Ok` value is the task's output, and an error
+    /// ends the task with that error; a propagated [`Error::Cancelled`]
+    /// ends it cancelled (see [`TaskBuilder::fallible`]).
+    ///
+    /// ```
+    /// use taskchain_core::{AsyncFuture, Promise, TaskManager};
+    ///
+    /// let manager = TaskManager::new();
+    /// let promise: Promise<u32> = Promise::new();
+    /// let awaited = promise.clone();
+    /// let task = manager.spawn_fallible(async move { Ok(awaited.await? * 2) });
+    /// manager.poll().unwrap();
+    /// promise.set_result(21).unwrap();
+    /// manager.poll().unwrap();
+    /// assert_eq!(task.try_take(), Some(Ok(42)));
+    /// ```
+    pub fn spawn_fallible<F, T>(&self, future: F) -> TaskHandle<T>
+    where
+        F: Future<Output = Result<T, Error>> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.default.spawn_fallible(future)
+    }
+
     /// Adds a recurring task to the default chain.
     pub fn add<F>(&self, f: F) -> TaskHandle<()>
     where

@@ -48,6 +48,8 @@ pub(super) enum Snap {
     Finished,
     Cancelled,
     Panicked(String),
+    /// A fallible task that propagated another error.
+    Failed(Error),
     /// Done, but no terminal state readable: always a failure.
     Broken(String),
 }
@@ -101,6 +103,8 @@ pub(super) struct TaskRec {
     pub(super) target: Target,
     pub(super) name: Option<u8>,
     pub(super) panics: bool,
+    /// It propagates its await's error (see `SpawnSpec::fallible`).
+    pub(super) fallible: bool,
     /// A cancel or remove was aimed at it.
     pub(super) aimed: bool,
     pub(super) seen: Snap,
@@ -132,8 +136,9 @@ pub(super) fn snap_task(any: &AnyTask) -> Snap {
         Ok(()) => Snap::Finished,
         Err(Error::Cancelled) => Snap::Cancelled,
         Err(Error::Panicked(m)) => Snap::Panicked(m),
-        Err(e) => Snap::Broken(format!(
-            "is_done() but its terminal state is not readable: wait_done(0) = {e:?}"
-        )),
+        Err(Error::Timeout) => Snap::Broken(
+            "is_done() but its terminal state is not readable: wait_done(0) timed out".into(),
+        ),
+        Err(e) => Snap::Failed(e),
     }
 }

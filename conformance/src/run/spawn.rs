@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use taskchain_core::{
-    gather, pause, shield, AsyncFuture, Error, Promise, TaskBuilder, TaskChainExt, TaskHandle,
+    gather, pause, shield, AsyncFuture, Error, Promise, Task, TaskBuilder, TaskChainExt, TaskHandle,
 };
 
 use super::records::{
@@ -189,32 +189,23 @@ impl<F: ChainFactory> Case<'_, F> {
             self.live.clone(),
             self.live.token(),
         );
-        let (pr, token) = (probe.clone(), self.live.token());
-        let mut builder = TaskBuilder::coroutine(body)
-            .sort(i32::from(spec.sort))
-            .upon_death(move |clean| {
-                let _token = token;
-                pr.clean.store(clean, Ordering::SeqCst);
-                pr.deaths.fetch_add(1, Ordering::SeqCst);
-            });
-        if let Some(n) = spec.name {
-            builder = builder.name(&task_name(n % 3));
-        }
-        if let Some(ms) = spec.delay_ms {
-            builder = builder.delay(Duration::from_millis(u64::from(ms)));
-        }
-        let handle = self
-            .fx()
-            .chain
-            .add_task(builder)
-            .map_err(|e| format!("add_task failed: {e:?}"))?;
+        let handle = if spec.fallible {
+            // `?` on the await's error, after the body's own panic.
+            let body = async move {
+                let out = body.await;
+                out.v.clone().map(|_| out)
+            };
+            self.add_spawned(TaskBuilder::fallible(body), spec, &probe)?
+        } else {
+            self.add_spawned(TaskBuilder::coroutine(body), spec, &probe)?
+        };
         let pr = probe.clone();
         self.watch_done(&handle, format!("task t{index}"), move || {
             pr.callbacks.fetch_add(1, Ordering::SeqCst);
         });
         let name = spec.name.map(|n| n % 3);
         self.log(format!(
-            "spawn t{index}{} sort {}{} awaits {target:?}{}",
+            "spawn t{index}{} sort {}{} awaits {target:?}{}{}",
             name.map(|n| format!(" '{}'", task_name(n)))
                 .unwrap_or_default(),
             spec.sort,
@@ -222,6 +213,7 @@ impl<F: ChainFactory> Case<'_, F> {
                 .map(|d| format!(" delay {d} ms"))
                 .unwrap_or_default(),
             if spec.panics { ", then panics" } else { "" },
+            if spec.fallible { ", fallible" } else { "" },
         ));
         self.tasks.push(TaskRec {
             any: handle.as_any(),
@@ -230,9 +222,39 @@ impl<F: ChainFactory> Case<'_, F> {
             target,
             name,
             panics: spec.panics,
+            fallible: spec.fallible,
             aimed: false,
             seen: Snap::Pending,
         });
         Ok(())
+    }
+
+    /// Adds `builder` to the chain with `spec`'s sort, name and delay, and
+    /// an `upon_death` that reports to `probe`.
+    fn add_spawned<W>(
+        &mut self,
+        builder: TaskBuilder<W>,
+        spec: &SpawnSpec,
+        probe: &Arc<TaskProbe>,
+    ) -> Result<TaskHandle<TaskOut>, String>
+    where
+        W: Task<Output = TaskOut> + Send,
+    {
+        let (pr, token) = (probe.clone(), self.live.token());
+        let mut builder = builder.sort(i32::from(spec.sort)).upon_death(move |clean| {
+            let _token = token;
+            pr.clean.store(clean, Ordering::SeqCst);
+            pr.deaths.fetch_add(1, Ordering::SeqCst);
+        });
+        if let Some(n) = spec.name {
+            builder = builder.name(&task_name(n % 3));
+        }
+        if let Some(ms) = spec.delay_ms {
+            builder = builder.delay(Duration::from_millis(u64::from(ms)));
+        }
+        self.fx()
+            .chain
+            .add_task(builder)
+            .map_err(|e| format!("add_task failed: {e:?}"))
     }
 }

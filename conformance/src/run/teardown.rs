@@ -23,6 +23,7 @@ impl<F: ChainFactory> Case<'_, F> {
                 Snap::Finished => self.returned(t).map(Ok),
                 Snap::Cancelled => Some(Err(Error::Cancelled)),
                 Snap::Panicked(m) => Some(Err(Error::Panicked(m.clone()))),
+                Snap::Failed(e) => Some(Err(e.clone())),
                 _ => None,
             };
             if first != want {

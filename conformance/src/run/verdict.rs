@@ -49,6 +49,7 @@ impl<F: ChainFactory> Case<'_, F> {
             Snap::Finished => Ok(self.returned(t).unwrap_or(Err(Error::AlreadyTaken))),
             Snap::Cancelled => Err(Error::Cancelled),
             Snap::Panicked(m) => Err(Error::Panicked(m.clone())),
+            Snap::Failed(e) => Err(e.clone()),
             other => Err(Error::Panicked(format!("<model: t{t} is {other:?}>"))),
         }
     }
@@ -123,15 +124,28 @@ impl<F: ChainFactory> Case<'_, F> {
         for (t, &may) in task_may.iter().enumerate() {
             let rec = &self.tasks[t];
             let (seen, panics) = (rec.seen.clone(), rec.panics);
+            // The error a fallible task propagated, if its await failed
+            // (a panic of its own comes first).
+            let propagated = match self.returned(t) {
+                Some(Err(e)) if rec.fallible && !panics => Some(e),
+                _ => None,
+            };
             let problem = match &seen {
                 Snap::Pending => Some("not done after shutdown".to_string()),
+                Snap::Cancelled if propagated == Some(Error::Cancelled) => None,
                 Snap::Cancelled if !may => {
                     Some("cancelled, but no cancel was aimed at it or at a task awaiting it".into())
                 }
+                Snap::Panicked(m) if propagated == Some(Error::Panicked(m.clone())) => None,
                 Snap::Panicked(m) if !panics || !m.contains(PANIC_MARKER) => {
                     Some(format!("panicked unexpectedly: {m}"))
                 }
+                Snap::Failed(e) if propagated.as_ref() == Some(e) => None,
+                Snap::Failed(e) => Some(format!("failed with {e:?}, which it did not propagate")),
                 Snap::Finished if panics => Some("finished though its body panics".into()),
+                Snap::Finished if propagated.is_some() => {
+                    Some(format!("finished though it propagated {propagated:?}"))
+                }
                 Snap::Finished => {
                     let (got, want) = (self.returned(t), self.expected(t));
                     (got.as_ref() != Some(&want))
@@ -196,11 +210,12 @@ impl<F: ChainFactory> Case<'_, F> {
         }
         for (t, rec) in self.tasks.iter().enumerate() {
             self.states.push(format!(
-                "t{t}: {:?}, returned {:?}, awaits {:?}{}{}",
+                "t{t}: {:?}, returned {:?}, awaits {:?}{}{}{}",
                 rec.seen,
                 self.returned(t),
                 rec.target,
                 if rec.panics { ", panics" } else { "" },
+                if rec.fallible { ", fallible" } else { "" },
                 if task_may[t] {
                     " (a cancel may reach it)"
                 } else {

@@ -471,3 +471,88 @@ pub(crate) fn upon_death_exactly_once(f: &dyn ChainFactory) {
     assert_eq!(cancelled.get(), (0, 1), "cancelled: unclean, once");
     assert_eq!(panicked.get(), (0, 1), "panicked: unclean, once");
 }
+
+/// A cancellation that escapes a fallible coroutine (`?` on a cancelled
+/// future) ends the task cancelled, and another error ends it failed with
+/// that error: either way the handle yields the error itself, not a value
+/// holding it, and `upon_death` sees an unclean exit. A recurring body that
+/// returns a `Result` does the same. A plain coroutine returning a `Result`
+/// still finishes with it as its value.
+pub(crate) fn escapes_a_coroutine(f: &dyn ChainFactory) {
+    let fx = f.build();
+    let stepper = Stepper::new(f, &fx);
+    let deaths = Deaths::new();
+    let cancelled_promise = fx.chain.promise::<u32>();
+    let failing_promise = fx.chain.promise::<u32>();
+    let escaping = {
+        let awaited = cancelled_promise.clone();
+        fx.chain
+            .add_task(
+                TaskBuilder::fallible(async move { Ok(awaited.await? + 1) })
+                    .upon_death(deaths.hook()),
+            )
+            .expect("add_task")
+    };
+    let failing = {
+        let awaited = failing_promise.clone();
+        fx.chain
+            .add_task(
+                TaskBuilder::fallible(async move {
+                    let n = awaited.await?;
+                    if n > 10 {
+                        return Err(Error::Timeout);
+                    }
+                    Ok(n)
+                })
+                .upon_death(deaths.hook()),
+            )
+            .expect("add_task")
+    };
+    let plain = {
+        let awaited = cancelled_promise.clone();
+        fx.chain.spawn(async move {
+            let result = awaited.await;
+            result
+        })
+    };
+    stepper.step();
+    assert!(cancelled_promise.cancel());
+    failing_promise.set_result(11).expect("set_result");
+    stepper.step();
+    assert!(escaping.is_done() && failing.is_done() && plain.is_done());
+
+    assert!(
+        escaping.is_cancelled(),
+        "a propagated Cancelled cancels the task"
+    );
+    assert_eq!(escaping.result(Some(Duration::ZERO)), Err(Error::Cancelled));
+    assert!(!failing.is_cancelled(), "another error does not cancel it");
+    assert_eq!(failing.result(Some(Duration::ZERO)), Err(Error::Timeout));
+    assert!(
+        !plain.is_cancelled(),
+        "a plain coroutine returns its Result"
+    );
+    assert_eq!(
+        plain.result(Some(Duration::ZERO)),
+        Ok(Err(Error::Cancelled))
+    );
+    assert_eq!(deaths.get(), (0, 2), "both ended unclean, once each");
+
+    let body = fx
+        .chain
+        .add_task(TaskBuilder::fallible_recurring(|t: &TaskContext<'_>| {
+            if t.frame() < 2 {
+                Ok(DoneStatus::Cont)
+            } else {
+                Err(Error::Cancelled)
+            }
+        }))
+        .expect("add_task");
+    stepper.steps(3);
+    assert!(body.is_done(), "ended on its third run");
+    assert!(
+        body.is_cancelled(),
+        "a recurring body's Cancelled cancels it"
+    );
+    assert_eq!(body.result(Some(Duration::ZERO)), Err(Error::Cancelled));
+}

@@ -102,6 +102,7 @@ static SCENARIOS: &[(&str, Scenario)] = &[
         cancel::running_cancelled_from_another_thread,
     ),
     ("cancel/suspended_coroutine", cancel::suspended_coroutine),
+    ("cancel/escapes_a_coroutine", cancel::escapes_a_coroutine),
     ("cancel/propagates_down", cancel::propagates_down),
     (
         "cancel/remove_by_name_and_handle",

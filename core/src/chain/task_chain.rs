@@ -184,6 +184,19 @@ pub trait TaskChainExt: TaskChain {
         TaskHandle::new(cell)
     }
 
+    /// Spawns a coroutine task whose `async` block returns a `Result`: its
+    /// `Ok` value is the task's output, and an error ends the task with
+    /// that error, so `?` works inside; a propagated [`Error::Cancelled`]
+    /// ends it cancelled (see [`TaskBuilder::fallible`]).
+    fn spawn_fallible<F, T>(&self, future: F) -> TaskHandle<T>
+    where
+        F: Future<Output = Result<T, Error>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let cell = TaskBuilder::fallible(future).spawn_into(self.core());
+        TaskHandle::new(cell)
+    }
+
     /// Runs the blocking closure `job` once, as a task of this chain: on a
     /// threaded chain, heavy work (loading, decoding) off the frame
     /// thread. Its handle is an [`AsyncFuture`]: a coroutine on the frame

@@ -66,9 +66,10 @@ pub(crate) enum Slot<T> {
     Ready(T),
     Taken,
     Cancelled,
-    /// The message is kept out of line (see `Overflow`), so that a slot is
-    /// no bigger than its value and a tag.
-    Panicked,
+    /// Ended with an error other than a cancellation (a panic, an error a
+    /// task returned). The error is kept out of line (see `Overflow`), so
+    /// that a slot is no bigger than its value and a tag.
+    Failed,
 }
 
 /// What a future finishes with.
@@ -76,6 +77,8 @@ pub(crate) enum Outcome<T> {
     Ready(T),
     Cancelled,
     Panicked(String),
+    /// An error other than a cancellation (which is `Cancelled`).
+    Failed(Error),
 }
 
 struct Inner<T> {
@@ -135,9 +138,9 @@ struct Overflow {
     /// Keyed: registering, replacing and removing are O(1).
     wakers: Slab<Waker>,
     callbacks: Vec<Bind>,
-    /// After a panic, its message: the waiters are gone by then, so this
+    /// The error of a failed future: the waiters are gone by then, so this
     /// is the only use of the box.
-    panic: Option<String>,
+    error: Option<Error>,
 }
 
 impl Waiters {
@@ -290,9 +293,13 @@ impl<T> FutureState<T> {
         inner.slot = match outcome {
             Outcome::Ready(v) => Slot::Ready(v),
             Outcome::Cancelled => Slot::Cancelled,
-            Outcome::Panicked(m) => {
-                inner.waiters.overflow().panic = Some(m);
-                Slot::Panicked
+            Outcome::Panicked(message) => {
+                inner.waiters.overflow().error = Some(Error::Panicked(message));
+                Slot::Failed
+            }
+            Outcome::Failed(error) => {
+                inner.waiters.overflow().error = Some(error);
+                Slot::Failed
             }
         };
         drop(inner);
@@ -440,7 +447,7 @@ impl<T> FutureState<T> {
         done
     }
 
-    /// The error a reader would get (cancelled or panicked), if the future
+    /// The error a reader would get (cancelled or failed), if the future
     /// ended without a value; `None` while pending or if it has a value.
     pub(crate) fn error(&self) -> Option<Error> {
         self.lock().error()
@@ -463,9 +470,9 @@ impl<T> Inner<T> {
     fn error(&self) -> Option<Error> {
         match self.slot {
             Slot::Cancelled => Some(Error::Cancelled),
-            Slot::Panicked => {
-                let message = self.waiters.overflow.as_ref().and_then(|o| o.panic.clone());
-                Some(Error::Panicked(message.unwrap_or_default()))
+            Slot::Failed => {
+                let error = self.waiters.overflow.as_ref().and_then(|o| o.error.clone());
+                Some(error.unwrap_or_else(|| Error::Panicked(String::new())))
             }
             _ => None,
         }

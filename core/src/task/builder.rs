@@ -16,7 +16,9 @@ use crate::task::context::TaskContext;
 use crate::task::current;
 use crate::task::handle::TaskHandle;
 use crate::task::header::Options;
-use crate::task::kinds::{Coroutine, Recurring, RecurringCoroutine, Task};
+use crate::task::kinds::{
+    Coroutine, FallibleCoroutine, Recurring, RecurringCoroutine, RecurringOutput, Task,
+};
 use crate::task::raw::OutputRef;
 use crate::task::status::DoneStatus;
 
@@ -200,6 +202,36 @@ impl<F: Future + 'static> TaskBuilder<Coroutine<F>> {
     }
 }
 
+impl<F, T> TaskBuilder<FallibleCoroutine<F>>
+where
+    F: Future<Output = Result<T, Error>> + 'static,
+    T: 'static,
+{
+    /// A builder for a one-shot coroutine task whose `async` block returns
+    /// a `Result`: its `Ok` value is the task's output, and an error ends
+    /// the task with that error, so `?` works inside. A propagated
+    /// [`Error::Cancelled`] ends the task cancelled.
+    ///
+    /// ```
+    /// use taskchain_core::{AsyncFuture, Error, Promise, TaskBuilder, TaskManager};
+    ///
+    /// let manager = TaskManager::new();
+    /// let promise: Promise<u32> = Promise::new();
+    /// let awaited = promise.clone();
+    /// let task = manager
+    ///     .add_task(TaskBuilder::fallible(async move { Ok(awaited.await? + 1) }))
+    ///     .unwrap();
+    /// manager.poll().unwrap();
+    /// promise.cancel();
+    /// manager.poll().unwrap();
+    /// assert!(task.is_cancelled());
+    /// assert_eq!(task.try_take(), Some(Err(Error::Cancelled)));
+    /// ```
+    pub fn fallible(future: F) -> Self {
+        TaskBuilder::new(FallibleCoroutine::new(future))
+    }
+}
+
 impl<F> TaskBuilder<Recurring<F>>
 where
     F: FnMut(&TaskContext<'_>) -> DoneStatus + 'static,
@@ -210,10 +242,39 @@ where
     }
 }
 
+impl<F> TaskBuilder<Recurring<F>>
+where
+    F: FnMut(&TaskContext<'_>) -> Result<DoneStatus, Error> + 'static,
+{
+    /// A builder for a recurring task whose body returns a `Result`, so
+    /// that `?` works inside: an error ends the task with that error, and
+    /// a propagated [`Error::Cancelled`] ends it cancelled.
+    ///
+    /// ```
+    /// use taskchain_core::{DoneStatus, Error, TaskBuilder, TaskContext, TaskManager};
+    ///
+    /// let manager = TaskManager::new();
+    /// let body = |t: &TaskContext<'_>| {
+    ///     if t.frame() < 2 {
+    ///         Ok(DoneStatus::Cont)
+    ///     } else {
+    ///         Err(Error::Timeout)
+    ///     }
+    /// };
+    /// let task = manager.add_task(TaskBuilder::fallible_recurring(body)).unwrap();
+    /// assert_eq!(manager.run_until(&task), Err(Error::Timeout));
+    /// assert!(!task.is_cancelled());
+    /// ```
+    pub fn fallible_recurring(f: F) -> Self {
+        TaskBuilder::new(Recurring(f))
+    }
+}
+
 impl<F, Fut> TaskBuilder<RecurringCoroutine<F, Fut>>
 where
     F: FnMut() -> Fut + 'static,
-    Fut: Future<Output = DoneStatus> + 'static,
+    Fut: Future + 'static,
+    Fut::Output: RecurringOutput,
 {
     /// A builder for a recurring coroutine task.
     pub fn recurring_coroutine(f: F) -> Self {

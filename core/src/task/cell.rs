@@ -17,7 +17,7 @@ use std::time::Duration;
 use std::ptr::NonNull;
 
 use crate::chain::core::ChainCore;
-use crate::error::{drop_payload, panic_message};
+use crate::error::{drop_payload, panic_message, Error};
 use crate::future::state::{FutureState, Outcome};
 use crate::sync::yield_now;
 use crate::task::context::TaskContext;
@@ -350,6 +350,7 @@ impl<W: Task> TaskCell<W> {
             }
             Outcome::Cancelled => Outcome::Cancelled,
             Outcome::Panicked(message) => Outcome::Panicked(message),
+            Outcome::Failed(error) => Outcome::Failed(error),
         };
         let completed = catch_unwind(AssertUnwindSafe(|| {
             self.result().complete(outcome, Some(&*self.header().chain))
@@ -476,6 +477,17 @@ impl<W: Task> TaskCell<W> {
                     Outcome::Cancelled
                 } else {
                     Outcome::Ready(v)
+                };
+                self.finish(outcome, true);
+                After::Idle
+            }
+            Step::Fail(error) => {
+                // As for a value: a `cancel()` that landed first wins.
+                let ending = state.take_ending();
+                let outcome = match error {
+                    _ if matches!(ending, Ending::Cancelled) || shut_down => Outcome::Cancelled,
+                    Error::Cancelled => Outcome::Cancelled,
+                    error => Outcome::Failed(error),
                 };
                 self.finish(outcome, true);
                 After::Idle

@@ -1,15 +1,17 @@
-//! The `Task` trait: a unit of scheduled work, and the three kinds taskchain
-//! provides (recurring closures, coroutines, recurring coroutines).
+//! The `Task` trait: a unit of scheduled work, and the kinds taskchain
+//! provides (recurring closures, coroutines, fallible coroutines, recurring
+//! coroutines).
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use crate::error::Error;
 use crate::task::context::TaskContext;
 use crate::task::status::DoneStatus;
 
 /// What one run of a task asks of its chain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step<T> {
     /// The task is finished with this output.
     Done(T),
@@ -22,6 +24,10 @@ pub enum Step<T> {
     Again,
     /// Run again this epoch while the frame budget lasts.
     Pickup,
+    /// The task ends with this error instead of an output: its handle
+    /// yields it. [`Error::Cancelled`] ends the task cancelled, as a
+    /// `cancel()` would; any other error ends it failed.
+    Fail(Error),
 }
 
 impl Step<()> {
@@ -33,6 +39,29 @@ impl Step<()> {
             DoneStatus::Cont => Step::Cont,
             DoneStatus::Again => Step::Again,
             DoneStatus::Pickup => Step::Pickup,
+        }
+    }
+}
+
+/// What a recurring task's body returns: a [`DoneStatus`], or a
+/// `Result<DoneStatus, Error>` whose error ends the task with that error
+/// ([`Error::Cancelled`]: cancelled), so that a body can use `?`.
+pub trait RecurringOutput: 'static {
+    /// The step this stands for.
+    fn into_step(self) -> Step<()>;
+}
+
+impl RecurringOutput for DoneStatus {
+    fn into_step(self) -> Step<()> {
+        Step::from_status(self)
+    }
+}
+
+impl RecurringOutput for Result<DoneStatus, Error> {
+    fn into_step(self) -> Step<()> {
+        match self {
+            Ok(status) => Step::from_status(status),
+            Err(error) => Step::Fail(error),
         }
     }
 }
@@ -60,16 +89,17 @@ pub trait Task: 'static {
 }
 
 /// A recurring task: a closure called once per run, returning a
-/// [`DoneStatus`].
+/// [`DoneStatus`] (or a `Result` of one, see [`RecurringOutput`]).
 #[derive(Debug, Clone)]
 pub struct Recurring<F>(pub F);
 
 // The closure is never pinned structurally: it is only called through `&mut`.
 impl<F> Unpin for Recurring<F> {}
 
-impl<F> Task for Recurring<F>
+impl<F, R> Task for Recurring<F>
 where
-    F: FnMut(&TaskContext<'_>) -> DoneStatus + 'static,
+    F: FnMut(&TaskContext<'_>) -> R + 'static,
+    R: RecurringOutput,
 {
     type Output = ();
 
@@ -78,7 +108,7 @@ where
         _cx: &mut Context<'_>,
         task: &TaskContext<'_>,
     ) -> Poll<Step<()>> {
-        Poll::Ready(Step::from_status((self.get_mut().0)(task)))
+        Poll::Ready((self.get_mut().0)(task).into_step())
     }
 }
 
@@ -112,8 +142,48 @@ impl<F: Future + 'static> Task for Coroutine<F> {
     }
 }
 
+pin_project_lite::pin_project! {
+    /// A one-shot coroutine task whose `async` block returns a
+    /// `Result<T, Error>`: `Ok` is the task's output, and an error ends the
+    /// task with that error, so that `?` propagates a cancellation
+    /// ([`Error::Cancelled`] ends the task cancelled) or any other error
+    /// out of the task (see [`Step::Fail`]).
+    #[derive(Debug)]
+    pub struct FallibleCoroutine<F> {
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F> FallibleCoroutine<F> {
+    /// Wraps a fallible future as a task.
+    pub fn new(future: F) -> Self {
+        FallibleCoroutine { future }
+    }
+}
+
+impl<F, T> Task for FallibleCoroutine<F>
+where
+    F: Future<Output = Result<T, Error>> + 'static,
+    T: 'static,
+{
+    type Output = T;
+
+    fn poll_task(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        _task: &TaskContext<'_>,
+    ) -> Poll<Step<T>> {
+        self.project().future.poll(cx).map(|result| match result {
+            Ok(value) => Step::Done(value),
+            Err(error) => Step::Fail(error),
+        })
+    }
+}
+
 /// A recurring coroutine task: an async closure invoked once per epoch (or
-/// after its delay), whose output is the [`DoneStatus`] for the next run.
+/// after its delay), whose output is the [`DoneStatus`] for the next run
+/// (or a `Result` of one, see [`RecurringOutput`]).
 ///
 /// While an invocation awaits, the task is suspended and costs nothing per
 /// frame; when it finishes, its status is applied as for a recurring task.
@@ -146,7 +216,8 @@ impl<F, Fut> std::fmt::Debug for RecurringCoroutine<F, Fut> {
 impl<F, Fut> Task for RecurringCoroutine<F, Fut>
 where
     F: FnMut() -> Fut + 'static,
-    Fut: Future<Output = DoneStatus> + 'static,
+    Fut: Future + 'static,
+    Fut::Output: RecurringOutput,
 {
     type Output = ();
 
@@ -162,7 +233,7 @@ where
             Poll::Pending => Poll::Pending,
             Poll::Ready(status) => {
                 this.current = None;
-                Poll::Ready(Step::from_status(status))
+                Poll::Ready(status.into_step())
             }
         }
     }

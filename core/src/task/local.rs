@@ -66,6 +66,16 @@ impl LocalSpawner {
         LocalTaskHandle::new(TaskBuilder::coroutine(future).spawn_local_into(&self.core))
     }
 
+    /// Spawns a `!Send` coroutine task whose `async` block returns a
+    /// `Result` (see [`TaskBuilder::fallible`]).
+    pub fn spawn_fallible<F, T>(&self, future: F) -> LocalTaskHandle<T>
+    where
+        F: Future<Output = Result<T, Error>> + 'static,
+        T: 'static,
+    {
+        LocalTaskHandle::new(TaskBuilder::fallible(future).spawn_local_into(&self.core))
+    }
+
     /// Adds a `!Send` recurring task.
     pub fn add<F>(&self, f: F) -> LocalTaskHandle<()>
     where

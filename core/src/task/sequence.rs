@@ -194,6 +194,12 @@ impl<T: 'static> Sequence<T> {
             }
             Step::Cont => Step::Cont,
             Step::Pickup => Step::Pickup,
+            Step::Fail(error) => {
+                // The sequence ends with the child's error; the children
+                // left are dropped with it.
+                self.running = None;
+                Step::Fail(error)
+            }
         })
     }
 }
