@@ -59,9 +59,9 @@ fn cancelling_the_awaiting_coroutine_drops_a_job_that_has_not_started() {
     let r = ran.clone();
     let second = loader.spawn_blocking(move || r.store(true, Ordering::SeqCst));
     let watch = second.as_any();
-    let frame_task = manager.spawn(async move {
+    let frame_task = manager.spawn_fallible(async move {
         second.await?;
-        Ok::<_, Error>("loaded")
+        Ok("loaded")
     });
     manager.poll().unwrap(); // the coroutine now awaits the job
     assert!(frame_task.cancel());

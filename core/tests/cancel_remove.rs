@@ -176,7 +176,8 @@ fn cancel_of_a_running_recurring_task_finishes_that_run_then_cancels() {
             seen(&log),
             [
                 "run1",
-                "cancel=true,false requested=true cancelled=false done=false",
+                // The second request joins the first, still pending.
+                "cancel=true,true requested=true cancelled=false done=false",
                 "rest of run"
             ],
             "returned {returned:?}"
@@ -206,7 +207,8 @@ fn cancel_of_a_coroutine_suspended_on_a_promise() {
     };
     manager.poll().unwrap();
     assert!(handle.cancel());
-    assert!(!handle.cancel());
+    assert!(handle.cancel(), "joins the pending request");
+    assert_eq!(handle.cancelling(), 2);
     // Requested, not yet cancelled: the coroutine has not run since.
     assert!(handle.is_cancel_requested());
     assert!(!handle.is_cancelled());
@@ -218,9 +220,13 @@ fn cancel_of_a_coroutine_suspended_on_a_promise() {
     manager.poll().unwrap();
     assert_eq!(seen(&log), ["Err(Cancelled)"]);
     assert!(gate.is_cancelled(), "the awaited promise is cancelled");
-    assert!(handle.is_cancelled(), "ends cancelled whatever it returned");
-    assert_eq!(handle.result(None), Err(Error::Cancelled));
-    assert_eq!(deaths.get(), (0, 1));
+    assert!(
+        !handle.is_cancelled(),
+        "it handled the cancellation and returned"
+    );
+    assert_eq!(handle.result(None), Ok("returned"));
+    assert_eq!(deaths.get(), (1, 0));
+    assert!(!handle.cancel(), "a done task takes no request");
 }
 
 #[test]
@@ -239,7 +245,7 @@ fn cancel_of_a_paused_coroutine_makes_the_pause_yield_cancelled() {
     assert!(handle.cancel());
     manager.poll().unwrap();
     assert_eq!(seen(&log), ["Err(Cancelled)"]);
-    assert!(handle.is_cancelled());
+    assert!(handle.is_done() && !handle.is_cancelled(), "it handled it");
     assert_eq!(manager.default_chain().stats().total(), 0);
 }
 
@@ -250,7 +256,7 @@ fn cancel_propagates_through_an_awaited_task() {
     let gate = manager.promise::<u32>();
     let inner = {
         let (log, gate) = (log.clone(), gate.clone());
-        manager.spawn(async move {
+        manager.spawn_fallible(async move {
             let r = gate.await;
             push(&log, format!("inner {r:?}"));
             r
@@ -259,9 +265,10 @@ fn cancel_propagates_through_an_awaited_task() {
     let inner_any = inner.as_any();
     let outer = {
         let log = log.clone();
-        manager.spawn(async move {
+        manager.spawn_fallible(async move {
             let r = inner.await;
             push(&log, format!("outer {r:?}"));
+            r
         })
     };
     manager.poll().unwrap();
@@ -284,8 +291,8 @@ fn cancel_propagates_through_an_awaited_task_builder() {
     let outer = {
         let gate = gate.clone();
         let guard = drops.token();
-        manager.spawn(async move {
-            TaskBuilder::coroutine(async move {
+        manager.spawn_fallible(async move {
+            TaskBuilder::fallible(async move {
                 let _guard = guard;
                 gate.await
             })
@@ -313,16 +320,17 @@ fn cancel_propagates_through_a_gather() {
         .iter()
         .map(|g| {
             let g = g.clone();
-            manager.spawn(async move { g.await.ok() })
+            manager.spawn_fallible(g)
         })
         .collect();
     let any_children: Vec<AnyTask> = children.iter().map(|c| c.as_any()).collect();
     let result: Arc<Mutex<Option<String>>> = Arc::default();
     let outer = {
         let result = result.clone();
-        manager.spawn(async move {
+        manager.spawn_fallible(async move {
             let r = gather(children).await;
             *result.lock().unwrap() = Some(format!("{r:?}"));
+            r
         })
     };
     manager.poll().unwrap();
@@ -339,7 +347,7 @@ fn cancel_propagates_through_a_gather() {
 }
 
 #[test]
-fn coroutine_handling_cancellation_with_shielded_cleanup_still_ends_cancelled() {
+fn coroutine_handling_cancellation_with_shielded_cleanup_finishes_with_its_value() {
     let (clock, manager) = setup();
     let log = new_log();
     let deaths = Deaths::new();
@@ -380,9 +388,9 @@ fn coroutine_handling_cancellation_with_shielded_cleanup_still_ends_cancelled() 
     clock.advance(Duration::from_secs(1));
     poll_n(&manager, 3);
     assert_eq!(seen(&log), ["handling", "cleanup Ok(7)"]);
-    assert!(handle.is_cancelled());
-    assert_eq!(handle.result(None), Err(Error::Cancelled));
-    assert_eq!(deaths.get(), (0, 1));
+    assert!(!handle.is_cancelled(), "it handled the cancellation");
+    assert_eq!(handle.result(None), Ok("cleaned"));
+    assert_eq!(deaths.get(), (1, 0));
     assert_eq!(manager.default_chain().stats().total(), 0);
 }
 
@@ -420,12 +428,7 @@ fn remove_by_name_returns_how_many_it_removed() {
     let suspended = {
         let gate = gate.clone();
         manager
-            .add_task(
-                TaskBuilder::coroutine(async move {
-                    let _ = gate.await;
-                })
-                .name("enemy"),
-            )
+            .add_task(TaskBuilder::fallible(gate).name("enemy"))
             .unwrap()
     };
     let elsewhere = other.add_task(named("enemy")).unwrap();
@@ -526,9 +529,7 @@ fn upon_death_runs_exactly_once_on_every_path() {
 
     let suspended = {
         let gate = gate.clone();
-        TaskBuilder::coroutine(async move {
-            let _ = gate.await;
-        })
+        TaskBuilder::fallible(gate)
     };
     let suspended = cases.add("cancel suspended", suspended, (0, 1));
 
@@ -704,10 +705,10 @@ fn cancel_drops_the_future_and_its_state() {
         let guard = drops.token();
         let token = token.clone();
         let gate = gate.clone();
-        manager.spawn(async move {
+        manager.spawn_fallible(async move {
             let _guard = guard;
             let _token = token;
-            let _ = gate.await;
+            gate.await
         })
     };
     manager.poll().unwrap();
@@ -1026,7 +1027,7 @@ fn cancel_propagates_down_and_shield_cleanup_finishes() {
     let (clock, manager) = setup();
     let deaths = Deaths::new();
     let inner = manager
-        .add_task(TaskBuilder::coroutine(async { pause(HOUR).await }).upon_death(deaths.hook()))
+        .add_task(TaskBuilder::fallible(async { pause(HOUR).await }).upon_death(deaths.hook()))
         .unwrap();
     let cleanup = manager.spawn(async {
         pause(Duration::from_secs(1)).await.unwrap();
@@ -1034,10 +1035,11 @@ fn cancel_propagates_down_and_shield_cleanup_finishes() {
     });
     let outer = manager
         .add_task(
-            TaskBuilder::coroutine(async move {
+            TaskBuilder::fallible(async move {
                 let r = inner.await;
                 assert_eq!(r, Err(taskchain_core::Error::Cancelled));
-                taskchain_core::shield(cleanup).await
+                taskchain_core::shield(cleanup).await?;
+                r
             })
             .upon_death(deaths.hook()),
         )

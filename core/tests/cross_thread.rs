@@ -153,9 +153,10 @@ fn cancel_from_another_thread() {
     let seen: Arc<Mutex<Option<String>>> = Arc::default();
     let h = {
         let (gate, seen) = (gate.clone(), seen.clone());
-        manager.spawn(async move {
+        manager.spawn_fallible(async move {
             let r = gate.await;
             *seen.lock().unwrap() = Some(format!("{r:?}"));
+            r
         })
     };
     manager.poll().unwrap();
@@ -188,9 +189,7 @@ fn any_task_wait_done_from_another_thread() {
     let gate = manager.promise::<()>();
     let cancelled = {
         let gate = gate.clone();
-        manager.spawn(async move {
-            let _ = gate.await;
-        })
+        manager.spawn_fallible(gate)
     };
     manager.poll().unwrap();
     let (a, b) = (finishing.as_any(), cancelled.as_any());

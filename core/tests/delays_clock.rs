@@ -512,7 +512,7 @@ fn sleeping_counter_stays_exact() {
             pause(Duration::from_secs(1)).await
         })
     };
-    let cancelled_pause = manager.spawn(async { pause(HOUR).await });
+    let cancelled_pause = manager.spawn_fallible(async { pause(HOUR).await });
     manager.poll().unwrap();
     clock.advance(Duration::from_millis(1));
     manager.poll().unwrap(); // `again` ran once and sleeps again

@@ -42,15 +42,16 @@ fn scenario(manager: &TaskManager, log: &Log, how: &str) {
     let kind = how.to_owned();
     let h = manager
         .add_task(
-            TaskBuilder::coroutine(async move {
+            // Fallible: a cancellation delivered at an await ends it.
+            TaskBuilder::fallible(async move {
                 let _w = work_note;
                 if kind.contains("suspend") {
-                    let _ = p2.await;
+                    p2.await?;
                 }
                 if kind.contains("sleep") {
-                    let _ = pause(Duration::from_secs(1)).await;
+                    pause(Duration::from_secs(1)).await?;
                 }
-                Note(out_log, "output")
+                Ok(Note(out_log, "output"))
             })
             .upon_death(move |clean| push(&l1, format!("upon_death {clean}")))
             .done_event(&messenger, "done")

@@ -143,7 +143,11 @@ fn a_send_after_a_cancel_with_no_new_call_delivers_nothing_and_the_next_call_wai
 fn cancelling_an_awaiting_coroutine_cancels_the_shared_future_and_the_next_call_is_fresh() {
     let (_clock, manager) = setup();
     let messenger = manager.messenger();
-    let waiting = awaiter::<u32>(&manager, "signal");
+    // Fallible: the cancellation delivered at its await ends it.
+    let waiting = {
+        let messenger = messenger.clone();
+        manager.spawn_fallible(async move { messenger.future::<u32>("signal")?.await })
+    };
     manager.poll().unwrap();
     let shared = messenger.future::<u32>("signal").unwrap();
     assert!(!shared.is_done());
@@ -161,7 +165,7 @@ fn a_shielded_awaiter_cancelled_leaves_the_shared_future_to_the_others() {
     let messenger = manager.messenger();
     let shielded = {
         let messenger = messenger.clone();
-        manager.spawn(async move {
+        manager.spawn_fallible(async move {
             let door = messenger.future::<u32>("door")?;
             shield(door).await
         })

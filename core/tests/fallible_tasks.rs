@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex};
 use common::{poll_n, setup};
 use taskchain_conformance::kit::counters::Deaths;
 use taskchain_core::{
-    AsyncFuture, DoneStatus, Error, FallibleCoroutine, Sequence, TaskBuilder, TaskContext,
+    next_frame, AnyTask, AsyncFuture, DoneStatus, Error, FallibleCoroutine, Sequence, TaskBuilder,
+    TaskContext,
 };
 
 #[test]
@@ -69,7 +70,7 @@ fn an_ok_value_is_the_output() {
 }
 
 #[test]
-fn a_cancel_that_landed_first_wins_over_a_returned_error() {
+fn a_delivered_cancel_answered_with_another_error_ends_the_task_with_it() {
     let (_clock, manager) = setup();
     let promise = manager.promise::<u32>();
     let awaited = promise.clone();
@@ -82,6 +83,24 @@ fn a_cancel_that_landed_first_wins_over_a_returned_error() {
     manager.poll().unwrap();
     assert!(task.cancel());
     manager.poll().unwrap();
+    assert!(!task.is_cancelled(), "it answered the cancellation");
+    assert_eq!(task.try_take(), Some(Err(Error::Timeout)));
+}
+
+#[test]
+fn a_pending_cancel_wins_over_a_returned_error() {
+    let (_clock, manager) = setup();
+    let me: Arc<Mutex<Option<AnyTask>>> = Arc::default();
+    let slot = me.clone();
+    let task = manager.spawn_fallible(async move {
+        next_frame().await;
+        // Requested during the run, never delivered: it wins.
+        let me = slot.lock().unwrap().take();
+        assert!(me.is_some_and(|t| t.cancel()));
+        Err::<u32, _>(Error::Timeout)
+    });
+    *me.lock().unwrap() = Some(task.as_any());
+    poll_n(&manager, 2);
     assert!(task.is_cancelled());
     assert_eq!(task.try_take(), Some(Err(Error::Cancelled)));
 }

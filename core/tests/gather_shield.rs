@@ -175,7 +175,8 @@ fn cancelling_the_gather_cancels_every_child() {
     let gate = manager.promise::<u32>();
     let suspended = {
         let gate = gate.clone();
-        manager.spawn(async move { gate.await.unwrap_or(0) })
+        // Fallible: the cancellation delivered at its await ends it.
+        manager.spawn_fallible(gate)
     };
     manager.poll().unwrap();
     let queued = manager.spawn(async { 9u32 });
@@ -250,7 +251,8 @@ fn coroutine_cancelled_while_awaiting_a_shielded_task_leaves_the_task_running() 
     assert!(outer.cancel());
     manager.poll().unwrap();
     assert_eq!(seen.lock().unwrap().as_deref(), Some("Err(Cancelled)"));
-    assert!(outer.is_cancelled());
+    assert!(!outer.is_cancelled(), "it handled the cancellation");
+    assert_eq!(outer.try_take(), Some(Ok(true)), "the shield was cancelled");
     assert!(!inner_any.is_done(), "the shielded task goes on");
     clock.advance(Duration::from_secs(1));
     manager.poll().unwrap();

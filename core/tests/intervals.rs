@@ -528,9 +528,10 @@ fn cancelling_the_awaiting_coroutine_stops_the_interval() {
     let (clock, manager) = setup();
     let log = new_log();
     let handle = manager.default_chain().play(rec(&log, "a", 1000));
+    // Fallible: the cancellation delivered at its await ends it.
     let waiter = {
         let h = handle.clone();
-        manager.spawn(h)
+        manager.spawn_fallible(h)
     };
     assert_eq!(frame(&manager, &clock, &log, 100), ["a:start", "a:0"]);
     assert!(waiter.cancel());

@@ -255,9 +255,10 @@ fn local_handle_done_callback_and_cancel_on_the_owner() {
     let seen = Rc::new(RefCell::new(None));
     let handle = {
         let (gate, seen) = (gate.clone(), seen.clone());
-        local.spawn(async move {
+        local.spawn_fallible(async move {
             let r = gate.await;
-            *seen.borrow_mut() = Some(r);
+            *seen.borrow_mut() = Some(r.clone());
+            r
         })
     };
     {

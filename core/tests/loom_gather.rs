@@ -95,8 +95,9 @@ fn child_completion_vs_cancel_of_a_task_awaiting_the_gather() {
             let gathered = chain.gather([child.clone()]);
             let child = child.clone();
             // Cancellation propagates down: by the time a cancelled await
-            // of the gather returns, its child is done too.
-            chain.spawn(async move {
+            // of the gather returns, its child is done too. Fallible: the
+            // cancellation delivered at its await ends it.
+            chain.spawn_fallible(async move {
                 let awaited = gathered.await;
                 assert!(
                     child.is_done(),
@@ -129,7 +130,7 @@ fn child_completion_vs_cancel_of_a_task_awaiting_the_gather() {
             assert_eq!(task.try_take(), Some(Err(Error::Cancelled)));
         } else {
             assert!(set);
-            assert_eq!(task.try_take(), Some(Ok(Ok(vec![4]))));
+            assert_eq!(task.try_take(), Some(Ok(vec![4])));
         }
         // The child ends cancelled exactly when the cancel, delivered
         // through the gather, beat its value.

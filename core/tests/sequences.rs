@@ -13,8 +13,8 @@ use taskchain_conformance::kit::drops::DropCounter;
 use taskchain_conformance::kit::log::{drain, new_log, push, Log};
 use taskchain_conformance::kit::quiet_panics::quiet_panics;
 use taskchain_core::{
-    loop_sequence, pause, sequence, AsyncFuture, Coroutine, DoneStatus, Error, Sequence,
-    TaskBuilder, TaskChain, TaskChainExt, TaskContext,
+    loop_sequence, pause, sequence, AsyncFuture, Coroutine, DoneStatus, Error, FallibleCoroutine,
+    Sequence, TaskBuilder, TaskChain, TaskChainExt, TaskContext,
 };
 
 /// A recurring child that logs `name:frame` and continues until its frame
@@ -304,10 +304,12 @@ fn cancelling_a_sequence_cancels_the_await_of_its_coroutine_child() {
     let waited = manager.promise::<u32>();
     let (w, l, n) = (waited.clone(), log.clone(), log.clone());
     let seq = Sequence::new()
-        .then_coroutine(async move {
+        // Fallible: the cancellation delivered at its await ends it.
+        .then(FallibleCoroutine::new(async move {
             let got = w.await;
             push(&l, format!("child saw {got:?}"));
-        })
+            got.map(drop)
+        }))
         .then_coroutine(async move { push(&n, "next") });
     let handle = manager.add_task(TaskBuilder::new(seq)).unwrap();
     manager.poll().unwrap();

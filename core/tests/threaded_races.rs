@@ -202,16 +202,12 @@ fn local_task_cancelled_from_another_thread() {
         .enumerate()
     {
         let g = OnOwner(owner, dropped.clone(), std::rc::Rc::new(()));
-        let builder = TaskBuilder::coroutine(async move {
+        // Fallible: a cancellation delivered at an await ends it.
+        let builder = TaskBuilder::fallible(async move {
             let _g = g;
             match i {
-                1 => {
-                    let _ = pause(Duration::from_secs(100)).await;
-                }
-                2 => {
-                    let p = taskchain_core::Promise::<u8>::new();
-                    let _ = p.await;
-                }
+                1 => pause(Duration::from_secs(100)).await,
+                2 => taskchain_core::Promise::<u8>::new().await.map(drop),
                 _ => loop {
                     taskchain_core::next_frame().await;
                 },

@@ -109,6 +109,11 @@ pub fn judge(
         Outcome::Panicked(message) => {
             return Verdict::Wrong(format!("panicked ({message:?}) but its body does not"))
         }
+        // The cancellation delivered at its await, handled by returning it
+        // as its value: the task finishes, not cancelled.
+        Outcome::Finished(Some(Err(Error::Cancelled))) if treatment.cancel_may_reach => {
+            return Verdict::Right
+        }
         Outcome::Finished(_) if treatment.cancel_hit => {
             return Verdict::Wrong("cancel() returned true, yet it finished".to_string())
         }

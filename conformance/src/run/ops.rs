@@ -88,7 +88,7 @@ impl<F: ChainFactory> Case<'_, F> {
                     return Ok(());
                 }
                 let t = usize::from(task) % self.tasks.len();
-                self.tasks[t].aimed = true;
+                self.tasks[t].aims += 1;
                 let any = self.tasks[t].any.clone();
                 let r = call_from(from_thread, "cancel", move || any.cancel())?;
                 self.log(format!("cancel t{t}{} -> {r}", via(from_thread)));
@@ -173,13 +173,12 @@ impl<F: ChainFactory> Case<'_, F> {
             .collect();
         let removable = named
             .iter()
-            .filter(|&&t| {
-                let any = &self.tasks[t].any;
-                !any.is_done() && !any.is_cancel_requested()
-            })
+            // A task that handled an earlier request may be removed again;
+            // one whose request is still pending is not counted twice.
+            .filter(|&&t| !self.tasks[t].any.is_done())
             .count();
         for &t in &named {
-            self.tasks[t].aimed = true;
+            self.tasks[t].aims += 1;
         }
         let chain = self.fx().chain.clone();
         let removed = in_call(|| chain.remove_by_name(&task_name(name)));
@@ -245,7 +244,7 @@ impl<F: ChainFactory> Case<'_, F> {
                 }
                 CrossOp::CancelTask { task } if nt > 0 => {
                     let t = usize::from(task) % nt;
-                    self.tasks[t].aimed = true;
+                    self.tasks[t].aims += 1;
                     let any = self.tasks[t].any.clone();
                     described.push(format!("cancel t{t}"));
                     jobs.push(Box::new(move || {

@@ -105,8 +105,8 @@ pub(super) struct TaskRec {
     pub(super) panics: bool,
     /// It propagates its await's error (see `SpawnSpec::fallible`).
     pub(super) fallible: bool,
-    /// A cancel or remove was aimed at it.
-    pub(super) aimed: bool,
+    /// The cancels and removes aimed at it.
+    pub(super) aims: u32,
     pub(super) seen: Snap,
 }
 

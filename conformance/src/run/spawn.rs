@@ -223,7 +223,7 @@ impl<F: ChainFactory> Case<'_, F> {
             name,
             panics: spec.panics,
             fallible: spec.fallible,
-            aimed: false,
+            aims: 0,
             seen: Snap::Pending,
         });
         Ok(())

@@ -15,22 +15,32 @@ use crate::ChainFactory;
 impl<F: ChainFactory> Case<'_, F> {
     /// Whether each task and promise may have been cancelled: a cancel was
     /// aimed at it, or at a task awaiting it (not through a shield), or
-    /// shutdown found it pending.
+    /// shutdown found it pending. A coroutine that handled a cancel behind
+    /// a shield awaits the promise itself: a second cancel reaches it.
     fn may_be_cancelled(&self, ending: Ending) -> (Vec<bool>, Vec<bool>) {
-        let mut tasks: Vec<bool> = self
+        let everything = ending == Ending::ShutdownEarly || self.stuck;
+        // Cancels that may reach each task: those aimed at it, and one from
+        // the coroutine awaiting it (a handle is awaited once).
+        let mut cancels: Vec<u32> = self
             .tasks
             .iter()
-            .map(|r| r.aimed || ending == Ending::ShutdownEarly || self.stuck)
+            .map(|r| r.aims + u32::from(everything))
             .collect();
         let mut promises = vec![false; self.promises.len()];
         // Awaited tasks were spawned before their awaiter: walk backwards.
         for t in (0..self.tasks.len()).rev() {
-            if tasks[t] {
-                let (ps, ts) = self.tasks[t].target.cancel_edges();
-                ps.into_iter().for_each(|p| promises[p] = true);
-                ts.into_iter().for_each(|c| tasks[c] = true);
+            if cancels[t] == 0 {
+                continue;
+            }
+            let target = &self.tasks[t].target;
+            let (ps, ts) = target.cancel_edges();
+            ps.into_iter().for_each(|p| promises[p] = true);
+            ts.into_iter().for_each(|c| cancels[c] += 1);
+            if let Target::ShieldP(p) = target {
+                promises[*p] |= cancels[t] >= 2;
             }
         }
+        let tasks = cancels.iter().map(|&n| n > 0).collect();
         (tasks, promises)
     }
 
@@ -146,6 +156,9 @@ impl<F: ChainFactory> Case<'_, F> {
                 Snap::Finished if propagated.is_some() => {
                     Some(format!("finished though it propagated {propagated:?}"))
                 }
+                // A cancel delivered at its await, handled by returning it
+                // as its value.
+                Snap::Finished if may && self.returned(t) == Some(Err(Error::Cancelled)) => None,
                 Snap::Finished => {
                     let (got, want) = (self.returned(t), self.expected(t));
                     (got.as_ref() != Some(&want))

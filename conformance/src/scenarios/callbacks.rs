@@ -127,7 +127,8 @@ pub(crate) fn later_once_on_the_chain(f: &dyn ChainFactory) {
     );
 
     let never = fx.chain.promise::<u32>();
-    let waiting = fx.chain.spawn(never.clone());
+    // Fallible: a cancellation delivered at its await ends it.
+    let waiting = fx.chain.spawn_fallible(never.clone());
     let calls = Calls::default();
     watch(&waiting, &calls, |t| {
         format!("cancelled {}", t.is_cancelled())

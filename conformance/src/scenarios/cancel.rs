@@ -124,15 +124,18 @@ pub(crate) fn sleeping(f: &dyn ChainFactory) {
     assert!(paused.is_cancel_requested() && !paused.is_done());
     stepper.step();
     assert_eq!(seen(&log), ["pause -> Err(Cancelled)"]);
-    assert!(paused.is_cancelled(), "the paused coroutine ends cancelled");
+    assert!(
+        paused.is_done() && !paused.is_cancelled(),
+        "the paused coroutine handled the cancellation and returned"
+    );
     assert_eq!(guards.alive(), 0, "the paused coroutine is dropped");
-    assert_eq!(paused_deaths.get(), (0, 1));
+    assert_eq!(paused_deaths.get(), (1, 0));
     assert_eq!(fx.chain.stats().sleeping, 0);
     assert!(fx.chain.sleeping_tasks().is_empty());
     fx.clock.advance(ms(20));
     stepper.steps(2);
     assert_eq!(get(&runs), 0, "a cancelled sleeper never wakes");
-    assert_eq!((deaths.get(), paused_deaths.get()), ((0, 1), (0, 1)));
+    assert_eq!((deaths.get(), paused_deaths.get()), ((0, 1), (1, 0)));
 }
 
 /// A task cancelled by itself while it runs finishes that run, then ends
@@ -190,7 +193,8 @@ pub(crate) fn running_cancels_itself(f: &dyn ChainFactory) {
             seen(&log),
             [
                 "run 1",
-                "cancel true,false requested true cancelled false done false"
+                // The second request joins the first, still pending.
+                "cancel true,true requested true cancelled false done false"
             ],
             "returned {returned:?}"
         );
@@ -267,9 +271,10 @@ pub(crate) fn running_cancelled_from_another_thread(f: &dyn ChainFactory) {
 }
 
 /// A coroutine suspended on a promise is woken by `cancel`: its await
-/// returns `Err(Cancelled)` (the promise is cancelled in turn), it may go
-/// on, and when it returns the task ends cancelled. Until then it is
-/// "cancel requested", not cancelled.
+/// returns `Err(Cancelled)` (the promise is cancelled in turn), and a
+/// coroutine that goes on and returns a value has handled it: the task
+/// finishes with that value. Until then it is "cancel requested", not
+/// cancelled; a second request before the first is delivered joins it.
 pub(crate) fn suspended_coroutine(f: &dyn ChainFactory) {
     let fx = f.build();
     let stepper = Stepper::new(f, &fx);
@@ -297,13 +302,15 @@ pub(crate) fn suspended_coroutine(f: &dyn ChainFactory) {
         !handle.is_done() && !handle.is_cancelled(),
         "cancel requested is not cancelled: the coroutine has not seen it yet"
     );
-    assert!(!handle.cancel(), "a second cancel does not move it");
+    assert!(handle.cancel(), "a second cancel joins the pending one");
+    assert_eq!(handle.cancelling(), 2);
     stepper.step();
     assert_eq!(seen(&log), ["start", "await -> Err(Cancelled)"]);
-    assert!(handle.is_cancelled(), "ends cancelled though it returned 5");
-    assert_eq!(handle.result(Some(Duration::ZERO)), Err(Error::Cancelled));
+    assert!(!handle.is_cancelled(), "it handled the cancellation");
+    assert_eq!(handle.result(Some(Duration::ZERO)), Ok(5));
     assert!(awaited.is_cancelled(), "the awaited promise is cancelled");
-    assert_eq!(deaths.get(), (0, 1));
+    assert_eq!(deaths.get(), (1, 0));
+    assert!(!handle.cancel(), "a done task takes no request");
 }
 
 /// Cancelling a coroutine cancels what it awaits, recursively: the task it
@@ -313,9 +320,11 @@ pub(crate) fn propagates_down(f: &dyn ChainFactory) {
     let fx = f.build();
     let log = new_log();
     let bottom = fx.chain.promise::<u32>();
+    // Each propagates what its await returns, so a cancellation delivered
+    // there ends it cancelled.
     let leaf = {
         let (log, bottom) = (log.clone(), bottom.clone());
-        fx.chain.spawn(async move {
+        fx.chain.spawn_fallible(async move {
             push(&log, "leaf waits");
             bottom.await
         })
@@ -323,15 +332,15 @@ pub(crate) fn propagates_down(f: &dyn ChainFactory) {
     let leaf_any = leaf.as_any();
     let middle = {
         let log = log.clone();
-        fx.chain.spawn(async move {
+        fx.chain.spawn_fallible(async move {
             push(&log, "middle waits");
-            taskchain_core::gather(vec![leaf]).await.is_ok()
+            taskchain_core::gather(vec![leaf]).await
         })
     };
     let middle_any = middle.as_any();
     let top = {
         let log = log.clone();
-        fx.chain.spawn(async move {
+        fx.chain.spawn_fallible(async move {
             push(&log, "top waits");
             middle.await
         })
@@ -385,7 +394,7 @@ pub(crate) fn remove_by_name_and_handle(f: &dyn ChainFactory) {
     let suspended = {
         fx.chain
             .add_task(
-                TaskBuilder::coroutine(gate.clone())
+                TaskBuilder::fallible(gate.clone())
                     .name("x")
                     .upon_death(deaths.hook()),
             )

@@ -141,9 +141,10 @@ pub(crate) fn cancel_cancels_children(f: &dyn ChainFactory) {
     let fx = f.build();
     let log = new_log();
     let (p, q) = (fx.chain.promise::<u32>(), fx.chain.promise::<u32>());
+    // It propagates what its await returns: the cancellation ends it.
     let task = {
         let (log, q) = (log.clone(), q.clone());
-        fx.chain.spawn(async move {
+        fx.chain.spawn_fallible(async move {
             push(&log, "child waits");
             q.await
         })

@@ -131,6 +131,7 @@ static SCENARIOS: &[(&str, Scenario)] = &[
         "shield/cancelled_awaiter_goes_on",
         shield::cancelled_awaiter_goes_on,
     ),
+    ("shield/refused_cancels", shield::refused_cancels),
     (
         "callbacks/later_once_on_the_chain",
         callbacks::later_once_on_the_chain,

@@ -36,7 +36,9 @@ pub(crate) fn follows_inner_not_back(f: &dyn ChainFactory) {
 
 /// A coroutine cancelled while it awaits a shielded task sees `Cancelled`
 /// at that await; the task keeps running; the coroutine may await more
-/// (its cleanup) and ends cancelled when it returns.
+/// (its cleanup), and returning a value it has handled the cancellation:
+/// the task finishes with it. A cancel after that delivers another
+/// `Cancelled` at its next await.
 pub(crate) fn cancelled_awaiter_goes_on(f: &dyn ChainFactory) {
     let fx = f.build();
     let log = new_log();
@@ -75,11 +77,54 @@ pub(crate) fn cancelled_awaiter_goes_on(f: &dyn ChainFactory) {
         outer.is_done()
     });
     assert_eq!(seen(&log)[2], "cleanup -> Ok(1)");
-    assert!(outer.is_cancelled(), "it returned, but was cancelled");
-    assert_eq!(outer.result(None), Err(Error::Cancelled));
+    assert!(!outer.is_cancelled(), "it handled the cancellation");
+    assert_eq!(outer.result(None), Ok(7));
     inner_gate.set_result(1).expect("set_result");
     settle(f, &fx, "the shielded task to finish", || {
         inner_any.is_done()
     });
     assert!(!inner_any.is_cancelled(), "the shielded task finished");
+}
+
+/// Panda3D's coroutine that refuses cancels: it loops on a shielded
+/// future, catching each `Cancelled`. Three `cancel()` calls each return
+/// true and each is caught at the next await; the task goes on until the
+/// future is set, then ends done, not cancelled.
+pub(crate) fn refused_cancels(f: &dyn ChainFactory) {
+    let fx = f.build();
+    let log = new_log();
+    let fut = fx.chain.promise::<u32>();
+    let task = {
+        let (log, fut) = (log.clone(), fut.clone());
+        fx.chain.spawn(async move {
+            let mut caught = 0;
+            loop {
+                push(&log, "awaiting");
+                match shield(fut.clone()).await {
+                    Err(Error::Cancelled) => {
+                        caught += 1;
+                        push(&log, format!("caught {caught}"));
+                    }
+                    other => return (other, caught),
+                }
+            }
+        })
+    };
+    settle(f, &fx, "the coroutine to await", || seen(&log).len() == 1);
+    for n in 1..=3 {
+        assert!(task.cancel(), "cancel {n} returns true");
+        settle(
+            f,
+            &fx,
+            "the cancel to be caught and the await made again",
+            || seen(&log).len() == 1 + 2 * n,
+        );
+        assert!(!task.is_done(), "it refused cancel {n}");
+    }
+    assert_eq!(task.cancelling(), 3, "three requests made");
+    assert!(!fut.is_done(), "the shielded future is left running");
+    fut.set_result(5).expect("set_result");
+    settle(f, &fx, "the task to end", || task.is_done());
+    assert!(!task.is_cancelled(), "it refused every cancel");
+    assert_eq!(task.result(None), Ok((Ok(5), 3)));
 }

@@ -75,7 +75,8 @@ pub fn check_cancel_storms<F: ChainFactory>(factory: &F, rounds: usize) {
         let x = {
             let q = q.clone();
             let death = deaths.hook(round * per_round + AWAITERS);
-            let task = TaskBuilder::coroutine(q).upon_death(move |clean| {
+            // Fallible: a cancellation delivered at its await ends it.
+            let task = TaskBuilder::fallible(q).upon_death(move |clean| {
                 // `upon_death` runs as the task ends, before it is marked
                 // done: a yield here holds that window open for the racing
                 // cancels (user code may well take that long).
@@ -162,15 +163,15 @@ pub fn check_cancel_storms<F: ChainFactory>(factory: &F, rounds: usize) {
             deaths.assert_once(round * per_round + k, true, &at);
         }
 
-        // x: cancelled by at most one call, or finished with q's value.
+        // x: cancelled if a cancel() call returned true (a second one
+        // joins the first while it is pending), or finished with q's value.
         let x_wins = usize::from(x_cancel_1) + usize::from(driver_cancel);
-        assert!(x_wins <= 1, "{at}: two cancel() calls on x returned true");
         let x_result = x.result(Some(Duration::ZERO));
-        if x_wins == 1 {
+        if x_wins > 0 {
             assert_eq!(x_result, Err(Error::Cancelled), "{at}: x, cancelled");
             assert_eq!(x_wait, Err(Error::Cancelled), "{at}: wait_done on x");
         } else {
-            assert_eq!(x_result, Ok(Ok(q_value)), "{at}: x, never cancelled");
+            assert_eq!(x_result, Ok(q_value), "{at}: x, never cancelled");
             assert_eq!(x_wait, Ok(()), "{at}: wait_done on x");
         }
         deaths.assert_once(round * per_round + AWAITERS, x_wins == 0, &at);

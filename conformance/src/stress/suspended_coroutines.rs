@@ -129,15 +129,16 @@ fn cancel_all_suspended<F: ChainFactory>(factory: &F, coroutines: usize) {
             // Three kinds of await, each cancelled its own way: a foreign
             // future is dropped, a shield is cancelled (not its promise),
             // a sleeper leaves the timer.
+            // Each propagates the cancellation its await delivers.
             match i % 3 {
-                0 => std::future::pending::<()>().await,
-                1 => drop(shield(promise).await),
-                _ => drop(pause(FOREVER).await),
+                0 => std::future::pending::<Result<(), Error>>().await,
+                1 => shield(promise).await.map(drop),
+                _ => pause(FOREVER).await,
             }
         };
         let death = deaths.hook(i);
         let ended = ended.clone();
-        let task = TaskBuilder::coroutine(coroutine).upon_death(move |clean| {
+        let task = TaskBuilder::fallible(coroutine).upon_death(move |clean| {
             death(clean);
             ended.fetch_add(1, Ordering::SeqCst);
         });

@@ -130,19 +130,21 @@ pub trait TaskChain: Send + Sync {
     }
 
     /// Removes (cancels) `task` if it belongs to this chain; returns whether
-    /// this call cancelled it (false for another chain's task or one already
-    /// done). O(1): the same as [`AnyTask::cancel`] with a chain check.
+    /// this call asked it to end (false for another chain's task, one
+    /// already done, or one whose removal is already pending). O(1): the
+    /// same as [`AnyTask::cancel`] with a chain check.
     fn remove(&self, task: &AnyTask) -> bool {
-        Arc::ptr_eq(&task.0.header().chain, self.core()) && task.cancel()
+        Arc::ptr_eq(&task.0.header().chain, self.core()) && task.0.remove()
     }
 
     /// Removes (cancels) every task named `name`; returns how many it
-    /// removed.
+    /// removed (a task whose removal is already pending is not counted
+    /// again).
     fn remove_by_name(&self, name: &str) -> usize {
         self.core()
             .find_by_name(name)
             .into_iter()
-            .filter(|t| t.cancel())
+            .filter(|t| t.remove())
             .count()
     }
 

@@ -407,7 +407,7 @@ impl<W: Task> TaskCell<W> {
             self.header().chain.sleeping_changed(-1);
         }
         self.header().start_once(now, epoch);
-        if before.is_cancel_requested() {
+        if before.is_cancel_pending() {
             if !before.is_suspended() {
                 self.finish(Outcome::Cancelled, true);
                 return After::Idle;
@@ -495,7 +495,7 @@ impl<W: Task> TaskCell<W> {
             // A cancel landing after this load finds the task RUNNING: it
             // sets WOKEN, so `release` requeues the task and its next run
             // ends it.
-            _ if state.snapshot().is_cancel_requested() || shut_down => {
+            _ if state.snapshot().is_cancel_pending() || shut_down => {
                 self.finish(Outcome::Cancelled, true);
                 After::Idle
             }
@@ -525,8 +525,11 @@ impl<W: Task> TaskCell<W> {
     /// Requests cancellation (`task` is this cell's reference).
     fn cancel(&self, task: &TaskRef) -> bool {
         let may_claim = self.header().may_drop_work_here();
+        // Counted first, so that whoever the request reaches counts it.
+        self.header().count_cancel();
         match self.header().state.request_cancel(may_claim) {
             CancelRequest::Complete => {
+                self.header().uncount_cancel();
                 // Its runner is between completing the state and publishing
                 // the outcome (a few instructions, no user code): wait, so
                 // that whoever is told "not cancelled by this call" finds it
@@ -539,8 +542,12 @@ impl<W: Task> TaskCell<W> {
             // Too late: its run ended with a value that is now its outcome
             // (it is dropping its work and running `upon_death`, user code
             // this call must not wait for, and may be coming from).
-            CancelRequest::AlreadyRequested | CancelRequest::TooLate => false,
-            CancelRequest::RunnerWillSee => true,
+            CancelRequest::TooLate => {
+                self.header().uncount_cancel();
+                false
+            }
+            // Joined to the pending one: a single delivery answers both.
+            CancelRequest::AlreadyPending | CancelRequest::RunnerWillSee => true,
             CancelRequest::Wake => {
                 // So the request reaches its await point (or its owner).
                 task.wake();

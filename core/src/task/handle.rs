@@ -111,41 +111,67 @@ macro_rules! task_methods {
             self.raw().is_cancelled()
         }
 
-        /// Whether `cancel` was called; the task may still be running its
-        /// cancellation (see [`cancel`](Self::cancel)), or finishing with its
-        /// value if the call came too late (it then returned false).
+        /// Whether `cancel` was called and returned true (or shutdown
+        /// cancelled the task), or came too late (it then returned false);
+        /// the task may still be running its cancellation, or have handled
+        /// it (see [`cancel`](Self::cancel)).
         pub fn is_cancel_requested(&self) -> bool {
             self.raw().header().state.snapshot().is_cancel_requested()
         }
 
-        /// Cancels (removes) the task. Returns false if it was already done
-        /// (or its last run already returned its value: it may still be
-        /// running its `upon_death`) or already being cancelled; true means
-        /// the task ends cancelled, whatever its run returns.
+        /// The cancel requests of the task (each `cancel` call that returned
+        /// true) it has not declared handled with
+        /// [`uncancel`](Self::uncancel), as asyncio's `Task.cancelling()`:
+        /// a coroutine that caught a cancellation tells from it whether
+        /// another one is still pending.
+        pub fn cancelling(&self) -> u32 {
+            self.raw().header().cancelling()
+        }
+
+        /// Declares one cancel request handled (asyncio's
+        /// `Task.uncancel()`); returns the requests left. Only the count
+        /// changes: it does not take back a request not yet delivered.
+        pub fn uncancel(&self) -> u32 {
+            self.raw().header().uncancel()
+        }
+
+        /// Asks the task to end cancelled. Returns true while the task is
+        /// alive, each call making a request (counted by
+        /// [`cancelling`](Self::cancelling)); false once it is done, or its
+        /// last run already returned its value (it may still be running its
+        /// `upon_death`).
         ///
         /// # Cancellation
         ///
         /// A queued or sleeping task, or one that has not started, is
         /// cancelled at once: its work is dropped, `upon_death(false)` runs
         /// and its future is cancelled before `cancel` returns. A task that
-        /// is running finishes that run first, then is cancelled whatever it
-        /// returned. A coroutine suspended in an await is woken: the future
-        /// it awaits is cancelled (recursively through awaited tasks and
-        /// gathers) and its await returns [`Error::Cancelled`]; the
-        /// coroutine may handle that (for instance await a shielded
-        /// cleanup), and when it returns the task ends cancelled. A
-        /// coroutine awaiting a foreign future (not a taskchain one) is
-        /// dropped on its next run. Until then the task is "cancel
-        /// requested", not yet cancelled.
+        /// is running finishes that run first, then its next run delivers
+        /// the request (a recurring task ends cancelled). A coroutine
+        /// suspended in an await is woken: the future it awaits is cancelled
+        /// (recursively through awaited tasks and gathers) and its await
+        /// returns [`Error::Cancelled`]. Until the request is delivered the
+        /// task is "cancel requested", not yet cancelled.
+        ///
+        /// A coroutine may handle the cancellation it was delivered: if it
+        /// goes on and returns a value, the task finishes with that value,
+        /// not cancelled, as a Panda3D or asyncio task that catches its
+        /// `CancelledError`; each later `cancel` delivers another
+        /// `Error::Cancelled` at its next await. A fallible coroutine that
+        /// propagates it (`?`) ends the task cancelled. A request still
+        /// pending when the coroutine returns wins over its value, and a
+        /// coroutine awaiting a foreign future (not a taskchain one), where
+        /// no request can be delivered, is dropped on its next run, the task
+        /// ending cancelled.
         ///
         /// A `!Send` task cancelled from a thread other than its chain's
         /// owner is cancelled on the owner's next poll.
         ///
-        /// A cancel that returned true wins: the task ends cancelled even
-        /// if its run, the `Drop` of its work or of the value it returned,
-        /// or its `upon_death` panics afterwards. Such a panic is caught
-        /// (the panic hook reports it) and changes neither the outcome nor
-        /// `upon_death`'s `clean_exit` (false).
+        /// A pending request that ends the task wins: the task ends
+        /// cancelled even if its run, the `Drop` of its work or of the value
+        /// it returned, or its `upon_death` panics afterwards. Such a panic
+        /// is caught (the panic hook reports it) and changes neither the
+        /// outcome nor `upon_death`'s `clean_exit` (false).
         pub fn cancel(&self) -> bool {
             self.raw().cancel()
         }

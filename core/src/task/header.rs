@@ -36,6 +36,9 @@ pub(crate) struct Meta {
     after_done: Mutex<Option<AfterDone>>,
     /// Nanoseconds; `u64::MAX` means no delay.
     delay: AtomicU64,
+    /// `cancel()` calls that returned true, less `uncancel()` calls: the
+    /// cancel requests the task has not yet declared handled.
+    cancels: AtomicU32,
 }
 
 /// The type-independent part of a task cell.
@@ -112,6 +115,7 @@ impl Header {
                 upon_death: Mutex::new(opts.upon_death),
                 after_done: Mutex::new(opts.after_done),
                 delay: AtomicU64::new(delay_nanos(opts.delay)),
+                cancels: AtomicU32::new(0),
             };
             meta = Box::into_raw(Box::new(m));
         }
@@ -196,7 +200,40 @@ impl Header {
     }
 
     pub(crate) fn set_delay(&self, delay: Option<Duration>) {
-        let meta = self.meta().unwrap_or_else(|| {
+        self.meta_or_insert()
+            .delay
+            .store(delay_nanos(delay), Ordering::Relaxed);
+    }
+
+    /// Counts a cancel request (see `Meta::cancels`).
+    pub(crate) fn count_cancel(&self) {
+        self.meta_or_insert().cancels.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Takes back the count of a cancel request that did not take.
+    pub(crate) fn uncount_cancel(&self) {
+        let _ = self.uncancel();
+    }
+
+    /// The cancel requests not yet declared handled.
+    pub(crate) fn cancelling(&self) -> u32 {
+        self.meta().map_or(0, |m| m.cancels.load(Ordering::Acquire))
+    }
+
+    /// Declares one cancel request handled; returns the requests left.
+    pub(crate) fn uncancel(&self) -> u32 {
+        let Some(meta) = self.meta() else {
+            return 0;
+        };
+        let left = meta
+            .cancels
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+        left.map_or(0, |n| n - 1)
+    }
+
+    /// The rarely used properties, made now if the task had none.
+    fn meta_or_insert(&self) -> &Meta {
+        self.meta().unwrap_or_else(|| {
             let fresh = Box::into_raw(Box::new(Meta {
                 delay: AtomicU64::new(u64::MAX),
                 ..Meta::default()
@@ -217,8 +254,7 @@ impl Header {
                     }
                 }
             }
-        });
-        meta.delay.store(delay_nanos(delay), Ordering::Relaxed);
+        })
     }
 
     /// When the task first ran (or last returned `Again`); `None` before.

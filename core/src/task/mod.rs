@@ -39,9 +39,9 @@
 //! | `SUSPENDED` | a coroutine is between two polls of one invocation | a poll returning `Pending` | a run returning a step, completion |
 //! | `COMPLETE` | terminal: the outcome is, or is about to be, published | completion | never |
 //! | `HANDLE` | a typed handle may still read the output | spawn | the handle's drop |
-//! | `CANCEL_REQUESTED` | `cancel()` (or shutdown) asked for the task's end | a cancel or abort | never |
-//! | `CANCEL_DELIVERED` | the request reached an await point as `Error::Cancelled` | the await, on the runner | never |
-//! | `CANCEL_SEEN` | a run began with the request not delivered | that run | never |
+//! | `CANCEL_PENDING` | a cancel request waits to be delivered | a cancel or abort | its delivery at an await point, on the runner |
+//! | `CANCEL_REQUESTED` | `cancel()` (or shutdown) asked for the task's end, at least once | a cancel or abort | never |
+//! | `CANCEL_SEEN` | the current run began with a request pending | that run | the next run's start |
 //! | `FINISHING` | the run produced its value or panicked: the outcome is decided | the runner | never |
 //!
 //! Which may coexist:
@@ -53,7 +53,8 @@
 //!   `SCHEDULED` (woken) or `SLEEPING` (`pause`), or alone (awaiting).
 //! - `COMPLETE` clears `SCHEDULED`, `RUNNING`, `WOKEN`, `SLEEPING` and
 //!   `SUSPENDED`; the sticky bits stay.
-//! - `CANCEL_DELIVERED` and `CANCEL_SEEN` only come with `CANCEL_REQUESTED`.
+//! - `CANCEL_PENDING` and `CANCEL_SEEN` only come with `CANCEL_REQUESTED`;
+//!   `CANCEL_SEEN` without `CANCEL_PENDING` means this run delivered it.
 //!
 //! Who owns what:
 //!
@@ -77,28 +78,34 @@
 //!
 //! # Cancellation
 //!
-//! `cancel()` sets `CANCEL_REQUESTED` in one transition that also decides
-//! who acts on it:
+//! `cancel()` counts the request (in the out-of-line properties, for
+//! `cancelling()`) and sets `CANCEL_PENDING` and `CANCEL_REQUESTED` in one
+//! transition that also decides who acts on it:
 //!
 //! - queued, sleeping or not started, on a thread that may drop the work:
 //!   the caller claims `RUNNING` and ends the task cancelled at once;
 //! - running: `WOKEN` is set too, so the runner requeues the task and its
-//!   next run honours the request;
+//!   next run delivers the request;
 //! - suspended in an await (or a `!Send` task, off its owner thread): the
 //!   task is woken, its next run finds the request pending, and the first
-//!   await point of the crate it polls delivers it (`CANCEL_DELIVERED`):
-//!   that await cancels what it awaits and returns `Error::Cancelled`,
-//!   which the coroutine may handle. A run that ends still pending without
-//!   delivering it (`CANCEL_SEEN` at the next suspension) awaits a foreign
-//!   future, and the task ends cancelled;
-//! - complete, already requested, or `FINISHING`: nothing to do, and
-//!   `cancel()` returns false.
+//!   await point of the crate it polls delivers it (clearing
+//!   `CANCEL_PENDING`): that await cancels what it awaits and returns
+//!   `Error::Cancelled`. A run that ends still pending without delivering
+//!   it (`CANCEL_SEEN` at the next suspension) awaits a foreign future,
+//!   and the task ends cancelled;
+//! - a request already pending: this one joins it (one delivery answers
+//!   both), and `cancel()` returns true;
+//! - complete or `FINISHING`: nothing to do, and `cancel()` returns false.
 //!
-//! The runner decides the outcome in one step (`FINISHING`): a cancel that
-//! landed before it wins over the value or panic of the run, and one that
-//! lands after finds the task finishing. A request is delivered at one
-//! await point only; whatever the coroutine then returns, the request ends
-//! the task cancelled.
+//! A delivered request is the coroutine's to handle: if it goes on and
+//! returns a value, the task finishes with it, and a later `cancel()`
+//! makes a new request, delivered at its next await (Panda3D's and
+//! asyncio's refusable cancel). A fallible coroutine that propagates the
+//! `Error::Cancelled` ends the task cancelled. The runner decides the
+//! outcome in one step (`FINISHING`): a request still pending then wins
+//! over the value or panic of the run, and one that lands after finds the
+//! task finishing. A recurring task has no await point: a pending request
+//! ends it at the end of its run.
 
 pub(crate) mod blocking;
 pub(crate) mod builder;

@@ -109,6 +109,12 @@ impl TaskRef {
         (self.header().vtable.cancel)(self)
     }
 
+    /// A removal (`remove`, `remove_by_name`): a cancel request, unless one
+    /// is already pending (it is not counted twice).
+    pub(crate) fn remove(&self) -> bool {
+        !self.header().state.snapshot().is_cancel_pending() && self.cancel()
+    }
+
     /// Cancels at once, whatever the task is doing (shutdown).
     pub(crate) fn abort(&self) {
         (self.header().vtable.abort)(self)

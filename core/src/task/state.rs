@@ -18,11 +18,12 @@ const RUNNING: u64 = 1 << 1;
 const WOKEN: u64 = 1 << 2;
 /// Terminal: the outcome is (about to be) in the future state.
 const COMPLETE: u64 = 1 << 3;
-/// `cancel()` was called.
-const CANCEL_REQUESTED: u64 = 1 << 4;
-/// The cancel request reached an await point in the coroutine.
-const CANCEL_DELIVERED: u64 = 1 << 5;
-/// A run began with the cancel already requested.
+/// A cancel request waits to be delivered (at an await point of a
+/// coroutine, or by ending the task).
+const CANCEL_PENDING: u64 = 1 << 4;
+/// `cancel()` was called (and returned true), or shutdown aborted the task.
+const CANCEL_REQUESTED: u64 = 1 << 5;
+/// The current run began with a cancel request pending.
 const CANCEL_SEEN: u64 = 1 << 6;
 /// A coroutine invocation is in progress (returned `Pending`).
 const SUSPENDED: u64 = 1 << 7;
@@ -119,8 +120,9 @@ pub(crate) enum CancelRequest {
     /// The task is complete: nothing was requested. Its outcome may be a
     /// few instructions from being published.
     Complete,
-    /// A cancel was already requested.
-    AlreadyRequested,
+    /// A request is already pending, not yet delivered: this one joins it
+    /// (one delivery answers both).
+    AlreadyPending,
     /// The task's run already returned the value that is its outcome; the
     /// request is recorded but comes too late.
     TooLate,
@@ -232,7 +234,7 @@ impl State {
     pub(crate) fn start_run(&self) -> RunStart {
         let started = self.update(|s| {
             (s & (COMPLETE | RUNNING) == 0 && s & SCHEDULED != 0)
-                .then_some((s & !(SCHEDULED | SLEEPING | WOKEN)) | RUNNING)
+                .then_some((s & !(SCHEDULED | SLEEPING | WOKEN | CANCEL_SEEN)) | RUNNING)
         });
         match started {
             Ok(s) => RunStart::Run(Snapshot(s)),
@@ -240,37 +242,37 @@ impl State {
         }
     }
 
-    /// A run began with a cancel requested and not delivered: if the run
-    /// ends without delivering it, the coroutine awaits something foreign.
+    /// A run began with a cancel request pending: if the run ends without
+    /// delivering it, the coroutine awaits something foreign.
     pub(crate) fn mark_cancel_seen(&self) {
         self.0.fetch_or(CANCEL_SEEN, Ordering::AcqRel);
     }
 
     /// The running task produced its value (or panicked): reads the cancel
     /// request and closes the door to later ones in one step, so a
-    /// `cancel()` either lands before (and wins) or finds `TooLate`.
+    /// `cancel()` either lands before (and, still pending, wins) or finds
+    /// `TooLate`. A request already delivered was the coroutine's to
+    /// handle: its value stands.
     #[inline]
     pub(crate) fn take_ending(&self) -> Ending {
         let s = self.0.fetch_or(FINISHING, Ordering::AcqRel);
-        if s & CANCEL_REQUESTED != 0 {
+        if s & CANCEL_PENDING != 0 {
             Ending::Cancelled
         } else {
             Ending::Value
         }
     }
 
-    /// Delivers a pending cancel request at an await point of the running
-    /// coroutine, once. Only the runner calls this.
+    /// Delivers the pending cancel request at an await point of the
+    /// running coroutine: true if there was one (it is no longer pending; a
+    /// later `cancel()` makes another). Only the runner calls this.
     #[must_use]
     #[inline]
     pub(crate) fn deliver_cancel(&self) -> bool {
-        let s = self.0.load(Ordering::Acquire);
-        if s & CANCEL_REQUESTED != 0 && s & CANCEL_DELIVERED == 0 {
-            self.0.fetch_or(CANCEL_DELIVERED, Ordering::AcqRel);
-            true
-        } else {
-            false
+        if self.0.load(Ordering::Acquire) & CANCEL_PENDING == 0 {
+            return false;
         }
+        self.0.fetch_and(!CANCEL_PENDING, Ordering::AcqRel) & CANCEL_PENDING != 0
     }
 
     /// The coroutine returned `Pending`: its invocation goes on
@@ -278,18 +280,17 @@ impl State {
     /// that also reads a wake or cancel request that came meanwhile.
     #[inline]
     pub(crate) fn suspend(&self, to: Suspension) -> Suspended {
-        const IGNORED: u64 = CANCEL_REQUESTED | CANCEL_SEEN;
+        const IGNORED: u64 = CANCEL_PENDING | CANCEL_SEEN;
         let mut found = Suspended::Parked;
         let _ = self.update(|s| {
-            if s & (IGNORED | CANCEL_DELIVERED) == IGNORED {
+            if s & IGNORED == IGNORED {
                 found = Suspended::CancelIgnored;
                 return None;
             }
             let s = s | SUSPENDED;
             // A request that came during the run set WOKEN too; one that
             // came before it was seen at its start (CANCEL_SEEN, above).
-            let cancel_pending = s & (CANCEL_REQUESTED | CANCEL_DELIVERED) == CANCEL_REQUESTED;
-            if s & WOKEN != 0 || cancel_pending {
+            if s & (WOKEN | CANCEL_PENDING) != 0 {
                 found = Suspended::Requeue;
                 return Some((s & !(RUNNING | WOKEN)) | SCHEDULED);
             }
@@ -355,25 +356,25 @@ impl State {
                 found = CancelRequest::Complete;
                 return None;
             }
-            if s & CANCEL_REQUESTED != 0 {
-                found = CancelRequest::AlreadyRequested;
-                return None;
-            }
-            let (next, action) = if s & FINISHING != 0 {
+            if s & FINISHING != 0 {
                 // Recorded, so that `is_cancel_requested` says a cancel was
                 // called.
-                (s | CANCEL_REQUESTED, CancelRequest::TooLate)
-            } else if s & RUNNING != 0 {
+                found = CancelRequest::TooLate;
+                return Some(s | CANCEL_REQUESTED);
+            }
+            if s & CANCEL_PENDING != 0 {
+                found = CancelRequest::AlreadyPending;
+                return None;
+            }
+            const ASKED: u64 = CANCEL_PENDING | CANCEL_REQUESTED;
+            let (next, action) = if s & RUNNING != 0 {
                 // WOKEN makes the runner requeue the task whatever it asks
-                // (sleep, suspend): its next run ends it.
-                (s | CANCEL_REQUESTED | WOKEN, CancelRequest::RunnerWillSee)
+                // (sleep, suspend): its next run delivers the request.
+                (s | ASKED | WOKEN, CancelRequest::RunnerWillSee)
             } else if s & SUSPENDED != 0 || !may_claim {
-                (s | CANCEL_REQUESTED, CancelRequest::Wake)
+                (s | ASKED, CancelRequest::Wake)
             } else {
-                (
-                    (s | CANCEL_REQUESTED | RUNNING) & !SCHEDULED,
-                    CancelRequest::Claimed,
-                )
+                ((s | ASKED | RUNNING) & !SCHEDULED, CancelRequest::Claimed)
             };
             found = action;
             Some(next)
@@ -390,10 +391,10 @@ impl State {
                 None
             } else if s & RUNNING != 0 {
                 found = Abort::RunnerWillSee;
-                Some(s | CANCEL_REQUESTED | WOKEN)
+                Some(s | CANCEL_PENDING | CANCEL_REQUESTED | WOKEN)
             } else {
                 found = Abort::Claimed;
-                Some((s | CANCEL_REQUESTED | RUNNING) & !SCHEDULED)
+                Some((s | CANCEL_PENDING | CANCEL_REQUESTED | RUNNING) & !SCHEDULED)
             }
         });
         found
@@ -439,9 +440,16 @@ impl Snapshot {
         self.0 & SUSPENDED != 0
     }
 
+    /// `cancel()` was called (and returned true), or shutdown aborted it.
     #[inline]
     pub(crate) fn is_cancel_requested(self) -> bool {
         self.0 & CANCEL_REQUESTED != 0
+    }
+
+    /// A cancel request waits to be delivered.
+    #[inline]
+    pub(crate) fn is_cancel_pending(self) -> bool {
+        self.0 & CANCEL_PENDING != 0
     }
 
     #[inline]
@@ -457,8 +465,8 @@ impl std::fmt::Debug for Snapshot {
             (RUNNING, "running"),
             (WOKEN, "woken"),
             (COMPLETE, "complete"),
+            (CANCEL_PENDING, "cancel-pending"),
             (CANCEL_REQUESTED, "cancel-requested"),
-            (CANCEL_DELIVERED, "cancel-delivered"),
             (CANCEL_SEEN, "cancel-seen"),
             (SUSPENDED, "suspended"),
             (SLEEPING, "sleeping"),
