@@ -123,6 +123,23 @@ impl std::fmt::Display for Backend {
     }
 }
 
+/// Parses a backend's [`name`](Backend::name), as
+/// [`from_name`](Backend::from_name) does.
+///
+/// ```
+/// use taskchain::Backend;
+///
+/// assert_eq!("tokio".parse::<Backend>(), Ok(Backend::Tokio));
+/// assert!("gevent".parse::<Backend>().is_err());
+/// ```
+impl std::str::FromStr for Backend {
+    type Err = Error;
+
+    fn from_str(name: &str) -> Result<Backend, Error> {
+        Backend::from_name(name)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

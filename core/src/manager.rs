@@ -326,6 +326,11 @@ impl TaskManager {
     }
 
     /// Spawns a coroutine task on the default chain.
+    ///
+    /// The task must be `Send` (a threaded chain may run it on any
+    /// thread). For game state in `Rc`s or `RefCell`s, spawn from the
+    /// thread that polls the chain with a
+    /// [`local_spawner`](Self::local_spawner).
     pub fn spawn<F>(&self, future: F) -> TaskHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -360,6 +365,11 @@ impl TaskManager {
     }
 
     /// Adds a recurring task to the default chain.
+    ///
+    /// The task must be `Send` (a threaded chain may run it on any
+    /// thread). For game state in `Rc`s or `RefCell`s, spawn from the
+    /// thread that polls the chain with a
+    /// [`local_spawner`](Self::local_spawner).
     pub fn add<F>(&self, f: F) -> TaskHandle<()>
     where
         F: FnMut(&TaskContext<'_>) -> DoneStatus + Send + 'static,

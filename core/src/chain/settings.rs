@@ -18,6 +18,7 @@ use crate::error::Error;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
+#[must_use = "settings do nothing until a chain is made or configured with them"]
 pub struct ChainSettings {
     /// Worker threads; 0 means the chain runs only inside `poll()` on the
     /// caller's thread (the embedded frame chain).

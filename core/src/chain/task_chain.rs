@@ -177,6 +177,11 @@ pub trait TaskChainExt: TaskChain {
     /// Spawns a coroutine task; its handle is its future. On a chain that
     /// was shut down (or whose runtime is gone) the handle is cancelled at
     /// once.
+    ///
+    /// The task must be `Send` (a threaded chain may run it on any
+    /// thread). For game state in `Rc`s or `RefCell`s, spawn from the
+    /// thread that polls the chain with a
+    /// [`local_spawner`](crate::FrameChain::local_spawner).
     fn spawn<F>(&self, future: F) -> TaskHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -264,6 +269,11 @@ pub trait TaskChainExt: TaskChain {
 
     /// Adds a recurring task: `f` runs once per epoch until it returns
     /// `Done` or `Exit`.
+    ///
+    /// The task must be `Send` (a threaded chain may run it on any
+    /// thread). For game state in `Rc`s or `RefCell`s, spawn from the
+    /// thread that polls the chain with a
+    /// [`local_spawner`](crate::FrameChain::local_spawner).
     fn add<F>(&self, f: F) -> TaskHandle<()>
     where
         F: FnMut(&TaskContext<'_>) -> DoneStatus + Send + 'static,

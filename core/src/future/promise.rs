@@ -99,6 +99,25 @@ impl<T: Send + 'static> Promise<T> {
     }
 }
 
+impl<T> Promise<T> {
+    /// Whether `self` and `other` are handles to the same promise (clones
+    /// of one another), as [`EventFuture::same_future`] tells for event
+    /// futures.
+    ///
+    /// ```
+    /// use taskchain_core::Promise;
+    ///
+    /// let a: Promise<u32> = Promise::new();
+    /// assert!(a.same_promise(&a.clone()));
+    /// assert!(!a.same_promise(&Promise::new()));
+    /// ```
+    ///
+    /// [`EventFuture::same_future`]: crate::EventFuture::same_future
+    pub fn same_promise(&self, other: &Promise<T>) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
 impl<T> Drop for Promise<T> {
     fn drop(&mut self) {
         self.inner.state.remove_waiter(&mut self.waiter);

@@ -98,6 +98,7 @@ fn fraction(t: Duration, duration: Duration) -> f64 {
 /// assert_eq!(*x.lock().unwrap(), 8.0);
 /// assert!(handle.is_done());
 /// ```
+#[must_use = "an interval does nothing until it is played"]
 pub struct Lerp<T, F> {
     from: T,
     to: T,
@@ -189,6 +190,7 @@ impl<T, F> std::fmt::Debug for Lerp<T, F> {
 /// }
 /// assert_eq!(*log.lock().unwrap(), [0.0, 0.5, 1.0, -1.0]);
 /// ```
+#[must_use = "an interval does nothing until it is played"]
 pub struct LerpFn<F> {
     duration: Duration,
     f: F,

@@ -23,6 +23,7 @@ use crate::interval::interval_trait::Interval;
 /// ]);
 /// assert_eq!(p.duration(), Duration::from_secs(3));
 /// ```
+#[must_use = "an interval does nothing until it is played"]
 pub struct IntervalPar {
     children: Vec<Child>,
     duration: Duration,

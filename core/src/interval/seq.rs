@@ -25,6 +25,7 @@ use crate::interval::interval_trait::Interval;
 /// let t = seq([Wait::new(Duration::from_secs(1)).boxed(), s.boxed()]);
 /// assert_eq!(t.duration(), Duration::from_secs(4));
 /// ```
+#[must_use = "an interval does nothing until it is played"]
 pub struct IntervalSeq {
     children: Vec<Child>,
     duration: Duration,

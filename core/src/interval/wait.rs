@@ -18,6 +18,7 @@ use crate::interval::interval_trait::Interval;
 /// assert!(Wait::new_secs(f64::NAN).is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use = "an interval does nothing until it is played"]
 pub struct Wait {
     duration: Duration,
 }

@@ -39,6 +39,7 @@ use crate::task::status::DoneStatus;
 /// });
 /// assert_eq!(manager.run_until(&outer), Ok(21));
 /// ```
+#[must_use = "a task builder does nothing until its task is added to a chain or awaited"]
 pub struct TaskBuilder<W> {
     work: W,
     opts: Options,

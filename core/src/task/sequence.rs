@@ -84,6 +84,7 @@ struct ChildStart {
 /// Never by itself. A child that panics is caught at the poll boundary like
 /// any task: the sequence's task ends with [`Error::Panicked`] and the
 /// children left are dropped.
+#[must_use = "a sequence does nothing until it is added as a task"]
 pub struct Sequence<T: 'static> {
     waiting: VecDeque<BoxTask<T>>,
     running: Option<(BoxTask<T>, Option<ChildStart>)>,
@@ -318,6 +319,7 @@ impl<T: 'static> std::fmt::Debug for Sequence<T> {
 ///
 /// Never by itself; a panicking child, or a panicking `make`, ends the
 /// loop's task with [`Error::Panicked`].
+#[must_use = "a sequence does nothing until it is added as a task"]
 pub struct LoopSequence<T: 'static> {
     make: Box<dyn FnMut() -> Sequence<T> + Send>,
     pass: Option<Sequence<T>>,
