@@ -40,7 +40,12 @@ use crate::task::status::DoneStatus;
 /// chain.add_task(taskchain_core::TaskBuilder::coroutine(async {}).name("a")).unwrap();
 /// assert_eq!(count_named(&**chain, "a"), 1);
 /// ```
-pub trait TaskChain: Send + Sync {
+///
+/// The trait is sealed: the chains are the embedded
+/// [`FrameChain`](crate::FrameChain) and the threaded chains the manager
+/// makes on a [`Runtime`](crate::Runtime). To run chains on another
+/// executor, implement `Runtime`: that is the extension point.
+pub trait TaskChain: Send + Sync + sealed::Sealed {
     /// The core its tasks point to (for backends and the generic
     /// conveniences).
     fn core(&self) -> &Arc<ChainCore>;
@@ -170,6 +175,15 @@ pub trait TaskChain: Send + Sync {
             .filter(AnyTask::is_sleeping)
             .collect()
     }
+}
+
+/// Keeps [`TaskChain`] to this crate's chains.
+pub(crate) mod sealed {
+    /// Implemented by the chains of this crate only.
+    pub trait Sealed {}
+
+    impl Sealed for crate::chain::frame::FrameChain {}
+    impl Sealed for crate::chain::threaded::ThreadedChain {}
 }
 
 /// Generic conveniences on every [`TaskChain`] (and `dyn TaskChain`).
