@@ -351,3 +351,30 @@ fn cancels_racing_a_first_run_are_never_lost() {
         );
     }
 }
+
+/// A recurring task on a threaded chain blocked in `result(None)` on a
+/// promise: cancelling the promise from another thread wakes the wait, and
+/// the body propagating the error ends the task cancelled.
+#[test]
+fn a_blocking_wait_inside_a_task_is_cancellable() {
+    let (_clock, manager) = setup();
+    let chain = threaded(&manager, ChainSettings::default(), 2);
+    let promise = manager.promise::<u32>();
+    let (blocked_tx, blocked) = std::sync::mpsc::channel::<()>();
+    let task = {
+        let promise = promise.clone();
+        chain
+            .add_task(TaskBuilder::fallible_recurring(
+                move |_: &TaskContext<'_>| {
+                    let _ = blocked_tx.send(());
+                    promise.result(None)?;
+                    Ok(DoneStatus::Done)
+                },
+            ))
+            .unwrap()
+    };
+    blocked.recv_timeout(PATIENCE).unwrap();
+    assert!(promise.cancel());
+    assert_eq!(task.result(Some(PATIENCE)), Err(Error::Cancelled));
+    assert!(task.is_cancelled());
+}
