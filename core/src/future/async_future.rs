@@ -27,7 +27,25 @@ use crate::error::Error;
 /// assert_eq!(promise.result(None), Ok(7));
 /// assert_eq!(promise.set_result(8), Err(Error::AlreadyDone));
 /// ```
-pub trait AsyncFuture: std::future::Future + Unpin {
+///
+/// Its output is bound, so generic code awaits any of them:
+///
+/// ```
+/// use taskchain_core::{AsyncFuture, TaskManager};
+///
+/// async fn value_or<F: AsyncFuture>(future: F, default: F::Value) -> F::Value {
+///     future.await.unwrap_or(default)
+/// }
+///
+/// let manager = TaskManager::new();
+/// let promise = manager.promise::<u32>();
+/// promise.cancel();
+/// let task = manager.spawn(value_or(promise, 9));
+/// assert_eq!(manager.run_until(&task), Ok(9));
+/// ```
+pub trait AsyncFuture:
+    std::future::Future<Output = Result<<Self as AsyncFuture>::Value, Error>> + Unpin
+{
     /// The value of a future that finished.
     type Value;
 
