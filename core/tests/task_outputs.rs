@@ -135,3 +135,62 @@ fn a_cancelled_task_has_no_output_and_says_so_every_time() {
     assert!(matches!(h.try_take(), Some(Err(Error::Cancelled))));
     assert_eq!((drops.made(), drops.dropped()), (1, 1));
 }
+
+/// A value whose clones count, each with a drop token of its own.
+#[derive(Debug)]
+struct Counted {
+    value: u32,
+    drops: DropCounter,
+    _token: DropToken,
+}
+
+impl Clone for Counted {
+    fn clone(&self) -> Self {
+        Counted {
+            value: self.value,
+            drops: self.drops.clone(),
+            _token: self.drops.token(),
+        }
+    }
+}
+
+#[test]
+fn a_clone_value_is_read_again_from_any_thread_and_dropped_once() {
+    let (_clock, manager) = setup();
+    let drops = DropCounter::new();
+    let d = drops.clone();
+    let task = manager.spawn(async move {
+        Counted {
+            value: 42,
+            _token: d.token(),
+            drops: d,
+        }
+    });
+    assert_eq!(task.try_read().map(|r| r.map(|c| c.value)), None);
+    manager.poll().unwrap();
+    let reads: Vec<_> = std::thread::scope(|s| {
+        let readers: Vec<_> = (0..3).map(|_| s.spawn(|| task.read(None))).collect();
+        readers.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    for read in reads {
+        assert_eq!(read.map(|c| c.value), Ok(42));
+    }
+    assert_eq!(drops.alive(), 1, "the clones are gone, the value stays");
+    assert_eq!(task.try_take().map(|r| r.map(|c| c.value)), Some(Ok(42)));
+    assert_eq!(
+        task.try_read().map(|r| r.map(|c| c.value)),
+        Some(Err(Error::AlreadyTaken))
+    );
+    drop(task);
+    assert_eq!(drops.alive(), 0);
+    assert_eq!(drops.made(), 4);
+}
+
+#[test]
+fn a_read_of_a_task_that_ended_without_a_value_gives_its_error_each_time() {
+    let (_clock, manager) = setup();
+    let task = manager.spawn_fallible(async { Err::<u32, _>(Error::Timeout) });
+    manager.poll().unwrap();
+    assert_eq!(task.try_read(), Some(Err(Error::Timeout)));
+    assert_eq!(task.read(None), Err(Error::Timeout));
+}

@@ -178,6 +178,7 @@ impl<W: Task> TaskCell<W> {
         // SAFETY: the table's caller passes an `Option<W::Output>` (see
         // `TaskVTable::take_output`).
         take_output: |task, out| unsafe { Self::of(task).take_output(out.cast()) },
+        output_ptr: |task| Self::of(task).output_ptr().cast(),
         dealloc: Self::dealloc,
     };
 
@@ -260,6 +261,19 @@ impl<W: Task> TaskCell<W> {
     ///
     /// The caller took the value's mark (`Ready` to `Taken`) under the
     /// future state's lock, so it alone touches the stage now.
+    /// The output in the stage, or null if the stage does not hold it.
+    /// Dereferenced only by a reader that holds the future state's lock
+    /// with the value's mark `Ready` (see `TaskVTable::output_ptr`).
+    fn output_ptr(&self) -> *const W::Output {
+        if self.header().stage.load(Ordering::Relaxed) != HOLDS_OUTPUT {
+            return std::ptr::null();
+        }
+        // SAFETY: only a place is computed here, no value is read; the
+        // stage holds the output (checked above).
+        let output = unsafe { &raw const (*self.stage.get()).output };
+        output.cast()
+    }
+
     unsafe fn take_output(&self, out: *mut Option<W::Output>) {
         let mark = &self.header().stage;
         if mark.load(Ordering::Relaxed) != HOLDS_OUTPUT {

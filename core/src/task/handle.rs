@@ -12,7 +12,8 @@ use std::time::Duration;
 use crate::clock::duration_from_secs;
 use crate::error::Error;
 use crate::future::async_future::AsyncFuture;
-use crate::future::state::{Job, WaiterKey};
+use crate::future::state::{Job, Slot, WaiterKey};
+use crate::task::cell::InStage;
 use crate::task::current;
 use crate::task::header::Header;
 use crate::task::raw::{OutputRef, TaskRef};
@@ -288,6 +289,47 @@ impl<T: 'static> TaskHandle<T> {
     task_methods!();
 }
 
+impl<T: Clone + 'static> TaskHandle<T> {
+    /// The task's value, cloned: it stays in the task, so this handle, its
+    /// other views and later calls read it again (asyncio's repeatable
+    /// `Task.result()`), where [`try_take`](AsyncFuture::try_take) moves it
+    /// out once. `None` while the task runs; its error if it ended without
+    /// a value; [`Error::AlreadyTaken`] once a take moved the value out.
+    ///
+    /// The value's `Clone` runs under the task's lock: it must not read
+    /// this same task.
+    ///
+    /// ```
+    /// use taskchain_core::{AsyncFuture, Error, TaskManager};
+    ///
+    /// let manager = TaskManager::new();
+    /// let task = manager.spawn(async { String::from("loaded") });
+    /// manager.poll().unwrap();
+    /// assert_eq!(task.try_read(), Some(Ok(String::from("loaded"))));
+    /// assert_eq!(task.try_read(), Some(Ok(String::from("loaded"))));
+    /// assert_eq!(task.try_take(), Some(Ok(String::from("loaded"))));
+    /// assert_eq!(task.try_read(), Some(Err(Error::AlreadyTaken)));
+    /// ```
+    pub fn try_read(&self) -> Option<Result<T, Error>> {
+        self.cell
+            .state()
+            .try_read(|slot| self.cell.clone_output(slot))
+    }
+
+    /// Blocks until the task is done (or `timeout` passes:
+    /// [`Error::Timeout`]), then reads its value as
+    /// [`try_read`](Self::try_read) does, leaving it in the task.
+    ///
+    /// # Panics
+    ///
+    /// Never; as [`result`](AsyncFuture::result), a wait that could not
+    /// end (inside the task's own chain's poll) is
+    /// [`Error::WouldDeadlock`].
+    pub fn read(&self, timeout: Option<Duration>) -> Result<T, Error> {
+        wait_task(&self.cell, timeout, |slot| self.cell.clone_output(slot))
+    }
+}
+
 impl<T: 'static> Drop for TaskHandle<T> {
     fn drop(&mut self) {
         self.cell.state().remove_waiter(&mut self.waiter);
@@ -338,11 +380,21 @@ fn wait_task_output<T: 'static>(
     cell: &OutputRef<T>,
     timeout: Option<Duration>,
 ) -> Result<T, Error> {
+    wait_task(cell, timeout, |slot| cell.read_output(slot))
+}
+
+/// Blocks until a task is done (see `check_blocking_wait`), then reads its
+/// outcome with `read`.
+fn wait_task<T: 'static>(
+    cell: &OutputRef<T>,
+    timeout: Option<Duration>,
+    read: impl FnOnce(&mut Slot<InStage>) -> Result<T, Error>,
+) -> Result<T, Error> {
     if current::current_id() == Some(cell.header().id) {
         return Err(Error::AwaitSelf);
     }
     check_blocking_wait(cell.header())?;
-    cell.state().wait(timeout, |slot| cell.read_output(slot))
+    cell.state().wait(timeout, read)
 }
 
 /// Refuses a blocking wait, inside a task or other user code its chain's

@@ -39,6 +39,11 @@ pub(crate) struct TaskVTable {
     /// the value's mark out of the future state (see `InStage`), and `out`
     /// is of the cell's output type.
     pub(crate) take_output: unsafe fn(&TaskRef, *mut ()),
+    /// The output where it lies in the cell's stage (null if it is not
+    /// there), for a reader to clone. Unsafe to call: the caller holds the
+    /// future state's lock with the value's mark `Ready`, so nobody takes
+    /// or drops the output meanwhile.
+    pub(crate) output_ptr: unsafe fn(&TaskRef) -> *const (),
     /// Frees the cell; called by the last reference.
     pub(crate) dealloc: unsafe fn(NonNull<Header>),
 }
@@ -235,6 +240,25 @@ impl<T> OutputRef<T> {
         unsafe { (self.raw.header().vtable.take_output)(&self.raw, (&raw mut output).cast()) };
         // The mark and the value go together: a missing value is a bug.
         output.ok_or(Error::AlreadyTaken)
+    }
+
+    /// Reads a done task's outcome by cloning its output, which stays in
+    /// the cell (a `read` of its future state, run under the state's lock).
+    pub(crate) fn clone_output(&self, slot: &mut Slot<InStage>) -> Result<T, Error>
+    where
+        T: Clone,
+    {
+        if !matches!(slot, Slot::Ready(_)) {
+            return Err(Error::AlreadyTaken);
+        }
+        // SAFETY: the caller holds the state's lock and the mark is
+        // `Ready` (checked above), as `output_ptr` asks.
+        let output = unsafe { (self.raw.header().vtable.output_ptr)(&self.raw) };
+        // SAFETY: the cell's output type is `T` (see `new`); the output
+        // stays where it is while the lock is held.
+        unsafe { output.cast::<T>().as_ref() }
+            .cloned()
+            .ok_or(Error::AlreadyTaken)
     }
 
     /// An untyped reference to the same task.
