@@ -140,3 +140,23 @@ fn recurring_task_cancel_while_running() {
         assert!(runs.get() <= 1, "the task ran on after its cancel");
     });
 }
+
+/// Two removals of a suspended coroutine race: exactly one of them asks it
+/// to end and is counted; the other finds that request pending.
+#[test]
+fn racing_removals_count_once() {
+    model(|| {
+        let chain = frame_chain();
+        let promise = chain.promise::<u32>();
+        let task = chain.spawn(promise.clone());
+        chain.poll().unwrap(); // the coroutine suspends on the promise
+        let racer = {
+            let (chain, task) = (chain.clone(), task.as_any());
+            thread::spawn(move || chain.remove(&task))
+        };
+        let here = chain.remove(&task.as_any());
+        let there = racer.join().unwrap();
+        assert!(here != there, "removals: here {here}, there {there}");
+        assert_eq!(task.cancelling(), 1);
+    });
+}

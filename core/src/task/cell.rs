@@ -169,7 +169,7 @@ impl<W: Task> TaskCell<W> {
     /// The cell's table (see `TaskVTable`).
     const VTABLE: &'static TaskVTable = &TaskVTable {
         run: Self::run_ref,
-        cancel: |task| Self::of(task).cancel(task),
+        cancel: |task, join| Self::of(task).cancel(task, join),
         abort: |task| Self::of(task).abort(task),
         // The published result, not the COMPLETE bit: that bit is set a
         // moment before the outcome is stored, and a reader told "done"
@@ -322,6 +322,9 @@ impl<W: Task> TaskCell<W> {
     /// returned true wins, and the first panic is the one reported. Without
     /// `drop_work` the work stays in its slot (the caller leaks the cell).
     fn finish(&self, mut outcome: Outcome<W::Output>, drop_work: bool) {
+        // From here a `cancel()` (from `upon_death`, or any thread) finds
+        // the task finishing: its outcome is decided.
+        self.header().state.mark_finishing();
         if drop_work {
             if let Some(message) = self.drop_work() {
                 outcome = panicked_unless_ended(outcome, message);
@@ -537,11 +540,11 @@ impl<W: Task> TaskCell<W> {
     }
 
     /// Requests cancellation (`task` is this cell's reference).
-    fn cancel(&self, task: &TaskRef) -> bool {
+    fn cancel(&self, task: &TaskRef, join: bool) -> bool {
         let may_claim = self.header().may_drop_work_here();
         // Counted first, so that whoever the request reaches counts it.
         self.header().count_cancel();
-        match self.header().state.request_cancel(may_claim) {
+        match self.header().state.request_cancel(may_claim, join) {
             CancelRequest::Complete => {
                 self.header().uncount_cancel();
                 // Its runner is between completing the state and publishing
@@ -556,7 +559,7 @@ impl<W: Task> TaskCell<W> {
             // Too late: its run ended with a value that is now its outcome
             // (it is dropping its work and running `upon_death`, user code
             // this call must not wait for, and may be coming from).
-            CancelRequest::TooLate => {
+            CancelRequest::TooLate | CancelRequest::Refused => {
                 self.header().uncount_cancel();
                 false
             }

@@ -42,7 +42,7 @@
 //! | `CANCEL_PENDING` | a cancel request waits to be delivered | a cancel or abort | its delivery at an await point, on the runner |
 //! | `CANCEL_REQUESTED` | `cancel()` (or shutdown) asked for the task's end, at least once | a cancel or abort | never |
 //! | `CANCEL_SEEN` | the current run began with a request pending | that run | the next run's start |
-//! | `FINISHING` | the run produced its value or panicked: the outcome is decided | the runner | never |
+//! | `FINISHING` | the outcome is decided (the run produced its value or panicked, or the task is ending cancelled) | the runner, or whoever ends the task | never |
 //!
 //! Which may coexist:
 //!
@@ -54,7 +54,8 @@
 //! - `COMPLETE` clears `SCHEDULED`, `RUNNING`, `WOKEN`, `SLEEPING` and
 //!   `SUSPENDED`; the sticky bits stay.
 //! - `CANCEL_PENDING` and `CANCEL_SEEN` only come with `CANCEL_REQUESTED`;
-//!   `CANCEL_SEEN` without `CANCEL_PENDING` means this run delivered it.
+//!   a delivery clears both, so a request made after it is one this run
+//!   has not seen.
 //!
 //! Who owns what:
 //!
@@ -94,8 +95,10 @@
 //!   it (`CANCEL_SEEN` at the next suspension) awaits a foreign future,
 //!   and the task ends cancelled;
 //! - a request already pending: this one joins it (one delivery answers
-//!   both), and `cancel()` returns true;
-//! - complete or `FINISHING`: nothing to do, and `cancel()` returns false.
+//!   both), and `cancel()` returns true; a removal (`remove`,
+//!   `remove_by_name`) does not join it and returns false;
+//! - complete or `FINISHING` (set as the outcome is decided, before
+//!   `upon_death` runs): nothing to do, and `cancel()` returns false.
 //!
 //! A delivered request is the coroutine's to handle: if it goes on and
 //! returns a value, the task finishes with it, and a later `cancel()`
@@ -105,7 +108,9 @@
 //! outcome in one step (`FINISHING`): a request still pending then wins
 //! over the value or panic of the run, and one that lands after finds the
 //! task finishing. A recurring task has no await point: a pending request
-//! ends it at the end of its run.
+//! ends it at the end of its run. `next_frame()` delivers no request
+//! either: a run that ends there with a request pending ends the task
+//! cancelled, as one that awaits a foreign future does.
 
 pub(crate) mod blocking;
 pub(crate) mod builder;

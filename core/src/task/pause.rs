@@ -101,6 +101,13 @@ impl Future for Pause {
 /// for a frame, which the chain would signal to the task alone: it yields
 /// once to whatever polls it, as outside a task, instead of never
 /// returning.
+///
+/// # Cancellation
+///
+/// It returns no error, so it delivers no cancel request: a run that ends
+/// at it with a request pending ends the task cancelled (as one awaiting a
+/// foreign future does), without the coroutine seeing `Error::Cancelled`.
+/// Await a [`pause`] to give the coroutine the chance to handle it.
 pub fn next_frame() -> NextFrame {
     NextFrame { yielded: false }
 }

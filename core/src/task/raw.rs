@@ -25,8 +25,9 @@ use crate::task::state::WakeAction;
 pub(crate) struct TaskVTable {
     /// Runs the task once; the caller has seen it `SCHEDULED`.
     pub(crate) run: fn(TaskRef, Duration, u64) -> RunResult,
-    /// Requests cancellation (see the `task` module).
-    pub(crate) cancel: fn(&TaskRef) -> bool,
+    /// Requests cancellation (see the `task` module); `join`: a request
+    /// already pending takes this one in, else refuses it.
+    pub(crate) cancel: fn(&TaskRef, bool) -> bool,
     /// Cancels at once, whatever the task is doing (shutdown). Off the
     /// owner thread of a `!Send` task its work is leaked rather than
     /// dropped on the wrong thread, with its cell, since a pinned future
@@ -111,13 +112,13 @@ impl TaskRef {
 
     /// Requests cancellation (see the `task` module).
     pub(crate) fn cancel(&self) -> bool {
-        (self.header().vtable.cancel)(self)
+        (self.header().vtable.cancel)(self, true)
     }
 
     /// A removal (`remove`, `remove_by_name`): a cancel request, unless one
     /// is already pending (it is not counted twice).
     pub(crate) fn remove(&self) -> bool {
-        !self.header().state.snapshot().is_cancel_pending() && self.cancel()
+        (self.header().vtable.cancel)(self, false)
     }
 
     /// Cancels at once, whatever the task is doing (shutdown).

@@ -123,6 +123,9 @@ pub(crate) enum CancelRequest {
     /// A request is already pending, not yet delivered: this one joins it
     /// (one delivery answers both).
     AlreadyPending,
+    /// A request is already pending and this one (a removal) does not join
+    /// it.
+    Refused,
     /// The task's run already returned the value that is its outcome; the
     /// request is recorded but comes too late.
     TooLate,
@@ -265,14 +268,25 @@ impl State {
 
     /// Delivers the pending cancel request at an await point of the
     /// running coroutine: true if there was one (it is no longer pending; a
-    /// later `cancel()` makes another). Only the runner calls this.
+    /// later `cancel()` makes another, which this run has not seen, so its
+    /// `CANCEL_SEEN` goes too). Only the runner calls this.
     #[must_use]
     #[inline]
     pub(crate) fn deliver_cancel(&self) -> bool {
         if self.0.load(Ordering::Acquire) & CANCEL_PENDING == 0 {
             return false;
         }
-        self.0.fetch_and(!CANCEL_PENDING, Ordering::AcqRel) & CANCEL_PENDING != 0
+        let before = self
+            .0
+            .fetch_and(!(CANCEL_PENDING | CANCEL_SEEN), Ordering::AcqRel);
+        before & CANCEL_PENDING != 0
+    }
+
+    /// The task is ending (its outcome is decided, the caller holds
+    /// `RUNNING`): a later `cancel()` comes too late.
+    #[inline]
+    pub(crate) fn mark_finishing(&self) {
+        self.0.fetch_or(FINISHING, Ordering::AcqRel);
     }
 
     /// The coroutine returned `Pending`: its invocation goes on
@@ -348,8 +362,10 @@ impl State {
     }
 
     /// A `cancel()` call. `may_claim` is false off the owner thread of a
-    /// `!Send` task: that thread may not drop its work.
-    pub(crate) fn request_cancel(&self, may_claim: bool) -> CancelRequest {
+    /// `!Send` task: that thread may not drop its work. `join`: a request
+    /// already pending takes this one in (`cancel`); else it refuses it
+    /// (`remove`, which counts a pending removal once).
+    pub(crate) fn request_cancel(&self, may_claim: bool, join: bool) -> CancelRequest {
         let mut found = CancelRequest::Complete;
         let _ = self.update(|s| {
             if s & COMPLETE != 0 {
@@ -363,7 +379,11 @@ impl State {
                 return Some(s | CANCEL_REQUESTED);
             }
             if s & CANCEL_PENDING != 0 {
-                found = CancelRequest::AlreadyPending;
+                found = if join {
+                    CancelRequest::AlreadyPending
+                } else {
+                    CancelRequest::Refused
+                };
                 return None;
             }
             const ASKED: u64 = CANCEL_PENDING | CANCEL_REQUESTED;
