@@ -487,6 +487,33 @@ impl TaskManager {
         self.chains().iter().map(|c| c.remove_by_name(name)).sum()
     }
 
+    /// Removes every task whose name matches the glob `pattern` on every
+    /// chain (Panda3D's `taskMgr.removeTasksMatching`); returns how many.
+    ///
+    /// ```
+    /// use taskchain_core::{TaskBuilder, TaskManager};
+    ///
+    /// let manager = TaskManager::new();
+    /// for name in ["enemy-1", "enemy-2", "player"] {
+    ///     manager.add_task(TaskBuilder::coroutine(async {}).name(name)).unwrap();
+    /// }
+    /// assert_eq!(manager.remove_matching("enemy-*"), 2);
+    /// assert_eq!(manager.tasks().len(), 1);
+    /// ```
+    pub fn remove_matching(&self, pattern: &str) -> usize {
+        self.chains()
+            .iter()
+            .map(|c| c.remove_matching(pattern))
+            .sum()
+    }
+
+    /// Removes (cancels) `task` if one of this manager's chains holds it
+    /// (Panda3D's `taskMgr.remove(task)`); returns whether this call asked
+    /// it to end, as [`TaskChain::remove`] does.
+    pub fn remove(&self, task: &AnyTask) -> bool {
+        self.chains().iter().any(|c| c.remove(task))
+    }
+
     /// Every live task, oldest first.
     pub fn tasks(&self) -> Vec<AnyTask> {
         self.collect(|c| c.tasks())

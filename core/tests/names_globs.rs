@@ -392,3 +392,46 @@ fn a_nul_in_a_chain_name_is_refused_by_every_chain_kind() {
     assert!(refused(manager.add_chain(built)));
     assert!(manager.chains().iter().all(|c| !c.name().contains('\0')));
 }
+
+#[test]
+fn remove_matching_removes_every_match_on_every_chain_once() {
+    let (_clock, manager) = setup();
+    let other = manager.make_task_chain("other").unwrap();
+    let a = manager.add_task(cont("enemy-a")).unwrap();
+    let b = other.add_task(cont("enemy-b")).unwrap();
+    let player = manager.add_task(cont("player")).unwrap();
+    let gate = manager.promise::<u32>();
+    let suspended = manager
+        .add_task(TaskBuilder::fallible(gate).name("enemy-c"))
+        .unwrap();
+    manager.poll().unwrap();
+    assert_eq!(manager.remove_matching("enemy-*"), 3);
+    assert_eq!(
+        manager.remove_matching("enemy-*"),
+        0,
+        "a pending removal is not counted again"
+    );
+    assert_eq!(other.remove_matching("nobody*"), 0);
+    assert!(a.is_cancelled() && b.is_cancelled());
+    assert!(suspended.is_alive(), "removed at its next run");
+    manager.poll().unwrap();
+    assert!(!suspended.is_alive() && suspended.is_cancelled());
+    assert!(player.is_alive());
+    assert_eq!(names(&manager.tasks()), ["player"]);
+}
+
+#[test]
+fn the_manager_removes_a_task_by_handle_on_whichever_chain_holds_it() {
+    let (_clock, manager) = setup();
+    let other = manager.make_task_chain("other").unwrap();
+    let here = manager.add_task(cont("here")).unwrap();
+    let there = other.add_task(cont("there")).unwrap();
+    assert!(manager.remove(&there.as_any()));
+    assert!(!manager.remove(&there.as_any()), "it is done");
+    assert!(there.is_cancelled() && here.is_alive());
+    let elsewhere = setup().1;
+    let foreign = elsewhere.add_task(cont("foreign")).unwrap();
+    assert!(!manager.remove(&foreign.as_any()), "another manager's task");
+    assert!(foreign.is_alive());
+    elsewhere.shutdown();
+}

@@ -220,8 +220,12 @@ proptest! {
         prop_assert_eq!(future.is_err(), pattern.is_empty());
         let done_event = no_panic("done_event", || TaskBuilder::coroutine(async {}).done_event(&manager.messenger(), &pattern).map(drop))?;
         prop_assert_eq!(done_event.is_err(), pattern.is_empty());
+        let matched = manager.find_tasks_matching(&pattern).len();
         let removed = no_panic("remove_by_name", || manager.remove_by_name(&pattern))?;
         prop_assert_eq!(removed, names.iter().filter(|n| **n == pattern).count());
+        // What remove_by_name left of the matches.
+        let removed_matching = no_panic("remove_matching", || manager.remove_matching(&pattern))?;
+        prop_assert_eq!(removed_matching, matched - removed);
         match no_panic("remove_chain", || manager.remove_chain(&pattern))? {
             Ok(()) => prop_assert!(made),
             Err(Error::InvalidSetting(_)) => prop_assert_eq!(pattern.as_str(), taskchain_core::DEFAULT_CHAIN),

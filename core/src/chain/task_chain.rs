@@ -153,6 +153,17 @@ pub trait TaskChain: Send + Sync + sealed::Sealed {
             .count()
     }
 
+    /// Removes (cancels) every task whose name matches the glob `pattern`
+    /// (Panda3D's `removeTasksMatching`); returns how many it removed, as
+    /// [`remove_by_name`](Self::remove_by_name) counts.
+    fn remove_matching(&self, pattern: &str) -> usize {
+        self.core()
+            .find_matching(pattern)
+            .into_iter()
+            .filter(|t| t.remove())
+            .count()
+    }
+
     /// Every live task, oldest first.
     fn tasks(&self) -> Vec<AnyTask> {
         let mut all: Vec<AnyTask> = self.core().tasks().into_iter().map(AnyTask).collect();

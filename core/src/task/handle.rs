@@ -96,6 +96,13 @@ macro_rules! task_methods {
             }
         }
 
+        /// Whether the task is still alive: queued, running, sleeping or
+        /// suspended on its chain (Panda3D's `task.isAlive()`); the opposite
+        /// of [`is_done`](Self::is_done).
+        pub fn is_alive(&self) -> bool {
+            !self.is_done()
+        }
+
         /// Whether the task reached a terminal state (finished, cancelled or
         /// panicked).
         pub fn is_done(&self) -> bool {
