@@ -360,7 +360,8 @@ pub(crate) fn propagates_down(f: &dyn ChainFactory) {
 
 /// `remove_by_name` cancels every live task of that name (queued, sleeping
 /// or suspended) and counts them; `remove` takes only the chain's own
-/// tasks; `upon_death` runs once per task with the right `clean_exit`.
+/// tasks; `remove_matching` every match of a glob; `upon_death` runs once
+/// per task with the right `clean_exit`.
 pub(crate) fn remove_by_name_and_handle(f: &dyn ChainFactory) {
     let fx = f.build();
     let stepper = Stepper::new(f, &fx);
@@ -442,6 +443,26 @@ pub(crate) fn remove_by_name_and_handle(f: &dyn ChainFactory) {
     assert!(other.is_cancelled());
     assert!(!fx.chain.remove(&other.as_any()), "not twice");
     assert!(elsewhere.remove(&foreign.as_any()));
+
+    // `remove_matching`: a glob over the chain's live tasks.
+    let (one, two) = (counter(), counter());
+    let matched = [
+        fx.chain
+            .add_task(counted(&one).name("wave-1"))
+            .expect("add_task"),
+        fx.chain
+            .add_task(counted(&two).name("wave-2"))
+            .expect("add_task"),
+    ];
+    let kept = fx
+        .chain
+        .add_task(counted(&two).name("boss"))
+        .expect("add_task");
+    assert_eq!(fx.chain.remove_matching("wave-?"), 2);
+    assert_eq!(fx.chain.remove_matching("wave-?"), 0, "nothing left");
+    assert!(matched.iter().all(|t| t.is_cancelled() && !t.is_alive()));
+    assert!(kept.is_alive());
+    assert!(kept.cancel());
 }
 
 /// `upon_death` runs exactly once: clean for a finished task, unclean for a
