@@ -283,10 +283,13 @@ impl State {
     }
 
     /// The task is ending (its outcome is decided, the caller holds
-    /// `RUNNING`): a later `cancel()` comes too late.
+    /// `RUNNING`): a later `cancel()` comes too late. Most endings set it
+    /// already (`take_ending`): only the others pay for the write.
     #[inline]
     pub(crate) fn mark_finishing(&self) {
-        self.0.fetch_or(FINISHING, Ordering::AcqRel);
+        if self.0.load(Ordering::Acquire) & FINISHING == 0 {
+            self.0.fetch_or(FINISHING, Ordering::AcqRel);
+        }
     }
 
     /// The coroutine returned `Pending`: its invocation goes on
