@@ -501,7 +501,7 @@ impl<W: Task> TaskCell<W> {
             Step::Fail(error) => {
                 // As for a value: a `cancel()` that landed first wins.
                 let ending = state.take_ending();
-                let outcome = match error {
+                let outcome = match *error {
                     _ if matches!(ending, Ending::Cancelled) || shut_down => Outcome::Cancelled,
                     Error::Cancelled => Outcome::Cancelled,
                     error => Outcome::Failed(error),

@@ -26,8 +26,9 @@ pub enum Step<T> {
     Pickup,
     /// The task ends with this error instead of an output: its handle
     /// yields it. [`Error::Cancelled`] ends the task cancelled, as a
-    /// `cancel()` would; any other error ends it failed.
-    Fail(Error),
+    /// `cancel()` would; any other error ends it failed. Boxed, so that a
+    /// step stays two words: every run of every task returns one.
+    Fail(Box<Error>),
 }
 
 impl Step<()> {
@@ -61,7 +62,7 @@ impl RecurringOutput for Result<DoneStatus, Error> {
     fn into_step(self) -> Step<()> {
         match self {
             Ok(status) => Step::from_status(status),
-            Err(error) => Step::Fail(error),
+            Err(error) => Step::Fail(Box::new(error)),
         }
     }
 }
@@ -176,7 +177,7 @@ where
     ) -> Poll<Step<T>> {
         self.project().future.poll(cx).map(|result| match result {
             Ok(value) => Step::Done(value),
-            Err(error) => Step::Fail(error),
+            Err(error) => Step::Fail(Box::new(error)),
         })
     }
 }
