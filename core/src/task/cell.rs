@@ -255,12 +255,6 @@ impl<W: Task> TaskCell<W> {
         &self.head.result
     }
 
-    /// Moves the output out of the stage into `out`, if it is there.
-    ///
-    /// # Safety
-    ///
-    /// The caller took the value's mark (`Ready` to `Taken`) under the
-    /// future state's lock, so it alone touches the stage now.
     /// The output in the stage, or null if the stage does not hold it.
     /// Dereferenced only by a reader that holds the future state's lock
     /// with the value's mark `Ready` (see `TaskVTable::output_ptr`).
@@ -274,6 +268,12 @@ impl<W: Task> TaskCell<W> {
         output.cast()
     }
 
+    /// Moves the output out of the stage into `out`, if it is there.
+    ///
+    /// # Safety
+    ///
+    /// The caller took the value's mark (`Ready` to `Taken`) under the
+    /// future state's lock, so it alone touches the stage now.
     unsafe fn take_output(&self, out: *mut Option<W::Output>) {
         let mark = &self.header().stage;
         if mark.load(Ordering::Relaxed) != HOLDS_OUTPUT {
