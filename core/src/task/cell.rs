@@ -546,7 +546,8 @@ impl<W: Task> TaskCell<W> {
         self.header().count_cancel();
         match self.header().state.request_cancel(may_claim, join) {
             CancelRequest::Complete => {
-                self.header().uncount_cancel();
+                // The request did not take: its count goes.
+                let _ = self.header().uncancel();
                 // Its runner is between completing the state and publishing
                 // the outcome (a few instructions, no user code): wait, so
                 // that whoever is told "not cancelled by this call" finds it
@@ -560,7 +561,8 @@ impl<W: Task> TaskCell<W> {
             // (it is dropping its work and running `upon_death`, user code
             // this call must not wait for, and may be coming from).
             CancelRequest::TooLate | CancelRequest::Refused => {
-                self.header().uncount_cancel();
+                // The request did not take: its count goes.
+                let _ = self.header().uncancel();
                 false
             }
             // Joined to the pending one: a single delivery answers both.

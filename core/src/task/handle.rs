@@ -329,9 +329,9 @@ impl<T: Clone + 'static> TaskHandle<T> {
     ///
     /// # Panics
     ///
-    /// Never; as [`result`](AsyncFuture::result), a wait that could not
-    /// end (inside the task's own chain's poll) is
-    /// [`Error::WouldDeadlock`].
+    /// Only if the value's `Clone` panics. As with
+    /// [`result`](AsyncFuture::result), a wait that could not end (inside
+    /// the task's own chain's poll) is [`Error::WouldDeadlock`], not a hang.
     pub fn read(&self, timeout: Option<Duration>) -> Result<T, Error> {
         wait_task(&self.cell, timeout, |slot| self.cell.clone_output(slot))
     }

@@ -210,11 +210,6 @@ impl Header {
         self.meta_or_insert().cancels.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// Takes back the count of a cancel request that did not take.
-    pub(crate) fn uncount_cancel(&self) {
-        let _ = self.uncancel();
-    }
-
     /// The cancel requests not yet declared handled.
     pub(crate) fn cancelling(&self) -> u32 {
         self.meta().map_or(0, |m| m.cancels.load(Ordering::Acquire))
