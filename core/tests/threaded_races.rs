@@ -25,13 +25,17 @@ fn sort_barrier_two_workers() {
     let events: Arc<Mutex<Vec<(i32, u64, bool)>>> = Arc::default();
     let mut handles = Vec::new();
     for sort in [0, 0, 0, 0, 0, 1, 1, 1, 2] {
-        let ev = events.clone();
+        let (ev, epochs) = (events.clone(), chain.clone());
         let h = chain
             .add_task(
                 TaskBuilder::recurring(move |t: &TaskContext<'_>| {
-                    ev.lock().unwrap().push((sort, t.frame(), true));
+                    // The chain's epoch, not the task's age: the tasks are
+                    // added to a running chain, and may start in different
+                    // epochs.
+                    let epoch = epochs.stats().epochs;
+                    ev.lock().unwrap().push((sort, epoch, true));
                     std::thread::sleep(Duration::from_micros(300));
-                    ev.lock().unwrap().push((sort, t.frame(), false));
+                    ev.lock().unwrap().push((sort, epoch, false));
                     if t.frame() < 30 {
                         DoneStatus::Cont
                     } else {
@@ -47,7 +51,6 @@ fn sort_barrier_two_workers() {
         h.result(Some(PATIENCE)).unwrap();
     }
     let ev = events.lock().unwrap();
-    // Every task started at the same epoch, so `frame` is the epoch index.
     for (i, &(sort, frame, start)) in ev.iter().enumerate() {
         if !start {
             continue;
