@@ -209,11 +209,12 @@ fn cancel_of_a_coroutine_suspended_on_a_promise() {
     assert!(handle.cancel());
     assert!(handle.cancel(), "joins the pending request");
     assert_eq!(handle.cancelling(), 2);
-    // Requested, not yet cancelled: the coroutine has not run since.
+    // Requested, not yet cancelled: the coroutine has not run since. What
+    // it awaits is cancelled at once.
     assert!(handle.is_cancel_requested());
     assert!(!handle.is_cancelled());
     assert!(!handle.is_done());
-    assert!(!gate.is_done());
+    assert!(gate.is_cancelled());
     assert_eq!(deaths.get(), (0, 0));
     assert!(seen(&log).is_empty());
 

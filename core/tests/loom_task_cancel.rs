@@ -160,3 +160,48 @@ fn racing_removals_count_once() {
         assert_eq!(task.cancelling(), 1);
     });
 }
+
+/// A cancel request of a task suspended on a promise cancels that promise
+/// before `cancel()` returns, racing the promise's completion and the run
+/// it wakes: the request is delivered exactly once, at whichever await
+/// reads `Cancelled`, and never cancels a later await as well (a run that
+/// delivered it at its next await and suspended on a third must keep it).
+#[test]
+fn cancel_of_the_awaited_promise_is_delivered_once() {
+    model(|| {
+        let chain = frame_chain();
+        let promises: Vec<_> = (0..3).map(|_| chain.promise::<u32>()).collect();
+        let task = {
+            let [a, b, c] = [0, 1, 2].map(|i| promises[i].clone());
+            chain.spawn(async move { [a.await, b.await, c.await] })
+        };
+        chain.poll().unwrap(); // suspended on the first promise
+
+        let setter = spawn_set_result(&promises[0], 1);
+        let canceller = {
+            let task = task.as_any();
+            thread::spawn(move || task.cancel())
+        };
+        chain.poll().unwrap();
+        let _ = setter.join().unwrap();
+        assert!(canceller.join().unwrap(), "the task was alive");
+        // One poll runs the woken task, one more if the cancel came during
+        // that run; then each later promise is set and awaited in one.
+        chain.poll().unwrap();
+        chain.poll().unwrap();
+        for promise in &promises[1..] {
+            let _ = promise.set_result(2);
+            chain.poll().unwrap();
+        }
+
+        let reads = task.try_take().expect("the task ended").unwrap();
+        let cancels = reads
+            .iter()
+            .filter(|r| matches!(r, Err(Error::Cancelled)))
+            .count();
+        assert_eq!(cancels, 1, "one request, one delivery: {reads:?}");
+        for (read, promise) in reads.iter().zip(&promises) {
+            assert_eq!(read.is_err(), promise.is_cancelled());
+        }
+    });
+}

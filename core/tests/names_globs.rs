@@ -435,3 +435,77 @@ fn the_manager_removes_a_task_by_handle_on_whichever_chain_holds_it() {
     assert!(foreign.is_alive());
     elsewhere.shutdown();
 }
+
+#[test]
+fn a_renamed_task_is_found_under_its_new_name_only() {
+    let (_clock, manager) = setup();
+    let task = manager.add_task(cont("walker")).unwrap();
+    let unnamed = manager.add(|_: &TaskContext<'_>| DoneStatus::Cont);
+    let before = task.name();
+    task.set_name("runner");
+    unnamed.set_name("runner");
+    assert_eq!(before, Some("walker"), "a name read before stays valid");
+    assert_eq!(task.name(), Some("runner"));
+    assert!(manager.find_task("walker").is_none());
+    assert_eq!(
+        ids(&manager.find_tasks("runner")),
+        [task.id(), unnamed.id()]
+    );
+    assert_eq!(
+        ids(&manager.find_tasks_matching("run*")),
+        [task.id(), unnamed.id()]
+    );
+    // Back to a name it had: nothing new is kept, and the index follows.
+    task.set_name("walker");
+    assert_eq!(ids(&manager.find_tasks("walker")), [task.id()]);
+    assert_eq!(manager.remove_by_name("runner"), 1);
+    assert!(unnamed.is_cancelled());
+    assert!(!task.is_done());
+}
+
+#[test]
+fn renaming_an_ended_task_indexes_nothing() {
+    let (_clock, manager) = setup();
+    let task = manager.add_task(cont("walker")).unwrap();
+    assert!(task.cancel());
+    task.set_name("ghost");
+    assert_eq!(task.name(), Some("ghost"));
+    // A new task may take the ended task's registry slot.
+    let fresh = manager.add(|_: &TaskContext<'_>| DoneStatus::Cont);
+    assert!(manager.find_task("ghost").is_none());
+    assert!(manager.find_task("walker").is_none());
+    assert!(fresh.name().is_none());
+}
+
+/// A rename racing the task's end (on the polling thread) must leave no
+/// entry in the name index: a stale one points at the registry slot a
+/// later, unnamed task takes, and finds that task by the old name.
+#[test]
+fn renames_racing_the_ends_of_tasks_leave_no_stale_name() {
+    const ROUNDS: usize = 5_000;
+    let (_clock, manager) = setup();
+    let (tx, rx) = std::sync::mpsc::channel::<AnyTask>();
+    let renamer = thread::spawn(move || {
+        for task in rx {
+            task.set_name("racer");
+        }
+    });
+    for _ in 0..ROUNDS {
+        let task = manager.add(|_: &TaskContext<'_>| DoneStatus::Done);
+        tx.send(task.as_any()).unwrap();
+        manager.poll().unwrap();
+    }
+    drop(tx);
+    renamer.join().unwrap();
+    // Unnamed tasks fill the slots the racers had.
+    let fresh: Vec<_> = (0..64)
+        .map(|_| manager.add(|_: &TaskContext<'_>| DoneStatus::Cont))
+        .collect();
+    let found = manager.find_tasks("racer");
+    assert!(
+        found.is_empty(),
+        "a stale name found {} live tasks",
+        found.len()
+    );
+    assert!(fresh.iter().all(|t| t.name().is_none()));
+}

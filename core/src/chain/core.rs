@@ -354,13 +354,13 @@ impl ChainCore {
     /// registry slot without the chain's lock (a named task takes it, to
     /// leave the name index).
     pub(crate) fn retire(&self, header: &Header) {
-        // Called once per task, by whoever completed it.
-        let slot = header.slot.load(Ordering::Acquire);
+        // Called once per task, by whoever completed it. Sequentially
+        // consistent, with the name check below, against `rename`.
+        let slot = header.slot.swap(u32::MAX, Ordering::SeqCst);
         if slot == u32::MAX {
             return;
         }
-        header.slot.store(u32::MAX, Ordering::Release);
-        let registered = if header.name_arc().is_some() {
+        let registered = if header.is_named() {
             let mut shared = self.locked();
             shared.registry.forget_name(header);
             self.slots.retire(slot, header)
@@ -382,6 +382,22 @@ impl ChainCore {
             // Someone may wait for the chain to empty.
             self.notify();
         }
+    }
+
+    /// Renames the task `header`, keeping the name index true. A rename
+    /// racing the task's retirement: the rename stores the name before it
+    /// reads the slot, the retirement empties the slot before it reads
+    /// whether there is a name (all sequentially consistent), so either the
+    /// rename sees the task retired and indexes nothing, or the retirement
+    /// sees the name and takes this lock to leave the index.
+    pub(crate) fn rename(&self, header: &Header, name: Arc<str>) {
+        let mut shared = self.locked();
+        let before = header.rename(name.clone());
+        let slot = header.slot.load(Ordering::SeqCst);
+        let slot = (slot != u32::MAX).then_some(slot);
+        shared
+            .registry
+            .rename(header.id, slot, before.as_deref(), name);
     }
 
     /// Gives the registry's memory back after a burst, once at most a

@@ -12,6 +12,7 @@ use crate::error::Error;
 use crate::future::async_future::AsyncFuture;
 use crate::future::state::{bind_callback, Dispatch, FutureState, Outcome, WaiterKey};
 use crate::sync::{AtomicBool, AtomicUsize};
+use crate::task::awaited::{AwaitedHook, CancelAwaited};
 use crate::task::current;
 
 /// Gathers `futures` into one [`AsyncFuture`] whose value is their values
@@ -100,6 +101,19 @@ impl<F> Inner<F> {
     }
 }
 
+impl<F: AsyncFuture + Send + Sync + 'static> CancelAwaited for Inner<F> {
+    /// Cancels the gather and every child still pending.
+    fn cancel_awaited(&self) -> bool {
+        let moved = self.state.complete(Outcome::Cancelled, self.home()).is_ok();
+        if moved {
+            for child in &self.children {
+                child.cancel();
+            }
+        }
+        moved
+    }
+}
+
 impl<F> Gather<F>
 where
     F: AsyncFuture + Send + Sync + 'static,
@@ -185,6 +199,7 @@ where
             || {
                 self.cancel();
             },
+            || AwaitedHook::Shared(self.inner.clone()),
             || self.read(),
         )
     }
@@ -203,17 +218,7 @@ where
         self.inner.state.is_cancelled()
     }
     fn cancel(&self) -> bool {
-        let moved = self
-            .inner
-            .state
-            .complete(Outcome::Cancelled, self.inner.home())
-            .is_ok();
-        if moved {
-            for child in &self.inner.children {
-                child.cancel();
-            }
-        }
-        moved
+        self.inner.cancel_awaited()
     }
     fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
         self.inner.state.poll_done(&self.waiter, cx)

@@ -10,6 +10,7 @@ use crate::chain::core::ChainCore;
 use crate::error::Error;
 use crate::future::async_future::AsyncFuture;
 use crate::future::state::{bind_callback, clone_out, Dispatch, FutureState, Outcome, WaiterKey};
+use crate::task::awaited::{self, AwaitedHook, CancelAwaited};
 use crate::task::current;
 
 /// A settable future: one side calls [`set_result`](Promise::set_result),
@@ -129,13 +130,19 @@ impl<T: Clone + Send + 'static> Future for Promise<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         if let Some(r) = self.inner.state.try_read(clone_out) {
-            return Poll::Ready(r);
+            return Poll::Ready(awaited::read(r));
         }
         if current::take_cancel() {
             self.cancel();
             return Poll::Ready(Err(Error::Cancelled));
         }
-        self.inner.state.poll_read(&self.waiter, cx, clone_out)
+        match self.inner.state.poll_read(&self.waiter, cx, clone_out) {
+            Poll::Ready(r) => Poll::Ready(awaited::read(r)),
+            Poll::Pending => {
+                awaited::publish(cx.waker(), || AwaitedHook::Shared(self.inner.clone()));
+                Poll::Pending
+            }
+        }
     }
 }
 
@@ -149,10 +156,7 @@ impl<T: Clone + Send + 'static> AsyncFuture for Promise<T> {
         self.inner.state.is_cancelled()
     }
     fn cancel(&self) -> bool {
-        self.inner
-            .state
-            .complete(Outcome::Cancelled, self.home())
-            .is_ok()
+        self.inner.cancel_awaited()
     }
     fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
         self.inner.state.poll_done(&self.waiter, cx)
@@ -182,6 +186,13 @@ impl<T: Clone + Send + 'static> AsyncFuture for Promise<T> {
     }
     fn result(&self, timeout: Option<Duration>) -> Result<T, Error> {
         self.inner.state.wait(timeout, clone_out)
+    }
+}
+
+impl<T: Send + 'static> CancelAwaited for Inner<T> {
+    fn cancel_awaited(&self) -> bool {
+        let home = self.home.as_deref().map(|c| c as &dyn Dispatch);
+        self.state.complete(Outcome::Cancelled, home).is_ok()
     }
 }
 

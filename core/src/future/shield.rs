@@ -10,6 +10,7 @@ use crate::chain::core::ChainCore;
 use crate::error::Error;
 use crate::future::async_future::AsyncFuture;
 use crate::future::state::{bind_callback, Dispatch, FutureState, Outcome, WaiterKey};
+use crate::task::awaited::{AwaitedHook, CancelAwaited};
 use crate::task::current;
 
 /// Shields `future` from cancellation: cancelling the shield (or a
@@ -55,6 +56,13 @@ struct Inner<F> {
     future: F,
     state: FutureState<()>,
     home: Option<Arc<ChainCore>>,
+}
+
+impl<F: AsyncFuture + Send + Sync + 'static> CancelAwaited for Inner<F> {
+    /// Cancels the shield only: the wrapped future is left alone.
+    fn cancel_awaited(&self) -> bool {
+        self.state.complete(Outcome::Cancelled, self.home()).is_ok()
+    }
 }
 
 struct InnerWaker<F>(Weak<Inner<F>>);
@@ -139,6 +147,7 @@ where
             || {
                 self.cancel();
             },
+            || AwaitedHook::Shared(self.inner.clone()),
             || self.read(),
         )
     }
@@ -157,10 +166,7 @@ where
         self.inner.state.is_cancelled()
     }
     fn cancel(&self) -> bool {
-        self.inner
-            .state
-            .complete(Outcome::Cancelled, self.inner.home())
-            .is_ok()
+        self.inner.cancel_awaited()
     }
     fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
         self.inner.state.poll_done(&self.waiter, cx)

@@ -17,6 +17,7 @@ use crate::error::Error;
 use crate::sync::{
     current_thread, lazy_thread_local, park, park_timeout, Mutex, MutexGuard, Thread,
 };
+use crate::task::awaited::{self, AwaitedHook};
 use crate::task::current;
 
 /// A unit of deferred work: a done callback bound to its future.
@@ -337,22 +338,30 @@ impl<T> FutureState<T> {
 
     /// Polls a handle awaiting this future, `read` giving its result once
     /// done. A cancel request of the awaiting task delivered at this await
-    /// point cancels the future (`cancel`) and yields `Cancelled`.
+    /// point cancels the future (`cancel`) and yields `Cancelled`; if the
+    /// task suspends here, `hook` is what its cancel cancels at once.
     pub(crate) fn poll_awaited<R>(
         &self,
         key: &WaiterKey,
         cx: &mut Context<'_>,
         cancel: impl FnOnce(),
+        hook: impl FnOnce() -> AwaitedHook,
         read: impl FnOnce() -> Result<R, Error>,
     ) -> Poll<Result<R, Error>> {
         if self.is_done() {
-            return Poll::Ready(read());
+            return Poll::Ready(awaited::read(read()));
         }
         if current::take_cancel() {
             cancel();
             return Poll::Ready(Err(Error::Cancelled));
         }
-        self.poll_done(key, cx).map(|()| read())
+        match self.poll_done(key, cx) {
+            Poll::Ready(()) => Poll::Ready(awaited::read(read())),
+            Poll::Pending => {
+                awaited::publish(cx.waker(), hook);
+                Poll::Pending
+            }
+        }
     }
 
     /// Registers `cx`'s waker as `key`'s (replacing the one it had) unless

@@ -24,7 +24,7 @@ use crate::task::context::TaskContext;
 use crate::task::current::{self, RunFrame};
 use crate::task::header::{Header, Options};
 use crate::task::kinds::{Step, Task};
-use crate::task::raw::{OutputRef, TaskRef, TaskVTable};
+use crate::task::raw::{CancelMade, OutputRef, TaskRef, TaskVTable};
 use crate::task::state::{Abort, CancelRequest, Ending, Release, RunStart, Suspended, Suspension};
 
 /// Drops a user value, catching a panicking `Drop`; returns its message.
@@ -169,7 +169,7 @@ impl<W: Task> TaskCell<W> {
     /// The cell's table (see `TaskVTable`).
     const VTABLE: &'static TaskVTable = &TaskVTable {
         run: Self::run_ref,
-        cancel: |task, join| Self::of(task).cancel(task, join),
+        cancel: |task, join| Self::of(task).cancel(join),
         abort: |task| Self::of(task).abort(task),
         // The published result, not the COMPLETE bit: that bit is set a
         // moment before the outcome is stored, and a reader told "done"
@@ -330,6 +330,8 @@ impl<W: Task> TaskCell<W> {
                 outcome = panicked_unless_ended(outcome, message);
             }
         }
+        // An ended task awaits nothing, and keeps nothing it awaited alive.
+        self.header().awaited.clear();
         let clean_exit = matches!(outcome, Outcome::Ready(_));
         if let Some(upon_death) = self.header().take_upon_death() {
             if let Err(payload) = catch_unwind(AssertUnwindSafe(move || upon_death(clean_exit))) {
@@ -423,6 +425,10 @@ impl<W: Task> TaskCell<W> {
         if before.is_sleeping() {
             self.header().chain.sleeping_changed(-1);
         }
+        if before.is_suspended() {
+            // This run polls again; whatever it awaits, it publishes anew.
+            self.header().awaited.clear();
+        }
         self.header().start_once(now, epoch);
         if before.is_cancel_pending() {
             if !before.is_suspended() {
@@ -434,7 +440,7 @@ impl<W: Task> TaskCell<W> {
 
         let waker = task.lend_waker();
         let frame = RunFrame {
-            header: self.header(),
+            task,
             waker: &waker,
             sleep_until: std::cell::Cell::new(None),
             yield_next: std::cell::Cell::new(false),
@@ -539,8 +545,8 @@ impl<W: Task> TaskCell<W> {
         }
     }
 
-    /// Requests cancellation (`task` is this cell's reference).
-    fn cancel(&self, task: &TaskRef, join: bool) -> bool {
+    /// Makes a cancel request (see `TaskVTable::cancel`).
+    fn cancel(&self, join: bool) -> CancelMade {
         let may_claim = self.header().may_drop_work_here();
         // Counted first, so that whoever the request reaches counts it.
         self.header().count_cancel();
@@ -555,7 +561,7 @@ impl<W: Task> TaskCell<W> {
                 while !self.result().is_done() {
                     yield_now();
                 }
-                false
+                CancelMade::No
             }
             // Too late: its run ended with a value that is now its outcome
             // (it is dropping its work and running `upon_death`, user code
@@ -563,18 +569,14 @@ impl<W: Task> TaskCell<W> {
             CancelRequest::TooLate | CancelRequest::Refused => {
                 // The request did not take: its count goes.
                 let _ = self.header().uncancel();
-                false
+                CancelMade::No
             }
             // Joined to the pending one: a single delivery answers both.
-            CancelRequest::AlreadyPending | CancelRequest::RunnerWillSee => true,
-            CancelRequest::Wake => {
-                // So the request reaches its await point (or its owner).
-                task.wake();
-                true
-            }
+            CancelRequest::AlreadyPending | CancelRequest::RunnerWillSee => CancelMade::Yes,
+            CancelRequest::Wake => CancelMade::AtRest,
             CancelRequest::Claimed => {
                 self.finish(Outcome::Cancelled, true);
-                true
+                CancelMade::Yes
             }
         }
     }

@@ -13,17 +13,25 @@ use std::time::Duration;
 
 use crate::chain::core::ChainCore;
 use crate::sync::{scoped_thread_local, ScopeGuard};
+use crate::task::handle::AnyTask;
 use crate::task::header::Header;
+use crate::task::raw::TaskRef;
 
 /// The current run: the task, the waker the chain polls it with, and the
 /// requests its futures leave for the chain.
 pub(crate) struct RunFrame<'a> {
-    pub(crate) header: &'a Header,
+    pub(crate) task: &'a TaskRef,
     /// The task's own waker: an await point of the chain (`pause`,
     /// `next_frame`) polled with another one is driven by something else.
     pub(crate) waker: &'a Waker,
     pub(crate) sleep_until: Cell<Option<Duration>>,
     pub(crate) yield_next: Cell<bool>,
+}
+
+impl RunFrame<'_> {
+    pub(crate) fn header(&self) -> &Header {
+        self.task.header()
+    }
 }
 
 scoped_thread_local! {
@@ -64,15 +72,52 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&RunFrame<'_>) -> R) -> Option<R> {
 /// if the caller's await should end with `Error::Cancelled` (and cancel what
 /// it awaits).
 pub(crate) fn take_cancel() -> bool {
-    with_current(|frame| frame.header.state.deliver_cancel()).unwrap_or(false)
+    with_current(|frame| frame.header().state.deliver_cancel()).unwrap_or(false)
 }
 
 /// The id of the task running on this thread.
 pub(crate) fn current_id() -> Option<u64> {
-    with_current(|frame| frame.header.id)
+    with_current(|frame| frame.header().id)
 }
 
 /// The chain of the task running on this thread.
 pub(crate) fn current_chain() -> Option<Arc<ChainCore>> {
-    with_current(|frame| frame.header.chain.clone())
+    with_current(|frame| frame.header().chain.clone())
+}
+
+/// The task running on this thread, as a handle: `None` outside any task
+/// (in a done callback, an event handler, or off the chain).
+///
+/// A coroutine reads its own name, id, sort, priority, time
+/// ([`elapsed`](AnyTask::elapsed), Panda3D's `task.time`) and frame count
+/// ([`frame_count`](AnyTask::frame_count), Panda3D's `task.frame`) from
+/// it, renames itself, and removes itself
+/// ([`cancel`](AnyTask::cancel): the request is delivered at its next
+/// await, or ends it as its run returns). A recurring task sees the same
+/// through its [`TaskContext`](crate::TaskContext).
+///
+/// ```
+/// use taskchain_core::{current_task, next_frame, TaskBuilder, TaskManager};
+///
+/// let manager = TaskManager::new();
+/// let task = manager
+///     .add_task(
+///         TaskBuilder::coroutine(async {
+///             next_frame().await;
+///             let me = current_task().expect("inside a task");
+///             (me.name().map(str::to_owned), me.frame_count())
+///         })
+///         .name("walker"),
+///     )
+///     .unwrap();
+/// assert!(current_task().is_none(), "outside any task");
+/// assert_eq!(manager.run_until(&task), Ok((Some("walker".to_owned()), 1)));
+/// ```
+///
+/// # Panics
+///
+/// Never. During thread teardown, when the thread-local that records the
+/// current task is gone, it returns `None`.
+pub fn current_task() -> Option<AnyTask> {
+    with_current(|frame| AnyTask(frame.task.clone()))
 }

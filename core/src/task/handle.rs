@@ -13,6 +13,7 @@ use crate::clock::duration_from_secs;
 use crate::error::Error;
 use crate::future::async_future::AsyncFuture;
 use crate::future::state::{Job, Slot, WaiterKey};
+use crate::task::awaited::{self, AwaitedHook};
 use crate::task::cell::InStage;
 use crate::task::current;
 use crate::task::header::Header;
@@ -29,6 +30,19 @@ macro_rules! task_methods {
         /// The task's name, if it has one.
         pub fn name(&self) -> Option<&str> {
             self.raw().header().name()
+        }
+
+        /// Renames the task while it lives (Panda3D's `task.name = ...`):
+        /// from now on lookups by name (`find_task`, `remove_by_name`,
+        /// globs) find it under `name` and no longer under its old one. Any
+        /// string is accepted, as by [`TaskBuilder::name`](crate::TaskBuilder::name).
+        /// Renaming an ended task changes only what `name` reads.
+        ///
+        /// Every distinct name a task had is kept until the task is freed,
+        /// so that a name read before a rename stays valid.
+        pub fn set_name(&self, name: &str) {
+            let header = self.raw().header();
+            header.chain.rename(header, std::sync::Arc::from(name));
         }
 
         /// The name of the task's chain.
@@ -156,10 +170,18 @@ macro_rules! task_methods {
         /// and its future is cancelled before `cancel` returns. A task that
         /// is running finishes that run first, then its next run delivers
         /// the request (a recurring task ends cancelled). A coroutine
-        /// suspended in an await is woken: the future it awaits is cancelled
-        /// (recursively through awaited tasks and gathers) and its await
-        /// returns [`Error::Cancelled`]. Until the request is delivered the
-        /// task is "cancel requested", not yet cancelled.
+        /// suspended on a taskchain future (a promise, event future, task
+        /// handle, gather or shield) has that future cancelled before
+        /// `cancel` returns, from any thread, as asyncio's `Task.cancel`
+        /// does: down through awaited tasks (each cancelled in turn, however
+        /// long the chain) and a gather's children; a shield is cancelled
+        /// but not what it shields. The coroutine's await then returns
+        /// [`Error::Cancelled`] once it runs, and a second `cancel` before
+        /// that joins the same request. If that future was already done,
+        /// or the coroutine is suspended elsewhere, it is woken and its next
+        /// await of a taskchain future delivers the request. Until the
+        /// request is delivered the task is "cancel requested", not yet
+        /// cancelled.
         ///
         /// A coroutine may handle the cancellation it was delivered: if it
         /// goes on and returns a value, the task finishes with that value,
@@ -373,14 +395,22 @@ fn poll_task_output<T: 'static>(
         return Poll::Ready(Err(Error::AwaitSelf));
     }
     if let Some(r) = cell.state().try_read(|slot| cell.read_output(slot)) {
-        return Poll::Ready(r);
+        return Poll::Ready(awaited::read(r));
     }
     if current::take_cancel() {
         cell.cancel();
         return Poll::Ready(Err(Error::Cancelled));
     }
-    cell.state()
+    match cell
+        .state()
         .poll_read(waiter, cx, |slot| cell.read_output(slot))
+    {
+        Poll::Ready(r) => Poll::Ready(awaited::read(r)),
+        Poll::Pending => {
+            awaited::publish(cx.waker(), || AwaitedHook::Task(TaskRef::clone(cell)));
+            Poll::Pending
+        }
+    }
 }
 
 fn wait_task_output<T: 'static>(

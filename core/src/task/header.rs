@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use crate::chain::core::ChainCore;
 use crate::sync::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Mutex};
+use crate::task::awaited::AwaitedSlot;
+use crate::task::name::TaskName;
 use crate::task::raw::TaskVTable;
 use crate::task::state::State;
 
@@ -30,7 +32,7 @@ pub(crate) type AfterDone = Box<dyn FnOnce() + Send>;
 /// Rarely used task properties, allocated only for tasks that set one.
 #[derive(Default)]
 pub(crate) struct Meta {
-    pub(crate) name: Option<Arc<str>>,
+    name: TaskName,
     pub(crate) upon_death: Mutex<Option<UponDeath>>,
     /// Run when the task finishes (not when it is cancelled or panics).
     after_done: Mutex<Option<AfterDone>>,
@@ -79,6 +81,11 @@ pub(crate) struct Header {
     /// by the queues, under their owner's lock).
     pub(crate) ran_epoch: AtomicU32,
     pub(crate) chain: Arc<ChainCore>,
+    /// The future the task is suspended on, if one of ours: its cancel
+    /// cancels it at once.
+    pub(crate) awaited: AwaitedSlot,
+    /// The task has a name (see `rename`), read without the name's lock.
+    named: AtomicBool,
     /// Null until the task has one of the rarely used properties; set
     /// once (from a `Box`), freed with the header.
     meta: AtomicPtr<Meta>,
@@ -105,13 +112,14 @@ impl Header {
         vtable: &'static TaskVTable,
     ) -> Self {
         let mut meta = std::ptr::null_mut();
+        let named = opts.name.is_some();
         if opts.name.is_some()
             || opts.upon_death.is_some()
             || opts.delay.is_some()
             || opts.after_done.is_some()
         {
             let m = Meta {
-                name: opts.name,
+                name: TaskName::new(opts.name),
                 upon_death: Mutex::new(opts.upon_death),
                 after_done: Mutex::new(opts.after_done),
                 delay: AtomicU64::new(delay_nanos(opts.delay)),
@@ -137,6 +145,8 @@ impl Header {
             start_epoch: AtomicU32::new(0),
             ran_epoch: AtomicU32::new(0),
             chain,
+            awaited: AwaitedSlot::default(),
+            named: AtomicBool::new(named),
             meta: AtomicPtr::new(meta),
         }
     }
@@ -170,11 +180,27 @@ impl Header {
     }
 
     pub(crate) fn name(&self) -> Option<&str> {
-        self.meta().and_then(|m| m.name.as_deref())
+        self.meta().and_then(|m| m.name.get())
     }
 
-    pub(crate) fn name_arc(&self) -> Option<&Arc<str>> {
-        self.meta().and_then(|m| m.name.as_ref())
+    pub(crate) fn name_arc(&self) -> Option<Arc<str>> {
+        self.meta().and_then(|m| m.name.get_arc())
+    }
+
+    /// Whether the task has a name. Sequentially consistent, with the
+    /// store in `rename` and the chain's `retire`: of a rename and a
+    /// retirement racing, at least one sees the other (see
+    /// `ChainCore::rename`).
+    pub(crate) fn is_named(&self) -> bool {
+        self.named.load(Ordering::SeqCst)
+    }
+
+    /// Renames the task; returns its name before. The caller holds the
+    /// chain's lock and updates the name index.
+    pub(crate) fn rename(&self, name: Arc<str>) -> Option<Arc<str>> {
+        let before = self.meta_or_insert().name.set(name);
+        self.named.store(true, Ordering::SeqCst);
+        before
     }
 
     #[inline]

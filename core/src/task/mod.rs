@@ -16,8 +16,11 @@
 //! - `raw`: references to a cell (`TaskRef`, blind to its types, and
 //!   `OutputRef`, for handles), the table of its typed functions, and the
 //!   task's waker.
+//! - `awaited`: the future a suspended coroutine awaits, which its
+//!   cancel cancels at once.
 //! - `current`: the current run (the thread-local frame a chain sets while
 //!   it polls a task).
+//! - `name`: a task's name, changeable while it lives.
 //! - `context`: `TaskContext`, what a recurring task sees of itself.
 //! - `handle`: `TaskHandle`, `LocalTaskHandle` and `AnyTask`.
 //! - `local`: `LocalSpawner`, spawning `!Send` tasks on a frame chain.
@@ -87,10 +90,13 @@
 //!   the caller claims `RUNNING` and ends the task cancelled at once;
 //! - running: `WOKEN` is set too, so the runner requeues the task and its
 //!   next run delivers the request;
-//! - suspended in an await (or a `!Send` task, off its owner thread): the
-//!   task is woken, its next run finds the request pending, and the first
-//!   await point of the crate it polls delivers it (clearing
-//!   `CANCEL_PENDING`): that await cancels what it awaits and returns
+//! - suspended in an await (or a `!Send` task, off its owner thread): if
+//!   the task is suspended on a future of the crate, the caller cancels
+//!   that future before `cancel()` returns (see `awaited`), and the task
+//!   reads `Cancelled` from it, which delivers the request (clearing
+//!   `CANCEL_PENDING`). Otherwise the task is woken, its next run finds
+//!   the request pending, and the first await point of the crate it polls
+//!   delivers it: that await cancels what it awaits and returns
 //!   `Error::Cancelled`. A run that ends still pending without delivering
 //!   it (`CANCEL_SEEN` at the next suspension) awaits a foreign future,
 //!   and the task ends cancelled;
@@ -112,6 +118,7 @@
 //! either: a run that ends there with a request pending ends the task
 //! cancelled, as one that awaits a foreign future does.
 
+pub(crate) mod awaited;
 pub(crate) mod blocking;
 pub(crate) mod builder;
 pub(crate) mod cell;
@@ -121,6 +128,7 @@ pub(crate) mod handle;
 pub(crate) mod header;
 pub(crate) mod kinds;
 pub(crate) mod local;
+pub(crate) mod name;
 pub(crate) mod pause;
 pub(crate) mod raw;
 pub(crate) mod sequence;

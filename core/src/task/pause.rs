@@ -72,7 +72,7 @@ impl Future for Pause {
         let duration = self.duration;
         let deadline = &mut self.deadline;
         with_current(|frame| {
-            let now = frame.header.chain.now();
+            let now = frame.header().chain.now();
             let deadline = *deadline.get_or_insert_with(|| now.saturating_add(duration));
             if now >= deadline {
                 return Poll::Ready(Ok(()));

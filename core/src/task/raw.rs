@@ -16,18 +16,34 @@ use std::time::Duration;
 use crate::chain::core::Placement;
 use crate::error::Error;
 use crate::future::state::{take, Bind, FutureState, Slot};
+use crate::task::awaited;
 use crate::task::cell::{CellHead, InStage, RunResult};
 use crate::task::header::Header;
 use crate::task::state::WakeAction;
+
+/// What a cancel request of a task came to.
+#[must_use]
+pub(crate) enum CancelMade {
+    /// None was made: the task is done or finishing, or a removal found
+    /// a request pending.
+    No,
+    /// Made; the task's runner (or the caller, who ended it) sees to it.
+    Yes,
+    /// Made of a task at rest (suspended, or `!Send` off its owner
+    /// thread): the caller cancels what it awaits, then wakes it.
+    AtRest,
+}
 
 /// What a task cell does that depends on its work's type: one table per
 /// work type, in static memory, pointed to by every cell's header.
 pub(crate) struct TaskVTable {
     /// Runs the task once; the caller has seen it `SCHEDULED`.
     pub(crate) run: fn(TaskRef, Duration, u64) -> RunResult,
-    /// Requests cancellation (see the `task` module); `join`: a request
-    /// already pending takes this one in, else refuses it.
-    pub(crate) cancel: fn(&TaskRef, bool) -> bool,
+    /// Makes a cancel request (see the `task` module); `join`: a request
+    /// already pending takes this one in, else refuses it. A suspended
+    /// task is left for the caller to wake, once it has cancelled what the
+    /// task awaits (`awaited::cancel`).
+    pub(crate) cancel: fn(&TaskRef, bool) -> CancelMade,
     /// Cancels at once, whatever the task is doing (shutdown). Off the
     /// owner thread of a `!Send` task its work is leaked rather than
     /// dropped on the wrong thread, with its cell, since a pinned future
@@ -110,15 +126,21 @@ impl TaskRef {
         (self.header().vtable.run)(self, now, epoch)
     }
 
-    /// Requests cancellation (see the `task` module).
+    /// Requests cancellation (see the `task` module), and cancels what
+    /// the task awaits.
     pub(crate) fn cancel(&self) -> bool {
-        (self.header().vtable.cancel)(self, true)
+        awaited::cancel(self, true)
     }
 
     /// A removal (`remove`, `remove_by_name`): a cancel request, unless one
     /// is already pending (it is not counted twice).
     pub(crate) fn remove(&self) -> bool {
-        (self.header().vtable.cancel)(self, false)
+        awaited::cancel(self, false)
+    }
+
+    /// Makes a cancel request and nothing more (see `TaskVTable::cancel`).
+    pub(crate) fn request_cancel(&self, join: bool) -> CancelMade {
+        (self.header().vtable.cancel)(self, join)
     }
 
     /// Cancels at once, whatever the task is doing (shutdown).

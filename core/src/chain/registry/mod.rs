@@ -48,7 +48,7 @@ impl Registry {
         };
         let header = task.header();
         let id = header.id;
-        let name = header.name_arc().cloned();
+        let name = header.name_arc();
         table.occupy(slot, task)?;
         if let Some(name) = name {
             self.names.entry(name).or_default().insert(id, slot);
@@ -79,11 +79,32 @@ impl Registry {
     /// Forgets the name of the task `header`, as it retires. The caller
     /// holds the chain's lock until the task's slot is empty.
     pub(crate) fn forget_name(&mut self, header: &Header) {
-        let Some(name) = header.name_arc() else {
-            return;
-        };
+        if let Some(name) = header.name_arc() {
+            self.unindex(&name, header.id);
+        }
+    }
+
+    /// Moves the task `id` from the index of name `before` to that of
+    /// `name`; `slot`: its registry slot, `None` if it has retired. The
+    /// caller holds the chain's lock.
+    pub(crate) fn rename(
+        &mut self,
+        id: u64,
+        slot: Option<u32>,
+        before: Option<&str>,
+        name: Arc<str>,
+    ) {
+        if let Some(before) = before {
+            self.unindex(before, id);
+        }
+        if let Some(slot) = slot {
+            self.names.entry(name).or_default().insert(id, slot);
+        }
+    }
+
+    fn unindex(&mut self, name: &str, id: u64) {
         if let Some(same) = self.names.get_mut(name) {
-            same.remove(&header.id);
+            same.remove(&id);
             if same.is_empty() {
                 self.names.remove(name);
                 if self.names.is_empty() && self.names.capacity() > SHRINK_ABOVE {
