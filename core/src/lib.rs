@@ -76,6 +76,8 @@ pub use manager::{TaskManager, DEFAULT_CHAIN};
 pub use task::blocking::Blocking;
 pub use task::builder::{ScheduledTask, TaskBuilder};
 pub use task::context::TaskContext;
+pub use task::group::join::GroupJoin;
+pub use task::group::TaskGroup;
 pub use task::handle::{AnyTask, LocalTaskHandle, TaskHandle};
 pub use task::kinds::{
     Coroutine, FallibleCoroutine, Recurring, RecurringCoroutine, RecurringOutput, Step, Task,

@@ -20,6 +20,8 @@
 //!   it polls a task).
 //! - `context`: `TaskContext`, what a recurring task sees of itself.
 //! - `handle`: `TaskHandle`, `LocalTaskHandle` and `AnyTask`.
+//! - `group`: `TaskGroup`, children spawned and awaited together, the
+//!   first failure cancelling the rest.
 //! - `local`: `LocalSpawner`, spawning `!Send` tasks on a frame chain.
 //! - `pause`: await points on the chain itself, `pause` and `next_frame`.
 //!
@@ -117,6 +119,7 @@ pub(crate) mod builder;
 pub(crate) mod cell;
 pub(crate) mod context;
 pub(crate) mod current;
+pub(crate) mod group;
 pub(crate) mod handle;
 pub(crate) mod header;
 pub(crate) mod kinds;
