@@ -70,6 +70,9 @@ pub enum Error {
         /// The payload type that was given or asked for.
         found: &'static str,
     },
+    /// A [`TaskGroup`](crate::TaskGroup) takes no more children: one of
+    /// them failed, the group was cancelled, or its join ended.
+    GroupClosed,
 }
 
 impl fmt::Display for Error {
@@ -107,6 +110,7 @@ impl fmt::Display for Error {
                 f,
                 "event {event:?} carries a payload of type {expected}, not {found}"
             ),
+            Error::GroupClosed => f.write_str("the task group takes no more tasks"),
         }
     }
 }

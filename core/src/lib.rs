@@ -77,6 +77,8 @@ pub use task::blocking::Blocking;
 pub use task::builder::{ScheduledTask, TaskBuilder};
 pub use task::context::TaskContext;
 pub use task::current::current_task;
+pub use task::group::join::GroupJoin;
+pub use task::group::TaskGroup;
 pub use task::handle::{AnyTask, LocalTaskHandle, TaskHandle};
 pub use task::kinds::{
     Coroutine, FallibleCoroutine, Recurring, RecurringCoroutine, RecurringOutput, Step, Task,

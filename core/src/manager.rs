@@ -20,6 +20,7 @@ use crate::future::gather::Gather;
 use crate::future::promise::Promise;
 use crate::task::builder::TaskBuilder;
 use crate::task::context::TaskContext;
+use crate::task::group::TaskGroup;
 use crate::task::handle::{AnyTask, TaskHandle};
 use crate::task::kinds::Task;
 use crate::task::local::LocalSpawner;
@@ -406,6 +407,28 @@ impl TaskManager {
         F: AsyncFuture + Send + Sync + 'static,
     {
         self.default.gather(futures)
+    }
+
+    /// An empty [`TaskGroup`] whose [`spawn`](TaskGroup::spawn) puts
+    /// children on the default chain.
+    ///
+    /// ```
+    /// use taskchain_core::TaskManager;
+    ///
+    /// let manager = TaskManager::new();
+    /// let group = manager.task_group();
+    /// group.spawn(async { "loaded" }).unwrap();
+    /// group.spawn(async { "decoded" }).unwrap();
+    /// let values = loop {
+    ///     match group.try_join() {
+    ///         Some(values) => break values,
+    ///         None => manager.poll().unwrap(),
+    ///     }
+    /// };
+    /// assert_eq!(values, Ok(vec!["loaded", "decoded"]));
+    /// ```
+    pub fn task_group<T: Send + 'static>(&self) -> TaskGroup<T> {
+        self.default.task_group()
     }
 
     /// Polls every chain until `future` is done, then reads it (asyncio's

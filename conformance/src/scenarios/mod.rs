@@ -27,6 +27,7 @@ mod cross_thread;
 mod delays;
 mod faults;
 mod gather;
+mod groups;
 mod lifecycle;
 mod names;
 mod order;
@@ -177,6 +178,23 @@ static SCENARIOS: &[(&str, Scenario)] = &[
         "faults/tick_clock_ticks_with_no_tasks",
         faults::tick_clock_ticks_with_no_tasks,
     ),
+    (
+        "groups/values_in_spawn_order",
+        groups::values_in_spawn_order,
+    ),
+    (
+        "groups/first_failure_cancels_the_rest",
+        groups::first_failure_cancels_the_rest,
+    ),
+    (
+        "groups/drop_cancels_running_children",
+        groups::drop_cancels_running_children,
+    ),
+    (
+        "groups/cancelled_awaiter_cancels_children",
+        groups::cancelled_awaiter_cancels_children,
+    ),
+    ("groups/across_chains", groups::across_chains),
 ];
 
 /// Every scenario, by name (`area/behaviour`), in the order

@@ -16,6 +16,7 @@ use crate::future::shield::Shield;
 use crate::task::blocking::Blocking;
 use crate::task::builder::TaskBuilder;
 use crate::task::context::TaskContext;
+use crate::task::group::TaskGroup;
 use crate::task::handle::{AnyTask, TaskHandle};
 use crate::task::kinds::{Recurring, Task};
 use crate::task::status::DoneStatus;
@@ -343,6 +344,12 @@ pub trait TaskChainExt: TaskChain {
         F: AsyncFuture + Send + Sync + 'static,
     {
         Shield::with_home(future, Some(self.core().clone()))
+    }
+
+    /// An empty [`TaskGroup`] whose [`spawn`](TaskGroup::spawn) puts
+    /// children on this chain.
+    fn task_group<T: Send + 'static>(&self) -> TaskGroup<T> {
+        TaskGroup::with_home(Some(self.core().clone()))
     }
 }
 

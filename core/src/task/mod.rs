@@ -23,6 +23,8 @@
 //! - `name`: a task's name, changeable while it lives.
 //! - `context`: `TaskContext`, what a recurring task sees of itself.
 //! - `handle`: `TaskHandle`, `LocalTaskHandle` and `AnyTask`.
+//! - `group`: `TaskGroup`, children spawned and awaited together, the
+//!   first failure cancelling the rest.
 //! - `local`: `LocalSpawner`, spawning `!Send` tasks on a frame chain.
 //! - `pause`: await points on the chain itself, `pause` and `next_frame`.
 //!
@@ -124,6 +126,7 @@ pub(crate) mod builder;
 pub(crate) mod cell;
 pub(crate) mod context;
 pub(crate) mod current;
+pub(crate) mod group;
 pub(crate) mod handle;
 pub(crate) mod header;
 pub(crate) mod kinds;
