@@ -23,6 +23,7 @@
 mod awaiting;
 mod callbacks;
 mod cancel;
+mod compose;
 mod cross_thread;
 mod delays;
 mod faults;
@@ -176,6 +177,14 @@ static SCENARIOS: &[(&str, Scenario)] = &[
     (
         "faults/tick_clock_ticks_with_no_tasks",
         faults::tick_clock_ticks_with_no_tasks,
+    ),
+    (
+        "compose/tuple_gather_over_a_task_and_a_promise",
+        compose::tuple_gather_over_a_task_and_a_promise,
+    ),
+    (
+        "compose/wait_for_times_out_on_the_chain_clock",
+        compose::wait_for_times_out_on_the_chain_clock,
     ),
 ];
 
