@@ -3,9 +3,12 @@
 //!
 //! - [`Task`], [`TaskChain`] and [`AsyncFuture`] are the three traits every
 //!   backend and every library written against taskchain shares.
-//! - [`Promise`], [`gather`], [`shield`] and every [`TaskHandle`] are
-//!   [`AsyncFuture`]s: observable from any thread, awaitable from a
-//!   coroutine, cancellable, with done callbacks.
+//! - [`Promise`], [`gather`], [`gather_tuple`], [`shield`] and every
+//!   [`TaskHandle`] are [`AsyncFuture`]s: observable from any thread,
+//!   awaitable from a coroutine, cancellable, with done callbacks. Any of
+//!   them goes behind one type with [`AsyncFuture::into_boxed`]; a
+//!   coroutine awaits one for at most some time with [`wait_for`], and
+//!   takes several as they finish with [`as_completed`].
 //! - [`FrameChain`] is the embedded chain a game loop drives with
 //!   [`TaskManager::poll`]: no runtime, no threads, one epoch per frame.
 //!
@@ -62,8 +65,11 @@ pub use error::Error;
 pub use event::future::EventFuture;
 pub use event::messenger::Messenger;
 pub use event::subscription::Subscription;
+pub use future::as_completed::{as_completed, AsCompleted, NextCompleted};
 pub use future::async_future::AsyncFuture;
+pub use future::boxed::BoxedAsyncFuture;
 pub use future::gather::{gather, Gather};
+pub use future::gather_tuple::{gather_tuple, GatherTuple, GatherTupleChildren};
 pub use future::promise::Promise;
 pub use future::shield::{shield, Shield};
 pub use interval::interval_trait::Interval;
@@ -87,3 +93,4 @@ pub use task::local::LocalSpawner;
 pub use task::pause::{next_frame, pause, pause_secs, NextFrame, Pause};
 pub use task::sequence::{loop_sequence, sequence, LoopSequence, Sequence};
 pub use task::status::DoneStatus;
+pub use task::wait_for::{wait_for, WaitFor};

@@ -8,7 +8,7 @@
 mod common;
 
 use common::setup;
-use taskchain_core::{gather, shield, AsyncFuture, Error, TaskHandle};
+use taskchain_core::{gather, gather_tuple, shield, wait_for, AsyncFuture, Error, TaskHandle};
 
 #[test]
 fn cancel_cancels_the_awaited_promise_before_it_returns() {
@@ -173,4 +173,31 @@ fn a_deep_chain_of_awaiting_tasks_is_cancelled_without_recursion() {
         manager.poll().unwrap();
     }
     assert!(outer.is_cancelled());
+}
+
+#[test]
+fn cancel_reaches_through_a_boxed_future_a_tuple_gather_and_wait_for_at_once() {
+    let (_clock, manager) = setup();
+    let (a, b, c) = (
+        manager.promise::<u32>(),
+        manager.promise::<&'static str>(),
+        manager.promise::<u32>(),
+    );
+    let boxed = manager.spawn_fallible(a.clone().into_boxed());
+    let tuple = manager.spawn_fallible({
+        let (b, c) = (b.clone(), c.clone());
+        async move { gather_tuple((b, c)).await }
+    });
+    let timed = manager.promise::<u32>();
+    let waiting = manager.spawn_fallible({
+        let timed = timed.clone();
+        async move { wait_for(timed, std::time::Duration::from_secs(60)).await }
+    });
+    manager.poll().unwrap();
+    assert!(boxed.cancel() && tuple.cancel() && waiting.cancel());
+    assert!(a.is_cancelled(), "the boxed promise");
+    assert!(b.is_cancelled() && c.is_cancelled(), "the tuple's children");
+    assert!(timed.is_cancelled(), "what wait_for waits for");
+    manager.poll().unwrap();
+    assert!(boxed.is_cancelled() && tuple.is_cancelled() && waiting.is_cancelled());
 }

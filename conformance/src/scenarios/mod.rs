@@ -23,6 +23,7 @@
 mod awaiting;
 mod callbacks;
 mod cancel;
+mod compose;
 mod cross_thread;
 mod delays;
 mod faults;
@@ -195,6 +196,14 @@ static SCENARIOS: &[(&str, Scenario)] = &[
         groups::cancelled_awaiter_cancels_children,
     ),
     ("groups/across_chains", groups::across_chains),
+    (
+        "compose/tuple_gather_over_a_task_and_a_promise",
+        compose::tuple_gather_over_a_task_and_a_promise,
+    ),
+    (
+        "compose/wait_for_times_out_on_the_chain_clock",
+        compose::wait_for_times_out_on_the_chain_clock,
+    ),
 ];
 
 /// Every scenario, by name (`area/behaviour`), in the order

@@ -4,6 +4,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use crate::error::Error;
+use crate::future::boxed::BoxedAsyncFuture;
 
 /// A completion handle that any thread can observe, and a `Future` that a
 /// coroutine can await.
@@ -125,5 +126,30 @@ pub trait AsyncFuture:
     /// Blocks until the future is done, then reads it.
     fn wait(&self) -> Result<Self::Value, Error> {
         self.result(None)
+    }
+
+    /// This future behind the one type [`BoxedAsyncFuture<Self::Value>`],
+    /// so futures of different kinds with the same value go in one
+    /// [`gather`](crate::gather) or one collection. A future already boxed
+    /// is returned as it is.
+    ///
+    /// (Not `boxed`, which `futures::FutureExt` gives every future too.)
+    ///
+    /// ```
+    /// use taskchain_core::{gather, AsyncFuture, TaskManager};
+    ///
+    /// let manager = TaskManager::new();
+    /// let promise = manager.promise::<u32>();
+    /// let task = manager.spawn(async { 2 });
+    /// let both = gather(vec![promise.clone().into_boxed(), task.into_boxed()]);
+    /// promise.set_result(1).unwrap();
+    /// manager.poll().unwrap();
+    /// assert_eq!(both.result(None), Ok(vec![1, 2]));
+    /// ```
+    fn into_boxed(self) -> BoxedAsyncFuture<Self::Value>
+    where
+        Self: Sized + Send + Sync + 'static,
+    {
+        BoxedAsyncFuture::new(self)
     }
 }

@@ -2,17 +2,15 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::Ordering;
-use std::sync::{Arc, Weak};
-use std::task::{Context, Poll, Wake, Waker};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use crate::chain::core::ChainCore;
 use crate::error::Error;
 use crate::future::async_future::AsyncFuture;
-use crate::future::state::{bind_callback, Dispatch, FutureState, Outcome, WaiterKey};
-use crate::sync::{AtomicBool, AtomicUsize};
-use crate::task::awaited::{AwaitedHook, CancelAwaited};
+use crate::future::gathering::{Children, Gathering};
+use crate::future::state::bind_callback;
 use crate::task::current;
 
 /// Gathers `futures` into one [`AsyncFuture`] whose value is their values
@@ -50,67 +48,36 @@ where
 /// Cancelling the gather (directly, or by cancelling a coroutine awaiting
 /// it) cancels every child that is still pending.
 pub struct Gather<F> {
-    inner: Arc<Inner<F>>,
-    /// This handle's place among the gather's waiters, while it awaits.
-    waiter: WaiterKey,
+    gathering: Gathering<Vec<F>>,
 }
 
-impl<F> Drop for Gather<F> {
-    fn drop(&mut self) {
-        self.inner.state.remove_waiter(&mut self.waiter);
+impl<F> Children for Vec<F>
+where
+    F: AsyncFuture + Send + Sync + 'static,
+{
+    type Values = Vec<F::Value>;
+
+    fn count(&self) -> usize {
+        self.len()
     }
-}
-
-struct Inner<F> {
-    children: Vec<F>,
-    counted: Vec<AtomicBool>,
-    remaining: AtomicUsize,
-    state: FutureState<()>,
-    home: Option<Arc<ChainCore>>,
-}
-
-/// Wakes the gather when child `index` is done. Weak, so a dropped gather
-/// does not stay alive in its children's waiter lists.
-struct ChildWaker<F> {
-    gather: Weak<Inner<F>>,
-    index: usize,
-}
-
-impl<F: Send + Sync + 'static> Wake for ChildWaker<F> {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
+    fn poll_child_done(&self, index: usize, cx: &mut Context<'_>) -> Poll<()> {
+        self[index].poll_done(cx)
     }
-    fn wake_by_ref(self: &Arc<Self>) {
-        if let Some(gather) = self.gather.upgrade() {
-            gather.child_done(self.index);
+    fn first_error(&self) -> Option<Error> {
+        self.iter().find_map(AsyncFuture::error)
+    }
+    fn all_have_values(&self) -> bool {
+        self.iter().all(AsyncFuture::has_value)
+    }
+    fn take_values(&self) -> Result<Self::Values, Error> {
+        self.iter()
+            .map(|c| c.try_take().unwrap_or(Err(Error::Timeout)))
+            .collect()
+    }
+    fn cancel_all(&self) {
+        for child in self {
+            child.cancel();
         }
-    }
-}
-
-impl<F> Inner<F> {
-    fn home(&self) -> Option<&dyn Dispatch> {
-        self.home.as_deref().map(|c| c as &dyn Dispatch)
-    }
-
-    fn child_done(&self, index: usize) {
-        if !self.counted[index].swap(true, Ordering::AcqRel)
-            && self.remaining.fetch_sub(1, Ordering::AcqRel) == 1
-        {
-            let _ = self.state.complete(Outcome::Ready(()), self.home());
-        }
-    }
-}
-
-impl<F: AsyncFuture + Send + Sync + 'static> CancelAwaited for Inner<F> {
-    /// Cancels the gather and every child still pending.
-    fn cancel_awaited(&self) -> bool {
-        let moved = self.state.complete(Outcome::Cancelled, self.home()).is_ok();
-        if moved {
-            for child in &self.children {
-                child.cancel();
-            }
-        }
-        moved
     }
 }
 
@@ -122,33 +89,8 @@ where
         futures: impl IntoIterator<Item = F>,
         home: Option<Arc<ChainCore>>,
     ) -> Self {
-        let children: Vec<F> = futures.into_iter().collect();
-        let n = children.len();
-        let inner = Arc::new(Inner {
-            counted: (0..n).map(|_| AtomicBool::new(false)).collect(),
-            remaining: AtomicUsize::new(n),
-            children,
-            state: FutureState::new(),
-            home,
-        });
-        if n == 0 {
-            let _ = inner.state.complete(Outcome::Ready(()), inner.home());
-        }
-        for index in 0..n {
-            let waker = Waker::from(Arc::new(ChildWaker {
-                gather: Arc::downgrade(&inner),
-                index,
-            }));
-            if inner.children[index]
-                .poll_done(&mut Context::from_waker(&waker))
-                .is_ready()
-            {
-                inner.child_done(index);
-            }
-        }
         Gather {
-            inner,
-            waiter: WaiterKey::new(),
+            gathering: Gathering::new(futures.into_iter().collect(), home),
         }
     }
 
@@ -158,31 +100,7 @@ where
     /// them here, but a `poll_done` on one would take its place (see
     /// [`AsyncFuture::poll_done`]); await a clone instead.
     pub fn children(&self) -> &[F] {
-        &self.inner.children
-    }
-
-    /// The gather's own cancellation, else its first failed child.
-    fn first_error(&self) -> Option<Error> {
-        if self.inner.state.is_cancelled() {
-            return Some(Error::Cancelled);
-        }
-        self.inner.children.iter().find_map(AsyncFuture::error)
-    }
-
-    fn read(&self) -> Result<Vec<F::Value>, Error> {
-        // Every child checked first: on failure no child's value is taken,
-        // so the values stay readable from `children()`.
-        if let Some(e) = self.first_error() {
-            return Err(e);
-        }
-        if !self.inner.children.iter().all(AsyncFuture::has_value) {
-            return Err(Error::AlreadyTaken);
-        }
-        self.inner
-            .children
-            .iter()
-            .map(|c| c.try_take().unwrap_or(Err(Error::Timeout)))
-            .collect()
+        &self.gathering.inner.children
     }
 }
 
@@ -192,16 +110,8 @@ where
 {
     type Output = Result<Vec<F::Value>, Error>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.inner.state.poll_awaited(
-            &self.waiter,
-            cx,
-            || {
-                self.cancel();
-            },
-            || AwaitedHook::Shared(self.inner.clone()),
-            || self.read(),
-        )
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.gathering).poll(cx)
     }
 }
 
@@ -212,55 +122,49 @@ where
     type Value = Vec<F::Value>;
 
     fn is_done(&self) -> bool {
-        self.inner.state.is_done()
+        self.gathering.is_done()
     }
     fn is_cancelled(&self) -> bool {
-        self.inner.state.is_cancelled()
+        self.gathering.is_cancelled()
     }
     fn cancel(&self) -> bool {
-        self.inner.cancel_awaited()
+        self.gathering.cancel()
     }
     fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
-        self.inner.state.poll_done(&self.waiter, cx)
+        self.gathering.poll_done(cx)
     }
     fn try_take(&self) -> Option<Result<Self::Value, Error>> {
-        self.inner.state.is_done().then(|| self.read())
+        self.gathering.try_take()
     }
     fn has_value(&self) -> bool {
-        self.inner.state.has_value() && self.inner.children.iter().all(AsyncFuture::has_value)
+        self.gathering.has_value()
     }
     fn error(&self) -> Option<Error> {
-        if self.inner.state.is_done() {
-            self.first_error()
-        } else {
-            None
-        }
+        self.gathering.error()
     }
     fn add_done_callback<C>(&self, callback: C) -> Result<(), Error>
     where
         C: FnOnce(&Self) + Send + 'static,
     {
         let bind = bind_callback(
-            &self.inner,
+            &self.gathering.inner,
             |inner| Gather {
-                inner,
-                waiter: WaiterKey::new(),
+                gathering: Gathering::view(inner),
             },
             callback,
         );
-        self.inner.state.add_callback(bind, self.inner.home())
+        self.gathering.add_callback(bind)
     }
     fn result(&self, timeout: Option<Duration>) -> Result<Self::Value, Error> {
-        self.inner.state.wait_done(timeout)?;
-        self.read()
+        self.gathering.result(timeout)
     }
 }
 
 impl<F> std::fmt::Debug for Gather<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Gather")
-            .field("children", &self.inner.children.len())
-            .field("remaining", &self.inner.remaining.load(Ordering::Relaxed))
+            .field("children", &self.gathering.inner.children.len())
+            .field("remaining", &self.gathering.remaining())
             .finish()
     }
 }

@@ -27,6 +27,8 @@
 //!   first failure cancelling the rest.
 //! - `local`: `LocalSpawner`, spawning `!Send` tasks on a frame chain.
 //! - `pause`: await points on the chain itself, `pause` and `next_frame`.
+//! - `wait_for`: awaiting a future for at most some time on the chain's
+//!   clock.
 //!
 //! # The state word
 //!
@@ -137,3 +139,4 @@ pub(crate) mod raw;
 pub(crate) mod sequence;
 pub(crate) mod state;
 pub(crate) mod status;
+pub(crate) mod wait_for;
