@@ -70,6 +70,7 @@ pub use future::async_future::AsyncFuture;
 pub use future::boxed::BoxedAsyncFuture;
 pub use future::gather::{gather, Gather};
 pub use future::gather_tuple::{gather_tuple, GatherTuple, GatherTupleChildren};
+pub use future::pending_call::PendingCall;
 pub use future::promise::Promise;
 pub use future::shield::{shield, Shield};
 pub use interval::interval_trait::Interval;

@@ -17,6 +17,7 @@ use crate::event::future::EventFuture;
 use crate::event::messenger::Messenger;
 use crate::future::async_future::AsyncFuture;
 use crate::future::gather::Gather;
+use crate::future::pending_call::PendingCall;
 use crate::future::promise::Promise;
 use crate::task::builder::TaskBuilder;
 use crate::task::context::TaskContext;
@@ -399,6 +400,22 @@ impl TaskManager {
     /// A pending promise whose done callbacks run on the default chain.
     pub fn promise<T: Send + 'static>(&self) -> Promise<T> {
         self.default.promise()
+    }
+
+    /// [`TaskChainExt::call_soon`] on the default chain.
+    pub fn call_soon<F>(&self, call: F) -> Result<PendingCall, Error>
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        self.default.call_soon(call)
+    }
+
+    /// [`TaskChainExt::call_later`] on the default chain.
+    pub fn call_later<F>(&self, delay: Duration, call: F) -> Result<PendingCall, Error>
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        self.default.call_later(delay, call)
     }
 
     /// [`gather`](crate::gather) with callbacks on the default chain.

@@ -197,6 +197,12 @@ proptest! {
             no_panic("name", || manager.add_task(TaskBuilder::coroutine(std::future::pending::<()>()).name(name)))?
                 .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
         }
+        if let Some(first) = manager.find_task(&names[0]) {
+            no_panic("set_name", || first.set_name(&pattern))?;
+            prop_assert_eq!(first.name(), Some(pattern.as_str()));
+            prop_assert!(manager.find_tasks(&pattern).contains(&first), "found under its new name");
+            first.set_name(&names[0]);
+        }
         no_panic("find_task", || manager.find_task(&pattern))?;
         no_panic("find_tasks", || manager.find_tasks(&pattern))?;
         let matching = no_panic("find_tasks_matching", || manager.find_tasks_matching(&pattern))?;

@@ -3,6 +3,7 @@
 //! or `add_done_callback`; on cancel too; exactly once; and they receive
 //! the future.
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::thread::ThreadId;
 
@@ -147,4 +148,131 @@ pub(crate) fn later_once_on_the_chain(f: &dyn ChainFactory) {
         expect_one_call(f, &fx, &calls, "a cancelled gather"),
         "cancelled true"
     );
+}
+
+/// Wake-ups and done callbacks keep registration order: a callback
+/// registered before a task awaits the promise runs before that task
+/// resumes, one registered after runs after it (so it finds the task's
+/// reaction done). The order holds with at most one worker; with more,
+/// both still run, once each.
+pub(crate) fn registration_order(f: &dyn ChainFactory) {
+    let fx = f.build();
+    let promise = fx.chain.promise::<u32>();
+    let log: Arc<Mutex<Vec<&'static str>>> = Arc::default();
+    let push = |log: &Arc<Mutex<Vec<&'static str>>>, what| log.lock().unwrap().push(what);
+    {
+        let log = log.clone();
+        promise
+            .add_done_callback(move |_| push(&log, "callback registered before"))
+            .expect("add a callback");
+    }
+    let task = {
+        let (log, mut promise) = (log.clone(), promise.clone());
+        fx.chain.spawn(std::future::poll_fn(move |cx| {
+            match std::pin::Pin::new(&mut promise).poll(cx) {
+                std::task::Poll::Pending => {
+                    push(&log, "suspended");
+                    std::task::Poll::Pending
+                }
+                std::task::Poll::Ready(_) => {
+                    push(&log, "task resumed");
+                    std::task::Poll::Ready(())
+                }
+            }
+        }))
+    };
+    settle(f, &fx, "the task to suspend on the promise", || {
+        log.lock().unwrap().contains(&"suspended")
+    });
+    {
+        let log = log.clone();
+        promise
+            .add_done_callback(move |_| push(&log, "callback registered after"))
+            .expect("add a callback");
+    }
+    promise.set_result(1).expect("set the promise");
+    settle(f, &fx, "the task and both callbacks", || {
+        log.lock().unwrap().len() == 4
+    });
+    assert!(task.is_done());
+    let seen = log.lock().unwrap().clone();
+    if f.threads() <= 1 {
+        assert_eq!(
+            seen,
+            [
+                "suspended",
+                "callback registered before",
+                "task resumed",
+                "callback registered after"
+            ]
+        );
+    } else {
+        for what in [
+            "callback registered before",
+            "task resumed",
+            "callback registered after",
+        ] {
+            assert_eq!(seen.iter().filter(|s| **s == what).count(), 1, "{seen:?}");
+        }
+    }
+}
+
+/// `call_soon` from another thread runs once on the chain, never inline;
+/// `call_later` waits for its time on the chain's clock; a cancelled call
+/// never runs.
+pub(crate) fn call_soon_and_later(f: &dyn ChainFactory) {
+    let fx = f.build();
+    let calls = Calls::default();
+    let record = |calls: &Calls, saw: &str| {
+        let calls = calls.clone();
+        let saw = saw.to_owned();
+        move || {
+            calls.lock().unwrap().push(Call {
+                inline: is_in_call(),
+                thread: std::thread::current().id(),
+                saw,
+            })
+        }
+    };
+    let chain = fx.chain.clone();
+    let soon = record(&calls, "soon");
+    std::thread::spawn(move || in_call(|| chain.call_soon(soon)).expect("call_soon"))
+        .join()
+        .unwrap();
+    assert_eq!(expect_one_call(f, &fx, &calls, "call_soon"), "soon");
+
+    // A threaded chain's worker may run it first: then it is not cancelled.
+    let calls = Calls::default();
+    let raced = fx
+        .chain
+        .call_soon(record(&calls, "raced"))
+        .expect("call_soon");
+    if raced.cancel() {
+        for _ in 0..5 {
+            f.drive(&fx).expect("drive");
+        }
+        assert!(calls_of(&calls).is_empty(), "a cancelled call ran");
+    } else {
+        assert!(f.threads() > 0, "a frame chain runs it only when polled");
+        assert_eq!(expect_one_call(f, &fx, &calls, "a call that won"), "raced");
+    }
+
+    // It holds a threaded chain between its steps: made only now.
+    let stepper = crate::Stepper::new(f, &fx);
+    let calls = Calls::default();
+    let later = fx
+        .chain
+        .call_later(
+            std::time::Duration::from_millis(10),
+            record(&calls, "later"),
+        )
+        .expect("call_later");
+    stepper.step();
+    fx.clock.advance(std::time::Duration::from_millis(9));
+    stepper.steps(2);
+    assert!(calls_of(&calls).is_empty(), "9 ms is not enough");
+    assert!(later.is_pending());
+    fx.clock.advance(std::time::Duration::from_millis(1));
+    stepper.step();
+    assert_eq!(expect_one_call(f, &fx, &calls, "call_later"), "later");
 }

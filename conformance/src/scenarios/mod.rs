@@ -204,6 +204,14 @@ static SCENARIOS: &[(&str, Scenario)] = &[
         "compose/wait_for_times_out_on_the_chain_clock",
         compose::wait_for_times_out_on_the_chain_clock,
     ),
+    (
+        "callbacks/registration_order",
+        callbacks::registration_order,
+    ),
+    (
+        "callbacks/call_soon_and_later",
+        callbacks::call_soon_and_later,
+    ),
 ];
 
 /// Every scenario, by name (`area/behaviour`), in the order

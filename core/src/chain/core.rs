@@ -76,6 +76,8 @@ pub struct ChainCore {
     has_parked: AtomicBool,
     /// Set while done callbacks wait, so runners check without the lock.
     callbacks_queued: AtomicBool,
+    /// Set while late done callbacks wait (see `take_late_callbacks`).
+    late_queued: AtomicBool,
     /// Wakes a threaded chain's idle workers when work arrives.
     listener: OnceLock<Box<dyn Fn() + Send + Sync>>,
 }
@@ -98,6 +100,9 @@ pub(crate) struct ChainLocked {
     /// New tasks to place in the run queues (registered under this lock).
     pub(crate) injection: Vec<(TaskRef, Placement)>,
     pub(crate) callbacks: Vec<Job>,
+    /// Done callbacks registered after a waker of their future: they run
+    /// after the runs of the epoch that follows (see `Dispatch`).
+    late_callbacks: Vec<Job>,
     /// Set by `close`, with the queues taken in the same critical section:
     /// from then on the chain accepts nothing (a task reference or a job
     /// left in a queue nobody drains would keep the chain alive through
@@ -145,6 +150,7 @@ impl ChainCore {
             parked: Mutex::new(None),
             has_parked: AtomicBool::new(false),
             callbacks_queued: AtomicBool::new(false),
+            late_queued: AtomicBool::new(false),
             listener: OnceLock::new(),
         })
     }
@@ -568,7 +574,7 @@ impl ChainCore {
     /// a wake is dropped, a done callback or handler call is dropped
     /// unrun. Idempotent.
     fn close(&self) {
-        let (injection, callbacks, names) = {
+        let (injection, callbacks, late, names) = {
             let mut shared = self.locked();
             if shared.closed {
                 return;
@@ -580,15 +586,15 @@ impl ChainCore {
             (
                 std::mem::take(&mut shared.injection),
                 std::mem::take(&mut shared.callbacks),
+                std::mem::take(&mut shared.late_callbacks),
                 shared.registry.take_names(),
             )
         };
         drop((injection, names));
         // What was handed over before the injector closed.
         self.injector.try_iter().for_each(drop);
-        for job in callbacks {
-            isolated(job);
-        }
+        run_jobs(callbacks);
+        run_jobs(late);
     }
 
     /// Whether done callbacks wait to run.
@@ -603,12 +609,65 @@ impl ChainCore {
             self.callbacks_queued.store(false, Ordering::Release);
             std::mem::take(&mut shared.callbacks)
         };
-        for job in jobs {
-            // A panicking callback must not take the chain down; it has no
-            // future of its own to carry the panic, so it is reported on
-            // stderr by the panic hook and the chain goes on.
-            isolated(job);
+        run_jobs(jobs);
+    }
+
+    /// Takes the late done callbacks queued so far, for the caller to run
+    /// (`run_jobs`) once the runs of the epoch it begins are over.
+    pub(crate) fn take_late_callbacks(&self) -> Vec<Job> {
+        if !self.has_late_callbacks() {
+            return Vec::new();
         }
+        let mut shared = self.locked();
+        self.late_queued.store(false, Ordering::Release);
+        std::mem::take(&mut shared.late_callbacks)
+    }
+
+    /// Whether late done callbacks wait to run.
+    pub(crate) fn has_late_callbacks(&self) -> bool {
+        self.late_queued.load(Ordering::SeqCst)
+    }
+}
+
+/// Runs done callbacks in order. A panicking callback must not take the
+/// chain down; it has no future of its own to carry the panic, so it is
+/// reported on stderr by the panic hook and the chain goes on.
+pub(crate) fn run_jobs(jobs: Vec<Job>) {
+    for job in jobs {
+        isolated(job);
+    }
+}
+
+impl ChainCore {
+    /// Queues a done callback unless the chain is closed (it is then
+    /// dropped unrun); true if queued.
+    fn queue_job(&self, job: Job, late: bool) -> bool {
+        let mut shared = self.locked();
+        if shared.closed {
+            drop(shared);
+            // Its captures' destructors are user code.
+            isolated(move || drop(job));
+            return false;
+        }
+        if late {
+            shared.late_callbacks.push(job);
+        } else {
+            shared.callbacks.push(job);
+        }
+        true
+    }
+}
+
+impl ChainCore {
+    /// Queues `job` to run on the chain's next poll (or worker), before its
+    /// runs; `Err(Shutdown)` once the chain is closed (the job is dropped).
+    pub(crate) fn call_soon(&self, job: Job) -> Result<(), Error> {
+        if !self.queue_job(job, false) {
+            return Err(Error::Shutdown);
+        }
+        self.callbacks_queued.store(true, Ordering::Release);
+        self.notify();
+        Ok(())
     }
 }
 
@@ -618,17 +677,14 @@ impl Dispatch for ChainCore {
     /// call that completed its future (a deadlock if that caller holds a
     /// lock the callback takes), and keeping it would keep the chain alive.
     fn dispatch(&self, job: Job) {
-        let mut shared = self.locked();
-        if shared.closed {
-            drop(shared);
-            // Its captures' destructors are user code.
-            isolated(move || drop(job));
-            return;
+        let _ = self.call_soon(job);
+    }
+
+    fn dispatch_late(&self, job: Job) {
+        if self.queue_job(job, true) {
+            self.late_queued.store(true, Ordering::SeqCst);
+            self.notify();
         }
-        shared.callbacks.push(job);
-        drop(shared);
-        self.callbacks_queued.store(true, Ordering::Release);
-        self.notify();
     }
 
     fn is_closed(&self) -> bool {

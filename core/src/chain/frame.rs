@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, TryLockError};
 use std::time::{Duration, Instant};
 
+use crate::chain::core::run_jobs;
 use crate::chain::core::ChainCore;
 use crate::chain::epoch_queues::EpochQueues;
 use crate::chain::local_runs::LocalRuns;
@@ -64,10 +65,14 @@ impl FrameChain {
     fn run_epoch(&self, queues: &mut EpochQueues) {
         // A shutdown during this poll closes the chain when it ends.
         let _runner = self.core.enter_runner();
+        // Queued before this poll, after a waker of their future: they run
+        // after this poll's runs, which include the tasks woken before them.
+        let late = self.core.take_late_callbacks();
         let local = LocalRuns::new(&self.core, queues.take_run_list());
         {
             let _poll = LocalPoll::enter(&local, &self.core);
             self.run_runs(queues, &local);
+            run_jobs(late);
         }
         queues.keep_run_list(local.into_buffer());
         self.core.shrink_registry();

@@ -11,6 +11,7 @@ use crate::clock::Clock;
 use crate::error::Error;
 use crate::future::async_future::AsyncFuture;
 use crate::future::gather::Gather;
+use crate::future::pending_call::PendingCall;
 use crate::future::promise::Promise;
 use crate::future::shield::Shield;
 use crate::task::blocking::Blocking;
@@ -328,6 +329,101 @@ pub trait TaskChainExt: TaskChain {
     /// A pending promise whose done callbacks run on this chain.
     fn promise<T: Send + 'static>(&self) -> Promise<T> {
         Promise::with_home(Some(self.core().clone()))
+    }
+
+    /// Queues `call` to run on this chain's next poll (a threaded chain:
+    /// on a worker), before its task runs, as its done callbacks do
+    /// (asyncio's `call_soon`, thread-safe): never inline in this call.
+    /// The way for code outside the crate, such as a custom
+    /// [`AsyncFuture`], to honour "done callbacks run later".
+    ///
+    /// Returns [`Error::Shutdown`] once the chain has shut down (`call`
+    /// is dropped unrun).
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
+    /// use taskchain_core::{TaskChainExt, TaskManager};
+    ///
+    /// let manager = TaskManager::new();
+    /// let ran = Arc::new(AtomicBool::new(false));
+    /// let flag = ran.clone();
+    /// manager
+    ///     .default_chain()
+    ///     .call_soon(move || flag.store(true, Ordering::SeqCst))
+    ///     .unwrap();
+    /// assert!(!ran.load(Ordering::SeqCst), "not inline");
+    /// manager.poll().unwrap();
+    /// assert!(ran.load(Ordering::SeqCst));
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// Never; a `call` that panics is caught and reported by the panic
+    /// hook, and the chain goes on.
+    fn call_soon<F>(&self, call: F) -> Result<PendingCall, Error>
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        let (pending, slot) = PendingCall::new(call);
+        self.core().call_soon(Box::new(move || {
+            if let Some(call) = slot.take() {
+                call();
+            }
+        }))?;
+        Ok(pending)
+    }
+
+    /// Runs `call` once `delay` has passed on this chain's clock
+    /// (asyncio's `call_later`, Panda3D's `doMethodLater`, thread-safe).
+    /// As `doMethodLater` does, it waits in a task of the chain: the task
+    /// counts in the chain's stats, [`wait_for_tasks`](TaskChain::wait_for_tasks)
+    /// waits for it, and a shutdown drops `call` unrun.
+    /// [`PendingCall::cancel`] removes the call and its task.
+    ///
+    /// Returns [`Error::Shutdown`] once the chain has shut down.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
+    /// use taskchain_core::{ManualClock, TaskChainExt, TaskManager};
+    ///
+    /// let clock = ManualClock::new();
+    /// let manager = TaskManager::with_clock(clock.clone());
+    /// let ran = Arc::new(AtomicBool::new(false));
+    /// let flag = ran.clone();
+    /// manager
+    ///     .default_chain()
+    ///     .call_later(Duration::from_secs(2), move || flag.store(true, Ordering::SeqCst))
+    ///     .unwrap();
+    /// manager.poll().unwrap();
+    /// clock.advance(Duration::from_secs(2));
+    /// manager.poll().unwrap();
+    /// assert!(ran.load(Ordering::SeqCst));
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// Never; a `call` that panics ends its task panicked, and the chain
+    /// goes on.
+    fn call_later<F>(&self, delay: Duration, call: F) -> Result<PendingCall, Error>
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        if self.core().is_shut_down() {
+            return Err(Error::Shutdown);
+        }
+        let (pending, slot) = PendingCall::new(call);
+        let timer = TaskBuilder::new(Recurring(move |_: &TaskContext<'_>| {
+            if let Some(call) = slot.take() {
+                call();
+            }
+            DoneStatus::Done
+        }))
+        .delay(delay)
+        .spawn_into(self.core());
+        Ok(pending.with_timer(TaskHandle::new(timer).as_any()))
     }
 
     /// [`gather`](crate::gather) with callbacks on this chain.

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::error::Error;
 use crate::future::boxed::BoxedAsyncFuture;
+use crate::future::pending_call::PendingCall;
 
 /// A completion handle that any thread can observe, and a `Future` that a
 /// coroutine can await.
@@ -43,6 +44,129 @@ use crate::future::boxed::BoxedAsyncFuture;
 /// promise.cancel();
 /// let task = manager.spawn(value_or(promise, 9));
 /// assert_eq!(manager.run_until(&task), Ok(9));
+/// ```
+///
+/// # Implementing it
+///
+/// A future of your own keeps the contract that done callbacks run later,
+/// never inline in the call that completed the future, by queueing them on
+/// a chain with [`call_soon`](crate::TaskChainExt::call_soon):
+///
+/// ```
+/// use std::future::Future;
+/// use std::pin::Pin;
+/// use std::sync::{Arc, Mutex};
+/// use std::task::{Context, Poll, Waker};
+/// use std::time::{Duration, Instant};
+/// use taskchain_core::{AsyncFuture, Error, TaskChain, TaskChainExt, TaskManager};
+///
+/// type Callback = Box<dyn FnOnce(&Flag) + Send>;
+///
+/// #[derive(Default)]
+/// struct FlagState {
+///     set: bool,
+///     wakers: Vec<Waker>,
+///     callbacks: Vec<Callback>,
+/// }
+///
+/// /// Set once; its done callbacks run on `chain`.
+/// #[derive(Clone)]
+/// struct Flag {
+///     chain: Arc<dyn TaskChain>,
+///     state: Arc<Mutex<FlagState>>,
+/// }
+///
+/// impl Flag {
+///     fn set(&self) {
+///         let (wakers, callbacks) = {
+///             let mut state = self.state.lock().unwrap();
+///             if state.set {
+///                 return;
+///             }
+///             state.set = true;
+///             (std::mem::take(&mut state.wakers), std::mem::take(&mut state.callbacks))
+///         };
+///         wakers.into_iter().for_each(Waker::wake);
+///         for callback in callbacks {
+///             let flag = self.clone();
+///             // On the chain's next poll, not here.
+///             let _ = self.chain.call_soon(move || callback(&flag));
+///         }
+///     }
+/// }
+///
+/// impl Future for Flag {
+///     type Output = Result<(), Error>;
+///     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+///         self.poll_done(cx).map(Ok)
+///     }
+/// }
+///
+/// impl AsyncFuture for Flag {
+///     type Value = ();
+///     fn is_done(&self) -> bool {
+///         self.state.lock().unwrap().set
+///     }
+///     fn is_cancelled(&self) -> bool {
+///         false
+///     }
+///     fn cancel(&self) -> bool {
+///         false
+///     }
+///     fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
+///         let mut state = self.state.lock().unwrap();
+///         if state.set {
+///             return Poll::Ready(());
+///         }
+///         state.wakers.push(cx.waker().clone());
+///         Poll::Pending
+///     }
+///     fn try_take(&self) -> Option<Result<(), Error>> {
+///         self.is_done().then_some(Ok(()))
+///     }
+///     fn error(&self) -> Option<Error> {
+///         None
+///     }
+///     fn add_done_callback<F>(&self, callback: F) -> Result<(), Error>
+///     where
+///         F: FnOnce(&Self) + Send + 'static,
+///     {
+///         let mut state = self.state.lock().unwrap();
+///         if !state.set {
+///             state.callbacks.push(Box::new(callback));
+///             return Ok(());
+///         }
+///         drop(state);
+///         let flag = self.clone();
+///         self.chain.call_soon(move || callback(&flag)).map(drop)
+///     }
+///     fn result(&self, timeout: Option<Duration>) -> Result<(), Error> {
+///         let start = Instant::now();
+///         while !self.is_done() {
+///             if timeout.is_some_and(|t| start.elapsed() >= t) {
+///                 return Err(Error::Timeout);
+///             }
+///             std::thread::sleep(Duration::from_millis(1));
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// let manager = TaskManager::new();
+/// let flag = Flag {
+///     chain: manager.default_chain().clone(),
+///     state: Arc::default(),
+/// };
+/// let seen = Arc::new(Mutex::new(false));
+/// let mark = seen.clone();
+/// flag.add_done_callback(move |f| *mark.lock().unwrap() = f.is_done()).unwrap();
+/// let waiter = manager.spawn(flag.clone());
+/// manager.poll().unwrap();
+/// flag.set();
+/// assert!(!*seen.lock().unwrap(), "not inline in set");
+/// manager.poll().unwrap();
+/// assert!(*seen.lock().unwrap());
+/// assert_eq!(waiter.result(None), Ok(Ok(())));
 /// ```
 pub trait AsyncFuture:
     std::future::Future<Output = Result<<Self as AsyncFuture>::Value, Error>> + Unpin
@@ -92,6 +216,13 @@ pub trait AsyncFuture:
     /// cancelled), on a later poll of the chain it belongs to: never inline
     /// in `set_result` or `cancel`.
     ///
+    /// Callbacks and the tasks awaiting the future run in the order they
+    /// registered, as far as the chain's order allows (with at most one
+    /// worker): a callback registered before any task awaited the future
+    /// runs at the start of the chain's next poll, before those tasks
+    /// resume; one registered after a task awaited it runs after the runs
+    /// of the chain's next poll, so it finds that task's reaction done.
+    ///
     /// Returns [`Error::NoChain`] for a future that belongs to no chain (a
     /// promise made outside any task with [`Promise::new`](crate::Promise::new)).
     ///
@@ -110,6 +241,37 @@ pub trait AsyncFuture:
     where
         F: FnOnce(&Self) + Send + 'static,
         Self: Sized;
+
+    /// [`add_done_callback`](AsyncFuture::add_done_callback), returning a
+    /// [`PendingCall`] that removes the callback again (asyncio's
+    /// `remove_done_callback`): a callback removed before it starts never
+    /// runs, and what it captured is dropped then.
+    ///
+    /// ```
+    /// use taskchain_core::{AsyncFuture, TaskManager};
+    ///
+    /// let manager = TaskManager::new();
+    /// let promise = manager.promise::<u32>();
+    /// let callback = promise
+    ///     .add_removable_done_callback(|_| unreachable!("removed"))
+    ///     .unwrap();
+    /// assert!(callback.cancel());
+    /// promise.set_result(1).unwrap();
+    /// manager.poll().unwrap();
+    /// ```
+    fn add_removable_done_callback<F>(&self, callback: F) -> Result<PendingCall, Error>
+    where
+        F: FnOnce(&Self) + Send + 'static,
+        Self: Sized,
+    {
+        let (pending, slot) = PendingCall::new(callback);
+        self.add_done_callback(move |future| {
+            if let Some(callback) = slot.take() {
+                callback(future);
+            }
+        })?;
+        Ok(pending)
+    }
 
     /// Blocks the calling thread until the future is done or `timeout`
     /// passes, then reads it: the value, [`Error::Cancelled`],

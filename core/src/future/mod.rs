@@ -19,6 +19,7 @@ pub(crate) mod boxed;
 pub(crate) mod gather;
 pub(crate) mod gather_tuple;
 pub(crate) mod gathering;
+pub(crate) mod pending_call;
 pub(crate) mod promise;
 pub(crate) mod shield;
 pub(crate) mod state;

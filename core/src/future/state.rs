@@ -51,9 +51,21 @@ where
 
 /// Where a future's done callbacks run: a chain that runs them on its next
 /// poll (or worker).
+///
+/// A future's waiters are woken and its callbacks run in the order they
+/// registered, as far as the chain's own order allows: a callback
+/// registered before every waker of its future runs at the start of the
+/// chain's next poll, before the tasks the completion woke
+/// (`dispatch`); one registered after a waker runs after the runs of the
+/// chain's next epoch, which include every task woken before it was
+/// queued (`dispatch_late`), so it finds those tasks' reactions done.
 pub(crate) trait Dispatch: Send + Sync {
-    /// Queues `job` to run on a later poll of this chain.
+    /// Queues `job` to run on a later poll of this chain, before its runs.
     fn dispatch(&self, job: Job);
+    /// Queues `job` to run after the runs of this chain's next epoch.
+    fn dispatch_late(&self, job: Job) {
+        self.dispatch(job);
+    }
     /// Whether the chain is closed (shut down and drained): it takes no
     /// more callbacks.
     fn is_closed(&self) -> bool {
@@ -138,7 +150,8 @@ struct Waiters {
 struct Overflow {
     /// Keyed: registering, replacing and removing are O(1).
     wakers: Slab<Waker>,
-    callbacks: Vec<Bind>,
+    /// Each with whether a waker was registered before it.
+    callbacks: Vec<(Bind, bool)>,
     /// The error of a failed future: the waiters are gone by then, so this
     /// is the only use of the box.
     error: Option<Error>,
@@ -210,9 +223,11 @@ impl Waiters {
             isolated(|| waker.wake());
         }
         if let Some(home) = home {
-            for bind in overflow.callbacks.drain(..) {
-                if let Some(job) = bind() {
-                    home.dispatch(job);
+            for (bind, after_a_waker) in overflow.callbacks.drain(..) {
+                match bind() {
+                    Some(job) if after_a_waker => home.dispatch_late(job),
+                    Some(job) => home.dispatch(job),
+                    None => {}
                 }
             }
         }
@@ -232,7 +247,7 @@ impl Drop for Waiters {
             for waker in overflow.wakers.drain() {
                 drop_isolated(waker);
             }
-            for bind in overflow.callbacks.drain(..) {
+            for (bind, _) in overflow.callbacks.drain(..) {
                 drop_isolated(bind);
             }
         }
@@ -326,7 +341,13 @@ impl<T> FutureState<T> {
         }
         let mut inner = self.lock();
         if matches!(inner.slot, Slot::Pending) {
-            inner.waiters.overflow().callbacks.push(bind);
+            let waiters = &mut inner.waiters;
+            let after_a_waker = waiters.first.is_some()
+                || waiters
+                    .overflow
+                    .as_ref()
+                    .is_some_and(|o| !o.wakers.is_empty());
+            waiters.overflow().callbacks.push((bind, after_a_waker));
         } else {
             drop(inner);
             if let Some(job) = bind() {

@@ -10,12 +10,13 @@ use std::sync::{Arc, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crate::chain::core::ChainCore;
+use crate::chain::core::{run_jobs, ChainCore};
 use crate::chain::epoch_queues::{abort_tasks, Entry, EpochQueues};
 use crate::chain::runtime::BoxFuture;
 use crate::chain::settings::ChainSettings;
 use crate::chain::threaded::epoch_gate::EpochGate;
 use crate::chain::threaded::Inner;
+use crate::future::state::Job;
 use crate::task::cell::RunResult;
 
 /// Runs a worker makes before yielding to its runtime, so the runtime's
@@ -37,6 +38,11 @@ pub(crate) struct Sched {
     /// Runs taken with the one `next` returns (see
     /// [`EpochQueues::take_batch`]); moved to the worker at once.
     batch: Vec<Entry>,
+    /// The late done callbacks queued before the open epoch began: they
+    /// run once its runs are over (see `Dispatch`).
+    late: Vec<Job>,
+    /// Late done callbacks due now, for the worker to run outside the lock.
+    due_late: Vec<Job>,
 }
 
 /// What a worker does next.
@@ -78,6 +84,7 @@ impl Sched {
                     None => {
                         self.gate.close();
                         queues.end_epoch();
+                        self.due_late.append(&mut self.late);
                     }
                 }
             }
@@ -87,8 +94,12 @@ impl Sched {
             if frame_ready && (queues.has_runs() || due || empty_epoch) {
                 queues.begin(core, settings);
                 self.gate.open(frame);
+                self.late = core.take_late_callbacks();
                 continue;
             }
+            // No epoch to run: every task woken before a late callback
+            // was queued has run.
+            self.due_late.extend(core.take_late_callbacks());
             // Waiting for a frame: `poll()` wakes the workers.
             return Next::Wait(if frame_ready {
                 queues.next_wake()
@@ -221,19 +232,31 @@ impl Future for Worker {
             match sched.next(core, &settings, frame) {
                 Next::Stop => {
                     let left = sched.queues.take_all();
+                    let mut late = std::mem::take(&mut sched.due_late);
+                    late.append(&mut sched.late);
                     drop(sched);
                     abort_tasks(left);
+                    run_jobs(late);
                     inner.idle.wake(true);
                     return Poll::Ready(());
                 }
                 Next::Run(entry) => {
+                    let late = std::mem::take(&mut sched.due_late);
                     runs += this.run_batch(sched, entry, settings.timeslice_priority);
+                    run_jobs(late);
                     if runs >= RUNS_PER_POLL {
                         cx.waker().wake_by_ref();
                         return Poll::Pending;
                     }
                 }
                 Next::Wait(until) => {
+                    let late = std::mem::take(&mut sched.due_late);
+                    if !late.is_empty() {
+                        drop(sched);
+                        // They may wake tasks or queue more: look again.
+                        run_jobs(late);
+                        continue;
+                    }
                     inner.idle.register(cx.waker());
                     this.registered = true;
                     drop(sched);
@@ -244,6 +267,7 @@ impl Future for Worker {
                     // look again.
                     if core.injected.load(Ordering::SeqCst)
                         || core.has_callbacks()
+                        || core.has_late_callbacks()
                         || inner.frames.load(Ordering::SeqCst) != frame
                     {
                         continue;
