@@ -35,6 +35,7 @@ mod panics;
 mod pin_contract;
 mod shield;
 mod statuses;
+mod streams;
 pub(crate) mod support;
 
 use std::sync::{mpsc, Arc};
@@ -176,6 +177,14 @@ static SCENARIOS: &[(&str, Scenario)] = &[
     (
         "faults/tick_clock_ticks_with_no_tasks",
         faults::tick_clock_ticks_with_no_tasks,
+    ),
+    (
+        "streams/reads_every_send_from_another_thread_in_order",
+        streams::reads_every_send_from_another_thread_in_order,
+    ),
+    (
+        "streams/cancel_reaches_the_await",
+        streams::cancel_reaches_the_await,
     ),
 ];
 
