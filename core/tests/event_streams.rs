@@ -14,13 +14,14 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use common::{poll_n, poll_until, setup, PATIENCE};
 use futures_util::stream::FusedStream;
-use futures_util::{Stream, StreamExt};
+use futures_util::{Stream, StreamExt, TryStreamExt};
 use taskchain_conformance::kit::counters::{bump, counter, get};
 use taskchain_conformance::kit::drops::{DropCounter, DropToken};
 use taskchain_conformance::kit::log::{new_log, push, seen};
 use taskchain_conformance::kit::quiet_panics::quiet_panics;
 use taskchain_core::{
-    next_frame, AsyncFuture, Error, EventStream, Messenger, TaskChain, TaskHandle, TaskManager,
+    next_frame, AsyncFuture, DoneStatus, Error, EventStream, Messenger, TaskChain, TaskContext,
+    TaskHandle, TaskManager,
 };
 
 /// Polls `stream` once with `waker`.
@@ -106,14 +107,61 @@ fn a_send_wakes_the_coroutine_awaiting_the_stream() {
 }
 
 #[test]
+fn try_stream_ext_reads_it_with_the_cancel_propagated_by_question_mark() {
+    let (_clock, manager) = setup();
+    let messenger = manager.messenger();
+    let mut stream = messenger.stream::<u32>("hit", 4).unwrap();
+    let total = manager.spawn_fallible(async move {
+        let mut total = 0;
+        while let Some(damage) = stream.try_next().await? {
+            total += damage;
+        }
+        Ok(total)
+    });
+    messenger.send("hit", 2_u32).unwrap();
+    messenger.send("hit", 3_u32).unwrap();
+    poll_n(&manager, 2);
+    assert!(total.cancel());
+    manager.poll().unwrap();
+    assert_eq!(total.result(None), Err(Error::Cancelled));
+}
+
+#[test]
+fn a_recurring_task_drains_the_stream_once_per_frame() {
+    let (_clock, manager) = setup();
+    let messenger = manager.messenger();
+    let mut stream = messenger.stream::<u32>("hit", 8).unwrap();
+    let log = new_log();
+    {
+        let log = log.clone();
+        manager.add(move |task: &TaskContext<'_>| {
+            let hits: Vec<u32> = std::iter::from_fn(|| stream.try_recv()).collect();
+            push(&log, format!("frame {} {hits:?}", task.frame()));
+            DoneStatus::Cont
+        });
+    }
+    manager.poll().unwrap();
+    messenger.send("hit", 1_u32).unwrap();
+    messenger.send("hit", 2_u32).unwrap();
+    manager.poll().unwrap();
+    manager.poll().unwrap();
+    messenger.send("hit", 3_u32).unwrap();
+    manager.poll().unwrap();
+    assert_eq!(
+        seen(&log),
+        ["frame 0 []", "frame 1 [1, 2]", "frame 2 []", "frame 3 [3]"]
+    );
+}
+
+#[test]
 fn a_send_before_the_stream_was_made_is_not_in_it() {
     let (_clock, manager) = setup();
     let messenger = manager.messenger();
     messenger.send("hit", 1_u32).unwrap();
     let mut stream = messenger.stream::<u32>("hit", 4).unwrap();
     messenger.send("hit", 2_u32).unwrap();
-    assert_eq!(stream.try_next(), Some(2));
-    assert_eq!(stream.try_next(), None);
+    assert_eq!(stream.try_recv(), Some(2));
+    assert_eq!(stream.try_recv(), None);
     assert_eq!(stream.lost(), 0);
 }
 
@@ -140,7 +188,7 @@ fn every_stream_of_an_event_gets_every_send_alongside_the_future_and_handlers() 
     assert_eq!(seen(&log), ["handler 7", "handler 8"]);
     for stream in [&mut first, &mut second] {
         assert_eq!(stream.len(), 2);
-        assert_eq!((stream.try_next(), stream.try_next()), (Some(7), Some(8)));
+        assert_eq!((stream.try_recv(), stream.try_recv()), (Some(7), Some(8)));
         assert!(stream.is_empty());
     }
 }
@@ -160,11 +208,11 @@ fn a_full_buffer_drops_its_oldest_payload_and_counts_it_lost() {
     assert_eq!(stream.lost(), 4);
     assert_eq!(stream.len(), 3);
     assert_eq!(drops.dropped(), 4, "the evicted payloads are freed at once");
-    let read: Vec<u32> = std::iter::from_fn(|| stream.try_next().map(|(step, _)| step)).collect();
+    let read: Vec<u32> = std::iter::from_fn(|| stream.try_recv().map(|(step, _)| step)).collect();
     assert_eq!(read, [5, 6, 7], "the newest are kept, in order");
     // Reading made room again: nothing more is lost.
     messenger.send("move", (8_u32, drops.token())).unwrap();
-    assert_eq!(stream.try_next().map(|(step, _)| step), Some(8));
+    assert_eq!(stream.try_recv().map(|(step, _)| step), Some(8));
     assert_eq!(stream.lost(), 4);
 }
 
@@ -219,7 +267,7 @@ fn any_capacity_from_one_up_is_accepted_and_allocates_nothing_until_used() {
         messenger.send("hit", 2_u32).unwrap();
         let lost = u64::from(capacity == 1);
         assert_eq!(stream.lost(), lost, "capacity {capacity}");
-        assert_eq!(stream.try_next(), Some(if capacity == 1 { 2 } else { 1 }));
+        assert_eq!(stream.try_recv(), Some(if capacity == 1 { 2 } else { 1 }));
     }
 }
 
@@ -246,12 +294,12 @@ fn a_payload_of_another_type_is_refused_by_the_send_and_the_stream_sees_nothing(
         Err(Error::WrongPayloadType { .. })
     ));
     messenger.send("score", 10_u32).unwrap();
-    assert_eq!(stream.try_next(), Some(10));
+    assert_eq!(stream.try_recv(), Some(10));
     // Once the stream is gone, the name takes another type.
     drop(stream);
     let mut text = messenger.stream::<String>("score", 4).unwrap();
     messenger.send("score", "ten".to_string()).unwrap();
-    assert_eq!(text.try_next(), Some("ten".to_string()));
+    assert_eq!(text.try_recv(), Some("ten".to_string()));
 }
 
 // ------------------------------------------------------------ lifetime
@@ -308,8 +356,8 @@ fn a_stream_yields_what_it_holds_then_ends_once_its_messenger_is_gone() {
     // The end wakes the reader, which has read all there was.
     assert_eq!(poll_until(&manager, &reading, 5), Some(Ok(Ok(vec![1, 2]))));
     assert!(!held.is_terminated(), "still holds two");
-    assert_eq!(held.try_next(), Some(1));
-    assert_eq!(held.try_next(), Some(2));
+    assert_eq!(held.try_recv(), Some(1));
+    assert_eq!(held.try_recv(), Some(2));
     assert!(held.is_terminated());
     assert_eq!(poll_with(&mut held, Waker::noop()), Poll::Ready(None));
     assert_eq!(
@@ -335,7 +383,7 @@ fn a_manager_shutdown_ends_its_messengers_streams_which_then_still_makes_new_one
     // The messenger stays usable, for new streams too.
     let mut after = messenger.stream::<u32>("hit", 4).unwrap();
     messenger.send("hit", 3_u32).unwrap();
-    assert_eq!(after.try_next(), Some(3));
+    assert_eq!(after.try_recv(), Some(3));
     assert!(!after.is_terminated());
 }
 
@@ -351,7 +399,7 @@ fn a_stream_ended_by_a_shutdown_when_dropped_leaves_the_new_streams_of_its_event
     let mut new = messenger.stream::<u32>("hit", 4).unwrap();
     drop(old);
     messenger.send("hit", 5_u32).unwrap();
-    assert_eq!(new.try_next(), Some(5));
+    assert_eq!(new.try_recv(), Some(5));
 }
 
 // ------------------------------------------------------------- threads
@@ -465,7 +513,7 @@ fn a_waker_that_panics_when_woken_breaks_no_send_and_loses_no_payload() {
     };
     assert_eq!(sender.join().unwrap(), Ok(()));
     assert_eq!(get(&wakes), 2);
-    assert_eq!(stream.try_next(), Some(3));
+    assert_eq!(stream.try_recv(), Some(3));
     // And on the messenger's end: the manager's shutdown closes the stream
     // and wakes the panicking waker, which breaks nothing.
     assert_eq!(poll_with(&mut stream, &waker), Poll::Pending);
@@ -526,8 +574,8 @@ fn a_payload_whose_clone_panics_is_counted_lost_and_the_send_goes_on() {
     assert_eq!(messenger.send("roll", Unlucky(13)), Ok(()));
     assert_eq!(first.lost() + second.lost(), 3);
     messenger.send("roll", Unlucky(14)).unwrap();
-    let mut read: Vec<u32> = std::iter::from_fn(|| first.try_next())
-        .chain(std::iter::from_fn(|| second.try_next()))
+    let mut read: Vec<u32> = std::iter::from_fn(|| first.try_recv())
+        .chain(std::iter::from_fn(|| second.try_recv()))
         .map(|u| u.0)
         .collect();
     read.sort_unstable();
@@ -554,7 +602,7 @@ fn payloads_whose_drop_panics_break_neither_an_eviction_nor_the_streams_drop() {
     // Evicts the 13, whose drop panics.
     assert_eq!(messenger.send("roll", UnluckyDrop(1)), Ok(()));
     assert_eq!(stream.lost(), 1);
-    assert_eq!(stream.try_next().map(|u| u.0), Some(1));
+    assert_eq!(stream.try_recv().map(|u| u.0), Some(1));
     messenger.send("roll", UnluckyDrop(13)).unwrap();
     drop(stream);
     assert!(format!("{messenger:?}").contains("events_waited_for: 0"));

@@ -20,9 +20,10 @@ use crate::task::current;
 /// Each [`send`](crate::Messenger::send) of the event after the stream was
 /// made is buffered until read, whatever thread it came from and however
 /// long the reader takes to come back to it: nothing is lost between two
-/// polls. Payloads come in the order they were sent (the order in which
-/// concurrent sends from several threads reached the messenger). Every
-/// stream of an event gets every send, like every handler does.
+/// polls, up to the stream's capacity (see "Overflow" below). Payloads come in the order they were sent: the sends of one
+/// thread in its order, concurrent sends from several threads interleaved
+/// in some order. Every stream of an event gets every send, like every
+/// handler does.
 ///
 /// Items are `Result<T, Error>`, as every taskchain future's output is: a
 /// payload is `Ok`, and the only error is [`Error::Cancelled`], the
@@ -155,9 +156,9 @@ impl<T> EventStream<T> {
     ///     messenger.send("move", step).unwrap();
     /// }
     /// assert_eq!(moves.lost(), 3);
-    /// assert_eq!(moves.try_next(), Some(4));
-    /// assert_eq!(moves.try_next(), Some(5));
-    /// assert_eq!(moves.try_next(), None);
+    /// assert_eq!(moves.try_recv(), Some(4));
+    /// assert_eq!(moves.try_recv(), Some(5));
+    /// assert_eq!(moves.try_recv(), None);
     /// ```
     pub fn lost(&self) -> u64 {
         self.buffer.lost()
@@ -166,7 +167,10 @@ impl<T> EventStream<T> {
     /// The oldest buffered payload, without waiting: for a recurring task
     /// that drains the stream once per frame. `None` when nothing is
     /// buffered (or the stream ended). It delivers no cancel request.
-    pub fn try_next(&mut self) -> Option<T> {
+    ///
+    /// Not named `try_next`: `futures_util::TryStreamExt` gives every
+    /// stream of `Result`s an awaitable `try_next`, which this would hide.
+    pub fn try_recv(&mut self) -> Option<T> {
         match self.buffer.poll_pop(None) {
             Poll::Ready(payload) => payload,
             Poll::Pending => None,
