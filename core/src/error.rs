@@ -33,8 +33,9 @@ pub enum Error {
     /// A delay, pause or duration given in seconds was negative, NaN or
     /// infinite.
     InvalidDuration(String),
-    /// A chain setting was out of range (for instance a negative frame
-    /// budget).
+    /// A setting was out of range: a chain's or a runtime's (for instance
+    /// a negative frame budget, or 0 threads), or an event stream's
+    /// capacity of 0.
     InvalidSetting(String),
     /// The operation needs to run inside a task (for instance `pause` awaited
     /// from a foreign executor) or on a chain, and there is none.
@@ -87,7 +88,7 @@ impl fmt::Display for Error {
             Error::UnknownChain(name) => write!(f, "no task chain named {name:?}"),
             Error::DuplicateChain(name) => write!(f, "a task chain named {name:?} already exists"),
             Error::InvalidDuration(why) => write!(f, "invalid duration: {why}"),
-            Error::InvalidSetting(why) => write!(f, "invalid chain setting: {why}"),
+            Error::InvalidSetting(why) => write!(f, "invalid setting: {why}"),
             Error::NoChain => f.write_str("not running inside a task chain"),
             Error::Reentrant => f.write_str("a chain cannot be polled from its own task"),
             Error::WrongThread => {

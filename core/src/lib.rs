@@ -64,6 +64,7 @@ pub use clock::{duration_from_secs, Clock, ManualClock, RealClock};
 pub use error::Error;
 pub use event::future::EventFuture;
 pub use event::messenger::Messenger;
+pub use event::stream::EventStream;
 pub use event::subscription::Subscription;
 pub use future::as_completed::{as_completed, AsCompleted, NextCompleted};
 pub use future::async_future::AsyncFuture;

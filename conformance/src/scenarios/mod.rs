@@ -10,9 +10,6 @@
 //! chain refuses a frame budget; it ticks an empty clock only with
 //! `frame_sync`) they branch on [`ChainFactory::threads`].
 //!
-//! Event futures (the fifth reference-engine fault) are not covered: the
-//! core has no events yet.
-//!
 //! ```no_run
 //! use taskchain_conformance::{run_scenario, run_scenarios, FrameChainFactory};
 //!
@@ -37,6 +34,7 @@ mod panics;
 mod pin_contract;
 mod shield;
 mod statuses;
+mod streams;
 pub(crate) mod support;
 
 use std::sync::{mpsc, Arc};
@@ -211,6 +209,14 @@ static SCENARIOS: &[(&str, Scenario)] = &[
     (
         "callbacks/call_soon_and_later",
         callbacks::call_soon_and_later,
+    ),
+    (
+        "streams/reads_every_send_from_another_thread_in_order",
+        streams::reads_every_send_from_another_thread_in_order,
+    ),
+    (
+        "streams/cancel_reaches_the_await",
+        streams::cancel_reaches_the_await,
     ),
 ];
 

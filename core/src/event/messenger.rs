@@ -1,5 +1,5 @@
-//! `Messenger`: named events, sent from anywhere, awaited as futures or
-//! handled by subscribed handlers (Panda3D's `messenger`).
+//! `Messenger`: named events, sent from anywhere, awaited as futures, read
+//! as streams or handled by subscribed handlers (Panda3D's `messenger`).
 
 use std::any::type_name;
 use std::collections::HashMap;
@@ -9,14 +9,17 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::chain::core::ChainCore;
 use crate::chain::task_chain::TaskChain;
 use crate::error::Error;
+use crate::event::buffer::{feed, StreamBuffer};
 use crate::event::future::EventFuture;
 use crate::event::receivers::{Receivers, Typed};
+use crate::event::stream::EventStream;
 use crate::event::subscription::{Handler, Subscription};
 use crate::future::async_future::AsyncFuture;
 use crate::future::state::Dispatch;
 
 /// Named events: [`send`](Self::send) one from any thread, task or
 /// callback; [`future`](Self::future) awaits its next firing;
+/// [`stream`](Self::stream) reads every later firing as a `Stream`;
 /// [`accept`](Self::accept) subscribes a handler to every firing.
 ///
 /// A messenger is a cheap handle: clones share the same events, and it is
@@ -55,18 +58,20 @@ use crate::future::state::Dispatch;
 ///
 /// An event's payload is any `T: Clone + Send + Sync + 'static`; `()` for
 /// an event that carries nothing. Receivers are typed: at any moment, the
-/// receivers of one name (its pending future and its handlers) all take the
-/// same `T`, and a send must give that `T` exactly (a `&'static str` is not
-/// a `String`). A send, `future` or `accept` of another type while the name
-/// has receivers returns [`Error::WrongPayloadType`] and changes nothing.
-/// Once a name has no receivers left (its future fired or was cancelled,
-/// its handlers unsubscribed), it may be used with another type.
+/// receivers of one name (its pending future, its handlers and its
+/// streams) all take the same `T`, and a send must give that `T` exactly
+/// (a `&'static str` is not a `String`). A send, `future`, `stream` or
+/// `accept` of another type while the name has receivers returns
+/// [`Error::WrongPayloadType`] and changes nothing. Once a name has no
+/// receivers left (its future fired or was cancelled, its handlers
+/// unsubscribed, its streams dropped), it may be used with another type.
 ///
 /// # Delivery
 ///
 /// A send fires the event at once, for every way it is sent: it finishes
 /// the pending future (waking its awaiters, which run on their chains'
-/// next polls) and hands every subscribed handler a call with the payload
+/// next polls), buffers the payload in each of its streams (waking their
+/// readers) and hands every subscribed handler a call with the payload
 /// on the messenger's chain's next poll (never inline in `send`). An event
 /// sent while nobody waits for it is dropped: events are not stored for
 /// later receivers.
@@ -85,12 +90,14 @@ use crate::future::state::Dispatch;
 /// are dropped unrun.
 ///
 /// When the manager that owns it shuts down, its pending futures are
-/// cancelled and its handlers unsubscribed; it stays usable afterwards
-/// for futures.
+/// cancelled, its handlers unsubscribed and its streams ended (each yields
+/// what it holds, then `None`); it stays usable afterwards for futures and
+/// new streams.
 ///
 /// # Panics
 ///
-/// Never on any argument: an empty event name is [`Error::EmptyEventName`].
+/// Never on any argument: an empty event name is [`Error::EmptyEventName`],
+/// a stream capacity of 0 is [`Error::InvalidSetting`].
 /// A handler that panics is caught when it runs (the panic hook reports
 /// it); the other handlers of that event still run, and it stays
 /// subscribed.
@@ -188,6 +195,26 @@ impl MessengerInner {
         // destructors: dropped here, after the lock.
         drop((handler, entry));
     }
+
+    /// Unsubscribes the stream reading from `buffer`, kept under `key`
+    /// (from a dropped [`EventStream`]); forgets the name if nobody waits
+    /// for it any more.
+    pub(crate) fn remove_stream(&self, name: &str, key: usize, buffer: *const ()) {
+        let entry = {
+            let mut events = self.lock();
+            let Some(receivers) = events.get_mut(name) else {
+                return;
+            };
+            if receivers.remove_stream(key, buffer) && receivers.is_idle() {
+                events.remove(name)
+            } else {
+                None
+            }
+        };
+        // Its cancelled future, if any, holds user values: dropped after
+        // the lock.
+        drop(entry);
+    }
 }
 
 impl Messenger {
@@ -220,9 +247,10 @@ impl Messenger {
     }
 
     /// Fires the event `name` with `payload`: finishes its pending future
-    /// with `payload`, and queues a call of each of its handlers with
-    /// `payload` on the messenger's chain's next poll. Works from any
-    /// thread, task or callback. An event nobody waits for is dropped.
+    /// with `payload`, buffers it in each of its streams, and queues a call
+    /// of each of its handlers with `payload` on the messenger's chain's
+    /// next poll. Works from any thread, task or callback. An event nobody
+    /// waits for is dropped.
     ///
     /// Returns [`Error::EmptyEventName`] for an empty name and
     /// [`Error::WrongPayloadType`] if the event's receivers take another
@@ -248,7 +276,7 @@ impl Messenger {
         T: Clone + Send + Sync + 'static,
     {
         check_name(name)?;
-        let (pending, handlers, idle) = {
+        let (pending, handlers, streams, idle) = {
             let mut events = self.shared.lock();
             let Some(entry) = events.get_mut(name) else {
                 return Ok(());
@@ -256,13 +284,15 @@ impl Messenger {
             if let Some(typed) = entry.as_any_mut().downcast_mut::<Typed<T>>() {
                 let pending = typed.pending.take();
                 let handlers = typed.handlers.clone();
-                // Without handlers, nobody waits for this name any more.
-                let idle = if handlers.is_empty() {
+                let streams = typed.stream_buffers();
+                // Without handlers or streams, nobody waits for this name
+                // any more.
+                let idle = if handlers.is_empty() && streams.is_empty() {
                     events.remove(name)
                 } else {
                     None
                 };
-                (pending, handlers, idle)
+                (pending, handlers, streams, idle)
             } else if entry.is_idle() {
                 // Its receivers are gone: nobody to deliver to.
                 let idle = events.remove(name);
@@ -275,8 +305,13 @@ impl Messenger {
         };
         drop(idle);
         // Delivered after the lock: waking awaiters may run foreign wakers,
-        // which may call back into this messenger.
+        // which may call back into this messenger, and cloning a payload
+        // runs its `Clone`.
         let pending = pending.filter(|f| !f.is_done());
+        let needed_after = pending.is_some() || !handlers.is_empty();
+        let Some(payload) = feed(&streams, payload, needed_after) else {
+            return Ok(());
+        };
         if handlers.is_empty() {
             if let Some(future) = pending {
                 future.fire(payload);
@@ -335,6 +370,75 @@ impl Messenger {
         };
         drop((replaced_entry, replaced_future));
         future
+    }
+
+    /// A stream of the payloads of every send of the event `name` from now
+    /// on, buffering up to `capacity` of them until read (when full, a send
+    /// drops the oldest, counted in [`EventStream::lost`]). It stays
+    /// subscribed until dropped; every stream of an event gets every send.
+    /// See [`EventStream`].
+    ///
+    /// Returns [`Error::EmptyEventName`] for an empty name,
+    /// [`Error::InvalidSetting`] for a `capacity` of 0 (a stream that can
+    /// hold nothing would lose every send), and
+    /// [`Error::WrongPayloadType`] if the event has receivers of another
+    /// payload type. Any other capacity is accepted: the buffer grows as
+    /// payloads come, up to it, so a large one costs nothing until used.
+    ///
+    /// ```
+    /// use futures_util::StreamExt;
+    /// use taskchain_core::{Error, TaskManager};
+    ///
+    /// let manager = TaskManager::new();
+    /// let messenger = manager.messenger();
+    /// let mut keys = messenger.stream::<char>("key", 64)?;
+    /// let typed = manager.spawn(async move {
+    ///     let mut word = String::new();
+    ///     while let Some(key) = keys.next().await {
+    ///         match key? {
+    ///             '\n' => break,
+    ///             c => word.push(c),
+    ///         }
+    ///     }
+    ///     Ok::<_, Error>(word)
+    /// });
+    /// for key in "go\n".chars() {
+    ///     messenger.send("key", key)?;
+    /// }
+    /// assert_eq!(manager.run_until(&typed), Ok(Ok("go".to_string())));
+    /// # Ok::<(), Error>(())
+    /// ```
+    ///
+    /// # Cancellation
+    ///
+    /// A task awaiting the stream gets its cancel request as
+    /// `Some(Err(Error::Cancelled))`; the stream stays subscribed and loses
+    /// nothing. See [`EventStream`].
+    pub fn stream<T>(&self, name: &str, capacity: usize) -> Result<EventStream<T>, Error>
+    where
+        T: Clone + Send + Sync + 'static,
+    {
+        check_name(name)?;
+        if capacity == 0 {
+            return Err(Error::InvalidSetting(
+                "an event stream's capacity must be at least 1".to_owned(),
+            ));
+        }
+        let buffer = Arc::new(StreamBuffer::new(capacity));
+        let mut replaced = None;
+        let subscribed = {
+            let mut events = self.shared.lock();
+            MessengerInner::typed::<T>(&mut events, name, &mut replaced)
+                .map(|typed| (typed.add_stream(buffer.clone()), typed.name.clone()))
+        };
+        drop(replaced);
+        let (key, name) = subscribed?;
+        Ok(EventStream::new(
+            buffer,
+            Arc::downgrade(&self.shared),
+            name,
+            key,
+        ))
     }
 
     /// Subscribes `handler` to the event `name`: each later send of it
@@ -398,10 +502,10 @@ impl Messenger {
         ))
     }
 
-    /// Cancels every pending future and unsubscribes every handler, so that
-    /// a handler holding a clone of its own messenger does not keep it
-    /// alive for ever (the manager calls this when it shuts down). The
-    /// messenger stays usable.
+    /// Cancels every pending future, unsubscribes every handler and ends
+    /// every stream, so that a handler holding a clone of its own messenger
+    /// does not keep it alive for ever (the manager calls this when it
+    /// shuts down). The messenger stays usable.
     pub(crate) fn close(&self) {
         let events = std::mem::take(&mut *self.shared.lock());
         // Outside the lock: cancelling wakes awaiters, whose wakers are
