@@ -283,3 +283,26 @@ fn event_future_resumes_the_door_when_the_player_sends_the_event() {
         "full output:\n{stdout}"
     );
 }
+
+#[test]
+fn arena_runs_a_round_with_streams_a_group_and_a_timeout() {
+    let stdout = run_example("arena", &["--fast"]);
+    let lines: Vec<&str> = stdout.lines().collect();
+    // Two seconds of waiting for a surrender (frames 0 to 120), then a hit
+    // every 30 frames, read by each guard from its own stream.
+    assert_eq!(
+        lines,
+        [
+            "referee: nobody surrendered, fight!",
+            "tank: hit for 10, 20 left (frame 0)",
+            "scout: hit for 10, 10 left (frame 0)",
+            "tank: hit for 10, 10 left (frame 30)",
+            "scout: hit for 10, 0 left (frame 30)",
+            "tank: hit for 10, 0 left (frame 60)",
+            "referee: tank and scout fell",
+            "whistle: not needed",
+            "the round ended with 2 fallen after 181 frames",
+        ],
+        "full output:\n{stdout}"
+    );
+}
