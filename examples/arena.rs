@@ -88,7 +88,7 @@ fn main() {
     // The player strikes every half second once the fight is on.
     let _player = manager.add(move |task: &TaskContext<'_>| {
         let since_start = task.time();
-        if since_start >= Duration::from_secs(2) && task.frame() % 30 == 0 {
+        if since_start >= Duration::from_secs(2) && task.frame().is_multiple_of(30) {
             let _ = messenger.send("hit", 10u32);
         }
         DoneStatus::Cont
