@@ -55,7 +55,8 @@ pub(crate) struct Gathering<C> {
 
 impl<C> Drop for Gathering<C> {
     fn drop(&mut self) {
-        self.inner.state.remove_waiter(&mut self.waiter);
+        let target = Arc::as_ptr(&self.inner).cast();
+        self.inner.state.drop_awaiting(&mut self.waiter, target);
     }
 }
 
@@ -63,6 +64,9 @@ pub(crate) struct Inner<C> {
     pub(crate) children: C,
     counted: Box<[AtomicBool]>,
     remaining: AtomicUsize,
+    /// A cancel took the gather: the last child's end (its own, or the
+    /// cancel's) no longer finishes it with values.
+    cancelling: AtomicBool,
     state: FutureState<()>,
     home: Option<Arc<ChainCore>>,
 }
@@ -93,6 +97,7 @@ impl<C> Inner<C> {
     fn child_done(&self, index: usize) {
         if !self.counted[index].swap(true, Ordering::AcqRel)
             && self.remaining.fetch_sub(1, Ordering::AcqRel) == 1
+            && !self.cancelling.load(Ordering::Acquire)
         {
             let _ = self.state.complete(Outcome::Ready(()), self.home());
         }
@@ -100,13 +105,14 @@ impl<C> Inner<C> {
 }
 
 impl<C: Children> CancelAwaited for Inner<C> {
-    /// Cancels the gather and every child still pending.
+    /// Cancels every child still pending, then the gather: whoever the
+    /// gather's cancellation wakes (on any thread) finds its children done.
     fn cancel_awaited(&self) -> bool {
-        let moved = self.state.complete(Outcome::Cancelled, self.home()).is_ok();
-        if moved {
-            self.children.cancel_all();
+        if self.state.is_done() || self.cancelling.swap(true, Ordering::AcqRel) {
+            return false;
         }
-        moved
+        self.children.cancel_all();
+        self.state.complete(Outcome::Cancelled, self.home()).is_ok()
     }
 }
 
@@ -124,6 +130,7 @@ impl<C: Children> Gathering<C> {
         let inner = Arc::new(Inner {
             counted: (0..n).map(|_| AtomicBool::new(false)).collect(),
             remaining: AtomicUsize::new(n),
+            cancelling: AtomicBool::new(false),
             children,
             state: FutureState::new(),
             home,

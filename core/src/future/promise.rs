@@ -121,7 +121,8 @@ impl<T> Promise<T> {
 
 impl<T> Drop for Promise<T> {
     fn drop(&mut self) {
-        self.inner.state.remove_waiter(&mut self.waiter);
+        let target = Arc::as_ptr(&self.inner).cast();
+        self.inner.state.drop_awaiting(&mut self.waiter, target);
     }
 }
 

@@ -48,7 +48,8 @@ pub struct Shield<F> {
 
 impl<F> Drop for Shield<F> {
     fn drop(&mut self) {
-        self.inner.state.remove_waiter(&mut self.waiter);
+        let target = Arc::as_ptr(&self.inner).cast();
+        self.inner.state.drop_awaiting(&mut self.waiter, target);
     }
 }
 

@@ -125,6 +125,11 @@ impl WaiterKey {
         self.0.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Whether the future holding the key registered a waker (it awaited).
+    pub(crate) fn is_registered(&self) -> bool {
+        self.get() != NO_KEY
+    }
+
     fn set(&self, key: usize) {
         self.0.store(key, std::sync::atomic::Ordering::Relaxed);
     }
@@ -418,6 +423,16 @@ impl<T> FutureState<T> {
             drop_isolated(replaced);
         }
         Poll::Pending
+    }
+
+    /// The future holding `key` is dropped: removes its waker, and, if it
+    /// awaited inside a task, the task's hook to it (`target`: the shared
+    /// part the hook points to; see `awaited::withdraw`).
+    pub(crate) fn drop_awaiting(&self, key: &mut WaiterKey, target: *const ()) {
+        if key.is_registered() {
+            awaited::withdraw(target);
+        }
+        self.remove_waiter(key);
     }
 
     /// Removes `key`'s waker, if it has one: called when the future holding

@@ -3,8 +3,10 @@
 //! as asyncio's `Task.cancel` cancels the future its task waits on.
 //!
 //! A taskchain future that suspends its task (a promise, a task handle, a
-//! gather, a shield) publishes a hook to itself here; the task's next run
-//! clears it, as does its end. A cancel request that finds the hook, with
+//! gather, a shield, a group's join) publishes a hook to itself here; the
+//! task's next run clears it, as does its end, and so does the future's
+//! drop inside the task (a `select`'s loser: the task no longer awaits it,
+//! and must neither cancel it nor keep it alive). A cancel request that finds the hook, with
 //! the request still pending, takes it and cancels the awaited future. The
 //! request stays pending until the task reads `Cancelled` from that
 //! future, which delivers it (no later await point delivers it again); a
@@ -35,6 +37,17 @@ pub(crate) enum AwaitedHook {
     Task(TaskRef),
 }
 
+impl AwaitedHook {
+    /// Whether this is a hook to the future whose shared part is at
+    /// `target` (an `Arc`'s data, or a task cell).
+    fn points_to(&self, target: *const ()) -> bool {
+        match self {
+            AwaitedHook::Shared(future) => Arc::as_ptr(future).cast::<()>() == target,
+            AwaitedHook::Task(task) => task.cell_ptr().as_ptr().cast::<()>().cast_const() == target,
+        }
+    }
+}
+
 /// A task's awaited future, if it is suspended on one of ours.
 #[derive(Default)]
 pub(crate) struct AwaitedSlot {
@@ -56,6 +69,22 @@ impl AwaitedSlot {
         let replaced = self.lock().replace(hook);
         self.set.store(true, Ordering::Release);
         drop_hook(replaced);
+    }
+
+    /// Forgets the hook if it is one to `target` (a future of ours going
+    /// away, or done with, inside the task).
+    fn withdraw(&self, target: *const ()) {
+        if !self.set.load(Ordering::Acquire) {
+            return;
+        }
+        let mut hook = self.lock();
+        if !hook.as_ref().is_some_and(|h| h.points_to(target)) {
+            return;
+        }
+        let taken = hook.take();
+        self.set.store(false, Ordering::Relaxed);
+        drop(hook);
+        drop_hook(taken);
     }
 
     /// Forgets the hook (the runner, as a run begins or the task ends).
@@ -102,6 +131,14 @@ pub(crate) fn publish(waker: &std::task::Waker, hook: impl FnOnce() -> AwaitedHo
     });
 }
 
+/// A future of ours that awaited (it registered a waker) is dropped
+/// inside a task: if the task's hook is to it (`target`: its shared
+/// part), the hook goes, so that a future the task gave up (the loser of
+/// a `select`) is neither cancelled by the task's cancel nor kept alive.
+pub(crate) fn withdraw(target: *const ()) {
+    current::with_current(|frame| frame.header().awaited.withdraw(target));
+}
+
 /// What an awaited future of ours read, passed on: a `Cancelled` read is
 /// where a pending cancel request of the awaiting task is delivered (its
 /// cancel cancelled this future), so no later await point delivers it
@@ -123,29 +160,39 @@ pub(crate) fn read<R>(read: Result<R, Error>) -> Result<R, Error> {
 pub(crate) fn cancel(task: &TaskRef, join: bool) -> bool {
     match task.request_cancel(join) {
         CancelMade::No => return false,
-        CancelMade::Yes => return true,
+        CancelMade::Yes | CancelMade::Joined => return true,
         CancelMade::AtRest => {}
     }
     let mut link = task.clone();
     loop {
         let header = link.header();
-        let (cancelled, next) = match header.awaited.take_for_cancel(header) {
+        let (asked, next) = match header.awaited.take_for_cancel(header) {
             None => (false, None),
             Some(AwaitedHook::Shared(future)) => {
-                let cancelled = future.cancel_awaited();
+                let _ = future.cancel_awaited();
                 drop_hook(Some(AwaitedHook::Shared(future)));
-                (cancelled, None)
+                // Woken by that future's cancellation if it still awaits
+                // it; woken here in any case, so that a request whose
+                // future was already done reaches the next await point.
+                (false, None)
             }
             Some(AwaitedHook::Task(awaited)) => match awaited.request_cancel(true) {
                 CancelMade::No => (false, None),
                 CancelMade::Yes => (true, None),
+                CancelMade::Joined => {
+                    // A request already pending there: wake that task, so
+                    // its await point delivers it even if whoever made it
+                    // waits on this walk (tasks awaiting one another).
+                    awaited.wake();
+                    (true, None)
+                }
                 CancelMade::AtRest => (true, Some(awaited)),
             },
         };
-        // Cancelled (or, a task, asked to end): the task reads `Cancelled`
-        // from what it awaits, which wakes it when it ends, and that read
+        // A task asked to end: this one reads `Cancelled` (or the value it
+        // settles on) from it when it ends, which wakes it, and that read
         // delivers the request. Else its next await point delivers it.
-        if !cancelled {
+        if !asked {
             link.wake();
         }
         match next {

@@ -572,7 +572,8 @@ impl<W: Task> TaskCell<W> {
                 CancelMade::No
             }
             // Joined to the pending one: a single delivery answers both.
-            CancelRequest::AlreadyPending | CancelRequest::RunnerWillSee => CancelMade::Yes,
+            CancelRequest::AlreadyPending => CancelMade::Joined,
+            CancelRequest::RunnerWillSee => CancelMade::Yes,
             CancelRequest::Wake => CancelMade::AtRest,
             CancelRequest::Claimed => {
                 self.finish(Outcome::Cancelled, true);

@@ -361,7 +361,8 @@ impl<T: Clone + 'static> TaskHandle<T> {
 
 impl<T: 'static> Drop for TaskHandle<T> {
     fn drop(&mut self) {
-        self.cell.state().remove_waiter(&mut self.waiter);
+        let target = self.cell.cell_ptr().as_ptr().cast_const().cast();
+        self.cell.state().drop_awaiting(&mut self.waiter, target);
         if self.owns_output {
             // Detached: an output nobody can read any more is dropped here,
             // or by the task when it finishes.
@@ -548,7 +549,8 @@ impl<T: 'static> LocalTaskHandle<T> {
 
 impl<T: 'static> Drop for LocalTaskHandle<T> {
     fn drop(&mut self) {
-        self.cell.state().remove_waiter(&mut self.waiter);
+        let target = self.cell.cell_ptr().as_ptr().cast_const().cast();
+        self.cell.state().drop_awaiting(&mut self.waiter, target);
         // The output may be !Send: drop it here, on the owner thread.
         self.cell.release_handle();
     }

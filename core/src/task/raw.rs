@@ -29,6 +29,8 @@ pub(crate) enum CancelMade {
     No,
     /// Made; the task's runner (or the caller, who ended it) sees to it.
     Yes,
+    /// Joined to a request already pending, which whoever made it sees to.
+    Joined,
     /// Made of a task at rest (suspended, or `!Send` off its owner
     /// thread): the caller cancels what it awaits, then wakes it.
     AtRest,

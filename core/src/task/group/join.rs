@@ -76,6 +76,9 @@ impl<T: Send + 'static> Future for GroupJoin<'_, T> {
 
 impl<T: Send + 'static> Drop for GroupJoin<'_, T> {
     fn drop(&mut self) {
+        if self.waiter.is_registered() {
+            awaited::withdraw(Arc::as_ptr(self.shared).cast());
+        }
         self.shared.remove_waiter(&mut self.waiter);
     }
 }
