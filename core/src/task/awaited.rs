@@ -88,12 +88,18 @@ impl AwaitedSlot {
     }
 
     /// Forgets the hook (the runner, as a run begins or the task ends).
+    #[inline]
     pub(crate) fn clear(&self) {
         if self.set.load(Ordering::Acquire) {
-            self.set.store(false, Ordering::Relaxed);
-            let taken = self.lock().take();
-            drop_hook(taken);
+            self.take_and_drop();
         }
+    }
+
+    #[cold]
+    fn take_and_drop(&self) {
+        self.set.store(false, Ordering::Relaxed);
+        let taken = self.lock().take();
+        drop_hook(taken);
     }
 
     /// Takes the hook for a canceller, if the task's cancel request is
