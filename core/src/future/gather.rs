@@ -1,16 +1,12 @@
 //! `gather`: one future over many, done when all of them are.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use crate::chain::core::ChainCore;
 use crate::error::Error;
 use crate::future::async_future::AsyncFuture;
-use crate::future::gathering::{Children, Gathering};
-use crate::future::state::bind_callback;
+use crate::future::gathering::{gathering_future, Children, Gathering};
 use crate::task::current;
 
 /// Gathers `futures` into one [`AsyncFuture`] whose value is their values
@@ -104,61 +100,11 @@ where
     }
 }
 
-impl<F> Future for Gather<F>
-where
-    F: AsyncFuture + Send + Sync + 'static,
-{
-    type Output = Result<Vec<F::Value>, Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.gathering).poll(cx)
-    }
-}
-
-impl<F> AsyncFuture for Gather<F>
-where
-    F: AsyncFuture + Send + Sync + 'static,
-{
-    type Value = Vec<F::Value>;
-
-    fn is_done(&self) -> bool {
-        self.gathering.is_done()
-    }
-    fn is_cancelled(&self) -> bool {
-        self.gathering.is_cancelled()
-    }
-    fn cancel(&self) -> bool {
-        self.gathering.cancel()
-    }
-    fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
-        self.gathering.poll_done(cx)
-    }
-    fn try_take(&self) -> Option<Result<Self::Value, Error>> {
-        self.gathering.try_take()
-    }
-    fn has_value(&self) -> bool {
-        self.gathering.has_value()
-    }
-    fn error(&self) -> Option<Error> {
-        self.gathering.error()
-    }
-    fn add_done_callback<C>(&self, callback: C) -> Result<(), Error>
-    where
-        C: FnOnce(&Self) + Send + 'static,
-    {
-        let bind = bind_callback(
-            &self.gathering.inner,
-            |inner| Gather {
-                gathering: Gathering::view(inner),
-            },
-            callback,
-        );
-        self.gathering.add_callback(bind)
-    }
-    fn result(&self, timeout: Option<Duration>) -> Result<Self::Value, Error> {
-        self.gathering.result(timeout)
-    }
-}
+gathering_future!(
+    impl<F> Gather<F>,
+    where F: AsyncFuture + Send + Sync + 'static,
+    value Vec<F::Value>
+);
 
 impl<F> std::fmt::Debug for Gather<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

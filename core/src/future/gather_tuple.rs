@@ -1,17 +1,13 @@
 //! `gather_tuple`: one future over a tuple of futures of different value
 //! types, done when all of them are.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use crate::chain::core::ChainCore;
 use crate::error::Error;
 use crate::future::async_future::AsyncFuture;
-use crate::future::gathering::{Children, Gathering};
-use crate::future::state::bind_callback;
+use crate::future::gathering::{gathering_future, Children, Gathering};
 use crate::task::current;
 
 /// Gathers a tuple of 2 to 8 futures, whose value types may differ, into
@@ -163,55 +159,11 @@ tuple_children!(A 0, B 1, C 2, D 3, E 4, F 5);
 tuple_children!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
 tuple_children!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
 
-impl<T: GatherTupleChildren> Future for GatherTuple<T> {
-    type Output = Result<T::Values, Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.gathering).poll(cx)
-    }
-}
-
-impl<T: GatherTupleChildren> AsyncFuture for GatherTuple<T> {
-    type Value = T::Values;
-
-    fn is_done(&self) -> bool {
-        self.gathering.is_done()
-    }
-    fn is_cancelled(&self) -> bool {
-        self.gathering.is_cancelled()
-    }
-    fn cancel(&self) -> bool {
-        self.gathering.cancel()
-    }
-    fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
-        self.gathering.poll_done(cx)
-    }
-    fn try_take(&self) -> Option<Result<Self::Value, Error>> {
-        self.gathering.try_take()
-    }
-    fn has_value(&self) -> bool {
-        self.gathering.has_value()
-    }
-    fn error(&self) -> Option<Error> {
-        self.gathering.error()
-    }
-    fn add_done_callback<C>(&self, callback: C) -> Result<(), Error>
-    where
-        C: FnOnce(&Self) + Send + 'static,
-    {
-        let bind = bind_callback(
-            &self.gathering.inner,
-            |inner| GatherTuple {
-                gathering: Gathering::view(inner),
-            },
-            callback,
-        );
-        self.gathering.add_callback(bind)
-    }
-    fn result(&self, timeout: Option<Duration>) -> Result<Self::Value, Error> {
-        self.gathering.result(timeout)
-    }
-}
+gathering_future!(
+    impl<T> GatherTuple<T>,
+    where T: GatherTupleChildren,
+    value T::Values
+);
 
 impl<T> std::fmt::Debug for GatherTuple<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -60,6 +60,81 @@ impl<C> Drop for Gathering<C> {
     }
 }
 
+/// `Future` and `AsyncFuture` for a handle type `$ty` whose only field is
+/// `gathering: Gathering<_>`: every method forwards to it.
+macro_rules! gathering_future {
+    (impl<$g:ident> $ty:ident<$g2:ident>, where $($bound:tt)*) => {
+        gathering_future!(@split [$g] [$ty] [] $($bound)*);
+    };
+    (@split [$g:ident] [$ty:ident] [$($bound:tt)*] value $value:ty) => {
+        impl<$g> std::future::Future for $ty<$g>
+        where
+            $($bound)*
+        {
+            type Output = Result<$value, crate::error::Error>;
+
+            fn poll(
+                mut self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<Self::Output> {
+                std::pin::Pin::new(&mut self.gathering).poll(cx)
+            }
+        }
+
+        impl<$g> crate::future::async_future::AsyncFuture for $ty<$g>
+        where
+            $($bound)*
+        {
+            type Value = $value;
+
+            fn is_done(&self) -> bool {
+                self.gathering.is_done()
+            }
+            fn is_cancelled(&self) -> bool {
+                self.gathering.is_cancelled()
+            }
+            fn cancel(&self) -> bool {
+                self.gathering.cancel()
+            }
+            fn poll_done(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+                self.gathering.poll_done(cx)
+            }
+            fn try_take(&self) -> Option<Result<Self::Value, crate::error::Error>> {
+                self.gathering.try_take()
+            }
+            fn has_value(&self) -> bool {
+                self.gathering.has_value()
+            }
+            fn error(&self) -> Option<crate::error::Error> {
+                self.gathering.error()
+            }
+            fn add_done_callback<C>(&self, callback: C) -> Result<(), crate::error::Error>
+            where
+                C: FnOnce(&Self) + Send + 'static,
+            {
+                let bind = crate::future::state::bind_callback(
+                    &self.gathering.inner,
+                    |inner| $ty {
+                        gathering: crate::future::gathering::Gathering::view(inner),
+                    },
+                    callback,
+                );
+                self.gathering.add_callback(bind)
+            }
+            fn result(
+                &self,
+                timeout: Option<std::time::Duration>,
+            ) -> Result<Self::Value, crate::error::Error> {
+                self.gathering.result(timeout)
+            }
+        }
+    };
+    (@split [$g:ident] [$ty:ident] [$($bound:tt)*] $next:tt $($rest:tt)*) => {
+        gathering_future!(@split [$g] [$ty] [$($bound)* $next] $($rest)*);
+    };
+}
+pub(crate) use gathering_future;
+
 pub(crate) struct Inner<C> {
     pub(crate) children: C,
     counted: Box<[AtomicBool]>,
