@@ -25,6 +25,7 @@ mod callbacks;
 mod cancel;
 mod compose;
 mod cross_thread;
+mod deaths;
 mod delays;
 mod faults;
 mod gather;
@@ -203,6 +204,10 @@ static SCENARIOS: &[(&str, Scenario)] = &[
     (
         "compose/wait_for_times_out_on_the_chain_clock",
         compose::wait_for_times_out_on_the_chain_clock,
+    ),
+    (
+        "lifecycle/upon_death_receives_the_task",
+        deaths::upon_death_receives_the_task,
     ),
 ];
 
