@@ -85,6 +85,7 @@ pub use task::blocking::Blocking;
 pub use task::builder::{ScheduledTask, TaskBuilder};
 pub use task::context::TaskContext;
 pub use task::current::current_task;
+pub use task::death::{TaskDeath, TaskEnd};
 pub use task::group::join::GroupJoin;
 pub use task::group::TaskGroup;
 pub use task::handle::{AnyTask, LocalTaskHandle, TaskHandle};

@@ -36,7 +36,7 @@ impl Deaths {
     }
 
     /// An `upon_death` callback that counts into `self`.
-    pub fn hook(self: &Arc<Self>) -> impl FnOnce(bool) + Send + 'static {
+    pub fn hook(self: &Arc<Self>) -> impl FnOnce(bool) + Clone + Send + 'static {
         let me = self.clone();
         move |clean| {
             bump(if clean { &me.clean } else { &me.unclean });

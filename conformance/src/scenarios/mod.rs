@@ -22,6 +22,7 @@ mod callbacks;
 mod cancel;
 mod compose;
 mod cross_thread;
+mod deaths;
 mod delays;
 mod faults;
 mod gather;
@@ -217,6 +218,10 @@ static SCENARIOS: &[(&str, Scenario)] = &[
     (
         "streams/cancel_reaches_the_await",
         streams::cancel_reaches_the_await,
+    ),
+    (
+        "lifecycle/upon_death_receives_the_task",
+        deaths::upon_death_receives_the_task,
     ),
 ];
 

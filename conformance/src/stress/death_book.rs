@@ -20,7 +20,7 @@ impl DeathBook {
     }
 
     /// The `upon_death` callback of task `index`.
-    pub(crate) fn hook(&self, index: usize) -> impl FnOnce(bool) + Send + 'static {
+    pub(crate) fn hook(&self, index: usize) -> impl FnOnce(bool) + Clone + Send + 'static {
         let book = self.0.clone();
         move |clean| {
             if let Some(entry) = book.get(index) {

@@ -9,6 +9,7 @@ use crate::event::messenger::{check_name, Messenger};
 /// A task's done event: the messenger to send it through and its name.
 /// The task carries it, so the event reaches its messenger from any chain
 /// (a backend's threaded chain too) without the chain knowing messengers.
+#[derive(Clone)]
 pub(crate) struct DoneEvent {
     messenger: Messenger,
     name: Arc<str>,

@@ -14,6 +14,7 @@ use crate::event::messenger::Messenger;
 use crate::task::cell::{NewTask, TaskCell};
 use crate::task::context::TaskContext;
 use crate::task::current;
+use crate::task::death::TaskDeath;
 use crate::task::handle::TaskHandle;
 use crate::task::header::Options;
 use crate::task::kinds::{
@@ -99,8 +100,65 @@ impl<W: Task> TaskBuilder<W> {
     }
 
     /// Runs `f(clean_exit)` once when the task ends: `true` if it finished
-    /// normally, `false` if it was removed, cancelled or panicked.
-    pub fn upon_death(mut self, f: impl FnOnce(bool) + Send + 'static) -> Self {
+    /// normally, `false` if it was removed, cancelled, failed or panicked.
+    /// [`upon_death_with`](Self::upon_death_with) passes the task itself;
+    /// either replaces a callback set before.
+    ///
+    /// `f` is `Clone` (a closure is when what it captures is; put a value
+    /// that is not in an `Arc`), so that a clone of the builder gets its
+    /// own copy, run once when the clone's task ends.
+    ///
+    /// # Panics
+    ///
+    /// A panic in `f` is caught: the task then ends panicked, unless it was
+    /// already cancelled or panicked, and its chain goes on.
+    pub fn upon_death(self, f: impl FnOnce(bool) + Clone + Send + 'static) -> Self {
+        self.upon_death_with(move |death: &TaskDeath<'_>| f(death.clean_exit()))
+    }
+
+    /// Runs `f(death)` once when the task ends, with the task: its id, its
+    /// name (its current one: a task renamed while it lives reports its
+    /// last name), its chain's name and how it ended (Panda3D passes the
+    /// task to `uponDeath`). It runs on the thread that ended the task:
+    /// the chain's runner, or the caller of a `cancel()` or `remove` that
+    /// ended a task at rest, before the task's future is done (a done
+    /// callback runs after it). Replaces a callback set before.
+    ///
+    /// `f` is `Clone`, as for [`upon_death`](Self::upon_death): a clone of
+    /// the builder gets its own copy.
+    ///
+    /// ```
+    /// use taskchain_core::{TaskBuilder, TaskDeath, TaskEnd, TaskManager};
+    /// use std::sync::mpsc;
+    ///
+    /// let manager = TaskManager::new();
+    /// let (deaths, died) = mpsc::channel();
+    /// let task = manager
+    ///     .add_task(
+    ///         TaskBuilder::coroutine(std::future::pending::<()>())
+    ///             .name("idle")
+    ///             .upon_death_with(move |death: &TaskDeath<'_>| {
+    ///                 let _ = deaths.send((death.name().map(str::to_owned), death.end()));
+    ///             }),
+    ///     )
+    ///     .unwrap();
+    /// manager.poll().unwrap();
+    /// task.set_name("idle-renamed");
+    /// manager.remove(&task.as_any());
+    /// manager.poll().unwrap(); // the cancel is delivered on its next run
+    /// let (name, end) = died.try_recv().unwrap();
+    /// assert_eq!(name.as_deref(), Some("idle-renamed"));
+    /// assert_eq!(end, TaskEnd::Cancelled);
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// A panic in `f` is caught: the task then ends panicked, unless it was
+    /// already cancelled or panicked, and its chain goes on.
+    pub fn upon_death_with(
+        mut self,
+        f: impl FnOnce(&TaskDeath<'_>) + Clone + Send + 'static,
+    ) -> Self {
         self.opts.upon_death = Some(Box::new(f));
         self
     }
@@ -280,6 +338,45 @@ where
     /// A builder for a recurring coroutine task.
     pub fn recurring_coroutine(f: F) -> Self {
         TaskBuilder::new(RecurringCoroutine::new(f))
+    }
+}
+
+/// A builder is `Clone` when its work is: the clone has the same name,
+/// sort, priority, delay, done event and chain, a clone of the work, and
+/// its own copy of the `upon_death` callback. Adding both schedules two
+/// independent tasks; this is how a removed task is added again with the
+/// same settings.
+///
+/// ```
+/// use taskchain_core::{DoneStatus, TaskBuilder, TaskContext, TaskManager};
+///
+/// let manager = TaskManager::new();
+/// let spin = TaskBuilder::recurring(|_: &TaskContext<'_>| DoneStatus::Cont)
+///     .name("spin")
+///     .sort(5);
+/// let first = manager.add_task(spin.clone()).unwrap();
+/// manager.remove(&first.as_any());
+/// let again = manager.add_task(spin).unwrap();
+/// assert_eq!((again.name(), again.sort()), (Some("spin"), 5));
+/// ```
+impl<W: Clone> Clone for TaskBuilder<W> {
+    fn clone(&self) -> Self {
+        let opts = &self.opts;
+        TaskBuilder {
+            work: self.work.clone(),
+            opts: Options {
+                name: opts.name.clone(),
+                sort: opts.sort,
+                priority: opts.priority,
+                delay: opts.delay,
+                upon_death: opts.upon_death.as_ref().map(|hook| hook.clone_hook()),
+                // A builder keeps its done event as such; the hook that
+                // sends it is made only when the task is spawned.
+                after_done: None,
+            },
+            done_event: self.done_event.clone(),
+            chain: self.chain.clone(),
+        }
     }
 }
 

@@ -22,6 +22,7 @@ use crate::future::state::{FutureState, Outcome};
 use crate::sync::yield_now;
 use crate::task::context::TaskContext;
 use crate::task::current::{self, RunFrame};
+use crate::task::death::{TaskDeath, TaskEnd};
 use crate::task::header::{Header, Options};
 use crate::task::kinds::{Step, Task};
 use crate::task::raw::{CancelMade, OutputRef, TaskRef, TaskVTable};
@@ -52,6 +53,16 @@ fn panicked_unless_ended<T>(outcome: Outcome<T>, message: String) -> Outcome<T> 
             Outcome::Panicked(message)
         }
         ended => ended,
+    }
+}
+
+/// How a task with this outcome ended, as its `upon_death` is told.
+fn end_of<T>(outcome: &Outcome<T>) -> TaskEnd {
+    match outcome {
+        Outcome::Ready(_) => TaskEnd::Finished,
+        Outcome::Cancelled => TaskEnd::Cancelled,
+        Outcome::Panicked(_) => TaskEnd::Panicked,
+        Outcome::Failed(_) => TaskEnd::Failed,
     }
 }
 
@@ -332,9 +343,9 @@ impl<W: Task> TaskCell<W> {
         }
         // An ended task awaits nothing, and keeps nothing it awaited alive.
         self.header().awaited.clear();
-        let clean_exit = matches!(outcome, Outcome::Ready(_));
         if let Some(upon_death) = self.header().take_upon_death() {
-            if let Err(payload) = catch_unwind(AssertUnwindSafe(move || upon_death(clean_exit))) {
+            let death = TaskDeath::new(self.header(), end_of(&outcome));
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(move || upon_death.call(&death))) {
                 outcome = panicked_unless_ended(outcome, message_of(payload));
             }
         }

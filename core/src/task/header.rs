@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::chain::core::ChainCore;
 use crate::sync::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Mutex};
 use crate::task::awaited::AwaitedSlot;
+use crate::task::death::DeathHook;
 use crate::task::name::TaskName;
 use crate::task::raw::TaskVTable;
 use crate::task::state::State;
@@ -22,8 +23,9 @@ static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new
 /// newest. Whether a task started is its `started` flag.
 const NOT_STARTED: u64 = u64::MAX;
 
-/// The callback a task runs once when it ends, with `clean_exit`.
-pub(crate) type UponDeath = Box<dyn FnOnce(bool) + Send>;
+/// The callback a task runs once when it ends, with the task (see
+/// `TaskDeath`).
+pub(crate) type UponDeath = Box<dyn DeathHook>;
 
 /// What a task does once it finished with its value, after it left its
 /// chain (a done event's send): set by the builder, opaque to the cell.

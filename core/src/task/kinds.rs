@@ -115,8 +115,9 @@ where
 
 pin_project_lite::pin_project! {
     /// A one-shot coroutine task: an `async` block whose output is the
-    /// task's result.
-    #[derive(Debug)]
+    /// task's result. `Clone` when its future is (before its first poll:
+    /// a task's work is never reachable after).
+    #[derive(Debug, Clone)]
     pub struct Coroutine<F> {
         #[pin]
         future: F,
@@ -148,8 +149,8 @@ pin_project_lite::pin_project! {
     /// `Result<T, Error>`: `Ok` is the task's output, and an error ends the
     /// task with that error, so that `?` propagates a cancellation
     /// ([`Error::Cancelled`] ends the task cancelled) or any other error
-    /// out of the task (see [`Step::Fail`]).
-    #[derive(Debug)]
+    /// out of the task (see [`Step::Fail`]). `Clone` when its future is.
+    #[derive(Debug, Clone)]
     pub struct FallibleCoroutine<F> {
         #[pin]
         future: F,
@@ -205,6 +206,15 @@ impl<F, Fut> RecurringCoroutine<F, Fut> {
 
 // The closure is never pinned structurally and the invocation is boxed.
 impl<F, Fut> Unpin for RecurringCoroutine<F, Fut> {}
+
+/// `Clone` when its closure is: the clone starts with no invocation under
+/// way (a builder's work has none; an invocation in flight belongs to the
+/// task running it).
+impl<F: Clone, Fut> Clone for RecurringCoroutine<F, Fut> {
+    fn clone(&self) -> Self {
+        RecurringCoroutine::new(self.make.clone())
+    }
+}
 
 impl<F, Fut> std::fmt::Debug for RecurringCoroutine<F, Fut> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

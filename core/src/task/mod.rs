@@ -128,6 +128,7 @@ pub(crate) mod builder;
 pub(crate) mod cell;
 pub(crate) mod context;
 pub(crate) mod current;
+pub(crate) mod death;
 pub(crate) mod group;
 pub(crate) mod handle;
 pub(crate) mod header;
