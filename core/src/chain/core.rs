@@ -623,6 +623,31 @@ impl ChainCore {
         std::mem::take(&mut shared.late_callbacks)
     }
 
+    /// How many late done callbacks are queued (a threaded chain's epoch
+    /// runs those queued before it began once it closes).
+    pub(crate) fn late_callbacks_queued(&self) -> usize {
+        if !self.has_late_callbacks() {
+            return 0;
+        }
+        self.locked().late_callbacks.len()
+    }
+
+    /// Takes the first `n` late done callbacks queued (fewer if the chain
+    /// closed and ran them meanwhile). They stay queued until then, so a
+    /// chain closed first (its worker gone) runs them.
+    pub(crate) fn take_late_callbacks_upto(&self, n: usize) -> Vec<Job> {
+        if n == 0 {
+            return Vec::new();
+        }
+        let mut shared = self.locked();
+        let n = n.min(shared.late_callbacks.len());
+        let taken: Vec<Job> = shared.late_callbacks.drain(..n).collect();
+        if shared.late_callbacks.is_empty() {
+            self.late_queued.store(false, Ordering::Release);
+        }
+        taken
+    }
+
     /// Whether late done callbacks wait to run.
     pub(crate) fn has_late_callbacks(&self) -> bool {
         self.late_queued.load(Ordering::SeqCst)

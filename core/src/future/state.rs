@@ -215,29 +215,40 @@ impl Waiters {
         }
     }
 
-    /// Wakes every waker; hands the done callbacks to `home`. A waker that
-    /// panics (it is user code) is skipped; the others are still woken.
+    /// Wakes every waker; hands the done callbacks to `home`: those
+    /// registered before every waker first, so that a chain finds them
+    /// queued before the tasks the wakers queue (see `Dispatch`). A waker
+    /// that panics (it is user code) is skipped; the others are still
+    /// woken.
     fn wake_all(mut self, home: Option<&dyn Dispatch>) {
+        let mut overflow = self.overflow.take();
+        let mut late = Vec::new();
+        if let (Some(overflow), Some(home)) = (overflow.as_mut(), home) {
+            for (bind, after_a_waker) in overflow.callbacks.drain(..) {
+                if after_a_waker {
+                    late.push(bind);
+                } else if let Some(job) = bind() {
+                    home.dispatch(job);
+                }
+            }
+        }
         if let Some(first) = self.first.take() {
             isolated(|| first.wake());
         }
-        let Some(mut overflow) = self.overflow.take() else {
-            return;
-        };
-        for waker in overflow.wakers.drain() {
-            isolated(|| waker.wake());
+        if let Some(overflow) = overflow.as_mut() {
+            for waker in overflow.wakers.drain() {
+                isolated(|| waker.wake());
+            }
         }
         if let Some(home) = home {
-            for (bind, after_a_waker) in overflow.callbacks.drain(..) {
-                match bind() {
-                    Some(job) if after_a_waker => home.dispatch_late(job),
-                    Some(job) => home.dispatch(job),
-                    None => {}
+            for bind in late {
+                if let Some(job) = bind() {
+                    home.dispatch_late(job);
                 }
             }
         }
         // Callbacks without a home are dropped by `Drop`, isolated.
-        self.overflow = Some(overflow);
+        self.overflow = overflow;
     }
 }
 

@@ -38,9 +38,11 @@ pub(crate) struct Sched {
     /// Runs taken with the one `next` returns (see
     /// [`EpochQueues::take_batch`]); moved to the worker at once.
     batch: Vec<Entry>,
-    /// The late done callbacks queued before the open epoch began: they
-    /// run once its runs are over (see `Dispatch`).
-    late: Vec<Job>,
+    /// How many of the chain's late done callbacks were queued before the
+    /// open epoch began: they run once its runs are over (see `Dispatch`).
+    /// They stay in the chain's queue until then, so a chain closed with
+    /// the epoch open (its runtime dropped the workers) runs them.
+    late_before_epoch: usize,
     /// Late done callbacks due now, for the worker to run outside the lock.
     due_late: Vec<Job>,
 }
@@ -48,6 +50,9 @@ pub(crate) struct Sched {
 /// What a worker does next.
 enum Next {
     Run(Entry),
+    /// Run the done callbacks queued before the tasks just taken in: a
+    /// completion queues those registered before its wakers first.
+    Callbacks,
     /// Wait for a wake; `Some(t)`: also for the clock to reach `t`.
     Wait(Option<Duration>),
     /// The chain is shut down.
@@ -62,6 +67,9 @@ impl Sched {
             queues.take_injected(core, timeslice);
             if core.is_shut_down() {
                 return Next::Stop;
+            }
+            if core.has_callbacks() {
+                return Next::Callbacks;
             }
             if self.gate.is_open() {
                 match queues.pop_run() {
@@ -84,7 +92,8 @@ impl Sched {
                     None => {
                         self.gate.close();
                         queues.end_epoch();
-                        self.due_late.append(&mut self.late);
+                        let queued = std::mem::take(&mut self.late_before_epoch);
+                        self.due_late.extend(core.take_late_callbacks_upto(queued));
                     }
                 }
             }
@@ -94,7 +103,7 @@ impl Sched {
             if frame_ready && (queues.has_runs() || due || empty_epoch) {
                 queues.begin(core, settings);
                 self.gate.open(frame);
-                self.late = core.take_late_callbacks();
+                self.late_before_epoch = core.late_callbacks_queued();
                 continue;
             }
             // No epoch to run: every task woken before a late callback
@@ -232,13 +241,18 @@ impl Future for Worker {
             match sched.next(core, &settings, frame) {
                 Next::Stop => {
                     let left = sched.queues.take_all();
-                    let mut late = std::mem::take(&mut sched.due_late);
-                    late.append(&mut sched.late);
+                    let late = std::mem::take(&mut sched.due_late);
                     drop(sched);
                     abort_tasks(left);
                     run_jobs(late);
                     inner.idle.wake(true);
                     return Poll::Ready(());
+                }
+                Next::Callbacks => {
+                    let late = std::mem::take(&mut sched.due_late);
+                    drop(sched);
+                    run_jobs(late);
+                    core.run_callbacks();
                 }
                 Next::Run(entry) => {
                     let late = std::mem::take(&mut sched.due_late);
