@@ -439,11 +439,12 @@ impl<T> FutureState<T> {
     /// The future holding `key` is dropped: removes its waker, and, if it
     /// awaited inside a task, the task's hook to it (`target`: the shared
     /// part the hook points to; see `awaited::withdraw`).
+    #[inline]
     pub(crate) fn drop_awaiting(&self, key: &mut WaiterKey, target: *const ()) {
         if key.is_registered() {
             awaited::withdraw(target);
+            self.remove_waiter(key);
         }
-        self.remove_waiter(key);
     }
 
     /// Removes `key`'s waker, if it has one: called when the future holding

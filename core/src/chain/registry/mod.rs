@@ -48,7 +48,7 @@ impl Registry {
         };
         let header = task.header();
         let id = header.id;
-        let name = header.name_arc();
+        let name = header.is_named().then(|| header.name_arc()).flatten();
         table.occupy(slot, task)?;
         if let Some(name) = name {
             self.names.entry(name).or_default().insert(id, slot);
