@@ -76,7 +76,8 @@ pub struct ChainCore {
     has_parked: AtomicBool,
     /// Set while done callbacks wait, so runners check without the lock.
     callbacks_queued: AtomicBool,
-    /// Set while late done callbacks wait (see `take_late_callbacks`).
+    /// Set while late done callbacks wait (see `take_late_callbacks`);
+    /// written under the lock.
     late_queued: AtomicBool,
     /// Wakes a threaded chain's idle workers when work arrives.
     listener: OnceLock<Box<dyn Fn() + Send + Sync>>,
@@ -583,6 +584,7 @@ impl ChainCore {
             // From here on a wake is refused by the injector itself.
             self.injector.close();
             self.callbacks_queued.store(false, Ordering::Release);
+            self.late_queued.store(false, Ordering::SeqCst);
             (
                 std::mem::take(&mut shared.injection),
                 std::mem::take(&mut shared.callbacks),
@@ -612,17 +614,6 @@ impl ChainCore {
         run_jobs(jobs);
     }
 
-    /// Takes the late done callbacks queued so far, for the caller to run
-    /// (`run_jobs`) once the runs of the epoch it begins are over.
-    pub(crate) fn take_late_callbacks(&self) -> Vec<Job> {
-        if !self.has_late_callbacks() {
-            return Vec::new();
-        }
-        let mut shared = self.locked();
-        self.late_queued.store(false, Ordering::Release);
-        std::mem::take(&mut shared.late_callbacks)
-    }
-
     /// How many late done callbacks are queued (a threaded chain's epoch
     /// runs those queued before it began once it closes).
     pub(crate) fn late_callbacks_queued(&self) -> usize {
@@ -633,10 +624,11 @@ impl ChainCore {
     }
 
     /// Takes the first `n` late done callbacks queued (fewer if the chain
-    /// closed and ran them meanwhile). They stay queued until then, so a
-    /// chain closed first (its worker gone) runs them.
-    pub(crate) fn take_late_callbacks_upto(&self, n: usize) -> Vec<Job> {
-        if n == 0 {
+    /// closed and ran them meanwhile), for the caller to run (`run_jobs`)
+    /// once the runs of the epoch they wait for are over. They stay queued
+    /// until then, so a chain closed first (its worker gone) runs them.
+    pub(crate) fn take_late_callbacks(&self, n: usize) -> Vec<Job> {
+        if n == 0 || !self.has_late_callbacks() {
             return Vec::new();
         }
         let mut shared = self.locked();
@@ -676,6 +668,7 @@ impl ChainCore {
         }
         if late {
             shared.late_callbacks.push(job);
+            self.late_queued.store(true, Ordering::SeqCst);
         } else {
             shared.callbacks.push(job);
         }
@@ -707,7 +700,6 @@ impl Dispatch for ChainCore {
 
     fn dispatch_late(&self, job: Job) {
         if self.queue_job(job, true) {
-            self.late_queued.store(true, Ordering::SeqCst);
             self.notify();
         }
     }

@@ -67,7 +67,7 @@ impl FrameChain {
         let _runner = self.core.enter_runner();
         // Queued before this poll, after a waker of their future: they run
         // after this poll's runs, which include the tasks woken before them.
-        let late = self.core.take_late_callbacks();
+        let late = self.core.take_late_callbacks(usize::MAX);
         let local = LocalRuns::new(&self.core, queues.take_run_list());
         {
             let _poll = LocalPoll::enter(&local, &self.core);

@@ -93,7 +93,7 @@ impl Sched {
                         self.gate.close();
                         queues.end_epoch();
                         let queued = std::mem::take(&mut self.late_before_epoch);
-                        self.due_late.extend(core.take_late_callbacks_upto(queued));
+                        self.due_late.extend(core.take_late_callbacks(queued));
                     }
                 }
             }
@@ -108,7 +108,7 @@ impl Sched {
             }
             // No epoch to run: every task woken before a late callback
             // was queued has run.
-            self.due_late.extend(core.take_late_callbacks());
+            self.due_late.extend(core.take_late_callbacks(usize::MAX));
             // Waiting for a frame: `poll()` wakes the workers.
             return Next::Wait(if frame_ready {
                 queues.next_wake()

@@ -292,7 +292,6 @@ impl<T: 'static> Book<T> {
     }
 }
 
-/// Cancels each task; one ending at once counts its end in its group.
 impl<T: Send + 'static> CancelAwaited for Shared<T> {
     /// The cancel of a task awaiting the group's join: the group is
     /// cancelled, and so are its running children.
@@ -301,6 +300,7 @@ impl<T: Send + 'static> CancelAwaited for Shared<T> {
     }
 }
 
+/// Cancels each task; one ending at once counts its end in its group.
 fn cancel_all(tasks: Vec<AnyTask>) {
     for task in tasks {
         task.cancel();
