@@ -4,7 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use taskchain_core::{BoxFuture, ChainSettings, Error, Runtime, TaskManager, ThreadedChain};
+use taskchain_core::{
+    BoxFuture, ChainSettings, Error, HostSpawner, Runtime, TaskHost, TaskManager, TaskScheduling,
+    ThreadedChain,
+};
 
 /// The variable async-std reads its thread count from.
 const THREAD_COUNT_VAR: &str = "ASYNC_STD_THREAD_COUNT";
@@ -57,6 +60,21 @@ impl Runtime for AsyncStdRuntime {
 
     fn sleep(&self, duration: Duration) -> BoxFuture {
         Box::pin(async_std::task::sleep(duration))
+    }
+
+    /// Each coroutine a chain hands over runs in an async-std task of its
+    /// own, which its wakes wake.
+    fn task_scheduling(&self) -> Option<TaskScheduling> {
+        Some(TaskScheduling::Hosts(Arc::new(AsyncStdHosts)))
+    }
+}
+
+/// Spawns hosts as tasks of async-std's global runtime.
+struct AsyncStdHosts;
+
+impl HostSpawner for AsyncStdHosts {
+    fn spawn_host(&self, host: TaskHost) {
+        drop(async_std::task::Builder::new().spawn(host));
     }
 }
 

@@ -1,12 +1,14 @@
 //! `SmolRuntime`: an `async-executor` run by threads of its own, each
 //! driving `async-io`'s reactor and timers.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use async_executor::Executor;
-use taskchain_core::{check_thread_count, BoxFuture, Error, Runtime};
+use taskchain_core::{
+    check_thread_count, BoxFuture, Error, HostSpawner, Runtime, TaskHost, TaskScheduling,
+};
 
 use crate::stop::Stop;
 
@@ -102,11 +104,35 @@ impl Runtime for SmolRuntime {
         self.executor.spawn(future).detach();
     }
 
+    /// Each coroutine a chain hands over runs in an async-executor task of
+    /// its own, which its wakes wake.
+    fn task_scheduling(&self) -> Option<TaskScheduling> {
+        Some(TaskScheduling::Hosts(Arc::new(SmolHosts(Arc::downgrade(
+            &self.executor,
+        )))))
+    }
+
     fn sleep(&self, duration: Duration) -> BoxFuture {
         // async-io's timer; a duration past the end of time never fires.
         Box::pin(async move {
             async_io::Timer::after(duration).await;
         })
+    }
+}
+
+/// Spawns hosts as async-executor tasks. It holds the executor weakly: a
+/// chain keeps it while its tasks are referenced, and a host queued on the
+/// executor references its task, so a strong reference would keep both
+/// alive for good once the runtime stopped.
+struct SmolHosts(Weak<Executor<'static>>);
+
+impl HostSpawner for SmolHosts {
+    fn spawn_host(&self, host: TaskHost) {
+        // The executor gone, the host is dropped: the chain learns that its
+        // runtime is.
+        if let Some(executor) = self.0.upgrade() {
+            executor.spawn(host).detach();
+        }
     }
 }
 

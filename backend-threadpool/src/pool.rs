@@ -74,6 +74,10 @@ impl ThreadPool {
         }
     }
 
+    pub(crate) fn state(&self) -> &Arc<PoolState> {
+        &self.handle.shared
+    }
+
     fn shared(&self) -> &Arc<PoolState> {
         &self.handle.shared
     }

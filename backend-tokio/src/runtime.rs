@@ -1,12 +1,19 @@
 //! `TokioRuntime`: a tokio runtime lent to threaded chains, owned (built
 //! here, shut down on the last drop) or borrowed (the user's handle).
 
+use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
+use std::thread::{self, ThreadId};
 use std::time::Duration;
 
-use taskchain_core::{check_thread_count, BoxFuture, Error, Runtime};
-use tokio::runtime::{Builder, Handle};
+use taskchain_core::{
+    check_thread_count, BoxFuture, Error, HostSpawner, Runtime, TaskHost, TaskScheduling,
+};
+use tokio::runtime::{Builder, Handle, RuntimeFlavor};
 
 /// How long dropping an owned runtime waits for its threads: a task stuck
 /// in a blocking call must not hang the drop forever (the same bound a
@@ -39,6 +46,10 @@ const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
 /// ```
 #[derive(Debug)]
 pub struct TokioRuntime {
+    /// The thread that first polled a future spawned here, on a
+    /// current-thread runtime (the one that drives it): `None` on a
+    /// multi-thread one.
+    driver: Option<Arc<OnceLock<ThreadId>>>,
     handle: Handle,
     threads: usize,
     /// The runtime itself when this owns it; `None` on a borrowed handle.
@@ -70,6 +81,7 @@ impl TokioRuntime {
                 ))
             })?;
         Ok(TokioRuntime {
+            driver: None,
             handle: runtime.handle().clone(),
             threads,
             owned: Some(runtime),
@@ -81,11 +93,14 @@ impl TokioRuntime {
     /// its worker count (1 for a current-thread runtime).
     ///
     /// A current-thread runtime runs the chain only while its owner drives
-    /// it (`block_on`); blocking that thread on the chain (`result`,
-    /// `wait_for_tasks`, `shutdown`) while the chain still has live workers
-    /// stalls them: await task handles there instead, and shut the chain
-    /// down from another thread (`spawn_blocking`) or after dropping the
-    /// runtime.
+    /// it (`block_on`). A blocking wait on the thread that drives it
+    /// (`result` or `wait_done` on a pending task of the chain,
+    /// `wait_for_tasks` with tasks left) would stall the chain: it returns
+    /// [`Error::WouldDeadlock`] at once instead (that thread is the one
+    /// that first ran the chain's workers). Await task handles there
+    /// instead. `shutdown` on that thread, with the chain's workers live,
+    /// waits up to ten seconds for them: shut the chain down from another
+    /// thread (`spawn_blocking`) or after dropping the runtime.
     ///
     /// Returns [`Error::InvalidSetting`] if the runtime was built without
     /// timers (`enable_time`): chains need them for delays and pauses.
@@ -98,7 +113,9 @@ impl TokioRuntime {
                     .into(),
             ));
         }
+        let current_thread = handle.runtime_flavor() == RuntimeFlavor::CurrentThread;
         Ok(TokioRuntime {
+            driver: current_thread.then(Default::default),
             threads: handle.metrics().num_workers(),
             handle,
             owned: None,
@@ -134,7 +151,29 @@ impl Runtime for TokioRuntime {
     fn spawn(&self, future: BoxFuture) {
         // Detached: the chain tracks its workers itself. On a runtime that
         // is shutting down tokio drops the future, as the trait allows.
-        drop(self.handle.spawn(future));
+        match &self.driver {
+            Some(driver) => drop(self.handle.spawn(NotingDriver {
+                future,
+                driver: driver.clone(),
+            })),
+            None => drop(self.handle.spawn(future)),
+        }
+    }
+
+    /// Each coroutine a chain hands over runs in a tokio task of its own,
+    /// which its wakes wake: tokio's LIFO slot and work stealing apply.
+    fn task_scheduling(&self) -> Option<TaskScheduling> {
+        Some(TaskScheduling::Hosts(Arc::new(TokioHosts(
+            self.handle.clone(),
+        ))))
+    }
+
+    /// On the thread that drives a current-thread runtime.
+    fn stalls_if_blocked(&self) -> bool {
+        self.driver
+            .as_ref()
+            .and_then(|d| d.get())
+            .is_some_and(|&driver| driver == thread::current().id())
     }
 
     fn sleep(&self, duration: Duration) -> BoxFuture {
@@ -142,6 +181,33 @@ impl Runtime for TokioRuntime {
         // entering ours makes that this one, from any thread.
         let _context = self.handle.enter();
         Box::pin(tokio::time::sleep(duration))
+    }
+}
+
+/// Spawns hosts as tokio tasks. A handle does not keep the runtime's
+/// threads: once the runtime is shut down, tokio drops what is spawned on
+/// it, and with it the host.
+struct TokioHosts(Handle);
+
+impl HostSpawner for TokioHosts {
+    fn spawn_host(&self, host: TaskHost) {
+        drop(self.0.spawn(host));
+    }
+}
+
+/// A future spawned on a current-thread runtime, which notes the thread
+/// that first polls it: the one that drives the runtime.
+struct NotingDriver {
+    future: BoxFuture,
+    driver: Arc<OnceLock<ThreadId>>,
+}
+
+impl Future for NotingDriver {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.driver.get_or_init(|| thread::current().id());
+        self.future.as_mut().poll(cx)
     }
 }
 

@@ -79,3 +79,41 @@ fn a_runtime_without_timers_is_refused() {
         Err(Error::InvalidSetting(_))
     ));
 }
+
+#[test]
+fn a_blocking_wait_on_the_thread_that_drives_it_is_refused_not_a_stall() {
+    let owner = current_thread();
+    let manager = TaskManager::new();
+    let chain = make_chain_on(
+        &manager,
+        "driven",
+        ChainSettings::default(),
+        owner.handle().clone(),
+    )
+    .unwrap();
+    // The chain's workers run once the owner drives the runtime.
+    assert_eq!(owner.block_on(chain.spawn(async { 1 })), Ok(1));
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let waiting = chain.spawn(async move { rx.await.is_ok() });
+    // Here, outside `block_on`, and inside it: nothing else drives the
+    // runtime, so the wait could only time out.
+    assert_eq!(waiting.result(Some(PATIENCE)), Err(Error::WouldDeadlock));
+    let any = waiting.as_any();
+    assert_eq!(
+        owner.block_on(async { any.wait_done(Some(PATIENCE)) }),
+        Err(Error::WouldDeadlock)
+    );
+    assert_eq!(
+        chain.wait_for_tasks(Some(PATIENCE)),
+        Err(Error::WouldDeadlock)
+    );
+    // From another thread while the owner drives it, the same wait works.
+    let other = std::thread::spawn(move || any.wait_done(Some(PATIENCE)));
+    tx.send(()).unwrap();
+    assert_eq!(owner.block_on(waiting), Ok(true));
+    assert_eq!(other.join().unwrap(), Ok(()));
+    let chain2: Arc<dyn TaskChain> = chain.clone();
+    owner
+        .block_on(async { tokio::task::spawn_blocking(move || chain2.shutdown()).await })
+        .unwrap();
+}

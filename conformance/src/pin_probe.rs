@@ -125,7 +125,7 @@ impl<F> Pinned<F> {
     }
 
     /// Cancels the task `slot` holds (set once the task is spawned) when
-    /// first polled.
+    /// first polled, or at the first poll after the slot is set.
     pub fn cancelling(mut self, slot: Arc<OnceLock<AnyTask>>) -> Self {
         self.cancel_on_first_poll = Some(slot);
         self
@@ -143,9 +143,6 @@ impl<F: Future> Future for Pinned<F> {
         let this = unsafe { self.get_unchecked_mut() };
         if this.polled_at == 0 {
             this.book.polled.fetch_add(1, Ordering::SeqCst);
-            if let Some(task) = this.cancel_on_first_poll.as_ref().and_then(|s| s.get()) {
-                task.cancel();
-            }
         } else if this.polled_at != here {
             this.book.violate(format!(
                 "{}: polled at {:#x}, then moved and polled at {here:#x}",
@@ -153,6 +150,16 @@ impl<F: Future> Future for Pinned<F> {
             ));
         }
         this.polled_at = here;
+        if let Some(slot) = &this.cancel_on_first_poll {
+            let Some(task) = slot.get() else {
+                // Polled before its spawner recorded the task (a runtime
+                // thread may run it at once): look again once it has.
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            };
+            task.cancel();
+            this.cancel_on_first_poll = None;
+        }
         // SAFETY: `this` is pinned, so is its field `inner` (see above).
         unsafe { Pin::new_unchecked(&mut this.inner) }.poll(cx)
     }

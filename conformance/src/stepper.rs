@@ -76,7 +76,9 @@ impl Gate {
 /// Runs the chain under test one epoch at a time: see the module docs.
 ///
 /// Build it before adding the tasks to step (on a threaded chain it waits
-/// for the gate to hold first). On a threaded chain the gate is a live task
+/// for the gate to hold first, and sets
+/// [`ChainSettings::ordered`](taskchain_core::ChainSettings::ordered): only
+/// tasks in the ordered epochs can be stepped). On a threaded chain the gate is a live task
 /// of the chain: it shows in `tasks()`, `stats()` and keeps
 /// `wait_for_tasks` waiting until [`release`](Self::release) or drop.
 pub struct Stepper<'a> {
@@ -109,6 +111,13 @@ impl<'a> Stepper<'a> {
                 gate: None,
             };
         }
+        // Only the ordered epochs can be stepped: the coroutines a runtime
+        // schedules by itself run whenever it does.
+        let settings = fixture.chain.settings().ordered(true);
+        fixture
+            .chain
+            .configure(settings)
+            .unwrap_or_else(|e| panic!("cannot order the chain's tasks: {e:?}"));
         let gate = Arc::new(Gate {
             state: Mutex::default(),
             changed: Condvar::new(),

@@ -56,7 +56,11 @@ mod task;
 
 pub use chain::core::ChainCore;
 pub use chain::frame::FrameChain;
-pub use chain::runtime::{check_thread_count, BoxFuture, Runtime, MAX_THREADS};
+pub use chain::host::TaskHost;
+pub use chain::runnable::TaskRunnable;
+pub use chain::runtime::{
+    check_thread_count, BoxFuture, HostSpawner, Runtime, Scheduler, TaskScheduling, MAX_THREADS,
+};
 pub use chain::settings::{ChainSettings, ChainStats};
 pub use chain::task_chain::{TaskChain, TaskChainExt};
 pub use chain::threaded::ThreadedChain;

@@ -4,15 +4,19 @@
 
 use std::cell::Cell;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use concurrent_queue::ConcurrentQueue;
 
+use crate::chain::host::TaskHost;
 use crate::chain::live_count::LiveCount;
 use crate::chain::local_runs::LocalRuns;
 use crate::chain::registry::slots::SlotTable;
 use crate::chain::registry::{matching_names, Registry, SHRINK_ABOVE};
+use crate::chain::runnable::TaskRunnable;
+use crate::chain::runner_count::RunnerCount;
+use crate::chain::runtime::{Runtime, TaskScheduling};
 use crate::chain::settings::{ChainSettings, ChainStats};
 use crate::clock::Clock;
 use crate::error::isolated;
@@ -81,6 +85,24 @@ pub struct ChainCore {
     late_queued: AtomicBool,
     /// Wakes a threaded chain's idle workers when work arrives.
     listener: OnceLock<Box<dyn Fn() + Send + Sync>>,
+    /// How a threaded chain's runtime takes coroutines, if it does (see
+    /// `hand_over`).
+    scheduling: OnceLock<TaskScheduling>,
+    /// Whether the tasks whose order is free go to the runtime (see
+    /// `set_unordered`).
+    unordered: AtomicBool,
+    /// A threaded chain's runtime, weakly (the chain lets go of it at
+    /// shutdown), for `stalls_if_blocked`.
+    runtime: OnceLock<Weak<dyn Runtime>>,
+    /// Polls (frame chain), worker polls and runs outside the epochs
+    /// (threaded chain) in progress: a task they run may still end and
+    /// queue its done callbacks, so a shut-down chain closes only once
+    /// none is left. A run that starts after `drained` was set is a stale
+    /// one: every task had ended by then, so it queues nothing.
+    runners: RunnerCount,
+    /// `shutdown` has cancelled every task: the chain closes as soon as no
+    /// runner is left.
+    drained: AtomicBool,
 }
 
 /// Why a task is handed to the poller.
@@ -109,12 +131,6 @@ pub(crate) struct ChainLocked {
     /// left in a queue nobody drains would keep the chain alive through
     /// the task or promise that points back to it).
     closed: bool,
-    /// `shutdown` has cancelled every task: the chain closes as soon as no
-    /// runner is left.
-    drained: bool,
-    /// Polls (frame chain) and worker polls (threaded chain) in progress:
-    /// a task they run may still end and queue its done callbacks.
-    runners: usize,
 }
 
 impl std::fmt::Debug for ChainCore {
@@ -153,6 +169,11 @@ impl ChainCore {
             callbacks_queued: AtomicBool::new(false),
             late_queued: AtomicBool::new(false),
             listener: OnceLock::new(),
+            scheduling: OnceLock::new(),
+            unordered: AtomicBool::new(false),
+            runtime: OnceLock::new(),
+            runners: RunnerCount::default(),
+            drained: AtomicBool::new(false),
         })
     }
 
@@ -308,6 +329,16 @@ impl ChainCore {
         };
         self.live.registered_under_lock();
         header.slot.store(slot, Ordering::Relaxed);
+        if wake_at.is_none() {
+            if let Some(scheduling) = self.unordered_scheduling(header) {
+                drop(shared);
+                match scheduling {
+                    TaskScheduling::Runnables(s) => s.schedule(TaskRunnable::new(task, false)),
+                    TaskScheduling::Hosts(s) => s.spawn_host(TaskHost::new(task)),
+                }
+                return;
+            }
+        }
         let placement = wake_at.map_or(Placement::Run, Placement::SleepUntil);
         // The poll on this thread, if there is one, places it; it needs no
         // notification.
@@ -326,6 +357,34 @@ impl ChainCore {
     /// (shutdown ended every task before closing), so the reference is only
     /// dropped.
     pub(crate) fn schedule(&self, task: TaskRef, placement: Placement) {
+        self.hand_over(task, placement, false);
+    }
+
+    /// Hands over a task that ran and asks to run again (it yielded, or was
+    /// woken while it ran): as a wake, but a runtime that schedules it
+    /// queues it behind its other work.
+    pub(crate) fn schedule_again(&self, task: TaskRef) {
+        self.hand_over(task, Placement::Run, true);
+    }
+
+    fn hand_over(&self, task: TaskRef, placement: Placement, again: bool) {
+        if placement == Placement::Run && !self.injector.is_closed() {
+            match self.unordered_scheduling(task.header()) {
+                Some(TaskScheduling::Runnables(s)) => {
+                    s.schedule(TaskRunnable::new(task, again));
+                    return;
+                }
+                Some(TaskScheduling::Hosts(_)) => {
+                    // A task spawned before the chain handed its coroutines
+                    // over has no host: it stays in the epochs.
+                    if let Some(host) = task.header().host() {
+                        host.wake_by_ref();
+                        return;
+                    }
+                }
+                None => {}
+            }
+        }
         // A poll of this chain runs on this thread: it is open (it closes
         // only once no poll is left), and places the task before its next
         // run.
@@ -339,6 +398,42 @@ impl ChainCore {
         }
         self.injected.store(true, Ordering::Release);
         self.notify();
+    }
+
+    /// How the runtime takes `header`'s task if it goes there: a coroutine
+    /// whose order is free, on a chain that hands those to its runtime.
+    #[inline]
+    fn unordered_scheduling(&self, header: &Header) -> Option<&TaskScheduling> {
+        if !self.unordered.load(Ordering::Relaxed) || !header.runs_unordered() {
+            return None;
+        }
+        self.scheduling.get()
+    }
+
+    /// Sets the runtime a threaded chain runs on, and how it takes
+    /// coroutines; once per chain.
+    pub(crate) fn set_runtime(&self, runtime: &Arc<dyn Runtime>) {
+        let _ = self.runtime.set(Arc::downgrade(runtime));
+        if let Some(scheduling) = runtime.task_scheduling() {
+            let _ = self.scheduling.set(scheduling);
+        }
+    }
+
+    /// Whether a blocking wait on this thread would stop the chain's
+    /// runtime (see [`Runtime::stalls_if_blocked`]).
+    pub(crate) fn stalls_if_blocked(&self) -> bool {
+        self.runtime
+            .get()
+            .and_then(Weak::upgrade)
+            .is_some_and(|r| r.stalls_if_blocked())
+    }
+
+    /// Whether the coroutines whose order is free go to the runtime from
+    /// now on (a threaded chain decides, from its settings); on a runtime
+    /// that does not take them they never do.
+    pub(crate) fn set_unordered(&self, on: bool) {
+        self.unordered
+            .store(on && self.scheduling.get().is_some(), Ordering::Relaxed);
     }
 
     /// Moves what was handed over (new tasks, wakes, re-sorts) into
@@ -541,22 +636,37 @@ impl ChainCore {
                 task.abort();
             }
         }
-        let idle = {
-            let mut shared = self.locked();
-            shared.drained = true;
-            shared.runners == 0
-        };
-        if idle {
+        // Sequentially consistent with a runner's end: of the two, at
+        // least one sees the other, and closes.
+        self.drained.store(true, Ordering::SeqCst);
+        if self.runners.is_zero() {
             self.close();
+        }
+    }
+
+    /// Waits until the shut-down chain closed (its last run ended), up to
+    /// `deadline`; false if it had not by then.
+    pub(crate) fn wait_closed(&self, deadline: std::time::Instant) -> bool {
+        loop {
+            if self.locked().closed {
+                return true;
+            }
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            // Woken by the last run's end; the nap bounds a missed unpark.
+            self.park((deadline - now).min(Duration::from_millis(1)));
         }
     }
 
     /// Marks a poll of the chain in progress until the guard drops: a
     /// shut-down chain closes only once every such poll is over.
     pub(crate) fn enter_runner(&self) -> Runner<'_> {
-        self.locked().runners += 1;
+        let shard = self.runners.enter(thread_number());
         Runner {
             chain: self,
+            shard,
             scope: Some(POLLED_CHAIN.enter(self)),
         }
     }
@@ -750,6 +860,8 @@ scoped_thread_local! {
 /// end on a shut-down chain closes it.
 pub(crate) struct Runner<'a> {
     chain: &'a ChainCore,
+    /// Where it is counted.
+    shard: usize,
     /// Marks this thread as polling the chain; restores the outer poll's
     /// chain, if any.
     scope: Option<ScopeGuard<ChainCore>>,
@@ -759,13 +871,11 @@ impl Drop for Runner<'_> {
     fn drop(&mut self) {
         // The poll is over before the chain may close.
         drop(self.scope.take());
-        let close = {
-            let mut shared = self.chain.locked();
-            shared.runners -= 1;
-            shared.runners == 0 && shared.drained
-        };
-        if close {
+        self.chain.runners.exit(self.shard);
+        if self.chain.drained.load(Ordering::SeqCst) && self.chain.runners.is_zero() {
             self.chain.close();
+            // A shutdown may wait for the runs to end (`wait_closed`).
+            self.chain.notify();
         }
     }
 }

@@ -16,7 +16,12 @@
 //! - `local_runs`: `LocalRuns`, the runs a frame chain's poll collects on
 //!   its own thread without a lock.
 //! - `settings`: `ChainSettings` and `ChainStats`.
-//! - `runtime`: the runtime boundary, the `Runtime` trait backends implement.
+//! - `runtime`: the runtime boundary, the `Runtime` trait backends
+//!   implement, and how a runtime takes a chain's coroutines
+//!   (`TaskScheduling`: a `Scheduler` of runnables or a `HostSpawner`).
+//! - `runnable`: `TaskRunnable`, one run of a task handed to a runtime.
+//! - `host`: `TaskHost`, a task of a runtime that runs one coroutine.
+//! - `runner_count`: `RunnerCount`, the runs of a chain in progress.
 //! - `threaded`: `ThreadedChain`, run by worker futures on a runtime (its
 //!   epoch gate, workers and idle-worker list).
 
@@ -24,9 +29,12 @@ pub(crate) mod core;
 pub(crate) mod epoch_queues;
 pub(crate) mod frame;
 pub(crate) mod glob;
+pub(crate) mod host;
 pub(crate) mod live_count;
 pub(crate) mod local_runs;
 pub(crate) mod registry;
+pub(crate) mod runnable;
+pub(crate) mod runner_count;
 pub(crate) mod runtime;
 pub(crate) mod settings;
 pub(crate) mod task_chain;

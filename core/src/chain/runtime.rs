@@ -13,6 +13,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use crate::chain::core::ChainCore;
+use crate::chain::host::TaskHost;
+use crate::chain::runnable::TaskRunnable;
 use crate::error::isolated;
 use crate::error::Error;
 
@@ -123,6 +125,91 @@ pub trait Runtime: Send + Sync + 'static {
     /// A future that completes once `duration` has passed, on the
     /// runtime's timer.
     fn sleep(&self, duration: Duration) -> BoxFuture;
+
+    /// How the runtime takes a chain's coroutines, if it does: a chain
+    /// that may use every thread of its runtime then hands it the
+    /// coroutines whose order is free, which run as the runtime's own
+    /// tasks do (see [`ThreadedChain`](crate::ThreadedChain)). The
+    /// default, `None`, runs every task on the chain's workers.
+    ///
+    /// What it returns must not keep the runtime's threads going: a chain
+    /// keeps it as long as any of its tasks is referenced, and lets go of
+    /// the runtime itself at shutdown.
+    fn task_scheduling(&self) -> Option<TaskScheduling> {
+        None
+    }
+
+    /// Whether blocking the calling thread would stop the runtime from
+    /// running anything: true on the thread that drives a runtime run only
+    /// by its owner (tokio's current_thread runtime, inside its
+    /// `block_on`). A blocking wait there on a pending task of a chain on
+    /// this runtime is refused with [`Error::WouldDeadlock`] rather than
+    /// left to stall. The default, `false`, suits a runtime with threads of
+    /// its own.
+    fn stalls_if_blocked(&self) -> bool {
+        false
+    }
+}
+
+/// How a runtime takes a chain's coroutines (see
+/// [`Runtime::task_scheduling`]).
+#[derive(Clone)]
+pub enum TaskScheduling {
+    /// One [`TaskRunnable`] per wake, which the runtime queues as a work
+    /// item of its own, without allocating (taskchain's thread pool).
+    Runnables(Arc<dyn Scheduler>),
+    /// One task of the runtime per coroutine, a [`TaskHost`] spawned once,
+    /// which each wake of the coroutine wakes: for a runtime that schedules
+    /// only its own tasks (tokio, async-executor, async-std).
+    Hosts(Arc<dyn HostSpawner>),
+}
+
+impl std::fmt::Debug for TaskScheduling {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TaskScheduling::Runnables(_) => "Runnables",
+            TaskScheduling::Hosts(_) => "Hosts",
+        })
+    }
+}
+
+/// How a runtime spawns the host of a chain's coroutine (see
+/// [`TaskScheduling::Hosts`]).
+///
+/// An implementation spawns the host as one of the runtime's tasks,
+/// detached (the host completes by itself once the coroutine's task
+/// ended); a runtime that is gone drops it instead, which the chain takes
+/// as such.
+pub trait HostSpawner: Send + Sync + 'static {
+    /// Spawns `host` as a task of the runtime.
+    fn spawn_host(&self, host: TaskHost);
+}
+
+/// How a runtime queues a chain's runnables (see
+/// [`TaskScheduling::Runnables`]).
+///
+/// An implementation queues the runnable where the runtime's threads find
+/// it, ideally where the runtime queues its own tasks (a task woken by a
+/// runtime thread on that thread's local queue), and never runs it inline:
+/// the call comes from a waker, user code that may hold locks.
+///
+/// ```
+/// use taskchain_core::{Scheduler, TaskRunnable};
+///
+/// /// Runs each runnable as a task of a tokio-like runtime.
+/// struct SpawnEach<S: Fn(TaskRunnable) + Send + Sync + 'static>(S);
+///
+/// impl<S: Fn(TaskRunnable) + Send + Sync + 'static> Scheduler for SpawnEach<S> {
+///     fn schedule(&self, runnable: TaskRunnable) {
+///         (self.0)(runnable)
+///     }
+/// }
+/// ```
+pub trait Scheduler: Send + Sync + 'static {
+    /// Runs `runnable` once, soon, on one of the runtime's threads, inside
+    /// its context. A runtime that is gone drops it instead, which the
+    /// chain takes as such.
+    fn schedule(&self, runnable: TaskRunnable);
 }
 
 /// Tells a chain when its runtime drops one of its worker futures before
@@ -203,6 +290,14 @@ impl Runtime for WatchedRuntime {
 
     fn sleep(&self, duration: Duration) -> BoxFuture {
         self.inner.sleep(duration)
+    }
+
+    fn task_scheduling(&self) -> Option<TaskScheduling> {
+        self.inner.task_scheduling()
+    }
+
+    fn stalls_if_blocked(&self) -> bool {
+        self.inner.stalls_if_blocked()
     }
 }
 

@@ -37,6 +37,13 @@ pub struct ChainSettings {
     pub timeslice_priority: bool,
     /// The chain ticks its clock once per epoch, even with no tasks.
     pub tick_clock: bool,
+    /// A threaded chain runs every task in its ordered epochs. Without it
+    /// (and without `frame_sync`), a chain that may use every thread of
+    /// its runtime hands the coroutines of the default sort to the runtime,
+    /// which runs them as it runs its own tasks, in no order the chain
+    /// keeps (see [`ThreadedChain`](crate::ThreadedChain)). A frame chain
+    /// runs every task in its epochs either way.
+    pub ordered: bool,
 }
 
 impl ChainSettings {
@@ -75,6 +82,12 @@ impl ChainSettings {
     /// Sets [`tick_clock`](Self::tick_clock).
     pub fn tick_clock(mut self, on: bool) -> Self {
         self.tick_clock = on;
+        self
+    }
+
+    /// Sets [`ordered`](Self::ordered).
+    pub fn ordered(mut self, on: bool) -> Self {
+        self.ordered = on;
         self
     }
 }

@@ -220,6 +220,7 @@ impl<W: Task> TaskCell<W> {
                 chain,
                 opts,
                 local,
+                W::is_coroutine(),
                 3,
                 Self::VTABLE,
             ));
@@ -401,6 +402,11 @@ impl<W: Task> TaskCell<W> {
             // may wake foreign wakers: a panic there must not escape the
             // chain's run loop.
             let _ = catch_unwind(AssertUnwindSafe(after_done)).map_err(message_of);
+        }
+        if let Some(host) = self.header().host() {
+            // The runtime task hosting it completes once it sees the end
+            // (it may not be the one ending it). A waker is foreign code.
+            let _ = catch_unwind(AssertUnwindSafe(|| host.wake_by_ref())).map_err(message_of);
         }
     }
 

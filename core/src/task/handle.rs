@@ -442,8 +442,15 @@ fn wait_task<T: 'static>(
 /// run holds its epoch open, and a sibling that already ran in this epoch
 /// runs again only in the next one: whether the wait would return depends
 /// on timing, so it is refused every time.
+///
+/// Also refuses one on the thread that drives the chain's runtime when
+/// blocking it stops the runtime (tokio's current_thread runtime, inside
+/// its `block_on`): nothing would run the task either.
 fn check_blocking_wait(target: &Header) -> Result<(), Error> {
-    if target.chain.is_run_by_this_thread() && !target.state.snapshot().is_complete() {
+    if target.state.snapshot().is_complete() {
+        return Ok(());
+    }
+    if target.chain.is_run_by_this_thread() || target.chain.stalls_if_blocked() {
         return Err(Error::WouldDeadlock);
     }
     Ok(())

@@ -3,7 +3,8 @@
 //! kept out of line), and the options a task is spawned with.
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::task::Waker;
 use std::time::Duration;
 
 use crate::chain::core::ChainCore;
@@ -54,6 +55,8 @@ pub(crate) struct Header {
     /// The work or its output is `!Send`: only the chain's owner thread may
     /// run or drop it. Fixed at spawn.
     local: bool,
+    /// The work is a coroutine (see `Task::is_coroutine`). Fixed at spawn.
+    coroutine: bool,
     /// Bumped on every enqueue; queue entries with an older token are stale.
     pub(crate) token: AtomicU32,
     pub(crate) id: u64,
@@ -88,6 +91,9 @@ pub(crate) struct Header {
     pub(crate) awaited: AwaitedSlot,
     /// The task has a name (see `rename`), read without the name's lock.
     named: AtomicBool,
+    /// The waker of the runtime task that hosts the task (see
+    /// `TaskHost`), once it first ran it: a wake of the task wakes it.
+    host: OnceLock<Waker>,
     /// Null until the task has one of the rarely used properties; set
     /// once (from a `Box`), freed with the header.
     meta: AtomicPtr<Meta>,
@@ -110,6 +116,7 @@ impl Header {
         chain: Arc<ChainCore>,
         opts: Options,
         local: bool,
+        coroutine: bool,
         refs: u64,
         vtable: &'static TaskVTable,
     ) -> Self {
@@ -133,6 +140,7 @@ impl Header {
             state: State::new(refs),
             vtable,
             local,
+            coroutine,
             token: AtomicU32::new(0),
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             sort: AtomicI32::new(opts.sort),
@@ -149,6 +157,7 @@ impl Header {
             chain,
             awaited: AwaitedSlot::default(),
             named: AtomicBool::new(named),
+            host: OnceLock::new(),
             meta: AtomicPtr::new(meta),
         }
     }
@@ -203,6 +212,28 @@ impl Header {
         let before = self.meta_or_insert().name.set(name);
         self.named.store(true, Ordering::SeqCst);
         before
+    }
+
+    /// Whether the order of the task's runs is free: a `Send` coroutine
+    /// of the default sort, which a free-running threaded chain hands its
+    /// runtime to schedule (see `ChainCore::schedule`).
+    #[inline]
+    pub(crate) fn runs_unordered(&self) -> bool {
+        !self.local && self.coroutine && self.sort() == 0
+    }
+
+    /// Keeps `waker` as the waker of the task's host (the first one kept
+    /// stays: a runtime task's waker wakes it whichever poll gave it).
+    pub(crate) fn set_host(&self, waker: &Waker) {
+        if self.host.get().is_none() {
+            let _ = self.host.set(waker.clone());
+        }
+    }
+
+    /// The waker of the task's host, if it has one.
+    #[inline]
+    pub(crate) fn host(&self) -> Option<&Waker> {
+        self.host.get()
     }
 
     #[inline]
@@ -295,6 +326,12 @@ impl Header {
     /// Epochs from the task's start to `epoch`.
     pub(crate) fn frames_since_start(&self, epoch: u64) -> u64 {
         u64::from((epoch as u32).wrapping_sub(self.start_epoch.load(Ordering::Relaxed)))
+    }
+
+    /// Whether the task has run (its start time is set).
+    #[inline]
+    pub(crate) fn has_started(&self) -> bool {
+        self.started.load(Ordering::Relaxed)
     }
 
     /// Sets the start time and epoch on the task's first run. The caller

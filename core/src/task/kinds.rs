@@ -81,6 +81,19 @@ pub trait Task: 'static {
     /// What the task's future resolves to.
     type Output: 'static;
 
+    /// Whether the task is a coroutine: one future polled until it ends,
+    /// never returning a step between two polls but its last. A threaded
+    /// chain free to (see [`ThreadedChain`](crate::ThreadedChain)) hands
+    /// such a task of the default sort to its runtime to schedule, outside
+    /// the chain's ordered epochs. The default, `false`, keeps a task in
+    /// the epochs.
+    fn is_coroutine() -> bool
+    where
+        Self: Sized,
+    {
+        false
+    }
+
     /// Runs the task once.
     fn poll_task(
         self: Pin<&mut Self>,
@@ -134,6 +147,10 @@ impl<F> Coroutine<F> {
 impl<F: Future + 'static> Task for Coroutine<F> {
     type Output = F::Output;
 
+    fn is_coroutine() -> bool {
+        true
+    }
+
     fn poll_task(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -170,6 +187,10 @@ where
     T: 'static,
 {
     type Output = T;
+
+    fn is_coroutine() -> bool {
+        true
+    }
 
     fn poll_task(
         self: Pin<&mut Self>,

@@ -62,6 +62,33 @@ const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
 ///   a frame budget is refused by `configure`).
 /// - Done callbacks run on a worker.
 ///
+/// # Order
+///
+/// What a threaded chain keeps in order, and what it leaves to its
+/// runtime:
+///
+/// - **In the ordered epochs**: recurring tasks, sequences, intervals and
+///   blocking jobs (none is a coroutine), tasks of a sort other than 0,
+///   every task of a chain with [`frame_sync`](ChainSettings::frame_sync) or
+///   [`ordered`](ChainSettings::ordered), and every task of a chain with
+///   fewer workers than its runtime has threads (or with one worker).
+///   These run as described above: sort ascending, then priority, with the
+///   sort barrier, once per epoch.
+/// - **As the runtime schedules them**: coroutines of sort 0 on any other
+///   chain whose runtime takes tasks ([`Runtime::scheduler`]). Each wake
+///   hands the task to the runtime, which runs it as it runs its own
+///   tasks, with no order among them or against the epochs' runs, and no
+///   sort barrier. [`next_frame`](crate::next_frame) yields to the runtime
+///   (it resumes after what the runtime queued meanwhile), and a task's
+///   [`frame_count`](crate::TaskHandle::frame_count) counts the chain's
+///   epochs, which such a task does not wait for. A sleep (`pause`, a
+///   delay) goes through the chain's sleep heap and wakes in an epoch.
+///   Everything else holds as for every task: names, stats, cancellation
+///   and its propagation, `upon_death` once, panics caught, shutdown.
+///
+/// A task whose sort changes to or from 0 moves between the two at its
+/// next wake.
+///
 /// ```
 /// use std::sync::Arc;
 /// use std::time::Duration;
@@ -145,8 +172,10 @@ impl Inner {
         WORKER_OF.enter(self)
     }
 
+    /// Whether this thread runs one of the chain's workers, or one of its
+    /// tasks outside the epochs.
     fn is_current_worker(&self) -> bool {
-        WORKER_OF.is(self)
+        WORKER_OF.is(self) || self.core.is_run_by_this_thread()
     }
 
     pub(crate) fn runtime(&self) -> Option<Arc<dyn Runtime>> {
@@ -183,6 +212,7 @@ impl ThreadedChain {
             settings.num_threads = runtime.threads().max(1);
         }
         let workers = settings.num_threads;
+        let unordered = runs_unordered(&settings, runtime.threads());
         let inner = Arc::new(Inner {
             core: ChainCore::new(name, clock, settings),
             runtime: Mutex::new(Some(runtime.clone())),
@@ -192,6 +222,8 @@ impl ThreadedChain {
             live_workers: Mutex::new(workers),
             workers_gone: Condvar::new(),
         });
+        inner.core.set_runtime(&runtime);
+        inner.core.set_unordered(unordered);
         let weak: Weak<Inner> = Arc::downgrade(&inner);
         inner.core.set_listener(Box::new(move || {
             if let Some(inner) = weak.upgrade() {
@@ -211,6 +243,15 @@ impl ThreadedChain {
             .map(|r| r.name().to_owned())
             .unwrap_or_default()
     }
+}
+
+/// Whether a chain with `settings` on a runtime of `threads` threads hands
+/// its runtime the coroutines whose order is free: it is free-running (no
+/// frame sync), not asked to keep every task in order, and may use every
+/// thread of its runtime (at least two: one worker keeps the chain's order
+/// for every task).
+fn runs_unordered(settings: &ChainSettings, threads: usize) -> bool {
+    !settings.frame_sync && !settings.ordered && settings.num_threads >= threads.max(2)
 }
 
 fn check_settings(settings: &ChainSettings) -> Result<(), Error> {
@@ -243,11 +284,17 @@ impl TaskChain for ThreadedChain {
     /// Blocks until the chain has no tasks.
     ///
     /// Returns [`Error::Reentrant`] from one of the chain's own tasks (it
-    /// would wait for itself) and [`Error::Timeout`] when `timeout` passes.
+    /// would wait for itself), [`Error::WouldDeadlock`] with tasks left on
+    /// the thread that drives the chain's runtime (see
+    /// [`Runtime::stalls_if_blocked`]), and [`Error::Timeout`] when
+    /// `timeout` passes.
     fn wait_for_tasks(&self, timeout: Option<Duration>) -> Result<(), Error> {
         let core = &self.inner.core;
         if self.inner.is_current_worker() {
             return Err(Error::Reentrant);
+        }
+        if core.task_count() > 0 && core.stalls_if_blocked() {
+            return Err(Error::WouldDeadlock);
         }
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         loop {
@@ -267,7 +314,8 @@ impl TaskChain for ThreadedChain {
     }
 
     /// Cancels every task left (each `upon_death` once), stops the workers
-    /// and waits for them (up to ten seconds, for one inside a long run),
+    /// and waits for them and for the runs its runtime schedules by itself
+    /// (up to ten seconds, for one inside a long run),
     /// runs the done callbacks queued meanwhile and closes the chain (later
     /// done callbacks and handler calls are dropped unrun), and lets go of
     /// the runtime, which stops its threads if nothing else uses it. From
@@ -298,6 +346,10 @@ impl TaskChain for ThreadedChain {
                 .0;
         }
         drop(live);
+        if wait {
+            // The runs the runtime schedules by itself end too.
+            inner.core.wait_closed(deadline);
+        }
         let runtime = inner
             .runtime
             .lock()
@@ -329,6 +381,8 @@ impl TaskChain for ThreadedChain {
                 settings.num_threads
             )));
         }
+        let threads = self.inner.runtime().map_or(usize::MAX, |r| r.threads());
+        core.set_unordered(runs_unordered(&settings, threads));
         core.set_settings(settings);
         self.inner.idle.wake(true);
         Ok(())
