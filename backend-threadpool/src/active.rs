@@ -7,16 +7,31 @@
 //! unfinished task referenced: an `async_task` cell whose handle is
 //! detached and whose future parks without keeping its waker is freed
 //! without its future being dropped (a leak of whatever the future owns).
+//!
+//! Every spawn inserts and every completion removes, often on different
+//! threads at once (a thread spawning, the workers completing), so the
+//! registry is split into shards, each behind its own lock: spawns take
+//! the shards in turn, and a completion locks only its task's shard.
 
 use std::task::Waker;
 
-use crate::sync::{Mutex, MutexGuard};
+use crossbeam_utils::CachePadded;
 
-/// Wakers of live tasks in a slab (a vector with a free list), so that
-/// insertion and removal are O(1).
-#[derive(Debug, Default)]
+use crate::sync::{AtomicUsize, Mutex, MutexGuard, Ordering};
+
+/// Shards per worker: enough that a spawn and a completion seldom meet on
+/// one lock.
+const SHARDS_PER_WORKER: usize = 4;
+
+/// Wakers of live tasks in sharded slabs (vectors with a free list), so
+/// that insertion and removal are O(1). A task's key is its slot in its
+/// shard's slab times the shard count, plus its shard.
+#[derive(Debug)]
 pub(crate) struct Active {
-    slots: Mutex<Slots>,
+    shards: Box<[CachePadded<Mutex<Slots>>]>,
+    /// The shard the next spawn takes (wrapping); on a line of its own, as
+    /// spawning threads write it and completing workers read `shards`.
+    next: CachePadded<AtomicUsize>,
 }
 
 #[derive(Debug, Default)]
@@ -29,11 +44,20 @@ struct Slots {
     closed: bool,
 }
 
+/// A shard's lock. A poisoned lock only means a waker's destructor panicked
+/// with it held; the slab itself is still consistent.
+fn lock(shard: &Mutex<Slots>) -> MutexGuard<'_, Slots> {
+    shard.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 impl Active {
-    fn lock(&self) -> MutexGuard<'_, Slots> {
-        // A poisoned lock only means a waker's destructor panicked with it
-        // held; the slab itself is still consistent.
-        self.slots.lock().unwrap_or_else(|e| e.into_inner())
+    /// A registry for a pool of `workers` workers.
+    pub(crate) fn new(workers: usize) -> Self {
+        let shards = (workers.max(1) * SHARDS_PER_WORKER).next_power_of_two();
+        Active {
+            shards: (0..shards).map(|_| CachePadded::default()).collect(),
+            next: CachePadded::new(AtomicUsize::new(0)),
+        }
     }
 
     /// Admits a new task: `make` builds it for the free slot's key and
@@ -48,14 +72,16 @@ impl Active {
     where
         M: FnOnce(usize) -> (R, Waker),
     {
-        let mut slots = self.lock();
+        let count = self.shards.len();
+        let shard = self.next.fetch_add(1, Ordering::Relaxed) & (count - 1);
+        let mut slots = lock(&self.shards[shard]);
         if slots.closed {
             drop(slots);
             return Err(make);
         }
-        let key = slots.free.pop().unwrap_or(slots.wakers.len());
-        let (made, waker) = make(key);
-        match slots.wakers.get_mut(key) {
+        let slot = slots.free.pop().unwrap_or(slots.wakers.len());
+        let (made, waker) = make(slot * count + shard);
+        match slots.wakers.get_mut(slot) {
             Some(slot) => *slot = Some(waker),
             None => slots.wakers.push(Some(waker)),
         }
@@ -65,12 +91,14 @@ impl Active {
 
     /// Forgets the task in slot `key` (it finished or was dropped).
     pub(crate) fn remove(&self, key: usize) {
+        let count = self.shards.len();
+        let (slot, shard) = (key / count, key & (count - 1));
         let waker = {
-            let mut slots = self.lock();
-            let waker = slots.wakers.get_mut(key).and_then(Option::take);
+            let mut slots = lock(&self.shards[shard]);
+            let waker = slots.wakers.get_mut(slot).and_then(Option::take);
             if waker.is_some() {
                 slots.len -= 1;
-                slots.free.push(key);
+                slots.free.push(slot);
             }
             waker
         };
@@ -81,18 +109,19 @@ impl Active {
 
     /// Admits no more tasks and hands back the wakers of every live one.
     pub(crate) fn close(&self) -> Vec<Waker> {
-        let mut slots = self.lock();
-        slots.closed = true;
-        slots.len = 0;
-        slots.free.clear();
-        std::mem::take(&mut slots.wakers)
-            .into_iter()
-            .flatten()
-            .collect()
+        let mut live = Vec::new();
+        for shard in &*self.shards {
+            let mut slots = lock(shard);
+            slots.closed = true;
+            slots.len = 0;
+            slots.free.clear();
+            live.extend(std::mem::take(&mut slots.wakers).into_iter().flatten());
+        }
+        live
     }
 
     /// How many tasks are live.
     pub(crate) fn len(&self) -> usize {
-        self.lock().len
+        self.shards.iter().map(|shard| lock(shard).len).sum()
     }
 }

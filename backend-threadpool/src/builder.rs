@@ -4,11 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_task::Runnable;
 use taskchain_core::{check_thread_count, Error};
 
+use crate::job::Job;
 use crate::pool::ThreadPool;
 use crate::pool_state::PoolState;
+use crate::remote::Remote;
 use crate::sleepers::Sleepers;
 use crate::sync::{Parker, Worker};
 use crate::timer::Timer;
@@ -144,7 +145,7 @@ impl ThreadPoolBuilder {
 pub(crate) struct Parts {
     pub(crate) shared: Arc<PoolState>,
     /// Worker `i`'s local queue and parker, by index.
-    pub(crate) workers: Vec<(Worker<Runnable>, Parker)>,
+    pub(crate) workers: Vec<(Worker<Job>, Parker)>,
     /// What the timer thread parks on.
     pub(crate) timer_parker: Parker,
 }
@@ -152,13 +153,16 @@ pub(crate) struct Parts {
 impl Parts {
     /// The parts of a pool of `threads` workers.
     pub(crate) fn new(threads: usize, prefix: String, timer_spin: Duration) -> Self {
-        let workers: Vec<(Worker<Runnable>, Parker)> = (0..threads)
+        let workers: Vec<(Worker<Job>, Parker)> = (0..threads)
             .map(|_| (Worker::new_fifo(), Parker::new()))
             .collect();
         let timer_parker = Parker::new();
         let timer = Arc::new(Timer::new(timer_parker.unparker(), timer_spin));
         let shared = Arc::new(PoolState::new(
-            workers.iter().map(|(queue, _)| queue.stealer()).collect(),
+            workers
+                .iter()
+                .map(|(queue, _)| Remote::new(queue.stealer()))
+                .collect(),
             Sleepers::new(
                 workers
                     .iter()

@@ -2,9 +2,10 @@
 //! thread, and threaded task chains on it ([`make_chain`]).
 //!
 //! - Spawned futures live in [`async_task`] cells; a cell woken on a worker
-//!   goes to that worker's local queue, one woken elsewhere to a shared
-//!   injector; idle workers steal from both ([`crossbeam_deque`]) and
-//!   sleep when there is nothing to steal.
+//!   goes to that worker's LIFO slot, to run next (or to its local queue),
+//!   one woken elsewhere to a shared injector; idle workers steal from
+//!   both ([`crossbeam_deque`]) and sleep when there is nothing to steal,
+//!   and only one is woken at a time to look for work.
 //! - A panicking future never takes a worker down: its [`JoinHandle`]
 //!   gives [`Error::Panicked`](taskchain_core::Error::Panicked).
 //! - [`ThreadPool::sleep`] runs on one timer thread that parks until just
@@ -69,11 +70,13 @@
 mod active;
 mod builder;
 mod chain;
+mod job;
 mod join;
 #[cfg(all(test, loom))]
 mod loom_models;
 mod pool;
 mod pool_state;
+mod remote;
 mod runtime;
 mod sleep;
 mod sleepers;

@@ -113,7 +113,7 @@ impl ThreadPool {
 
     /// The number of worker threads.
     pub fn threads(&self) -> usize {
-        self.shared().stealers.len()
+        self.shared().remotes.len()
     }
 
     /// The thread-name prefix.

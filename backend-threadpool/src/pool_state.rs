@@ -6,11 +6,15 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_task::{Builder, Runnable};
+use crossbeam_utils::CachePadded;
+
+use async_task::{Builder, ScheduleInfo, WithInfo};
 
 use crate::active::Active;
+use crate::job::Job;
+use crate::remote::Remote;
 use crate::sleepers::Sleepers;
-use crate::sync::{fence, AtomicBool, Injector, Ordering, Steal, Stealer};
+use crate::sync::{fence, AtomicBool, Injector, Ordering, Steal};
 use crate::threads::Threads;
 use crate::timer::Timer;
 use crate::{worker, JoinHandle};
@@ -27,10 +31,11 @@ static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
 pub(crate) struct PoolState {
     /// Which pool this is, for [`worker::push_local`].
     pub(crate) id: u64,
-    /// Runnables scheduled from outside the pool's workers.
-    pub(crate) injector: Injector<Runnable>,
-    /// One per worker, by index: how the others steal from its local queue.
-    pub(crate) stealers: Vec<Stealer<Runnable>>,
+    /// Jobs scheduled from outside the pool's workers.
+    pub(crate) injector: Injector<Job>,
+    /// One per worker, by index: its local queue and LIFO slot as the
+    /// others see them (cache-padded: each is written by its owner).
+    pub(crate) remotes: Vec<CachePadded<Remote>>,
     pub(crate) sleepers: Sleepers,
     pub(crate) active: Active,
     pub(crate) timer: Arc<Timer>,
@@ -55,7 +60,7 @@ impl Drop for Tracked {
 
 impl PoolState {
     pub(crate) fn new(
-        stealers: Vec<Stealer<Runnable>>,
+        remotes: Vec<Remote>,
         sleepers: Sleepers,
         timer: Arc<Timer>,
         prefix: String,
@@ -63,9 +68,9 @@ impl PoolState {
         PoolState {
             id: NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed),
             injector: Injector::new(),
-            stealers,
+            active: Active::new(remotes.len()),
+            remotes: remotes.into_iter().map(CachePadded::new).collect(),
             sleepers,
-            active: Active::default(),
             timer,
             threads: Arc::new(Threads::default()),
             prefix,
@@ -95,9 +100,12 @@ impl PoolState {
                 future.await
             };
             let shared = self.clone();
+            let schedule = move |runnable, info: ScheduleInfo| {
+                shared.schedule(Job::Future(runnable), info.woken_while_running);
+            };
             let (runnable, task) = Builder::new()
                 .propagate_panic(true)
-                .spawn(move |_| future, move |runnable| shared.schedule(runnable));
+                .spawn(move |_| future, WithInfo(schedule));
             let waker = runnable.waker();
             ((runnable, task), waker)
         };
@@ -114,40 +122,63 @@ impl PoolState {
         }
     }
 
-    /// The schedule function of every task cell: queues `runnable` on the
-    /// calling worker's local queue when called on one of this pool's
-    /// workers, else on the injector, and wakes a sleeping worker.
+    /// The schedule function of every task cell: on one of this pool's
+    /// workers, puts `job` in that worker's LIFO slot (or its local queue:
+    /// see [`worker::push_local`]); elsewhere, on the injector. Wakes a
+    /// sleeping worker for a job on a queue.
     ///
-    /// After shutdown it drops `runnable` instead, which cancels the task
-    /// and drops its future on the calling thread.
-    pub(crate) fn schedule(&self, runnable: Runnable) {
+    /// `yielded`: the job's task woke itself while it ran (a yield); it
+    /// goes behind the others.
+    ///
+    /// After shutdown it drops `job` instead, which cancels the task and
+    /// drops its future on the calling thread.
+    pub(crate) fn schedule(&self, job: Job, yielded: bool) {
         if self.is_closed() {
-            drop(runnable);
+            drop(job);
             return;
         }
-        if let Err(runnable) = worker::push_local(self.id, runnable) {
-            self.injector.push(runnable);
-            // Pairs with the fence in `shutdown`: either this sees the
-            // flag, or shutdown's drains see the push.
-            fence(Ordering::SeqCst);
-            if self.is_closed() {
-                self.drain_injector();
-                return;
+        match worker::push_local(self, job, yielded) {
+            Ok(worker::Pushed::Slot) => self.sleepers.notify_unwatched(),
+            Ok(worker::Pushed::Queue) => self.sleepers.notify_one(),
+            Err(job) => {
+                self.injector.push(job);
+                // Pairs with the fence in `shutdown`: either this sees the
+                // flag, or shutdown's drains see the push.
+                fence(Ordering::SeqCst);
+                if self.is_closed() {
+                    self.drain_injector();
+                    return;
+                }
+                self.sleepers.notify_one();
             }
         }
-        self.sleepers.notify_one();
     }
 
-    /// Whether any queue holds a runnable (the sleepers' re-check).
+    /// Whether any queue holds a job (the sleepers' re-check; LIFO slots
+    /// are their owners' or their watchers').
     pub(crate) fn has_work(&self) -> bool {
-        !self.injector.is_empty() || self.stealers.iter().any(|s| !s.is_empty())
+        !self.injector.is_empty() || self.remotes.iter().any(|r| !r.stealer.is_empty())
     }
 
-    /// Drops every runnable in the injector, cancelling their tasks.
+    /// A worker that a notifier unparked found a job: if it was the last
+    /// one searching and work is left, wakes one more for that work.
+    pub(crate) fn stop_searching(&self) {
+        if self.sleepers.stop_searching() {
+            // Pairs with a pusher's fence: either it saw this worker
+            // searching (and woke nobody), and this sees its push, or it
+            // saw none searching and did the waking itself.
+            fence(Ordering::SeqCst);
+            if self.has_work() {
+                self.sleepers.notify_one();
+            }
+        }
+    }
+
+    /// Drops every job in the injector, cancelling their tasks.
     fn drain_injector(&self) {
         loop {
             match self.injector.steal() {
-                Steal::Success(runnable) => drop(runnable),
+                Steal::Success(job) => drop(job),
                 Steal::Empty => return,
                 Steal::Retry => std::hint::spin_loop(),
             }

@@ -2,8 +2,9 @@
 //! protocols, in one place so that the loom models can swap them.
 //!
 //! A normal build re-exports std's mutex and atomics, crossbeam-deque's
-//! queues and parking's parker, and reads the system clock: nothing is
-//! wrapped, so the pool pays nothing for this module.
+//! queues, crossbeam-utils' `AtomicCell` (as the one-item [`Slot`]) and
+//! parking's parker, and reads the system clock: nothing is wrapped, so
+//! the pool pays nothing for this module.
 //!
 //! Under `--cfg loom` (only for `src/loom_models/`) they come from loom
 //! instead, so that loom explores every interleaving of our protocol:
@@ -13,7 +14,10 @@
 //! - the parker is parking's own, built with its `loom` feature (the same
 //!   code, on loom's mutex and condvar: an unpark before a park is kept);
 //!   its deadline park waits for an unpark only, as the model clock stands
-//!   still (see [`now`]);
+//!   still (see [`now`]); a worker's timed park returns at once, as if
+//!   its timeout had passed (see `loom_parker`);
+//! - the one-item slot is a loom mutex around an `Option` (see
+//!   `loom_slot`): one step loom can reorder, as a lock-free swap is;
 //! - the queues are stand-ins with crossbeam-deque's interface (see
 //!   `loom_deque`): crossbeam-deque is not loom-aware, and its queues are
 //!   linearizable and tested upstream; what the models check is our use of
@@ -32,6 +36,12 @@ pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Mutex, MutexGuard};
 
+/// A one-item slot that any thread may swap into or take from: lock-free
+/// while `Option<T>` fits an atomic word (a [`Job`](crate::job::Job) of a
+/// task cell does).
+#[cfg(not(loom))]
+pub(crate) type Slot<T> = crossbeam_utils::atomic::AtomicCell<Option<T>>;
+
 /// The time now, for the timer.
 #[cfg(not(loom))]
 #[inline]
@@ -43,6 +53,8 @@ pub(crate) fn now() -> std::time::Instant {
 mod loom_deque;
 #[cfg(loom)]
 mod loom_parker;
+#[cfg(loom)]
+mod loom_slot;
 
 #[cfg(loom)]
 pub(crate) use crossbeam_deque::Steal;
@@ -54,6 +66,8 @@ pub(crate) use loom::sync::{Mutex, MutexGuard};
 pub(crate) use loom_deque::{Injector, Stealer, Worker};
 #[cfg(loom)]
 pub(crate) use loom_parker::{Parker, Unparker};
+#[cfg(loom)]
+pub(crate) use loom_slot::Slot;
 
 #[cfg(loom)]
 loom::lazy_static! {

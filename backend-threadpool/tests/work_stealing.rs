@@ -1,5 +1,5 @@
-//! Work stealing: a runnable on a busy worker's local queue is taken by an
-//! idle one, and none is lost in a storm of steals.
+//! Work stealing: a runnable in a busy worker's LIFO slot or local queue is
+//! taken by an idle one, and none is lost in a storm of steals.
 
 mod common;
 
@@ -11,9 +11,9 @@ use std::sync::{Arc, Mutex};
 use common::{scaled, yield_now, HANG};
 use taskchain_threadpool::ThreadPool;
 
-/// A future spawned on a worker goes to that worker's local queue; the
+/// A future spawned on a worker goes to that worker's LIFO slot; the
 /// worker then blocks until the future has run, which only a thief can
-/// make happen.
+/// make happen (an idle worker watching for a worker stuck in one run).
 #[test]
 fn a_blocked_workers_local_queue_is_stolen_from() {
     let pool = ThreadPool::new(2).unwrap();

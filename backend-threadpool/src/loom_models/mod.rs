@@ -17,6 +17,7 @@
 //! One module per behaviour; this one holds what they share.
 
 mod handoff;
+mod lifo;
 mod shutdown;
 mod sleep_wake;
 mod timer;
@@ -124,6 +125,15 @@ impl Runs {
     fn wait_all(&self) {
         let mut counts = self.counts.lock().unwrap();
         while counts.contains(&0) {
+            counts = self.changed.wait(counts).unwrap();
+        }
+    }
+
+    /// Blocks until task `task` ran: forever (a loom deadlock) if it was
+    /// lost.
+    fn wait(&self, task: usize) {
+        let mut counts = self.counts.lock().unwrap();
+        while counts[task] == 0 {
             counts = self.changed.wait(counts).unwrap();
         }
     }

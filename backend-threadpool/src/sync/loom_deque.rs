@@ -121,6 +121,11 @@ impl<T> Worker<T> {
         self.queue.pop()
     }
 
+    /// Whether the queue looks empty.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
     /// The handle other workers steal through.
     pub(crate) fn stealer(&self) -> Stealer<T> {
         Stealer {

@@ -7,9 +7,16 @@
 //! future never comes: the deadline park waits for an unpark, exactly like
 //! a real one whose deadline is further away than anything else in the
 //! execution.
+//!
+//! A worker's timed park (its watch over a busy worker's LIFO slot) is the
+//! other way round: it yields to the other threads and returns as if its
+//! timeout had passed, so that the models see the watch fire at every
+//! point of an execution (a pending unpark stays pending, as a real timed
+//! park that times out leaves none behind either: it consumes one only if
+//! it returns unparked).
 
 use std::fmt;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub(crate) use parking::Unparker;
 
@@ -41,6 +48,12 @@ impl Parker {
         }
         self.0.park();
         true
+    }
+
+    /// Yields, then returns `false`: timed out.
+    pub(crate) fn park_timeout(&self, _timeout: Duration) -> bool {
+        loom::thread::yield_now();
+        false
     }
 }
 
