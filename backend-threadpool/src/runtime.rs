@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use taskchain_core::{BoxFuture, Runtime, Scheduler, TaskRunnable, TaskScheduling};
 
+use crate::job::Job;
 use crate::pool_state::PoolState;
 use crate::ThreadPool;
 
@@ -37,13 +38,16 @@ impl Runtime for ThreadPool {
     }
 }
 
-/// Queues a chain's runnables on the pool. It holds the pool's state, not
-/// its owner handle: the pool's threads stop when the last handle goes, and
-/// its shutdown drops what its queues hold.
+/// Queues a chain's runnables on the pool, as jobs of its own: a wake on
+/// one of its workers goes to that worker's LIFO slot, a yield behind its
+/// queue. It holds the pool's state, not its owner handle: the pool's
+/// threads stop when the last handle goes, and its shutdown drops what its
+/// queues hold (which cancels those tasks).
 struct PoolScheduler(Arc<PoolState>);
 
 impl Scheduler for PoolScheduler {
     fn schedule(&self, runnable: TaskRunnable) {
-        self.0.spawn(async move { runnable.run() }).detach();
+        let yielded = runnable.is_yield();
+        self.0.schedule(Job::Chain(runnable), yielded);
     }
 }
