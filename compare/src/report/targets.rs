@@ -59,8 +59,9 @@ pub enum Metrics {
     Timed,
 }
 
-/// Which subjects a target holds to its limit: taskchain's only, the raw
-/// runtimes being references, not candidates.
+/// Which subjects a target holds to its limit: taskchain's only (its
+/// chains, and its own thread pool run raw), the other raw runtimes being
+/// references, not candidates.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Subjects {
     /// These, by name.
@@ -120,6 +121,10 @@ pub struct Target {
 }
 
 const FRAME: &[&str] = &[FRAME_CHAIN];
+
+/// taskchain's own thread pool, run raw: a raw runtime, but one of
+/// taskchain's, so a candidate rather than only a reference.
+const RAW_POOL: &str = "threadpool (raw)";
 const FLOOR_SUBJECT: Against = Against::Named(FLOOR);
 
 /// Every target the report checks, in the order it lists them.
@@ -180,6 +185,35 @@ pub const TARGETS: &[Target] = &[
         metrics: Metrics::Timed,
         subjects: Subjects::Each(&["taskchain-threadpool"]),
         limit: Limit::RatioAtMost(Against::Named("tokio multi_thread"), 1.0),
+    },
+    Target {
+        goal: "thread pool (raw): at most 0.9x tokio multi_thread on spawn_many and ping_pong",
+        workloads: Workloads::Each(&["spawn_many", "ping_pong"]),
+        metrics: Metrics::Timed,
+        subjects: Subjects::Each(&[RAW_POOL]),
+        limit: Limit::RatioAtMost(Against::Named("tokio multi_thread"), 0.9),
+    },
+    Target {
+        goal: "thread pool chain: wake-to-run p50 at most tokio multi_thread's",
+        workloads: Workloads::Each(&["latency"]),
+        metrics: Metrics::Named("p50"),
+        subjects: Subjects::Each(&["taskchain-threadpool"]),
+        limit: Limit::RatioAtMost(Against::Named("tokio multi_thread"), 1.0),
+    },
+    Target {
+        goal: "thread pool and smol chains: a 50 us pause overshoots by under 150 us at p99",
+        workloads: Workloads::Each(&["timer"]),
+        metrics: Metrics::Named("p99"),
+        subjects: Subjects::Each(&["taskchain-threadpool", "taskchain-smol"]),
+        limit: Limit::AtMost(150.0),
+    },
+    Target {
+        goal:
+            "backends: a suspended coroutine at most 16 bytes over the same one on the raw runtime",
+        workloads: Workloads::Each(SHARED_FUTURE_MEMORY),
+        metrics: Metrics::Named("B steady"),
+        subjects: Subjects::Threaded,
+        limit: Limit::ExcessAtMost(Against::Baseline, 16.0),
     },
     Target {
         goal: "scaling: no per-operation growth above 1.2x between 1,000 and 100,000 live tasks",
@@ -270,7 +304,9 @@ mod tests {
 
     #[test]
     fn targets_hold_taskchain_subjects_only() {
-        let raw = Subject::all().into_iter().filter(|s| !s.is_taskchain());
+        let raw = Subject::all()
+            .into_iter()
+            .filter(|s| !s.is_taskchain() && s.name() != RAW_POOL);
         for subject in raw {
             for target in TARGETS {
                 assert!(!target.subjects.includes(subject), "{}", target.goal);
