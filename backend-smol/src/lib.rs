@@ -7,7 +7,9 @@
 //! socket as well as taskchain's own pauses, promises and other tasks. The
 //! scheduling semantics (order, sort barriers, frame sync, cancellation,
 //! shutdown) are `taskchain-core`'s [`ThreadedChain`]; this crate only
-//! lends it threads and a timer.
+//! lends it threads, a timer and the executor: a coroutine of sort 0 on a
+//! free-running chain that uses every thread of the runtime runs in an
+//! executor task of its own (a [`TaskHost`](taskchain_core::TaskHost)).
 //!
 //! ```
 //! use std::time::Duration;

@@ -6,7 +6,10 @@
 //! taskchain's own pauses, promises and other tasks. The scheduling
 //! semantics (order, sort barriers, frame sync, cancellation, shutdown)
 //! are `taskchain-core`'s [`ThreadedChain`]; this crate only lends it
-//! tokio's threads and timer through [`TokioRuntime`].
+//! tokio's threads, timer and scheduler through [`TokioRuntime`]: a
+//! coroutine of sort 0 on a free-running chain that uses every thread of
+//! the runtime runs in a tokio task of its own (a
+//! [`TaskHost`](taskchain_core::TaskHost)), scheduled by tokio.
 //!
 //! - [`make_chain`]: a chain on a runtime of its own with
 //!   `settings.num_threads` threads, shut down with the chain.

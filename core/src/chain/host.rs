@@ -70,7 +70,8 @@ impl Future for TaskHost {
         // from: the first is kept.
         task.header().set_host(cx.waker());
         let mut again = false;
-        run_outside_epochs(task.clone(), |_, _| again = true);
+        // The host's own reference keeps the cell, and the chain, alive.
+        run_outside_epochs(task.clone(), &task.header().chain, |_, _| again = true);
         if again {
             // Behind the runtime's other work, as its own yields are.
             cx.waker().wake_by_ref();

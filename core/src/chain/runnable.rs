@@ -126,23 +126,28 @@ impl TaskRunnable {
 /// Runs `task` outside its chain's epochs; a run it asks for next goes
 /// back to the runtime, behind its other work.
 fn run(task: TaskRef) {
-    run_outside_epochs(task, |task, chain| chain.schedule_again(task));
-}
-
-/// Runs `task` once outside its chain's epochs (if it is scheduled: a
-/// stale run does nothing) and files a sleep it asks for; if it asks to
-/// run again (it yielded with `next_frame`, or was woken while it ran),
-/// hands it to `again`, still inside the run (a shut-down chain closes
-/// only once it is over).
-pub(crate) fn run_outside_epochs(task: TaskRef, again: impl FnOnce(TaskRef, &ChainCore)) {
     // Keeps the cell, and with it the chain, for the bookkeeping after the
     // run (a clone of the task's own count, not of the chain's).
     let keep = task.clone();
-    let chain = &*keep.header().chain;
+    run_outside_epochs(task, &keep.header().chain, |task, chain| {
+        chain.schedule_again(task)
+    });
+}
+
+/// Runs `task` once outside its chain, `chain`'s, epochs (if it is
+/// scheduled: a stale run does nothing) and files a sleep it asks for; if
+/// it asks to run again (it yielded with `next_frame`, or was woken while
+/// it ran), hands it to `again`, still inside the run (a shut-down chain
+/// closes only once it is over). The caller keeps the chain alive.
+pub(crate) fn run_outside_epochs(
+    task: TaskRef,
+    chain: &ChainCore,
+    again: impl FnOnce(TaskRef, &ChainCore),
+) {
     let runner = chain.enter_runner();
     // A coroutine reads the time only to stamp its first run (its own
     // reads, `pause` and `elapsed`, ask the clock themselves).
-    let now = match keep.header().has_started() {
+    let now = match task.header().has_started() {
         true => Duration::ZERO,
         false => chain.now(),
     };

@@ -10,6 +10,10 @@
 //! and wakes an idle worker. Idle workers hold the runtime's timer for the
 //! next sleeper.
 //!
+//! Coroutines whose order is free skip all of that on a chain that may use
+//! every thread of its runtime: the runtime runs them as its own work
+//! (`chain::runnable`, `chain::host`), and the workers keep the rest.
+//!
 //! - `worker`: the worker future and what it does next (`Sched`: the epoch
 //!   queues and the epoch gate under one lock).
 //! - `epoch_gate`: `EpochGate`, whether an epoch is open, its runs in
