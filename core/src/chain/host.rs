@@ -6,8 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::chain::runnable::run_outside_epochs;
-use crate::error::isolated;
+use crate::chain::runnable::{dropped_by_runtime, run_outside_epochs};
 use crate::task::raw::TaskRef;
 
 /// A future that runs one coroutine of a threaded chain, which a runtime
@@ -88,15 +87,9 @@ impl Drop for TaskHost {
         let Some(task) = self.task.take() else {
             return;
         };
-        if task.is_done() {
-            return;
+        if !task.header().state.snapshot().is_complete() {
+            dropped_by_runtime(task);
         }
-        // Dropped unfinished: the runtime is gone. Both end tasks: user
-        // code.
-        isolated(move || {
-            task.abort();
-            task.header().chain.runtime_gone();
-        });
     }
 }
 

@@ -165,12 +165,18 @@ impl Drop for TaskRunnable {
     fn drop(&mut self) {
         // SAFETY: `run` forgets `self`: this is the only take.
         let task = unsafe { ManuallyDrop::take(&mut self.task) };
-        // Dropped unrun: the runtime is gone. Both end tasks: user code.
-        isolated(move || {
-            task.abort();
-            task.header().chain.runtime_gone();
-        });
+        dropped_by_runtime(task);
     }
+}
+
+/// Ends `task`, whose runtime dropped its run (a runnable, or a host)
+/// unfinished: the runtime is gone, so the chain takes no more either.
+/// Both end tasks: user code, caught.
+pub(crate) fn dropped_by_runtime(task: TaskRef) {
+    isolated(move || {
+        task.abort();
+        task.header().chain.runtime_gone();
+    });
 }
 
 impl fmt::Debug for TaskRunnable {
