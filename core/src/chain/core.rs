@@ -95,14 +95,9 @@ pub struct ChainCore {
     /// shutdown), for `stalls_if_blocked`.
     runtime: OnceLock<Weak<dyn Runtime>>,
     /// Polls (frame chain), worker polls and runs outside the epochs
-    /// (threaded chain) in progress: a task they run may still end and
-    /// queue its done callbacks, so a shut-down chain closes only once
-    /// none is left. A run that starts after `drained` was set is a stale
-    /// one: every task had ended by then, so it queues nothing.
+    /// (threaded chain) in progress, and whether `shutdown` has ended
+    /// every task: the chain closes once both hold (see `RunnerCount`).
     runners: RunnerCount,
-    /// `shutdown` has cancelled every task: the chain closes as soon as no
-    /// runner is left.
-    drained: AtomicBool,
 }
 
 /// Why a task is handed to the poller.
@@ -173,7 +168,6 @@ impl ChainCore {
             unordered: AtomicBool::new(false),
             runtime: OnceLock::new(),
             runners: RunnerCount::default(),
-            drained: AtomicBool::new(false),
         })
     }
 
@@ -636,10 +630,7 @@ impl ChainCore {
                 task.abort();
             }
         }
-        // Sequentially consistent with a runner's end: of the two, at
-        // least one sees the other, and closes.
-        self.drained.store(true, Ordering::SeqCst);
-        if self.runners.is_zero() {
+        if self.runners.drain() {
             self.close();
         }
     }
@@ -871,8 +862,7 @@ impl Drop for Runner<'_> {
     fn drop(&mut self) {
         // The poll is over before the chain may close.
         drop(self.scope.take());
-        self.chain.runners.exit(self.shard);
-        if self.chain.drained.load(Ordering::SeqCst) && self.chain.runners.is_zero() {
+        if self.chain.runners.exit(self.shard) {
             self.chain.close();
             // A shutdown may wait for the runs to end (`wait_closed`).
             self.chain.notify();

@@ -1,9 +1,10 @@
 //! `RunnerCount`: how many runs of a chain are in progress, counted per
-//! thread so that runs on different threads do not share a cache line.
+//! thread so that runs on different threads do not share a cache line, and
+//! the protocol that closes a shut-down chain once the last one ended.
 
 use std::sync::atomic::Ordering;
 
-use crate::sync::AtomicUsize;
+use crate::sync::{fence, AtomicBool, AtomicUsize};
 
 /// Shards of the count; a thread counts in shard `thread % SHARDS`.
 const SHARDS: usize = 8;
@@ -11,17 +12,33 @@ const SHARDS: usize = 8;
 /// One shard, alone on its cache line (128 bytes: two lines, which
 /// adjacent-line prefetchers fetch together).
 #[repr(align(128))]
-#[derive(Default)]
 struct Shard(AtomicUsize);
 
 /// Runs of a chain in progress (polls, worker polls, runs outside the
-/// epochs). Every operation is sequentially consistent: a shutdown that
-/// marks the chain drained and then reads the count, and a run that ends
-/// and then reads the mark, see each other's write at least once (see
-/// `ChainCore::shutdown`).
-#[derive(Default)]
+/// epochs), and whether its shutdown ended every task (drained).
+///
+/// A drained chain closes once no run is left: a run may still end a task
+/// and queue its done callbacks, which the close runs. Exactly who closes
+/// is not decided, but someone does: [`drain`](Self::drain) marks the
+/// chain drained and then reads the count, a run's
+/// [`exit`](Self::exit) counts itself out and then reads the mark, each
+/// with a `SeqCst` fence between its write and its read, so of the
+/// shutdown and the last run at least one sees the other and answers
+/// "close" (closing is idempotent). A run
+/// that starts after the mark is a stale one: every task had ended by
+/// then, so it queues nothing.
 pub(crate) struct RunnerCount {
     shards: [Shard; SHARDS],
+    drained: AtomicBool,
+}
+
+impl Default for RunnerCount {
+    fn default() -> Self {
+        RunnerCount {
+            shards: std::array::from_fn(|_| Shard(AtomicUsize::new(0))),
+            drained: AtomicBool::new(false),
+        }
+    }
 }
 
 impl RunnerCount {
@@ -34,15 +51,68 @@ impl RunnerCount {
         shard
     }
 
-    /// A run counted in `shard` is over.
+    /// A run counted in `shard` is over; true if the chain is drained and
+    /// no run is left: close it.
     #[inline]
-    pub(crate) fn exit(&self, shard: usize) {
+    #[must_use]
+    pub(crate) fn exit(&self, shard: usize) -> bool {
         self.shards[shard].0.fetch_sub(1, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        self.drained.load(Ordering::SeqCst) && self.is_zero()
+    }
+
+    /// Marks the chain drained (its shutdown ended every task); true if no
+    /// run is in progress: close it.
+    #[must_use]
+    pub(crate) fn drain(&self) -> bool {
+        self.drained.store(true, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        self.is_zero()
     }
 
     /// Whether no run is in progress. Not a snapshot: a run that starts
-    /// meanwhile may be missed, which the caller's protocol allows.
-    pub(crate) fn is_zero(&self) -> bool {
+    /// meanwhile may be missed, which the protocol allows (see the type).
+    fn is_zero(&self) -> bool {
         self.shards.iter().all(|s| s.0.load(Ordering::SeqCst) == 0)
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_model {
+    use std::sync::Arc;
+
+    use loom::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::RunnerCount;
+
+    /// Two runs on threads of different shards end while the chain is
+    /// drained: someone is told to close, whatever the interleaving.
+    #[test]
+    fn loom_a_drained_chain_is_closed_once_its_last_run_ends() {
+        loom::model(|| {
+            let count = Arc::new(RunnerCount::default());
+            let closes = Arc::new(AtomicUsize::new(0));
+            let runs: Vec<_> = (0..2u64)
+                .map(|thread| {
+                    let shard = count.enter(thread);
+                    let (count, closes) = (count.clone(), closes.clone());
+                    loom::thread::spawn(move || {
+                        if count.exit(shard) {
+                            closes.fetch_add(1, Ordering::SeqCst);
+                        }
+                    })
+                })
+                .collect();
+            if count.drain() {
+                closes.fetch_add(1, Ordering::SeqCst);
+            }
+            for run in runs {
+                run.join().unwrap();
+            }
+            assert!(
+                closes.load(Ordering::SeqCst) >= 1,
+                "nobody closed the chain"
+            );
+        });
     }
 }
