@@ -160,6 +160,9 @@ impl Drop for TaskRunnable {
     fn drop(&mut self) {
         // SAFETY: `run` forgets `self`: this is the only take.
         let task = unsafe { ManuallyDrop::take(&mut self.task) };
+        if task.is_done() {
+            return;
+        }
         // Dropped unrun: the runtime is gone. Both end tasks: user code.
         isolated(move || {
             task.abort();
