@@ -242,7 +242,7 @@ fn a_handle_awaited_from_another_chain() {
     let gate = first.promise::<u8>();
     let g = gate.clone();
     let inner = first.spawn(async move { g.await.map(|v| v + 1) });
-    let outer = second.spawn(async move { inner.await });
+    let outer = second.spawn(inner);
     let _ = gate.set_result(41);
     assert_eq!(outer.result(Some(PATIENCE)), Ok(Ok(Ok(42))));
     let never = first.promise::<u8>();
@@ -250,7 +250,7 @@ fn a_handle_awaited_from_another_chain() {
     // not.
     let waiting = first.spawn_fallible(never);
     let w = waiting.as_any();
-    let outer = second.spawn(async move { waiting.await });
+    let outer = second.spawn(waiting);
     eventually("it waits", || w.is_alive() && !w.is_done());
     w.cancel();
     assert_eq!(outer.result(Some(PATIENCE)), Ok(Err(Error::Cancelled)));
