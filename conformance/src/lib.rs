@@ -97,6 +97,7 @@ pub mod kit;
 pub mod pin_probe;
 pub mod program;
 mod run;
+pub mod runtime_scheduled;
 pub mod scenarios;
 mod settle;
 mod shutdown_check;

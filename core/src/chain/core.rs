@@ -328,7 +328,10 @@ impl ChainCore {
                 drop(shared);
                 match scheduling {
                     TaskScheduling::Runnables(s) => s.schedule(TaskRunnable::new(task, false)),
-                    TaskScheduling::Hosts(s) => s.spawn_host(TaskHost::new(task)),
+                    TaskScheduling::Hosts(s) => {
+                        header.claim_host();
+                        s.spawn_host(TaskHost::new(task));
+                    }
                 }
                 return;
             }
@@ -368,11 +371,18 @@ impl ChainCore {
                     s.schedule(TaskRunnable::new(task, again));
                     return;
                 }
-                Some(TaskScheduling::Hosts(_)) => {
-                    // A task spawned before the chain handed its coroutines
-                    // over has no host: it stays in the epochs.
+                Some(TaskScheduling::Hosts(s)) => {
                     if let Some(host) = task.header().host() {
                         host.wake_by_ref();
+                        return;
+                    }
+                    // A task that ran in the epochs so far (spawned with a
+                    // delay, of another sort, or before the chain handed its
+                    // coroutines over) gets its host now. One made but not
+                    // yet run has no waker to wake: the epochs run the task
+                    // meanwhile.
+                    if task.header().claim_host() {
+                        s.spawn_host(TaskHost::new(task));
                         return;
                     }
                 }

@@ -68,13 +68,15 @@ impl Future for TaskHost {
         // A runtime task's waker wakes that task whichever poll it came
         // from: the first is kept.
         task.header().set_host(cx.waker());
-        let mut again = false;
+        // A rerun it asks for goes through the chain, as a wake does: to
+        // this host (woken behind the runtime's other work, as its own
+        // yields are) while its order is free, to the epochs once its sort
+        // or the chain's settings ask for order.
         // The host's own reference keeps the cell, and the chain, alive.
-        run_outside_epochs(task.clone(), &task.header().chain, |_, _| again = true);
-        if again {
-            // Behind the runtime's other work, as its own yields are.
-            cx.waker().wake_by_ref();
-        } else if task.header().state.snapshot().is_complete() {
+        run_outside_epochs(task.clone(), &task.header().chain, |task, chain| {
+            chain.schedule_again(task)
+        });
+        if task.header().state.snapshot().is_complete() {
             self.task = None;
             return Poll::Ready(());
         }
@@ -87,9 +89,7 @@ impl Drop for TaskHost {
         let Some(task) = self.task.take() else {
             return;
         };
-        if !task.header().state.snapshot().is_complete() {
-            dropped_by_runtime(task);
-        }
+        dropped_by_runtime(task);
     }
 }
 

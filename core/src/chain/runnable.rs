@@ -171,8 +171,12 @@ impl Drop for TaskRunnable {
 
 /// Ends `task`, whose runtime dropped its run (a runnable, or a host)
 /// unfinished: the runtime is gone, so the chain takes no more either.
-/// Both end tasks: user code, caught.
+/// Both end tasks: user code, caught. The run of a task that has ended
+/// meanwhile (a stale one) is dropped to no effect.
 pub(crate) fn dropped_by_runtime(task: TaskRef) {
+    if task.header().state.snapshot().is_complete() {
+        return;
+    }
     isolated(move || {
         task.abort();
         task.header().chain.runtime_gone();

@@ -94,6 +94,9 @@ pub(crate) struct Header {
     /// The waker of the runtime task that hosts the task (see
     /// `TaskHost`), once it first ran it: a wake of the task wakes it.
     host: OnceLock<Waker>,
+    /// A host was made for the task: until it first runs there is no
+    /// waker in `host`, and a wake meanwhile must not make a second one.
+    hosted: AtomicBool,
     /// Null until the task has one of the rarely used properties; set
     /// once (from a `Box`), freed with the header.
     meta: AtomicPtr<Meta>,
@@ -158,6 +161,7 @@ impl Header {
             awaited: AwaitedSlot::default(),
             named: AtomicBool::new(named),
             host: OnceLock::new(),
+            hosted: AtomicBool::new(false),
             meta: AtomicPtr::new(meta),
         }
     }
@@ -228,6 +232,12 @@ impl Header {
         if self.host.get().is_none() {
             let _ = self.host.set(waker.clone());
         }
+    }
+
+    /// Whether the caller is the one to make the task's host (once per
+    /// task).
+    pub(crate) fn claim_host(&self) -> bool {
+        !self.hosted.swap(true, Ordering::AcqRel)
     }
 
     /// The waker of the task's host, if it has one.

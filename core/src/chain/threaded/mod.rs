@@ -79,7 +79,7 @@ const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
 ///   These run as described above: sort ascending, then priority, with the
 ///   sort barrier, once per epoch.
 /// - **As the runtime schedules them**: coroutines of sort 0 on any other
-///   chain whose runtime takes tasks ([`Runtime::scheduler`]). Each wake
+///   chain whose runtime takes tasks ([`Runtime::task_scheduling`]). Each wake
 ///   hands the task to the runtime, which runs it as it runs its own
 ///   tasks, with no order among them or against the epochs' runs, and no
 ///   sort barrier. [`next_frame`](crate::next_frame) yields to the runtime
