@@ -359,49 +359,24 @@ pub type MakeChain = fn(&TaskManager, &str, ChainSettings) -> Arc<ThreadedChain>
 #[macro_export]
 macro_rules! runtime_scheduled_tests {
     ($make:expr) => {
-        #[test]
-        fn a_sort_0_coroutine_runs_while_a_worker_is_blocked_in_an_ordered_run() {
-            $crate::runtime_scheduled::a_sort_0_coroutine_runs_while_a_worker_is_blocked_in_an_ordered_run($make);
-        }
-
-        #[test]
-        fn yielding_coroutines_do_not_starve_another() {
-            $crate::runtime_scheduled::yielding_coroutines_do_not_starve_another($make);
-        }
-
-        #[test]
-        fn shutdown_racing_wakes_ends_each_task_once_and_frees_the_chain() {
-            $crate::runtime_scheduled::shutdown_racing_wakes_ends_each_task_once_and_frees_the_chain($make);
-        }
-
-        #[test]
-        fn finished_coroutines_leave_no_reference_to_the_chain() {
-            $crate::runtime_scheduled::finished_coroutines_leave_no_reference_to_the_chain($make);
-        }
-
-        #[test]
-        fn a_handle_awaited_from_another_chain() {
-            $crate::runtime_scheduled::a_handle_awaited_from_another_chain($make);
-        }
-
-        #[test]
-        fn a_panicking_waker_on_a_handle_is_caught() {
-            $crate::runtime_scheduled::a_panicking_waker_on_a_handle_is_caught($make);
-        }
-
-        #[test]
-        fn blocking_waits_inside_a_runtime_scheduled_coroutine_are_refused() {
-            $crate::runtime_scheduled::blocking_waits_inside_a_runtime_scheduled_coroutine_are_refused($make);
-        }
-
-        #[test]
-        fn pause_in_a_runtime_scheduled_coroutine() {
-            $crate::runtime_scheduled::pause_in_a_runtime_scheduled_coroutine($make);
-        }
-
-        #[test]
-        fn sort_and_order_changes_under_running_coroutines() {
-            $crate::runtime_scheduled::sort_and_order_changes_under_running_coroutines($make);
-        }
+        $crate::runtime_scheduled_tests!(@each $make;
+            a_sort_0_coroutine_runs_while_a_worker_is_blocked_in_an_ordered_run,
+            yielding_coroutines_do_not_starve_another,
+            shutdown_racing_wakes_ends_each_task_once_and_frees_the_chain,
+            finished_coroutines_leave_no_reference_to_the_chain,
+            a_handle_awaited_from_another_chain,
+            a_panicking_waker_on_a_handle_is_caught,
+            blocking_waits_inside_a_runtime_scheduled_coroutine_are_refused,
+            pause_in_a_runtime_scheduled_coroutine,
+            sort_and_order_changes_under_running_coroutines
+        );
+    };
+    (@each $make:expr; $($check:ident),+) => {
+        $(
+            #[test]
+            fn $check() {
+                $crate::runtime_scheduled::$check($make);
+            }
+        )+
     };
 }

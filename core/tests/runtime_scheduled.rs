@@ -16,8 +16,8 @@ use std::time::Duration;
 use common::{eventually, setup, PATIENCE};
 use taskchain_core::{
     current_task, next_frame, AsyncFuture, BoxFuture, ChainSettings, DoneStatus, Error,
-    HostSpawner, Runtime, Scheduler, TaskBuilder, TaskChain, TaskChainExt, TaskHost, TaskManager,
-    TaskRunnable, TaskScheduling, ThreadedChain,
+    HostSpawner, Runtime, Scheduler, TaskBuilder, TaskChain, TaskChainExt, TaskHandle, TaskHost,
+    TaskManager, TaskRunnable, TaskScheduling, ThreadedChain,
 };
 
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -482,6 +482,17 @@ fn shutdown_ends_runtime_scheduled_tasks_once_and_frees_the_chain() {
     }
 }
 
+/// A coroutine that counts its runs in `spins` and yields for ever.
+fn spin_for_ever(chain: &Arc<ThreadedChain>, spins: &Arc<AtomicUsize>) -> TaskHandle<()> {
+    let s = spins.clone();
+    chain.spawn(async move {
+        loop {
+            s.fetch_add(1, Ordering::SeqCst);
+            next_frame().await;
+        }
+    })
+}
+
 /// A coroutine that yields for ever does not keep another one from running
 /// (the runtime queues the yield behind it).
 #[test]
@@ -490,13 +501,7 @@ fn a_yielding_coroutine_does_not_starve_another() {
         let (_clock, manager) = setup();
         let (chain, queue) = unordered(&manager, kind);
         let spins = counter();
-        let s = spins.clone();
-        let spinner = chain.spawn(async move {
-            loop {
-                s.fetch_add(1, Ordering::SeqCst);
-                next_frame().await;
-            }
-        });
+        let spinner = spin_for_ever(&chain, &spins);
         queue.drive(3);
         let other = chain.spawn(async { 3 });
         queue.drive(6);
@@ -516,13 +521,7 @@ fn a_yielding_coroutine_moved_off_sort_0_leaves_the_runtime() {
         let (_clock, manager) = setup();
         let (chain, queue) = unordered(&manager, kind);
         let spins = counter();
-        let s = spins.clone();
-        let spinner = chain.spawn(async move {
-            loop {
-                s.fetch_add(1, Ordering::SeqCst);
-                next_frame().await;
-            }
-        });
+        let spinner = spin_for_ever(&chain, &spins);
         queue.drive(3);
         spinner.set_sort(1);
         // The rerun it already asked for may run here; after it, the
