@@ -23,6 +23,9 @@ use taskchain_core::{Error, FrameChain, ManualClock, Promise};
 /// every race these models target, small enough that a bare run ends.
 const DEFAULT_PREEMPTIONS: usize = 2;
 
+/// Branch points one execution may pass (loom's default: 1,000).
+const MAX_BRANCHES: usize = 10_000;
+
 /// Runs `body` under every interleaving loom explores (bounded by
 /// `LOOM_MAX_PREEMPTIONS`, default 2).
 pub fn model(body: impl Fn() + Sync + Send + 'static) {
@@ -30,6 +33,11 @@ pub fn model(body: impl Fn() + Sync + Send + 'static) {
     if builder.preemption_bound.is_none() {
         builder.preemption_bound = Some(DEFAULT_PREEMPTIONS);
     }
+    // A model drives a whole chain (polls, then its shutdown as it drops):
+    // one execution passes more atomic accesses than loom's default
+    // allows. The bound limits the length of a path, not how many are
+    // explored.
+    builder.max_branches = MAX_BRANCHES;
     builder.check(body);
 }
 
