@@ -68,14 +68,10 @@ impl Future for TaskHost {
         // A runtime task's waker wakes that task whichever poll it came
         // from: the first is kept.
         task.header().set_host(cx.waker());
-        // A rerun it asks for goes through the chain, as a wake does: to
-        // this host (woken behind the runtime's other work, as its own
-        // yields are) while its order is free, to the epochs once its sort
-        // or the chain's settings ask for order.
-        // The host's own reference keeps the cell, and the chain, alive.
-        run_outside_epochs(task.clone(), &task.header().chain, |task, chain| {
-            chain.schedule_again(task)
-        });
+        // A rerun it asks for wakes this host again (behind the runtime's
+        // other work, as its own yields are) while its order is free. The
+        // host's own reference keeps the cell, and the chain, alive.
+        run_outside_epochs(task.clone(), &task.header().chain);
         if task.header().state.snapshot().is_complete() {
             self.task = None;
             return Poll::Ready(());

@@ -123,27 +123,23 @@ impl TaskRunnable {
     }
 }
 
-/// Runs `task` outside its chain's epochs; a run it asks for next goes
-/// back to the runtime, behind its other work.
+/// Runs `task` outside its chain's epochs.
 fn run(task: TaskRef) {
     // Keeps the cell, and with it the chain, for the bookkeeping after the
     // run (a clone of the task's own count, not of the chain's).
     let keep = task.clone();
-    run_outside_epochs(task, &keep.header().chain, |task, chain| {
-        chain.schedule_again(task)
-    });
+    run_outside_epochs(task, &keep.header().chain);
 }
 
 /// Runs `task` once outside its chain, `chain`'s, epochs (if it is
-/// scheduled: a stale run does nothing) and files a sleep it asks for; if
-/// it asks to run again (it yielded with `next_frame`, or was woken while
-/// it ran), hands it to `again`, still inside the run (a shut-down chain
-/// closes only once it is over). The caller keeps the chain alive.
-pub(crate) fn run_outside_epochs(
-    task: TaskRef,
-    chain: &ChainCore,
-    again: impl FnOnce(TaskRef, &ChainCore),
-) {
+/// scheduled: a stale run does nothing) and files what it asks for next,
+/// still inside the run (a shut-down chain closes only once it is over): a
+/// sleep goes to the chain's sleep heap; a rerun (it yielded with
+/// `next_frame`, or was woken while it ran) goes through the chain as a
+/// wake does, to the runtime behind its other work while the task's order
+/// is free, to the epochs once its sort or the chain's settings ask for
+/// order. The caller keeps the chain alive.
+pub(crate) fn run_outside_epochs(task: TaskRef, chain: &ChainCore) {
     let runner = chain.enter_runner();
     // A coroutine reads the time only to stamp its first run (its own
     // reads, `pause` and `elapsed`, ask the clock themselves).
@@ -153,7 +149,7 @@ pub(crate) fn run_outside_epochs(
     };
     match task.run(now, chain.epoch()) {
         RunResult::Idle => {}
-        RunResult::Next(task) | RunResult::Pickup(task) => again(task, chain),
+        RunResult::Next(task) | RunResult::Pickup(task) => chain.schedule_again(task),
         // Filed in the sleep heap, unless woken meanwhile: that wake
         // scheduled it already.
         RunResult::Sleep(task, until) => chain.schedule(task, Placement::SleepUntil(until)),

@@ -220,7 +220,7 @@ impl Header {
 
     /// Whether the order of the task's runs is free: a `Send` coroutine
     /// of the default sort, which a free-running threaded chain hands its
-    /// runtime to schedule (see `ChainCore::schedule`).
+    /// runtime to schedule (see `ChainCore::hand_over`).
     #[inline]
     pub(crate) fn runs_unordered(&self) -> bool {
         !self.local && self.coroutine && self.sort() == 0
