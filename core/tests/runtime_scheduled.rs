@@ -105,18 +105,29 @@ impl Queue {
     }
 }
 
-impl Scheduler for Queue {
+/// What the chain holds of its runtime's queue: weakly, as a real
+/// runtime's scheduler does not keep its queues alive (a host or runnable
+/// left queued references its task, and through it the chain, so a strong
+/// reference would be a cycle once the test lets go of the queue).
+struct QueueRef(Weak<Queue>);
+
+impl Scheduler for QueueRef {
     fn schedule(&self, runnable: TaskRunnable) {
-        self.yields.lock().unwrap().push(runnable.is_yield());
-        self.runnables.lock().unwrap().push_back(runnable);
+        // A queue gone: the runnable is dropped, as a runtime gone does.
+        if let Some(queue) = self.0.upgrade() {
+            queue.yields.lock().unwrap().push(runnable.is_yield());
+            queue.runnables.lock().unwrap().push_back(runnable);
+        }
     }
 }
 
-impl HostSpawner for Queue {
+impl HostSpawner for QueueRef {
     fn spawn_host(&self, host: TaskHost) {
-        let mut hosts = self.hosts.lock().unwrap();
-        hosts.push(Some(Box::pin(host)));
-        self.ready.lock().unwrap().push_back(hosts.len() - 1);
+        if let Some(queue) = self.0.upgrade() {
+            let mut hosts = queue.hosts.lock().unwrap();
+            hosts.push(Some(Box::pin(host)));
+            queue.ready.lock().unwrap().push_back(hosts.len() - 1);
+        }
     }
 }
 
@@ -142,9 +153,10 @@ impl Runtime for Toy {
         common::ThreadRuntime.sleep(duration)
     }
     fn task_scheduling(&self) -> Option<TaskScheduling> {
+        let queue = Arc::new(QueueRef(Arc::downgrade(&self.queue)));
         Some(match self.kind {
-            Kind::Runnables => TaskScheduling::Runnables(self.queue.clone()),
-            Kind::Hosts => TaskScheduling::Hosts(self.queue.clone()),
+            Kind::Runnables => TaskScheduling::Runnables(queue),
+            Kind::Hosts => TaskScheduling::Hosts(queue),
         })
     }
 }
