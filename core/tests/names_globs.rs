@@ -324,10 +324,7 @@ fn remove_chain_shuts_it_down_and_frees_its_name() {
     let level = manager.make_task_chain("level").unwrap();
     let task = level.add_task(cont("t")).unwrap();
     assert_eq!(manager.remove_chain("level"), Ok(()));
-    assert_eq!(
-        task.result(Some(Duration::from_secs(10))),
-        Err(Error::Cancelled)
-    );
+    assert_eq!(task.result(Some(common::PATIENCE)), Err(Error::Cancelled));
     assert!(matches!(
         manager.find_chain("level"),
         Err(Error::UnknownChain(_))
@@ -363,12 +360,12 @@ fn remove_chain_of_a_threaded_chain() {
     let waiting = chain.spawn(gate.clone());
     assert_eq!(manager.remove_chain("threaded"), Ok(()));
     assert_eq!(
-        waiting.result(Some(Duration::from_secs(10))),
+        waiting.result(Some(common::PATIENCE)),
         Err(Error::Cancelled)
     );
     let again = common::threaded(&manager, taskchain_core::ChainSettings::default(), 1);
     let task = again.spawn(async { 3 });
-    assert_eq!(task.result(Some(Duration::from_secs(10))), Ok(3));
+    assert_eq!(task.result(Some(common::PATIENCE)), Ok(3));
     manager.shutdown();
 }
 

@@ -17,7 +17,7 @@ use taskchain_core::{
 };
 
 /// A hang guard, not a timing expectation.
-const PATIENCE: Duration = Duration::from_secs(10);
+const PATIENCE: Duration = Duration::from_secs(120);
 
 /// A runtime that its owner can close: each spawned future runs on a
 /// thread of its own until it finishes or the runtime is closed, which

@@ -23,7 +23,7 @@ fn a_coroutine_runs_on_the_workers() {
     let chain = threaded(&manager, ChainSettings::default(), 2);
     let here = std::thread::current().id();
     let task = chain.spawn(async move { std::thread::current().id() != here });
-    assert_eq!(task.result(Some(Duration::from_secs(10))), Ok(true));
+    assert_eq!(task.result(Some(common::PATIENCE)), Ok(true));
     assert_eq!(chain.runtime_name(), "test-threads");
 }
 
@@ -120,7 +120,7 @@ fn one_worker_keeps_the_full_order() {
     // Spawned before the first frame: all run in the first epoch, in order.
     manager.poll().unwrap();
     for h in &handles {
-        h.result(Some(Duration::from_secs(10))).unwrap();
+        h.result(Some(common::PATIENCE)).unwrap();
     }
     assert_eq!(seen(&log), ["a", "b", "c", "d"]);
 }
@@ -156,7 +156,7 @@ fn pause_sleeps_on_the_chain_clock() {
     eventually("the task sleeps", || chain.stats().sleeping == 1);
     assert!(!task.is_done());
     clock.advance(Duration::from_secs(5));
-    assert_eq!(task.result(Some(Duration::from_secs(10))), Ok(Ok("woke")));
+    assert_eq!(task.result(Some(common::PATIENCE)), Ok(Ok("woke")));
 }
 
 #[test]
@@ -186,11 +186,11 @@ fn a_panicking_task_leaves_the_workers_running() {
     let chain = threaded(&manager, ChainSettings::default(), 1);
     let bad = chain.spawn(async { panic!("boom: on a worker") });
     assert!(matches!(
-        bad.result(Some(Duration::from_secs(10))),
+        bad.result(Some(common::PATIENCE)),
         Err(Error::Panicked(m)) if m.contains("boom: on a worker")
     ));
     let good = chain.spawn(async { 1 });
-    assert_eq!(good.result(Some(Duration::from_secs(10))), Ok(1));
+    assert_eq!(good.result(Some(common::PATIENCE)), Ok(1));
 }
 
 #[test]
@@ -272,7 +272,7 @@ fn wait_for_tasks_returns_when_the_chain_is_empty() {
     );
     eventually("the task sleeps", || chain.stats().sleeping == 1);
     clock.advance(Duration::from_secs(1));
-    assert_eq!(chain.wait_for_tasks(Some(Duration::from_secs(10))), Ok(()));
+    assert_eq!(chain.wait_for_tasks(Some(common::PATIENCE)), Ok(()));
 }
 
 #[test]
@@ -282,7 +282,7 @@ fn wait_for_tasks_from_a_task_of_the_chain_is_refused() {
     let me = chain.clone();
     let task = chain.spawn(async move { me.wait_for_tasks(None) });
     assert_eq!(
-        task.result(Some(Duration::from_secs(10))),
+        task.result(Some(common::PATIENCE)),
         Ok(Err(Error::Reentrant))
     );
 }
@@ -345,7 +345,7 @@ fn cancels_racing_a_first_run_are_never_lost() {
         }
         task.cancel();
         assert_eq!(
-            task.result(Some(Duration::from_secs(10))),
+            task.result(Some(common::PATIENCE)),
             Err(Error::Cancelled),
             "round {round}: the cancel was lost"
         );

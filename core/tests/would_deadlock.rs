@@ -19,7 +19,7 @@ use taskchain_core::{
 };
 
 /// A hang guard, not a timing expectation.
-const PATIENCE: Duration = Duration::from_secs(10);
+const PATIENCE: Duration = Duration::from_secs(120);
 
 /// A nested executor: polls `future` on this thread until it is ready,
 /// parking in between, as `futures_lite::future::block_on` does.

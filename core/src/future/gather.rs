@@ -16,6 +16,10 @@ use crate::task::current;
 /// - It is done when every child is done (finished or cancelled).
 /// - Reading it yields the first child error (or cancellation) in argument
 ///   order, taking no child's value, else every value.
+/// - A read that finds a child's value already taken returns
+///   [`Error::AlreadyTaken`] and takes no other value; only a child's value
+///   taken by another thread during that very read leaves the values taken
+///   before it dropped.
 /// - A cancelled child does not cancel the gather; cancelling the gather
 ///   cancels every child.
 ///
