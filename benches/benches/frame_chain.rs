@@ -12,6 +12,16 @@
 //!   pending future, next to an empty frame: suspended coroutines should
 //!   cost nothing per frame.
 //!
+//! None of these is a workload of the comparison report, whose workloads
+//! the `workloads` bench runs: `spawn_complete_1000` has no driving future
+//! on the frame chain (the batch is spawned from outside any task and its
+//! completions read with `try_take` after one `poll()`, where `spawn_many`
+//! awaits every handle from a driver between frames); `yield_frame` times
+//! whole frames of coroutines that stay alive (`yield_many` times yields
+//! net of spawning and completing their tasks); no workload times a frame
+//! beside suspended coroutines; and async-executor's `LocalExecutor` is
+//! no subject of the report.
+//!
 //! Run: `cargo bench -p taskchain-benches --bench frame_chain`.
 
 // `async move { p.await }` is deliberate: a coroutine awaiting the future,

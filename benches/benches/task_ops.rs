@@ -15,6 +15,12 @@
 //! completes, and N sleeping tasks (a delay far in the future), so that both
 //! the registry and the sleep heap are large.
 //!
+//! The scaling workloads of the comparison report (`scaling_wake`,
+//! `scaling_cancel`, run by the `workloads` bench) time wakes and cancels
+//! on every subject; these are the frame chain's alone, with sleeping
+//! tasks in its heap as well, each cancel here includes the spawn of the
+//! task it cancels, and no workload re-sorts a task.
+//!
 //! Run: `cargo bench -p taskchain-benches --bench task_ops`.
 
 // `async move { p.await }` is deliberate: a coroutine awaiting a promise,

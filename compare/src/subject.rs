@@ -36,8 +36,9 @@ pub enum Subject {
     /// A raw runtime.
     Raw(Raw),
     /// The physical floor: a minimal single-thread executor of async-task
-    /// cells in a `VecDeque` (spawn, yield and memory workloads), and a
-    /// walk over boxed closures (`recurring_frame`).
+    /// cells in a `VecDeque` (every workload but `latency` and `timer`,
+    /// which need worker threads and a timer it does not have), and a walk
+    /// over boxed closures (`recurring_frame`).
     Floor,
 }
 

@@ -8,7 +8,8 @@ use crate::Subject;
 pub enum Mode {
     /// Seconds in all: tiny sizes, for CI to prove nothing rotted.
     Smoke,
-    /// The default: the sizes the issue names where they are cheap, under
+    /// The default: the workloads' stated sizes where they are cheap (not
+    /// the 1,000,000-coroutine memory workload, fewer std threads), under
     /// three minutes in all on two cores.
     Quick,
     /// Every size (1,000,000 coroutines for memory), more samples.

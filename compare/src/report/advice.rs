@@ -84,8 +84,9 @@ pub fn advice(subjects: &[SubjectSummary]) -> Vec<String> {
                 "on a par with"
             };
             // The two means may average different figures (the floor
-            // runs fewer workloads than tokio does, and some tokio does
-            // not): each count is said.
+            // runs `recurring_frame`, which tokio does not, and a
+            // subject that failed a workload leaves it out of its
+            // mean): each count is said.
             let counted = match frame.to_floor {
                 Some(f) if f.of != base.of => {
                     format!("geometric means of {} and {} figures", base.of, f.of)

@@ -1,8 +1,10 @@
 //! One SVG chart per workload and metric: a horizontal bar per subject
 //! at its median, a line across the bar's end for its min–max spread,
 //! taskchain's subjects in a colour of their own, the value axis log
-//! when the bars span more than tenfold ([`axis`](super::axis)), and a
-//! line at each target's limit on that metric.
+//! when the bars span more than tenfold ([`axis`](super::axis)), a line
+//! at each target's limit on that metric, and a short mark on each bar a
+//! relative target holds to a limit of its own (its raw runtime's value
+//! times the ratio, or its other metric's plus the excess).
 
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::Shift;
@@ -14,6 +16,7 @@ use super::figures::Table;
 use super::format;
 use super::targets::{subject_named, Against, Limit, Target, TARGETS};
 use super::Summary;
+use crate::Subject;
 
 const TASKCHAIN: RGBColor = RGBColor(230, 120, 20);
 const RAW: RGBColor = RGBColor(110, 130, 160);
@@ -36,28 +39,38 @@ pub fn file_name(workload: &str, metric: &str) -> String {
     format!("{workload}-{clean}.svg")
 }
 
-/// A bar of a chart: the subject's name, whether it is taskchain's, and
-/// its figure.
-type Bar = (String, bool, Summary);
+/// A bar of a chart: the subject, and its figure.
+type Bar = (Subject, Summary);
 
 /// A target's limit on a chart: where it is drawn, and its label.
 pub type TargetLine = (f64, String);
+
+/// A target's limit on one bar: the bar's subject, where the mark is
+/// drawn, and its label (the same for every bar of one target, so that
+/// the chart says it once).
+pub type TargetMark = (Subject, f64, String);
 
 /// The limits of `targets` that apply to the chart of `table`'s metric
 /// at `metric`, in that metric's unit: an absolute limit as it is, a
 /// limit relative to a named subject at that subject's median times the
 /// ratio (or plus the excess). A limit relative to each subject's own
-/// baseline or to another metric has no one place on the chart and is
-/// left out.
+/// baseline or to another metric has no one place on the chart: it is
+/// a mark on each bar instead ([`target_marks`]). A target that holds
+/// none of the chart's bars draws no line.
 pub fn target_lines(table: &Table, metric: usize, targets: &[Target]) -> Vec<TargetLine> {
     let spec = table.workload.metrics[metric];
     let median_of = |name: &str| {
         let subject = subject_named(name)?;
         Some(table.figure(subject, metric)?.summary.median)
     };
+    let holds_a_bar = |t: &Target| {
+        table.rows.iter().any(|row| {
+            t.subjects.includes(row.subject) && table.figure(row.subject, metric).is_some()
+        })
+    };
     targets
         .iter()
-        .filter(|t| t.reads(table.workload.name, &spec))
+        .filter(|t| t.reads(table.workload.name, &spec) && holds_a_bar(t))
         .filter_map(|t| match t.limit {
             Limit::AtMost(limit) => Some((limit, format!("target ≤ {}", tick(limit)))),
             Limit::RatioAtMost(Against::Named(name), limit) => Some((
@@ -73,14 +86,69 @@ pub fn target_lines(table: &Table, metric: usize, targets: &[Target]) -> Vec<Tar
         .collect()
 }
 
+/// The limits of `targets` that apply to the chart of `table`'s metric
+/// at `metric` and differ from bar to bar, one per bar the target holds:
+/// a limit relative to the bar's own baseline (the raw runtime its
+/// subject wraps) at the baseline's median times the ratio (or plus the
+/// excess), one relative to another metric at the same subject's median
+/// on that metric times the ratio (or plus the excess). A bar whose
+/// reference was not measured gets no mark.
+pub fn target_marks(table: &Table, metric: usize, targets: &[Target]) -> Vec<TargetMark> {
+    let spec = table.workload.metrics[metric];
+    let median =
+        |subject: Subject, metric: usize| Some(table.figure(subject, metric)?.summary.median);
+    let mut marks = Vec::new();
+    for target in targets
+        .iter()
+        .filter(|t| t.reads(table.workload.name, &spec))
+    {
+        let (against, limit, ratio) = match target.limit {
+            Limit::RatioAtMost(against, limit) => (against, limit, true),
+            Limit::ExcessAtMost(against, limit) => (against, limit, false),
+            Limit::AtMost(_) => continue,
+        };
+        let what = match against {
+            Against::Baseline => "its raw runtime".to_string(),
+            Against::Metric(name) => format!("its {name}"),
+            // One place for every bar: a line (see `target_lines`).
+            Against::Named(_) => continue,
+        };
+        let label = if ratio {
+            format!("target ≤ {}× {what}", tick(limit))
+        } else {
+            format!("target ≤ {what} + {}", tick(limit))
+        };
+        for row in &table.rows {
+            let subject = row.subject;
+            if !target.subjects.includes(subject) || median(subject, metric).is_none() {
+                continue;
+            }
+            let reference = match against {
+                Against::Baseline => subject.baseline().and_then(|b| median(b, metric)),
+                Against::Metric(name) => table.metric(name).and_then(|m| median(subject, m)),
+                Against::Named(_) => None,
+            };
+            if let Some(reference) = reference {
+                let place = if ratio {
+                    reference * limit
+                } else {
+                    reference + limit
+                };
+                marks.push((subject, place, label.clone()));
+            }
+        }
+    }
+    marks
+}
+
 /// The chart of `table`'s metric at `metric` as SVG text, with the lines
-/// of [`TARGETS`] that apply; `None` when no subject was measured on it
-/// (no bars to draw).
+/// and marks of [`TARGETS`] that apply; `None` when no subject was
+/// measured on it (no bars to draw).
 pub fn svg(table: &Table, metric: usize, runs: usize) -> Result<Option<String>, String> {
     svg_with(table, metric, runs, TARGETS)
 }
 
-/// [`svg`] with the lines of `targets`.
+/// [`svg`] with the lines and marks of `targets`.
 pub fn svg_with(
     table: &Table,
     metric: usize,
@@ -93,22 +161,27 @@ pub fn svg_with(
     let bars: Vec<Bar> = table
         .rows
         .iter()
-        .filter_map(|row| {
-            let figure = table.figure(row.subject, metric)?;
-            Some((
-                row.subject.name().to_string(),
-                row.subject.is_taskchain(),
-                figure.summary,
-            ))
-        })
+        .filter_map(|row| Some((row.subject, table.figure(row.subject, metric)?.summary)))
         .collect();
     if bars.is_empty() {
         return Ok(None);
     }
     let lines = target_lines(table, metric, targets);
-    let medians: Vec<f64> = bars.iter().map(|b| b.2.median).collect();
-    let extremes: Vec<f64> = bars.iter().flat_map(|b| [b.2.min, b.2.max]).collect();
-    let places: Vec<f64> = lines.iter().map(|l| l.0).collect();
+    let marks = target_marks(table, metric, targets);
+    // Each mark's label once, in the order first met, under the chart.
+    let mut notes: Vec<&str> = Vec::new();
+    for (_, _, label) in &marks {
+        if !notes.contains(&label.as_str()) {
+            notes.push(label);
+        }
+    }
+    let medians: Vec<f64> = bars.iter().map(|b| b.1.median).collect();
+    let extremes: Vec<f64> = bars.iter().flat_map(|b| [b.1.min, b.1.max]).collect();
+    let places: Vec<f64> = lines
+        .iter()
+        .map(|l| l.0)
+        .chain(marks.iter().map(|m| m.1))
+        .collect();
     let axis = Axis::of(&medians, &extremes, &places);
     let better = if spec.lower_is_better {
         "lower is better"
@@ -125,14 +198,20 @@ pub fn svg_with(
     let mut text = String::new();
     {
         let height = 90 + 34 * bars.len() as u32;
-        let root = SVGBackend::with_string(&mut text, (860, height)).into_drawing_area();
+        let root =
+            SVGBackend::with_string(&mut text, (860, height + NOTE_HEIGHT * notes.len() as u32))
+                .into_drawing_area();
+        let (plot, below) = root.split_vertically(height);
         let chart = Chart {
-            root: &root,
+            root: &plot,
+            below: &below,
             caption: &caption,
             unit: spec.unit,
             axis,
             bars: &bars,
             lines: &lines,
+            marks: &marks,
+            notes: &notes,
         };
         if axis.log {
             chart.draw((axis.low..axis.high).log_scale())?;
@@ -143,14 +222,23 @@ pub fn svg_with(
     Ok(Some(text))
 }
 
+/// The height of a line of the notes under a chart (one per label of its
+/// target marks).
+const NOTE_HEIGHT: u32 = 18;
+
 /// What one chart draws, whichever its value axis.
 struct Chart<'c, 'r> {
+    /// The chart itself: caption, axes, bars, lines and marks.
     root: &'c DrawingArea<SVGBackend<'r>, Shift>,
+    /// Under it: the labels of the marks, one a line.
+    below: &'c DrawingArea<SVGBackend<'r>, Shift>,
     caption: &'c str,
     unit: &'c str,
     axis: Axis,
     bars: &'c [Bar],
     lines: &'c [TargetLine],
+    marks: &'c [TargetMark],
+    notes: &'c [&'c str],
 }
 
 impl Chart<'_, '_> {
@@ -192,9 +280,13 @@ impl Chart<'_, '_> {
         let name_style = TextStyle::from(("sans-serif", 13).into_font())
             .pos(Pos::new(HPos::Right, VPos::Center));
         let at = |value: f64| self.axis.clamp(value);
-        for (i, (name, taskchain, summary)) in self.bars.iter().enumerate() {
+        for (i, (subject, summary)) in self.bars.iter().enumerate() {
             let y = n - 1.0 - i as f64;
-            let colour = if *taskchain { TASKCHAIN } else { RAW };
+            let colour = if subject.is_taskchain() {
+                TASKCHAIN
+            } else {
+                RAW
+            };
             let bar = Rectangle::new(
                 [
                     (self.axis.origin(), y + 0.18),
@@ -215,21 +307,57 @@ impl Chart<'_, '_> {
                 + Text::new(format::figure(summary.median), (5, 0), value_style.clone());
             chart.draw_series(std::iter::once(value)).map_err(err)?;
             let (x, y) = chart.backend_coord(&(self.axis.low, y + 0.5));
-            root.draw_text(name, &name_style, (x - 8, y)).map_err(err)?;
+            root.draw_text(subject.name(), &name_style, (x - 8, y))
+                .map_err(err)?;
         }
         // Each target's limit across every bar, labelled at the top.
         let label_style = ("sans-serif", 12)
             .into_font()
             .color(&TARGET)
             .pos(Pos::new(HPos::Left, VPos::Bottom));
-        for (place, label) in self.lines {
+        // Each label a line lower than the one before, so that two limits
+        // close together do not write over each other.
+        for (i, (place, label)) in self.lines.iter().enumerate() {
             let line = PathElement::new(
                 vec![(at(*place), 0.0), (at(*place), n)],
                 TARGET.stroke_width(2),
             );
             chart.draw_series(std::iter::once(line)).map_err(err)?;
             let (x, y) = chart.backend_coord(&(at(*place), n));
-            root.draw_text(label, &label_style, (x + 4, y + 14))
+            root.draw_text(label, &label_style, (x + 4, y + 14 + 14 * i as i32))
+                .map_err(err)?;
+        }
+        // Each bar's own limit: a short line across its row, in the
+        // target lines' style, its label under the chart.
+        for (subject, place, _) in self.marks {
+            let Some(i) = self.bars.iter().position(|(s, _)| s == subject) else {
+                continue;
+            };
+            let y = n - 1.0 - i as f64;
+            let mark = PathElement::new(
+                vec![(at(*place), y + 0.04), (at(*place), y + 0.96)],
+                TARGET.stroke_width(2),
+            );
+            chart.draw_series(std::iter::once(mark)).map_err(err)?;
+        }
+        let note_style = ("sans-serif", 12)
+            .into_font()
+            .color(&TARGET)
+            .pos(Pos::new(HPos::Left, VPos::Center));
+        for (i, note) in self.notes.iter().enumerate() {
+            let middle = (NOTE_HEIGHT * i as u32 + NOTE_HEIGHT / 2) as i32;
+            self.below
+                .draw(&PathElement::new(
+                    vec![(16, middle - 6), (16, middle + 6)],
+                    TARGET.stroke_width(2),
+                ))
+                .map_err(err)?;
+            self.below
+                .draw_text(
+                    &format!("{note} (on each bar it holds)"),
+                    &note_style,
+                    (24, middle),
+                )
                 .map_err(err)?;
         }
         // The legend, top left, above the subjects' names.
@@ -248,7 +376,7 @@ mod tests {
     use super::*;
     use crate::report::figures::tables;
     use crate::report::targets::{Metrics, Subjects, Workloads};
-    use crate::report::testing::{fake_workloads, FRAME, TOKIO_CT};
+    use crate::report::testing::{fake_workloads, BYTES, CHAIN_TOKIO, FRAME, TOKIO_CT, TOKIO_MT};
     use crate::report::Results;
     use crate::Mode;
 
@@ -318,6 +446,72 @@ mod tests {
         // Within tenfold, the axis stays linear; no target, no line.
         let linear = svg_with(&tables[0], 1, 1, &[at_most]).unwrap().unwrap();
         assert!(!linear.contains("log scale") && !linear.contains("target ≤"));
+    }
+
+    #[test]
+    fn relative_targets_mark_each_bar_they_hold_at_its_own_limit() {
+        const FIRST: crate::Metric = crate::Metric::lower("B first", "B");
+        let workloads = [crate::report::testing::fake("memory_x", &[BYTES, FIRST])];
+        let subjects = [FRAME, CHAIN_TOKIO, TOKIO_MT];
+        let mut results = Results::new(Mode::Quick, 1, &workloads, &subjects);
+        // B steady, then B first.
+        results.record(0, FRAME, Ok(vec![100.0, 150.0]));
+        results.record(0, CHAIN_TOKIO, Ok(vec![120.0, 130.0]));
+        results.record(0, TOKIO_MT, Ok(vec![200.0, 210.0]));
+        let tables = tables(&results, None);
+        let over_baseline = Target {
+            goal: "backends at most 1.1x their raw runtime",
+            workloads: Workloads::Each(&["memory_x"]),
+            metrics: Metrics::Named("B steady"),
+            subjects: Subjects::Threaded,
+            limit: Limit::RatioAtMost(Against::Baseline, 1.1),
+        };
+        let first_over_steady = Target {
+            goal: "the first round at most the steady one + 16",
+            metrics: Metrics::Named("B first"),
+            subjects: Subjects::Taskchain,
+            limit: Limit::ExcessAtMost(Against::Metric("B steady"), 16.0),
+            ..over_baseline
+        };
+        let targets = [over_baseline, first_over_steady];
+        // The tokio chain only (the frame chain is no threaded chain),
+        // at 1.1 times tokio multi_thread's 200.
+        let steady = target_marks(&tables[0], 0, &targets);
+        assert_eq!(steady.len(), 1, "{steady:?}");
+        assert_eq!(steady[0].0, CHAIN_TOKIO);
+        assert!((steady[0].1 - 220.0).abs() < 1e-9, "{}", steady[0].1);
+        assert_eq!(steady[0].2, "target ≤ 1.1× its raw runtime");
+        // Every taskchain bar, each at its own steady figure + 16.
+        assert_eq!(
+            target_marks(&tables[0], 1, &targets),
+            [
+                (FRAME, 116.0, "target ≤ its B steady + 16".to_string()),
+                (CHAIN_TOKIO, 136.0, "target ≤ its B steady + 16".to_string()),
+            ]
+        );
+        // Relative limits are no lines across the whole chart, and a
+        // target that holds no bar of the chart draws nothing.
+        assert!(target_lines(&tables[0], 1, &targets).is_empty());
+        let elsewhere = Target {
+            subjects: Subjects::Each(&["taskchain-threadpool"]),
+            limit: Limit::AtMost(300.0),
+            ..over_baseline
+        };
+        assert!(target_lines(&tables[0], 0, &[elsewhere]).is_empty());
+        assert!(target_marks(&tables[0], 0, &[elsewhere]).is_empty());
+
+        let marked = svg_with(&tables[0], 1, 1, &targets).unwrap().unwrap();
+        let plain = svg_with(&tables[0], 1, 1, &[]).unwrap().unwrap();
+        // In the target colour: the two marks, then the label's own
+        // short line and its text, said once for both.
+        let target_colour = "#C81E1E";
+        assert_eq!(marked.matches(target_colour).count(), 2 + 2, "{marked}");
+        assert_eq!(plain.matches(target_colour).count(), 0);
+        assert_eq!(
+            marked.matches("target ≤ its B steady + 16").count(),
+            1,
+            "{marked}"
+        );
     }
 
     fn svg_of_unmeasured(table: &Table) -> Option<String> {

@@ -71,8 +71,8 @@ pub fn usage(all: &[Workload]) -> String {
         "compare: runs every workload on every taskchain backend and raw runtime,\n\
          interleaved, and reports a summary per subject, then medians, ratios and\n\
          the targets, each checked repeat by repeat (met, MISSED or inconclusive).\n\n\
-         usage: compare [--quick | --full | --smoke] [--only WORKLOAD]... \
-         [--backend NAME]...\n               [--samples N] [--out DIR]\n\n\
+         usage: compare [--quick | --full | --smoke] [--only WORKLOAD]...\n\
+         \x20              [--backend NAME]... [--samples N] [--out DIR]\n\n\
          \x20 --quick          the default: under three minutes on two cores, 3 runs each\n\
          \x20 --full           every size, 7 runs each\n\
          \x20 --smoke          tiny sizes, 1 run each: seconds, to prove nothing rotted\n\
@@ -89,10 +89,45 @@ pub fn usage(all: &[Workload]) -> String {
     if all.is_empty() {
         text.push_str("  (none in this build)\n");
     }
+    // The names in a column as wide as the longest, each description
+    // wrapped beside it.
+    let width = all
+        .iter()
+        .map(|w| w.name.chars().count())
+        .max()
+        .unwrap_or(0);
     for w in all {
-        text.push_str(&format!("  {:<20} {}\n", w.name, w.about));
+        let mut lines = wrap(w.about, USAGE_WIDTH.saturating_sub(width + 4)).into_iter();
+        let first = lines.next().unwrap_or_default();
+        text.push_str(&format!("  {:<width$}  {first}\n", w.name));
+        for line in lines {
+            text.push_str(&format!("  {:width$}  {line}\n", ""));
+        }
     }
     text
+}
+
+/// The width the usage text keeps to.
+const USAGE_WIDTH: usize = 80;
+
+/// `text` in lines of at most `width` characters, broken at spaces (a
+/// word longer than that has a line of its own).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 fn one_of(names: &[&str]) -> String {
@@ -287,7 +322,29 @@ mod tests {
     fn usage_lists_workloads_and_backends() {
         let text = usage(&fake_workloads());
         assert!(text.contains("backends: frame, threadpool, tokio, smol, async-std, std\n"));
-        assert!(text.contains("  spin                 a fake workload"));
+        // The column is as wide as the longest name ("memory_fake").
+        assert!(text.contains("\n  spin         a fake workload"), "{text}");
+        assert!(text.contains("\n  memory_fake  a fake workload"), "{text}");
         assert!(usage(&[]).contains("(none in this build)"));
+    }
+
+    #[test]
+    fn usage_keeps_to_its_width_with_every_workload() {
+        let all = crate::workloads();
+        let text = usage(&all);
+        for line in text.lines() {
+            assert!(line.chars().count() <= USAGE_WIDTH, "too wide: {line:?}");
+        }
+        // Every name stands apart from its description, the longest too.
+        for w in &all {
+            assert!(text.contains(&format!("\n  {}  ", w.name)), "{}", w.name);
+        }
+    }
+
+    #[test]
+    fn wrap_breaks_at_spaces() {
+        assert_eq!(wrap("a bb ccc dddd", 6), ["a bb", "ccc", "dddd"]);
+        assert_eq!(wrap("longer_than_width x", 4), ["longer_than_width", "x"]);
+        assert_eq!(wrap("", 10), Vec::<String>::new());
     }
 }

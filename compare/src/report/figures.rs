@@ -320,6 +320,48 @@ mod tests {
     }
 
     #[test]
+    fn every_frame_chain_figure_has_a_floor_ratio_but_latency_and_timer() {
+        use crate::report::targets::{is_throughput, subject_named, FLOOR};
+        // Every real workload, a made-up sample on every subject it
+        // applies to: which figures get a ×floor follows from the
+        // subjects each workload applies to alone.
+        let workloads = crate::workloads();
+        let subjects = Subject::all();
+        let mut results = Results::new(Mode::Quick, 1, &workloads, &subjects);
+        for (w, workload) in workloads.iter().enumerate() {
+            for &subject in &subjects {
+                if (workload.applies_to)(subject) {
+                    results.record(w, subject, Ok(vec![1.0; workload.metrics.len()]));
+                }
+            }
+        }
+        let floor = subject_named(FLOOR);
+        assert_eq!(floor, Some(Subject::Floor));
+        let mut throughput = 0;
+        for table in tables(&results, floor) {
+            let name = table.workload.name;
+            if matches!(name, "latency" | "timer") {
+                // Wake-to-run across threads and a timer: the floor has
+                // neither, and its workload docs say so.
+                assert_eq!(table.floor, None, "{name}");
+                continue;
+            }
+            throughput += usize::from(is_throughput(name));
+            for (m, metric) in table.workload.metrics.iter().enumerate() {
+                let figure = table
+                    .figure(FRAME, m)
+                    .unwrap_or_else(|| panic!("{name}: no frame-chain {}", metric.name));
+                assert!(
+                    figure.to_floor.is_some(),
+                    "{name}: the frame chain's {} has no ×floor",
+                    metric.name
+                );
+            }
+        }
+        assert!(throughput >= 6, "only {throughput} throughput workloads");
+    }
+
+    #[test]
     fn ratio_guards_zero_and_negative_divisors() {
         assert_eq!(ratio(0.0, 0.0), Some(1.0));
         assert_eq!(ratio(3.0, 0.0), None);

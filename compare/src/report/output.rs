@@ -16,7 +16,7 @@ pub fn default_dir() -> PathBuf {
 fn target_dir(from_env: Option<PathBuf>) -> PathBuf {
     match from_env {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
-        // The benches crate sits one level below the workspace root.
+        // The compare crate sits one level below the workspace root.
         _ => Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("..")
             .join("target"),
@@ -27,7 +27,7 @@ fn target_dir(from_env: Option<PathBuf>) -> PathBuf {
 /// returns their paths, the report first. An error names the file.
 pub fn write_all(report: &Report, dir: &Path) -> Result<Vec<PathBuf>, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    // The paths are printed for the user: without the "benches/.." of
+    // The paths are printed for the user: without the "compare/.." of
     // the default.
     let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     let mut written = Vec::new();

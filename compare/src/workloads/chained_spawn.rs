@@ -4,7 +4,9 @@
 //! - taskchain frame chain and threaded chains: every task spawned on the
 //!   chain from the task before it;
 //! - tokio, async-executor, async-std, the raw thread pool: the same, on the
-//!   runtime.
+//!   runtime;
+//! - the floor: the same, each task queued on the floor from the task
+//!   before it and run inside its `block_on`.
 
 use std::time::{Duration, Instant};
 
@@ -20,7 +22,7 @@ pub(crate) const CHAINED_SPAWN: Workload = Workload {
     about: "each task spawns the next and ends, 1,000 deep; the last one \
             signals the driver",
     metrics: &[Metric::lower("ns/task", "ns")],
-    applies_to: super::runs_everything,
+    applies_to: super::runs_futures,
     run,
 };
 

@@ -2,9 +2,11 @@
 //!
 //! - taskchain frame chain and threaded chains: `chain.gather` over the
 //!   handles, awaited (taskchain's own fan-in, the operation measured);
-//! - tokio, async-executor, async-std, the raw thread pool: every handle
-//!   awaited in order (no runtime here has a gather of its own; a
-//!   `join_all` combinator would add its own bookkeeping on one side only).
+//! - tokio, async-executor, async-std, the raw thread pool, the floor:
+//!   every handle awaited in order (no runtime here has a gather of its
+//!   own; a `join_all` combinator would add its own bookkeeping on one
+//!   side only); on the floor, the children and the awaiting driver run
+//!   inside its `block_on`.
 
 use std::time::{Duration, Instant};
 
@@ -20,10 +22,10 @@ use crate::{Metric, Mode, Sample, Subject, Workload};
 pub(crate) const GATHER_FANOUT: Workload = Workload {
     name: "gather_fanout",
     about: "10,000 trivial coroutines spawned, then one `chain.gather` over \
-            their handles awaited (raw runtimes: every handle awaited in \
-            order), time per child",
+            their handles awaited (raw runtimes and the floor: every handle \
+            awaited in order), time per child",
     metrics: &[Metric::lower("ns/child", "ns")],
-    applies_to: super::runs_everything,
+    applies_to: super::runs_futures,
     run,
 };
 

@@ -7,6 +7,11 @@
 //! - threaded chains: spawned on the chain, its workers idle until the set;
 //! - tokio, async-executor, async-std, the raw thread pool: spawned on the
 //!   runtime, its workers idle until the set.
+//!
+//! Not the floor: what this measures is a wake from another thread into a
+//! runtime whose workers went idle, and the floor has no workers (its
+//! tasks run only on the thread blocked in its `block_on`), so its figure
+//! would be the park and unpark of that one thread, not a runtime's wake.
 
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -23,7 +28,7 @@ pub(crate) const LATENCY: Workload = Workload {
             that another thread sets 50 µs later, once the runtime went idle; \
             the frame chain is polled back to back (an uncapped game loop)",
     metrics: LATENCY_METRICS,
-    applies_to: super::runs_everything,
+    applies_to: super::has_threads_and_timer,
     run,
 };
 

@@ -97,7 +97,7 @@ pub(crate) const MEMORY_100K: Workload = Workload {
     name: "memory_100k",
     about: "per suspended coroutine (handle held) at 100,000, as memory_10k",
     metrics: METRICS_WITH_RESIDENT,
-    applies_to: runs_futures,
+    applies_to: super::runs_futures,
     run: |subject, mode| run(subject, mode, 100_000, Awaits::SharedPromise),
 };
 
@@ -107,7 +107,7 @@ pub(crate) const MEMORY_1M: Workload = Workload {
     about: "per suspended coroutine (handle held) at 1,000,000, as \
             memory_10k; full mode only",
     metrics: METRICS_WITH_RESIDENT,
-    applies_to: runs_futures,
+    applies_to: super::runs_futures,
     run: |subject, mode| run(subject, mode, 1_000_000, Awaits::SharedPromise),
 };
 
@@ -119,7 +119,7 @@ pub(crate) const MEMORY_NATIVE_100K: Workload = Workload {
             on taskchain, a tokio Notify on tokio, an event-listener Event \
             on async-executor, async-std, the thread pool and the floor",
     metrics: METRICS,
-    applies_to: runs_futures,
+    applies_to: super::runs_futures,
     run: |subject, mode| run(subject, mode, 100_000, Awaits::Native),
 };
 
@@ -130,7 +130,7 @@ pub(crate) const MEMORY_OWN_100K: Workload = Workload {
             its own pending taskchain Promise (its allocation counted), on \
             every subject",
     metrics: METRICS,
-    applies_to: runs_futures,
+    applies_to: super::runs_futures,
     run: |subject, mode| run(subject, mode, 100_000, Awaits::OwnPromise),
 };
 
@@ -144,14 +144,9 @@ pub(crate) const MEMORY_NATIVE_OWN_100K: Workload = Workload {
             of capacity 1 on async-executor, async-std, the thread pool and \
             the floor",
     metrics: METRICS,
-    applies_to: runs_futures,
+    applies_to: super::runs_futures,
     run: |subject, mode| run(subject, mode, 100_000, Awaits::NativeOwn),
 };
-
-/// The subjects that run coroutines: all but std threads.
-fn runs_futures(subject: Subject) -> bool {
-    subject != Subject::Raw(Raw::StdThreads)
-}
 
 /// What the coroutines of a workload await.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

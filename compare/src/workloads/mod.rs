@@ -1,8 +1,9 @@
 //! The workloads of the comparison, one file each, and what they share:
 //! a subject's runtime (`exec`), the floor's executor (`floor`), one
-//! spawner and join handle over every runtime (`spawner`, `join`), a single-value channel over both kinds of
-//! subject (`oneshot`), the async-executor thread pool (`smol_pool`), the
-//! resident set (`resident`) and the arithmetic of figures (`stats`).
+//! spawner and join handle over every runtime (`spawner`, `join`), a
+//! single-value channel over every subject (`oneshot`), the
+//! async-executor thread pool (`smol_pool`), the resident set
+//! (`resident`) and the arithmetic of figures (`stats`).
 //!
 //! Every run builds its subject's runtime before its timed part and tears
 //! it down (chains shut down, threads joined) before it returns, so runs
@@ -34,10 +35,18 @@ use crate::{Raw, Subject, Workload};
 
 pub use smol_pool::SmolPool;
 
-/// Whether `subject` is a runtime that runs every kind of workload (timers,
-/// threads, channels): all but std threads (no futures) and the floor
-/// (spawn, yield, memory and recurring tasks only).
-pub(crate) fn runs_everything(subject: Subject) -> bool {
+/// Whether `subject` runs futures: every subject but std threads. The
+/// floor is one of them: it has a spawner, join handles, `run_until` and
+/// cancel by dropping a handle, all that the spawn, yield, ping-pong,
+/// chained-spawn, gather, memory and scaling workloads need.
+pub(crate) fn runs_futures(subject: Subject) -> bool {
+    subject != Subject::Raw(Raw::StdThreads)
+}
+
+/// Whether `subject` has worker threads to wake from idle and a timer of
+/// its own, which the latency and timer workloads measure: every subject
+/// but std threads (no futures) and the floor (one thread, no timer).
+pub(crate) fn has_threads_and_timer(subject: Subject) -> bool {
     !matches!(subject, Subject::Raw(Raw::StdThreads) | Subject::Floor)
 }
 

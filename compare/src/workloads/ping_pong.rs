@@ -2,12 +2,15 @@
 //! a fresh single-value channel carrying the channel for the answer.
 //!
 //! The channel is a taskchain `Promise` on every subject (executor-agnostic,
-//! so only the scheduling differs):
+//! so only the scheduling differs), and every subject runs the same two
+//! tasks, the same number of round trips:
 //!
 //! - taskchain frame chain and threaded chains: both tasks spawned on the
 //!   chain;
 //! - tokio, async-executor, async-std, the raw thread pool: both tasks
-//!   spawned on the runtime.
+//!   spawned on the runtime;
+//! - the floor: both tasks spawned on it and run inside its `block_on`,
+//!   each wake a push onto its queue.
 
 use std::time::{Duration, Instant};
 
@@ -24,7 +27,7 @@ pub(crate) const PING_PONG: Workload = Workload {
             taskchain Promise (on every subject) carrying the one for the \
             answer",
     metrics: &[Metric::lower("ns/round trip", "ns")],
-    applies_to: super::runs_everything,
+    applies_to: super::runs_futures,
     run,
 };
 

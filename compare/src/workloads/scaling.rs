@@ -15,10 +15,10 @@ pub(crate) const METRICS: &[Metric] = &[
     Metric::lower("ratio", "x"),
 ];
 
-/// The subjects every scaling workload applies to: every runtime that
-/// runs everything (not std threads, not the floor).
+/// The subjects every scaling workload applies to: every subject that
+/// runs futures, the floor included (not std threads).
 pub(crate) fn applies_to(subject: Subject) -> bool {
-    super::runs_everything(subject)
+    super::runs_futures(subject)
 }
 
 /// One timed pass of an operation with `n` tasks at once on `exec`: the

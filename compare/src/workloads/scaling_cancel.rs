@@ -11,7 +11,9 @@
 //! - tokio: `abort()`;
 //! - async-executor: the task dropped;
 //! - async-std: `cancel().await`;
-//! - the raw thread pool: `cancel()`.
+//! - the raw thread pool: `cancel()`;
+//! - the floor: the task's handle dropped, which queues the task, and the
+//!   floor run until its future is dropped.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -29,8 +31,8 @@ pub(crate) const SCALING_CANCEL: Workload = Workload {
     about: "one cancel beside 1,000 vs 100,000 idle tasks, each task \
             suspended on its own pending taskchain Promise (every \
             subject), cancelled through its handle (taskchain cancel, \
-            tokio abort, async-executor drop, async-std cancel, pool \
-            cancel) until its future is dropped; time per cancel",
+            tokio abort, async-executor and floor drop, async-std cancel, \
+            pool cancel) until its future is dropped; time per cancel",
     metrics: scaling::METRICS,
     applies_to: scaling::applies_to,
     run,

@@ -5,7 +5,9 @@
 //! - taskchain frame chain and threaded chains: the tasks spawned on the
 //!   chain;
 //! - tokio, async-executor, async-std, the raw thread pool: spawned on the
-//!   runtime.
+//!   runtime;
+//! - the floor: spawned on it and run until every task suspended; the
+//!   sets then queue the tasks, which run inside its `block_on`.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

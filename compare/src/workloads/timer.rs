@@ -7,6 +7,9 @@
 //! - async-executor: `async_io::Timer`;
 //! - async-std: `async_std::task::sleep`;
 //! - the raw thread pool: `ThreadPool::sleep`.
+//!
+//! Not the floor: it has no timer (a timer is exactly the service it
+//! leaves out).
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -23,7 +26,7 @@ pub(crate) const TIMER: Workload = Workload {
             frame chain polled back to back), tokio::time::sleep, \
             async_io::Timer, async_std::task::sleep, ThreadPool::sleep",
     metrics: LATENCY_METRICS,
-    applies_to: super::runs_everything,
+    applies_to: super::has_threads_and_timer,
     run,
 };
 

@@ -34,7 +34,7 @@ pub(crate) const YIELD_MANY: Workload = Workload {
         Metric::lower("ns/yield @1k", "ns"),
         Metric::lower("ns/yield @100k", "ns"),
     ],
-    applies_to: |s| s != Subject::Raw(Raw::StdThreads),
+    applies_to: super::runs_futures,
     run,
 };
 
