@@ -16,14 +16,14 @@ use taskchain_core::{
 };
 
 /// A hang guard, not a timing expectation.
-const PATIENCE: Duration = Duration::from_secs(10);
+const PATIENCE: Duration = Duration::from_secs(120);
 
 /// Two workers on a two-thread runtime: coroutines of sort 0 go to it.
 fn unordered(make: MakeChain, manager: &TaskManager) -> Arc<ThreadedChain> {
     make(manager, "rs", ChainSettings::default().num_threads(2))
 }
 
-/// Waits (up to ten seconds, then fails) until `cond` holds.
+/// Waits (up to [`PATIENCE`], then fails) until `cond` holds.
 pub fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
     let deadline = std::time::Instant::now() + PATIENCE;
     while !cond() {

@@ -494,6 +494,65 @@ fn shutdown_ends_runtime_scheduled_tasks_once_and_frees_the_chain() {
     }
 }
 
+/// A shutdown that finds a coroutine in its run (the run then yields) ends
+/// it before the chain closes, so its done callback runs; it is not left
+/// in the runtime's queue to end after the close, its callback dropped.
+#[test]
+fn a_task_a_shutdown_finds_running_ends_before_the_chain_closes() {
+    for kind in KINDS {
+        let (_clock, manager) = setup();
+        let (chain, queue) = unordered(&manager, kind);
+        let deaths = counter();
+        let callbacks = counter();
+        let (entered, in_run) = std::sync::mpsc::channel();
+        let d = deaths.clone();
+        let probe = chain.clone();
+        let task = chain
+            .add_task(
+                TaskBuilder::coroutine(async move {
+                    entered.send(()).unwrap();
+                    // The shutdown takes the task out of the registry, then
+                    // aborts it: found running, it is left to this run.
+                    eventually("the shutdown took the task", || {
+                        probe.find_task("runner").is_none()
+                    });
+                    std::thread::sleep(Duration::from_millis(20));
+                    loop {
+                        next_frame().await;
+                    }
+                })
+                .name("runner")
+                .upon_death(move |_| {
+                    d.fetch_add(1, Ordering::SeqCst);
+                }),
+            )
+            .unwrap();
+        let c = callbacks.clone();
+        task.add_done_callback(move |_| {
+            c.fetch_add(1, Ordering::SeqCst);
+        })
+        .unwrap();
+        let stopper = {
+            let chain = chain.clone();
+            std::thread::spawn(move || {
+                in_run.recv().unwrap();
+                chain.shutdown();
+            })
+        };
+        // The task's first run, on this thread, while the other shuts the
+        // chain down.
+        queue.drive(1);
+        stopper.join().unwrap();
+        assert!(task.is_cancelled(), "{kind:?}");
+        assert_eq!(deaths.load(Ordering::SeqCst), 1, "{kind:?}");
+        assert_eq!(callbacks.load(Ordering::SeqCst), 1, "{kind:?}");
+        queue.drive(100);
+        queue.drop_all();
+        assert_eq!(deaths.load(Ordering::SeqCst), 1, "{kind:?}");
+        assert_eq!(callbacks.load(Ordering::SeqCst), 1, "{kind:?}");
+    }
+}
+
 /// A coroutine that counts its runs in `spins` and yields for ever.
 fn spin_for_ever(chain: &Arc<ThreadedChain>, spins: &Arc<AtomicUsize>) -> TaskHandle<()> {
     let s = spins.clone();

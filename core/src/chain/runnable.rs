@@ -141,18 +141,32 @@ fn run(task: TaskRef) {
 /// order. The caller keeps the chain alive.
 pub(crate) fn run_outside_epochs(task: TaskRef, chain: &ChainCore) {
     let runner = chain.enter_runner();
-    // A coroutine reads the time only to stamp its first run (its own
-    // reads, `pause` and `elapsed`, ask the clock themselves).
-    let now = match task.header().has_started() {
-        true => Duration::ZERO,
-        false => chain.now(),
-    };
-    match task.run(now, chain.epoch()) {
-        RunResult::Idle => {}
-        RunResult::Next(task) | RunResult::Pickup(task) => chain.schedule_again(task),
-        // Filed in the sleep heap, unless woken meanwhile: that wake
-        // scheduled it already.
-        RunResult::Sleep(task, until) => chain.schedule(task, Placement::SleepUntil(until)),
+    let mut task = task;
+    loop {
+        // A coroutine reads the time only to stamp its first run (its own
+        // reads, `pause` and `elapsed`, ask the clock themselves).
+        let now = match task.header().has_started() {
+            true => Duration::ZERO,
+            false => chain.now(),
+        };
+        match task.run(now, chain.epoch()) {
+            RunResult::Idle => {}
+            // A shutdown that aborted the task during this run left its end
+            // to the runner: it ends in a rerun here, while the run still
+            // holds the chain open, so that the close runs its done
+            // callbacks (queued to the runtime, it would end after the
+            // close, its callbacks dropped). The rerun ends it: it finds
+            // the abort, or its suspension finds the chain shut down.
+            RunResult::Next(next) | RunResult::Pickup(next) if chain.is_shut_down() => {
+                task = next;
+                continue;
+            }
+            RunResult::Next(next) | RunResult::Pickup(next) => chain.schedule_again(next),
+            // Filed in the sleep heap, unless woken meanwhile: that wake
+            // scheduled it already.
+            RunResult::Sleep(next, until) => chain.schedule(next, Placement::SleepUntil(until)),
+        }
+        break;
     }
     drop(runner);
 }
