@@ -37,7 +37,7 @@ fn backends(c: &mut Criterion) {
             .into_iter()
             .find(|w| w.name == name)
             .unwrap_or_else(|| panic!("the comparison has no workload {name}"));
-        bench_workload(c, &workload, &subjects);
+        bench_workload(c, "backends", &workload, &subjects);
     }
 }
 

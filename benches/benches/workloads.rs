@@ -13,7 +13,7 @@ use taskchain_compare::{workloads, Subject};
 fn bench_workloads(c: &mut Criterion) {
     let subjects = Subject::all();
     for workload in workloads() {
-        bench_workload(c, &workload, &subjects);
+        bench_workload(c, "workloads", &workload, &subjects);
     }
 }
 

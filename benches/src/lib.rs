@@ -3,11 +3,11 @@
 //!
 //! - `workloads`: every workload of the comparison report (see
 //!   `taskchain-compare`) on every subject it applies to, one group per
-//!   workload, named after it, one bench per subject;
+//!   workload (`workloads/<workload>`), one bench per subject;
 //! - `backends`: the `spawn_many` and `ping_pong` workloads on each
-//!   backend's threaded chain and the raw runtime beneath it only (the same
-//!   groups and benches as in `workloads`, for a shorter run of the
-//!   backends against their runtimes);
+//!   backend's threaded chain and the raw runtime beneath it only (groups
+//!   `backends/<workload>`, the same code as in `workloads`, for a shorter
+//!   run of the backends against their runtimes);
 //! - `frame_chain`: the embedded frame chain's bare frame loop beside
 //!   tokio's current-thread runtime and async-executor's `LocalExecutor`
 //!   (which no workload runs): a batch spawned from outside any task and
@@ -54,7 +54,8 @@ fn time_figure(workload: &Workload) -> Option<(usize, f64)> {
 }
 
 /// Benches `workload` with `taskchain-compare`'s own code: a group named
-/// after the workload, a bench per subject of `subjects` it applies to.
+/// `{bench}/{workload}` (so that two bench files running one workload keep
+/// their histories apart), a bench per subject of `subjects` it applies to.
 ///
 /// Each criterion sample is one run of the workload in quick mode, and
 /// the figure criterion records is the workload's first time figure (ns
@@ -63,11 +64,11 @@ fn time_figure(workload: &Workload) -> Option<(usize, f64)> {
 /// own inner loops, setup excluded, which criterion's own timing of a
 /// whole run could not. A workload with no time figure (memory: bytes)
 /// is left out.
-pub fn bench_workload(c: &mut Criterion, workload: &Workload, subjects: &[Subject]) {
+pub fn bench_workload(c: &mut Criterion, bench: &str, workload: &Workload, subjects: &[Subject]) {
     let Some((index, scale)) = time_figure(workload) else {
         return;
     };
-    let mut group = c.benchmark_group(workload.name);
+    let mut group = c.benchmark_group(format!("{bench}/{}", workload.name));
     // A sample is a whole quick run: the fewest samples criterion takes,
     // and a warm-up of one run (criterion warms up until the figures it is
     // given add up to the warm-up time).

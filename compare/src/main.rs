@@ -146,5 +146,10 @@ fn main() -> ExitCode {
         eprintln!("compare: every run failed; the report says why");
         return ExitCode::FAILURE;
     }
+    // The smoke run proves every workload still runs on every subject.
+    if options.mode == Mode::Smoke && report.results.any_failed() {
+        eprintln!("compare: a run failed in the smoke run; the report says which");
+        return ExitCode::FAILURE;
+    }
     ExitCode::SUCCESS
 }

@@ -32,6 +32,11 @@ impl Runs {
     pub fn values(&self, metric: usize) -> Vec<f64> {
         self.samples.iter().map(|sample| sample[metric]).collect()
     }
+
+    /// Whether a repeat failed (a skip is not a failure).
+    pub fn failed(&self) -> bool {
+        self.error.as_deref().is_some_and(|e| !is_skip(e))
+    }
 }
 
 /// Everything measured of one workload, one [`Runs`] per subject it
@@ -149,8 +154,15 @@ impl Results {
     /// the run as a whole went wrong.
     pub fn everything_failed(&self) -> bool {
         let mut runs = self.workloads.iter().flat_map(|w| &w.subjects);
-        let failed = |runs: &Runs| runs.error.as_deref().is_some_and(|e| !is_skip(e));
-        runs.clone().all(|r| r.samples.is_empty()) && runs.any(failed)
+        runs.clone().all(|r| r.samples.is_empty()) && runs.any(Runs::failed)
+    }
+
+    /// Whether any run failed (a skip is not a failure).
+    pub fn any_failed(&self) -> bool {
+        self.workloads
+            .iter()
+            .flat_map(|w| &w.subjects)
+            .any(Runs::failed)
     }
 }
 
@@ -196,6 +208,17 @@ mod tests {
         assert!(!results.everything_failed(), "a skip is no failure");
         results.record(0, FRAME, Err("boom".into()));
         assert!(results.everything_failed());
+    }
+
+    #[test]
+    fn any_failed_counts_failures_not_skips() {
+        let mut results = Results::new(Mode::Smoke, 1, &fake_workloads(), &[FRAME, TOKIO_CT]);
+        results.record(1, FRAME, Err("skipped: needs --full".into()));
+        assert!(!results.any_failed(), "a skip is no failure");
+        results.record(0, FRAME, Ok(vec![1.0, 2.0]));
+        results.record(0, TOKIO_CT, Err("boom".into()));
+        assert!(results.any_failed());
+        assert!(!results.everything_failed(), "one run measured");
     }
 
     #[test]
