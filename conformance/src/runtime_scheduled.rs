@@ -23,7 +23,7 @@ fn unordered(make: MakeChain, manager: &TaskManager) -> Arc<ThreadedChain> {
     make(manager, "rs", ChainSettings::default().num_threads(2))
 }
 
-/// Waits (up to [`PATIENCE`], then fails) until `cond` holds.
+/// Waits (up to two minutes, a hang guard, then fails) until `cond` holds.
 pub fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
     let deadline = std::time::Instant::now() + PATIENCE;
     while !cond() {
