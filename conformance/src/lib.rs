@@ -122,7 +122,7 @@ pub use threaded_factory::{ThreadedChainFactory, THREADED_CHAIN_NAME};
 
 /// A hang guard for blocking waits and shutdowns in the backend and
 /// shutdown checks, not a timing expectation.
-pub(crate) const PATIENCE: Duration = Duration::from_secs(120);
+pub(crate) const PATIENCE: Duration = Duration::from_secs(10);
 
 /// How long one case may run before the watchdog fails it as hung.
 pub const CASE_TIMEOUT: Duration = Duration::from_secs(5);
