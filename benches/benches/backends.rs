@@ -4,8 +4,9 @@
 //! `ping_pong` (two tasks exchanging 1,000 round trips, each message a
 //! taskchain `Promise`, time per round trip) workloads, run by
 //! `taskchain-compare`'s own code on each backend's chain and the raw
-//! runtime beneath it only: the same groups and benches as the
-//! `workloads` bench has for them, for a shorter run.
+//! runtime beneath it only: the same code as the `workloads` bench runs
+//! for them, in groups of their own (`backends/<workload>`), for a
+//! shorter run.
 //!
 //! Raw runtimes: taskchain's own `ThreadPool` spawning directly, tokio
 //! multi_thread, async-executor run by its own threads on async-io (the
