@@ -329,7 +329,7 @@ impl ChainCore {
                 match scheduling {
                     TaskScheduling::Runnables(s) => s.schedule(TaskRunnable::new(task, false)),
                     TaskScheduling::Hosts(s) => {
-                        header.claim_host();
+                        let _ = header.state.claim_host();
                         s.spawn_host(TaskHost::new(task));
                     }
                 }
@@ -372,8 +372,7 @@ impl ChainCore {
                     return;
                 }
                 Some(TaskScheduling::Hosts(s)) => {
-                    if let Some(host) = task.header().host() {
-                        host.wake_by_ref();
+                    if task.header().host.wake() {
                         return;
                     }
                     // A task that ran in the epochs so far (spawned with a
@@ -381,7 +380,7 @@ impl ChainCore {
                     // coroutines over) gets its host now. One made but not
                     // yet run has no waker to wake: the epochs run the task
                     // meanwhile.
-                    if task.header().claim_host() {
+                    if task.header().state.claim_host() {
                         s.spawn_host(TaskHost::new(task));
                         return;
                     }

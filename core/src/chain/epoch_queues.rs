@@ -215,7 +215,7 @@ impl EpochQueues {
     fn place(&mut self, batch: &mut Vec<(TaskRef, Placement)>, timeslice: bool) {
         for (task, placement) in batch.drain(..) {
             if placement == Placement::Resort {
-                task.header().resort_taken();
+                task.header().state.resort_taken();
             }
             let s = task.header().state.snapshot();
             match placement {

@@ -67,7 +67,7 @@ impl Future for TaskHost {
         };
         // A runtime task's waker wakes that task whichever poll it came
         // from: the first is kept.
-        task.header().set_host(cx.waker());
+        task.header().host.keep(cx.waker());
         // A rerun it asks for wakes this host again (behind the runtime's
         // other work, as its own yields are) while its order is free. The
         // host's own reference keeps the cell, and the chain, alive.

@@ -48,16 +48,17 @@ impl AwaitedHook {
     }
 }
 
-/// A task's awaited future, if it is suspended on one of ours.
-#[derive(Default)]
-pub(crate) struct AwaitedSlot {
+/// A task's awaited future, if it is suspended on one of ours: a view of
+/// the two header fields that keep it (apart, so that the flag packs with
+/// the header's other small fields).
+pub(crate) struct AwaitedSlot<'a> {
     /// Whether `hook` may hold one: the runner's checks at each run read
     /// this rather than take the lock.
-    set: AtomicBool,
-    hook: Mutex<Option<AwaitedHook>>,
+    pub(crate) set: &'a AtomicBool,
+    pub(crate) hook: &'a Mutex<Option<AwaitedHook>>,
 }
 
-impl AwaitedSlot {
+impl AwaitedSlot<'_> {
     fn lock(&self) -> crate::sync::MutexGuard<'_, Option<AwaitedHook>> {
         // Only this file's code runs under the lock, none of it user code.
         self.hook.lock().unwrap_or_else(|e| e.into_inner())
@@ -132,7 +133,7 @@ fn drop_hook(hook: Option<AwaitedHook>) {
 pub(crate) fn publish(waker: &std::task::Waker, hook: impl FnOnce() -> AwaitedHook) {
     current::with_current(|frame| {
         if waker.will_wake(frame.waker) {
-            frame.header().awaited.publish(hook());
+            frame.header().awaited().publish(hook());
         }
     });
 }
@@ -142,7 +143,7 @@ pub(crate) fn publish(waker: &std::task::Waker, hook: impl FnOnce() -> AwaitedHo
 /// part), the hook goes, so that a future the task gave up (the loser of
 /// a `select`) is neither cancelled by the task's cancel nor kept alive.
 pub(crate) fn withdraw(target: *const ()) {
-    current::with_current(|frame| frame.header().awaited.withdraw(target));
+    current::with_current(|frame| frame.header().awaited().withdraw(target));
 }
 
 /// What an awaited future of ours read, passed on: a `Cancelled` read is
@@ -172,7 +173,7 @@ pub(crate) fn cancel(task: &TaskRef, join: bool) -> bool {
     let mut link = task.clone();
     loop {
         let header = link.header();
-        let (asked, next) = match header.awaited.take_for_cancel(header) {
+        let (asked, next) = match header.awaited().take_for_cancel(header) {
             None => (false, None),
             Some(AwaitedHook::Shared(future)) => {
                 let _ = future.cancel_awaited();

@@ -343,7 +343,7 @@ impl<W: Task> TaskCell<W> {
             }
         }
         // An ended task awaits nothing, and keeps nothing it awaited alive.
-        self.header().awaited.clear();
+        self.header().awaited().clear();
         if let Some(upon_death) = self.header().take_upon_death() {
             let death = TaskDeath::new(self.header(), end_of(&outcome));
             if let Err(payload) = catch_unwind(AssertUnwindSafe(move || upon_death.call(&death))) {
@@ -403,11 +403,9 @@ impl<W: Task> TaskCell<W> {
             // chain's run loop.
             let _ = catch_unwind(AssertUnwindSafe(after_done)).map_err(message_of);
         }
-        if let Some(host) = self.header().host() {
-            // The runtime task hosting it completes once it sees the end
-            // (it may not be the one ending it). A waker is foreign code.
-            let _ = catch_unwind(AssertUnwindSafe(|| host.wake_by_ref())).map_err(message_of);
-        }
+        // The runtime task hosting it, if any, completes once it sees the
+        // end (it may not be the one ending it). A waker is foreign code.
+        let _ = catch_unwind(AssertUnwindSafe(|| self.header().host.wake())).map_err(message_of);
     }
 
     /// Drops the work where it lies (it is pinned from its first poll) and
@@ -444,7 +442,7 @@ impl<W: Task> TaskCell<W> {
         }
         if before.is_suspended() {
             // This run polls again; whatever it awaits, it publishes anew.
-            self.header().awaited.clear();
+            self.header().awaited().clear();
         }
         self.header().start_once(now, epoch);
         if before.is_cancel_pending() {

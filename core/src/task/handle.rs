@@ -216,7 +216,7 @@ macro_rules! task_methods {
 /// Re-places a queued task after its sort or priority changed.
 pub(crate) fn requeue(task: TaskRef) {
     let header = task.header();
-    if header.state.snapshot().is_runnable() && header.request_resort() {
+    if header.state.snapshot().is_runnable() && header.state.request_resort() {
         let chain = header.chain.clone();
         chain.schedule(task, crate::chain::core::Placement::Resort);
     }

@@ -3,14 +3,14 @@
 //! kept out of line), and the options a task is spawned with.
 
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, OnceLock};
-use std::task::Waker;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::chain::core::ChainCore;
 use crate::sync::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Mutex};
-use crate::task::awaited::AwaitedSlot;
+use crate::task::awaited::{AwaitedHook, AwaitedSlot};
 use crate::task::death::DeathHook;
+use crate::task::host_waker::HostWaker;
 use crate::task::name::TaskName;
 use crate::task::raw::TaskVTable;
 use crate::task::state::State;
@@ -52,11 +52,6 @@ pub(crate) struct Header {
     pub(crate) state: State,
     /// The functions that know the cell's types.
     pub(crate) vtable: &'static TaskVTable,
-    /// The work or its output is `!Send`: only the chain's owner thread may
-    /// run or drop it. Fixed at spawn.
-    local: bool,
-    /// The work is a coroutine (see `Task::is_coroutine`). Fixed at spawn.
-    coroutine: bool,
     /// Bumped on every enqueue; queue entries with an older token are stale.
     pub(crate) token: AtomicU32,
     pub(crate) id: u64,
@@ -72,9 +67,6 @@ pub(crate) struct Header {
     /// reader that sees it finds them. A flag rather than a sentinel start
     /// time, since a saturated clock can read any `u64`.
     started: AtomicBool,
-    /// A re-sort of the task is on its way to the chain's queues: another
-    /// one would only add an entry (see `request_resort`).
-    resort_pending: AtomicBool,
     /// What the cell's stage holds: its work, its output or nothing. Read
     /// and written only by the cell (see `cell`), by whoever owns the stage
     /// at the time.
@@ -87,16 +79,16 @@ pub(crate) struct Header {
     pub(crate) ran_epoch: AtomicU32,
     pub(crate) chain: Arc<ChainCore>,
     /// The future the task is suspended on, if one of ours: its cancel
-    /// cancels it at once.
-    pub(crate) awaited: AwaitedSlot,
+    /// cancels it at once (see `awaited`).
+    awaited_hook: Mutex<Option<AwaitedHook>>,
+    /// Whether `awaited_hook` may hold one.
+    awaited_set: AtomicBool,
     /// The task has a name (see `rename`), read without the name's lock.
     named: AtomicBool,
     /// The waker of the runtime task that hosts the task (see
     /// `TaskHost`), once it first ran it: a wake of the task wakes it.
-    host: OnceLock<Waker>,
-    /// A host was made for the task: until it first runs there is no
-    /// waker in `host`, and a wake meanwhile must not make a second one.
-    hosted: AtomicBool,
+    /// Whether a host was made is the state's `HOSTED`.
+    pub(crate) host: HostWaker,
     /// Null until the task has one of the rarely used properties; set
     /// once (from a `Box`), freed with the header.
     meta: AtomicPtr<Meta>,
@@ -140,10 +132,8 @@ impl Header {
             meta = Box::into_raw(Box::new(m));
         }
         Header {
-            state: State::new(refs),
+            state: State::new(refs, local, coroutine),
             vtable,
-            local,
-            coroutine,
             token: AtomicU32::new(0),
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             sort: AtomicI32::new(opts.sort),
@@ -152,16 +142,15 @@ impl Header {
             slot: AtomicU32::new(u32::MAX),
             start_time: AtomicU64::new(NOT_STARTED),
             started: AtomicBool::new(false),
-            resort_pending: AtomicBool::new(false),
             // The cell's `HOLDS_WORK`: every cell starts with its work.
             stage: AtomicU8::new(0),
             start_epoch: AtomicU32::new(0),
             ran_epoch: AtomicU32::new(0),
             chain,
-            awaited: AwaitedSlot::default(),
+            awaited_hook: Mutex::new(None),
+            awaited_set: AtomicBool::new(false),
             named: AtomicBool::new(named),
-            host: OnceLock::new(),
-            hosted: AtomicBool::new(false),
+            host: HostWaker::default(),
             meta: AtomicPtr::new(meta),
         }
     }
@@ -173,25 +162,20 @@ impl Header {
         unsafe { self.meta.load(Ordering::Acquire).as_ref() }
     }
 
-    /// A re-sort was asked for (its sort or priority changed): true if
-    /// none is on its way yet, so the caller hands one to the chain. A
-    /// thread changing the order in a loop then adds one queue entry per
-    /// placement, not one per call.
-    pub(crate) fn request_resort(&self) -> bool {
-        !self.resort_pending.swap(true, Ordering::AcqRel)
-    }
-
-    /// The queues take the re-sort on its way; one asked for from now on
-    /// is handed over again (it reads the order after this).
-    pub(crate) fn resort_taken(&self) {
-        self.resort_pending.store(false, Ordering::Release);
+    /// The future the task is suspended on, if one of ours.
+    #[inline]
+    pub(crate) fn awaited(&self) -> AwaitedSlot<'_> {
+        AwaitedSlot {
+            set: &self.awaited_set,
+            hook: &self.awaited_hook,
+        }
     }
 
     /// Whether this thread may run or drop the task's work: any thread for
     /// a `Send` task, only the chain's owner for a `!Send` one.
     #[inline]
     pub(crate) fn may_drop_work_here(&self) -> bool {
-        !self.local || self.chain.is_owner_thread()
+        !self.state.snapshot().is_local() || self.chain.is_owner_thread()
     }
 
     pub(crate) fn name(&self) -> Option<&str> {
@@ -223,27 +207,8 @@ impl Header {
     /// runtime to schedule (see `ChainCore::hand_over`).
     #[inline]
     pub(crate) fn runs_unordered(&self) -> bool {
-        !self.local && self.coroutine && self.sort() == 0
-    }
-
-    /// Keeps `waker` as the waker of the task's host (the first one kept
-    /// stays: a runtime task's waker wakes it whichever poll gave it).
-    pub(crate) fn set_host(&self, waker: &Waker) {
-        if self.host.get().is_none() {
-            let _ = self.host.set(waker.clone());
-        }
-    }
-
-    /// Whether the caller is the one to make the task's host (once per
-    /// task).
-    pub(crate) fn claim_host(&self) -> bool {
-        !self.hosted.swap(true, Ordering::AcqRel)
-    }
-
-    /// The waker of the task's host, if it has one.
-    #[inline]
-    pub(crate) fn host(&self) -> Option<&Waker> {
-        self.host.get()
+        let kind = self.state.snapshot();
+        !kind.is_local() && kind.is_coroutine() && self.sort() == 0
     }
 
     #[inline]

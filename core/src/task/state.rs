@@ -35,6 +35,17 @@ const HANDLE: u64 = 1 << 9;
 /// comes too late.
 const FINISHING: u64 = 1 << 10;
 
+/// The work or its output is `!Send`. Fixed at spawn.
+const LOCAL: u64 = 1 << 11;
+/// The work is a coroutine. Fixed at spawn.
+const COROUTINE: u64 = 1 << 12;
+/// A runtime task was made to host the task: a wake before it first ran
+/// (with no waker of it kept yet) must not make a second one.
+const HOSTED: u64 = 1 << 13;
+/// A re-sort of the task is on its way to the chain's queues: another one
+/// would only add an entry.
+const RESORT_PENDING: u64 = 1 << 14;
+
 /// One reference to the task cell: the count lives above the flags, so a
 /// transition never touches it and a reference never needs its own word.
 const REF_ONE: u64 = 1 << 16;
@@ -154,9 +165,33 @@ pub(crate) enum Abort {
 
 impl State {
     /// A new task, with its typed handle alive and `refs` references to
-    /// its cell.
-    pub(crate) fn new(refs: u64) -> Self {
-        State(AtomicU64::new(HANDLE | (refs * REF_ONE)))
+    /// its cell; `local`: its work or output is `!Send`; `coroutine`: its
+    /// work is a coroutine.
+    pub(crate) fn new(refs: u64, local: bool, coroutine: bool) -> Self {
+        let kind = if local { LOCAL } else { 0 } | if coroutine { COROUTINE } else { 0 };
+        State(AtomicU64::new(HANDLE | kind | (refs * REF_ONE)))
+    }
+
+    /// Marks the task hosted; true if the caller is the one to make its
+    /// host (once per task).
+    #[must_use]
+    pub(crate) fn claim_host(&self) -> bool {
+        self.0.fetch_or(HOSTED, Ordering::AcqRel) & HOSTED == 0
+    }
+
+    /// A re-sort was asked for (its sort or priority changed): true if
+    /// none is on its way yet, so the caller hands one to the chain. A
+    /// thread changing the order in a loop then adds one queue entry per
+    /// placement, not one per call.
+    #[must_use]
+    pub(crate) fn request_resort(&self) -> bool {
+        self.0.fetch_or(RESORT_PENDING, Ordering::AcqRel) & RESORT_PENDING == 0
+    }
+
+    /// The queues take the re-sort on its way; one asked for from now on
+    /// is handed over again (they read the order after this).
+    pub(crate) fn resort_taken(&self) {
+        self.0.fetch_and(!RESORT_PENDING, Ordering::AcqRel);
     }
 
     /// One more reference to the cell. Relaxed, as `Arc`'s clone: whoever
@@ -431,6 +466,18 @@ impl State {
 }
 
 impl Snapshot {
+    /// The work or its output is `!Send`.
+    #[inline]
+    pub(crate) fn is_local(self) -> bool {
+        self.0 & LOCAL != 0
+    }
+
+    /// The work is a coroutine.
+    #[inline]
+    pub(crate) fn is_coroutine(self) -> bool {
+        self.0 & COROUTINE != 0
+    }
+
     #[inline]
     pub(crate) fn is_scheduled(self) -> bool {
         self.0 & SCHEDULED != 0
