@@ -159,3 +159,17 @@ macro_rules! scoped_thread_local {
     };
 }
 pub(crate) use scoped_thread_local;
+
+/// Reads an atomic pointer through `&mut` (no other reference to it
+/// exists, as in a `Drop`): no synchronization is needed, and under loom
+/// it is no scheduling point.
+pub(crate) fn ptr_mut<T>(atomic: &mut AtomicPtr<T>) -> *mut T {
+    #[cfg(not(loom))]
+    {
+        *atomic.get_mut()
+    }
+    #[cfg(loom)]
+    {
+        atomic.with_mut(|p| *p)
+    }
+}

@@ -177,21 +177,30 @@ impl<W: Task> Drop for TaskCell<W> {
 }
 
 impl<W: Task> TaskCell<W> {
-    /// The cell's table (see `TaskVTable`).
-    const VTABLE: &'static TaskVTable = &TaskVTable {
-        run: Self::run_ref,
-        cancel: |task, join| Self::of(task).cancel(join),
-        abort: |task| Self::of(task).abort(task),
-        // The published result, not the COMPLETE bit: that bit is set a
-        // moment before the outcome is stored, and a reader told "done"
-        // must find the outcome.
-        release_handle: |task| Self::of(task).release_handle(),
-        // SAFETY: the table's caller passes an `Option<W::Output>` (see
-        // `TaskVTable::take_output`).
-        take_output: |task, out| unsafe { Self::of(task).take_output(out.cast()) },
-        output_ptr: |task| Self::of(task).output_ptr().cast(),
-        dealloc: Self::dealloc,
-    };
+    /// The table of a `Send` task's cell (see `TaskVTable`).
+    const VTABLE: &'static TaskVTable = &Self::vtable(false);
+    /// The table of a `!Send` task's cell.
+    const LOCAL_VTABLE: &'static TaskVTable = &Self::vtable(true);
+
+    /// The cell's table; `local`: its work or output is `!Send`.
+    const fn vtable(local: bool) -> TaskVTable {
+        TaskVTable {
+            local,
+            is_coroutine: W::is_coroutine,
+            run: Self::run_ref,
+            cancel: |task, join| Self::of(task).cancel(join),
+            abort: |task| Self::of(task).abort(task),
+            // The published result, not the COMPLETE bit: that bit is set a
+            // moment before the outcome is stored, and a reader told "done"
+            // must find the outcome.
+            release_handle: |task| Self::of(task).release_handle(),
+            // SAFETY: the table's caller passes an `Option<W::Output>` (see
+            // `TaskVTable::take_output`).
+            take_output: |task, out| unsafe { Self::of(task).take_output(out.cast()) },
+            output_ptr: |task| Self::of(task).output_ptr().cast(),
+            dealloc: Self::dealloc,
+        }
+    }
 
     /// A task whose work and output may move between threads.
     pub(crate) fn new_send(chain: Arc<ChainCore>, work: W, opts: Options) -> NewTask<W::Output>
@@ -216,14 +225,12 @@ impl<W: Task> TaskCell<W> {
         // SAFETY: `p` is valid for writes and every field is written once
         // before the box is taken as initialized.
         let ptr = unsafe {
-            std::ptr::addr_of_mut!((*p).head.header).write(Header::new(
-                chain,
-                opts,
-                local,
-                W::is_coroutine(),
-                3,
-                Self::VTABLE,
-            ));
+            let vtable = if local {
+                Self::LOCAL_VTABLE
+            } else {
+                Self::VTABLE
+            };
+            std::ptr::addr_of_mut!((*p).head.header).write(Header::new(chain, opts, 3, vtable));
             std::ptr::addr_of_mut!((*p).head.result).write(FutureState::new());
             std::ptr::addr_of_mut!((*p).stage).write(UnsafeCell::new(Stage {
                 work: ManuallyDrop::new(work),
@@ -357,7 +364,8 @@ impl<W: Task> TaskCell<W> {
             .header()
             .take_after_done()
             .filter(|_| matches!(outcome, Outcome::Ready(_)));
-        if self.header().state.complete().is_sleeping() {
+        let ended = self.header().state.complete();
+        if ended.is_sleeping() {
             self.header().chain.sleeping_changed(-1);
         }
         // `complete` cannot fail: only the RUNNING holder completes a task.
@@ -403,9 +411,14 @@ impl<W: Task> TaskCell<W> {
             // chain's run loop.
             let _ = catch_unwind(AssertUnwindSafe(after_done)).map_err(message_of);
         }
-        // The runtime task hosting it, if any, completes once it sees the
-        // end (it may not be the one ending it). A waker is foreign code.
-        let _ = catch_unwind(AssertUnwindSafe(|| self.header().host.wake())).map_err(message_of);
+        if ended.is_hosted() {
+            // The runtime task hosting it completes once it sees the end (it
+            // may not be the one ending it). A task hosted only after this
+            // point finds the end on its host's first poll. A waker is
+            // foreign code.
+            let _ =
+                catch_unwind(AssertUnwindSafe(|| self.header().host.wake())).map_err(message_of);
+        }
     }
 
     /// Drops the work where it lies (it is pinned from its first poll) and

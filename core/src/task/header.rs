@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::chain::core::ChainCore;
-use crate::sync::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Mutex};
+use crate::sync::{
+    ptr_mut, AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Mutex,
+};
 use crate::task::awaited::{AwaitedHook, AwaitedSlot};
 use crate::task::death::DeathHook;
 use crate::task::host_waker::HostWaker;
@@ -110,8 +112,6 @@ impl Header {
     pub(crate) fn new(
         chain: Arc<ChainCore>,
         opts: Options,
-        local: bool,
-        coroutine: bool,
         refs: u64,
         vtable: &'static TaskVTable,
     ) -> Self {
@@ -132,7 +132,7 @@ impl Header {
             meta = Box::into_raw(Box::new(m));
         }
         Header {
-            state: State::new(refs, local, coroutine),
+            state: State::new(refs),
             vtable,
             token: AtomicU32::new(0),
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
@@ -175,7 +175,7 @@ impl Header {
     /// a `Send` task, only the chain's owner for a `!Send` one.
     #[inline]
     pub(crate) fn may_drop_work_here(&self) -> bool {
-        !self.state.snapshot().is_local() || self.chain.is_owner_thread()
+        !self.vtable.local || self.chain.is_owner_thread()
     }
 
     pub(crate) fn name(&self) -> Option<&str> {
@@ -207,8 +207,7 @@ impl Header {
     /// runtime to schedule (see `ChainCore::hand_over`).
     #[inline]
     pub(crate) fn runs_unordered(&self) -> bool {
-        let kind = self.state.snapshot();
-        !kind.is_local() && kind.is_coroutine() && self.sort() == 0
+        !self.vtable.local && (self.vtable.is_coroutine)() && self.sort() == 0
     }
 
     #[inline]
@@ -350,7 +349,7 @@ fn delay_nanos(delay: Option<Duration>) -> u64 {
 
 impl Drop for Header {
     fn drop(&mut self) {
-        let meta = self.meta.load(Ordering::Acquire);
+        let meta = ptr_mut(&mut self.meta);
         if !meta.is_null() {
             // SAFETY: set once from `Box::into_raw`, and nobody borrows it
             // any more (`&mut self`).

@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
 use crate::error::isolated;
-use crate::sync::AtomicPtr;
+use crate::sync::{ptr_mut, AtomicPtr};
 
 /// The table pointer while a keeper writes the data pointer: a reader
 /// takes it for "no waker yet". Never called: only its address is used.
@@ -96,10 +96,16 @@ impl HostWaker {
 
 impl Drop for HostWaker {
     fn drop(&mut self) {
-        if let Some(waker) = self.get() {
-            // A waker's drop is user code: caught, so the cell is freed.
-            isolated(move || drop(std::mem::ManuallyDrop::into_inner(waker)));
+        let vtable = ptr_mut(&mut self.vtable);
+        if vtable.is_null() || ptr::eq(vtable, &WRITING) {
+            return;
         }
+        let data = ptr_mut(&mut self.data);
+        // SAFETY: the raw parts of the waker this header owns (see `keep`),
+        // taken back once, here.
+        let waker = unsafe { Waker::from_raw(RawWaker::new(data, &*vtable)) };
+        // A waker's drop is user code: caught, so the cell is freed.
+        isolated(move || drop(waker));
     }
 }
 

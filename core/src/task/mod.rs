@@ -50,8 +50,6 @@
 //! | `CANCEL_REQUESTED` | `cancel()` (or shutdown) asked for the task's end, at least once | a cancel or abort | never |
 //! | `CANCEL_SEEN` | the current run began with a request pending | that run | the next run's start |
 //! | `FINISHING` | the outcome is decided (the run produced its value or panicked, or the task is ending cancelled) | the runner, or whoever ends the task | never |
-//! | `LOCAL` | the work or its output is `!Send`: only the chain's owner thread may run or drop it | spawn | never |
-//! | `COROUTINE` | the work is a coroutine (see `Task::is_coroutine`) | spawn | never |
 //! | `HOSTED` | a runtime task was made to host the task (see `TaskHost`) | whoever makes it, once | never |
 //! | `RESORT_PENDING` | a re-sort of the task is on its way to the chain's queues | a change of sort or priority | the queues, taking it |
 //!

@@ -39,6 +39,11 @@ pub(crate) enum CancelMade {
 /// What a task cell does that depends on its work's type: one table per
 /// work type, in static memory, pointed to by every cell's header.
 pub(crate) struct TaskVTable {
+    /// The work or its output is `!Send`: only the chain's owner thread may
+    /// run or drop it.
+    pub(crate) local: bool,
+    /// The work's `Task::is_coroutine`.
+    pub(crate) is_coroutine: fn() -> bool,
     /// Runs the task once; the caller has seen it `SCHEDULED`.
     pub(crate) run: fn(TaskRef, Duration, u64) -> RunResult,
     /// Makes a cancel request (see the `task` module); `join`: a request

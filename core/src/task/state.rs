@@ -35,16 +35,12 @@ const HANDLE: u64 = 1 << 9;
 /// comes too late.
 const FINISHING: u64 = 1 << 10;
 
-/// The work or its output is `!Send`. Fixed at spawn.
-const LOCAL: u64 = 1 << 11;
-/// The work is a coroutine. Fixed at spawn.
-const COROUTINE: u64 = 1 << 12;
 /// A runtime task was made to host the task: a wake before it first ran
 /// (with no waker of it kept yet) must not make a second one.
-const HOSTED: u64 = 1 << 13;
+const HOSTED: u64 = 1 << 11;
 /// A re-sort of the task is on its way to the chain's queues: another one
 /// would only add an entry.
-const RESORT_PENDING: u64 = 1 << 14;
+const RESORT_PENDING: u64 = 1 << 12;
 
 /// One reference to the task cell: the count lives above the flags, so a
 /// transition never touches it and a reference never needs its own word.
@@ -165,11 +161,9 @@ pub(crate) enum Abort {
 
 impl State {
     /// A new task, with its typed handle alive and `refs` references to
-    /// its cell; `local`: its work or output is `!Send`; `coroutine`: its
-    /// work is a coroutine.
-    pub(crate) fn new(refs: u64, local: bool, coroutine: bool) -> Self {
-        let kind = if local { LOCAL } else { 0 } | if coroutine { COROUTINE } else { 0 };
-        State(AtomicU64::new(HANDLE | kind | (refs * REF_ONE)))
+    /// its cell.
+    pub(crate) fn new(refs: u64) -> Self {
+        State(AtomicU64::new(HANDLE | (refs * REF_ONE)))
     }
 
     /// Marks the task hosted; true if the caller is the one to make its
@@ -466,16 +460,10 @@ impl State {
 }
 
 impl Snapshot {
-    /// The work or its output is `!Send`.
+    /// A runtime task was made to host the task.
     #[inline]
-    pub(crate) fn is_local(self) -> bool {
-        self.0 & LOCAL != 0
-    }
-
-    /// The work is a coroutine.
-    #[inline]
-    pub(crate) fn is_coroutine(self) -> bool {
-        self.0 & COROUTINE != 0
+    pub(crate) fn is_hosted(self) -> bool {
+        self.0 & HOSTED != 0
     }
 
     #[inline]
