@@ -54,6 +54,7 @@
 //! refuses come back as an [`Error`](taskchain_core::Error).
 //!
 //! [`ThreadedChain`]: taskchain_core::ThreadedChain
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 
@@ -64,6 +65,7 @@ mod runtime;
 mod stop;
 
 #[cfg(feature = "async-std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async-std")))]
 pub use async_std_runtime::{make_async_std_chain, AsyncStdRuntime};
 pub use make_chain::make_chain;
 pub use runtime::SmolRuntime;

@@ -43,6 +43,24 @@ where
 
 /// The future [`gather`] returns.
 ///
+/// ```
+/// use taskchain_core::{gather, AsyncFuture, Error, TaskManager};
+///
+/// let manager = TaskManager::new();
+/// let (a, b) = (manager.promise::<u32>(), manager.promise::<u32>());
+/// let both = gather([a.clone(), b.clone()]);
+/// a.set_result(1).unwrap();
+/// assert!(!both.is_done()); // waits for every child
+/// b.set_result(2).unwrap();
+/// assert_eq!(both.try_take(), Some(Ok(vec![1, 2])));
+///
+/// // Cancelling it cancels the children still pending.
+/// let c = manager.promise::<u32>();
+/// let pending = gather([c.clone()]);
+/// assert!(pending.cancel());
+/// assert_eq!(c.try_take(), Some(Err(Error::Cancelled)));
+/// ```
+///
 /// # Cancellation
 ///
 /// Cancelling the gather (directly, or by cancelling a coroutine awaiting

@@ -36,6 +36,22 @@ where
 
 /// The future [`shield`] returns.
 ///
+/// ```
+/// use taskchain_core::{shield, AsyncFuture, Error, TaskManager};
+///
+/// let manager = TaskManager::new();
+/// let save = manager.spawn(async { "saved" });
+/// // A coroutine that must not interrupt the save when it is cancelled.
+/// let quit = manager.spawn(async move { shield(save).await });
+/// assert_eq!(manager.run_until(&quit), Ok(Ok("saved")));
+///
+/// let slow = manager.promise::<u32>();
+/// let guarded = shield(slow.clone());
+/// assert!(guarded.cancel());
+/// assert_eq!(guarded.try_take(), Some(Err(Error::Cancelled)));
+/// assert!(!slow.is_done()); // untouched
+/// ```
+///
 /// # Cancellation
 ///
 /// Cancelling it moves only the shield to cancelled; the wrapped future is

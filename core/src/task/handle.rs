@@ -224,6 +224,20 @@ pub(crate) fn requeue(task: TaskRef) {
 
 /// An untyped handle to a task: what `find_task`, `tasks()` and friends
 /// return. Cloning it is cheap.
+///
+/// ```
+/// use taskchain_core::{DoneStatus, TaskBuilder, TaskContext, TaskManager};
+///
+/// let manager = TaskManager::new();
+/// let enemy = TaskBuilder::recurring(|_: &TaskContext<'_>| DoneStatus::Cont).name("enemy-1");
+/// manager.add_task(enemy).unwrap();
+/// let found = manager.find_task("enemy-1").unwrap();
+/// assert_eq!(found.name(), Some("enemy-1"));
+/// assert!(found.cancel());
+/// manager.poll().unwrap();
+/// assert!(found.is_done());
+/// assert!(manager.find_task("enemy-1").is_none());
+/// ```
 #[derive(Clone)]
 pub struct AnyTask(pub(crate) TaskRef);
 
@@ -275,6 +289,27 @@ impl std::fmt::Debug for AnyTask {
 /// [`Error::AlreadyTaken`]. Dropping the handle detaches the task; it keeps
 /// running, and its output is dropped when it finishes (or at once, if it
 /// already did).
+///
+/// ```
+/// use taskchain_core::{AsyncFuture, Error, TaskManager};
+///
+/// let manager = TaskManager::new();
+/// let answer = manager.spawn(async { 6 * 7 });
+/// // A coroutine awaits a handle; any thread may wait on it.
+/// let doubled = manager.spawn(async move { answer.await.map(|n| n * 2) });
+/// assert_eq!(manager.run_until(&doubled), Ok(Ok(84)));
+///
+/// let forever = manager.spawn(std::future::pending::<()>());
+/// forever.set_name("forever");
+/// assert!(forever.cancel());
+/// manager.poll().unwrap();
+/// assert_eq!(forever.wait(), Err(Error::Cancelled));
+/// ```
+///
+/// # Cancellation
+///
+/// [`cancel`](Self::cancel) asks the task to end and cancels what it
+/// awaits at once; dropping the handle does not cancel the task.
 ///
 /// # Panics
 ///
@@ -511,6 +546,30 @@ impl<T: Send + 'static> AsyncFuture for TaskHandle<T> {
 /// The handle of a `!Send` task spawned through a
 /// [`LocalSpawner`](crate::LocalSpawner). It stays on the thread that owns
 /// the chain; awaiting it yields the task's output.
+///
+/// ```
+/// use std::rc::Rc;
+/// use taskchain_core::TaskManager;
+///
+/// let manager = TaskManager::new();
+/// let local = manager.local_spawner().unwrap();
+/// let shared = Rc::new(5);
+/// let s = shared.clone();
+/// let task = local.spawn(async move { *s + 1 });
+/// while !task.is_done() {
+///     manager.poll().unwrap();
+/// }
+/// assert_eq!(task.try_take(), Some(Ok(6)));
+/// ```
+///
+/// # Cancellation
+///
+/// As [`TaskHandle`]'s: [`cancel`](Self::cancel) asks the task to end;
+/// dropping the handle detaches it.
+///
+/// # Panics
+///
+/// Never. A task that panicked yields [`Error::Panicked`].
 pub struct LocalTaskHandle<T: 'static> {
     cell: OutputRef<T>,
     /// This handle's place among the task's waiters, while it awaits.

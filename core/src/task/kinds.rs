@@ -77,6 +77,42 @@ impl RecurringOutput for Result<DoneStatus, Error> {
 /// Most code never implements this: closures, `async` blocks and async
 /// closures become tasks through [`Recurring`], [`Coroutine`] and
 /// [`RecurringCoroutine`], which the spawning methods apply for you.
+///
+/// A task written by hand, as a Panda3D task object with its own state:
+///
+/// ```
+/// use std::pin::Pin;
+/// use std::task::{Context, Poll};
+/// use taskchain_core::{AsyncFuture, Step, Task, TaskBuilder, TaskContext, TaskManager};
+///
+/// /// Counts down once per frame, then finishes with how many frames it took.
+/// struct Countdown(u32);
+///
+/// impl Task for Countdown {
+///     type Output = u64;
+///
+///     fn poll_task(
+///         mut self: Pin<&mut Self>,
+///         _cx: &mut Context<'_>,
+///         task: &TaskContext<'_>,
+///     ) -> Poll<Step<u64>> {
+///         if self.0 == 0 {
+///             return Poll::Ready(Step::Done(task.frame()));
+///         }
+///         self.0 -= 1;
+///         Poll::Ready(Step::Cont)
+///     }
+/// }
+///
+/// let manager = TaskManager::new();
+/// let countdown = manager.add_task(TaskBuilder::new(Countdown(3))).unwrap();
+/// assert_eq!(manager.run_until(&countdown), Ok(3));
+/// ```
+///
+/// # Panics
+///
+/// A `poll_task` that panics is caught by the chain: the task ends with
+/// [`Error::Panicked`] and the chain goes on.
 pub trait Task: 'static {
     /// What the task's future resolves to.
     type Output: 'static;
