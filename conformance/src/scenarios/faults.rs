@@ -9,8 +9,9 @@
 //!   ([`pause_runs_on_the_awaiting_chain`]);
 //! - a clock-ticking chain ticks when it has no tasks
 //!   ([`tick_clock_ticks_with_no_tasks`]);
-//! - event futures must fire for every way an event is sent: not covered
-//!   here yet, since the core has no events so far (a later issue).
+//! - event futures must fire for every way an event is sent: covered by
+//!   the core's own event tests (`core/tests/events.rs`), since a send
+//!   reaches every chain kind through the same messenger.
 //!
 //! The first three wait with [`settle_unaided`]: nothing but the chain
 //! itself may bring the task back (a threaded chain is not even polled).
