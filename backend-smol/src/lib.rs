@@ -54,8 +54,6 @@
 //! refuses come back as an [`Error`](taskchain_core::Error).
 //!
 //! [`ThreadedChain`]: taskchain_core::ThreadedChain
-#![deny(missing_docs)]
-#![warn(missing_debug_implementations, rust_2018_idioms)]
 
 #[cfg(feature = "async-std")]
 mod async_std_runtime;

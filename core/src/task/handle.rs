@@ -223,7 +223,8 @@ pub(crate) fn requeue(task: TaskRef) {
 }
 
 /// An untyped handle to a task: what `find_task`, `tasks()` and friends
-/// return. Cloning it is cheap.
+/// return. Cloning it is cheap. Dropping it leaves the task running, as
+/// dropping any task handle does; [`cancel`](Self::cancel) stops it.
 #[derive(Clone)]
 pub struct AnyTask(pub(crate) TaskRef);
 
@@ -274,7 +275,10 @@ impl std::fmt::Debug for AnyTask {
 /// output, moved out once like a `JoinHandle`'s: a second read gets
 /// [`Error::AlreadyTaken`]. Dropping the handle detaches the task; it keeps
 /// running, and its output is dropped when it finishes (or at once, if it
-/// already did).
+/// already did). [`cancel`](Self::cancel) stops it instead. This is the
+/// convention of every task handle of taskchain (and of tokio's
+/// `JoinHandle`): a handle is not `#[must_use]`, spawning and dropping it
+/// is a fire-and-forget spawn.
 ///
 /// # Panics
 ///
@@ -511,6 +515,10 @@ impl<T: Send + 'static> AsyncFuture for TaskHandle<T> {
 /// The handle of a `!Send` task spawned through a
 /// [`LocalSpawner`](crate::LocalSpawner). It stays on the thread that owns
 /// the chain; awaiting it yields the task's output.
+///
+/// Dropping the handle detaches the task, as for a [`TaskHandle`]: it keeps
+/// running, and its output is dropped (on the owner thread) when it
+/// finishes. [`cancel`](Self::cancel) stops it instead.
 pub struct LocalTaskHandle<T: 'static> {
     cell: OutputRef<T>,
     /// This handle's place among the task's waiters, while it awaits.
