@@ -48,12 +48,22 @@ async fn guard(
     Err(Error::Shutdown)
 }
 
+/// What `--help` prints (on stdout), and a bad argument after its reason
+/// (on stderr).
+const USAGE: &str = "usage: arena [--fast]
+  --fast  use a manual clock advanced 1/60 s per frame: no waiting
+";
+
 fn main() {
     let fast = match std::env::args().nth(1).as_deref() {
         None => false,
         Some("--fast") => true,
+        Some("--help" | "-h") => {
+            print!("{USAGE}");
+            std::process::exit(0);
+        }
         Some(other) => {
-            eprintln!("unknown argument {other:?}\nusage: arena [--fast]");
+            eprint!("unknown argument {other:?}\n{USAGE}");
             std::process::exit(2);
         }
     };

@@ -39,14 +39,25 @@ fn state<T: Send>(task: &TaskHandle<T>) -> &'static str {
     }
 }
 
+/// What `--help` prints (on stdout), and a bad argument (on stderr).
+const USAGE: &str = "usage: by_hand [--fast]
+  runs on a manual clock, always instant; --fast changes nothing
+";
+
 fn main() -> Result<(), Error> {
     // Always on the manual clock: `--fast`, which the other examples take,
     // is accepted and changes nothing.
     for arg in std::env::args().skip(1) {
-        if arg != "--fast" {
-            eprintln!("usage: by_hand [--fast]");
-            eprintln!("  runs on a manual clock, always instant; --fast changes nothing");
-            std::process::exit(2);
+        match arg.as_str() {
+            "--fast" => {}
+            "--help" | "-h" => {
+                print!("{USAGE}");
+                std::process::exit(0);
+            }
+            _ => {
+                eprint!("{USAGE}");
+                std::process::exit(2);
+            }
         }
     }
 

@@ -89,14 +89,22 @@ async fn outer(clock: Arc<dyn Clock>) -> Result<(String, String), Error> {
     Ok((result1, result2))
 }
 
+/// What `--help` prints (on stdout), and a bad argument (on stderr).
+const USAGE: &str = "usage: coroutine_chain [--fast]
+  --fast  use a manual clock ticked 1/60 s per frame: no waiting
+";
+
 fn main() -> Result<(), Error> {
     let mut fast = false;
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
             "--fast" => fast = true,
+            "--help" | "-h" => {
+                print!("{USAGE}");
+                std::process::exit(0);
+            }
             _ => {
-                eprintln!("usage: coroutine_chain [--fast]");
-                eprintln!("  --fast  use a manual clock ticked 1/60 s per frame: no waiting");
+                eprint!("{USAGE}");
                 std::process::exit(2);
             }
         }

@@ -64,14 +64,25 @@ fn in_lava_on(n: u64) -> bool {
     (2 * FPS..15 * FPS).contains(&n) || n >= 30 * FPS
 }
 
+/// What `--help` prints (on stdout), and a bad argument (on stderr).
+const USAGE: &str = "usage: damage_task [--fast]
+  runs on a manual clock, always instant; --fast changes nothing
+";
+
 fn main() -> Result<(), Error> {
     // Always on the manual clock: `--fast`, which the other examples take,
     // is accepted and changes nothing.
     for arg in std::env::args().skip(1) {
-        if arg != "--fast" {
-            eprintln!("usage: damage_task [--fast]");
-            eprintln!("  runs on a manual clock, always instant; --fast changes nothing");
-            std::process::exit(2);
+        match arg.as_str() {
+            "--fast" => {}
+            "--help" | "-h" => {
+                print!("{USAGE}");
+                std::process::exit(0);
+            }
+            _ => {
+                eprint!("{USAGE}");
+                std::process::exit(2);
+            }
         }
     }
 

@@ -14,12 +14,22 @@ use taskchain::{AsyncFuture, DoneStatus, ManualClock, TaskContext, TaskManager};
 /// 1/60 s, rounded up so that 60 frames make exactly one second.
 const FRAME: Duration = Duration::from_nanos(16_666_667);
 
+/// What `--help` prints (on stdout), and a bad argument after its reason
+/// (on stderr).
+const USAGE: &str = "usage: event_future [--fast]
+  --fast  use a manual clock advanced 1/60 s per frame: no waiting
+";
+
 fn main() {
     let fast = match std::env::args().nth(1).as_deref() {
         None => false,
         Some("--fast") => true,
+        Some("--help" | "-h") => {
+            print!("{USAGE}");
+            std::process::exit(0);
+        }
         Some(other) => {
-            eprintln!("unknown argument {other:?}\nusage: event_future [--fast]");
+            eprint!("unknown argument {other:?}\n{USAGE}");
             std::process::exit(2);
         }
     };

@@ -71,14 +71,22 @@ async fn cube(watch: Stopwatch, x: u64) -> Result<u64, Error> {
     Ok(x * sq)
 }
 
+/// What `--help` prints (on stdout), and a bad argument (on stderr).
+const USAGE: &str = "usage: gather_cubes [--fast]
+  --fast  use a manual clock ticked 1/60 s per frame: no waiting
+";
+
 fn main() -> Result<(), Error> {
     let mut fast = false;
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
             "--fast" => fast = true,
+            "--help" | "-h" => {
+                print!("{USAGE}");
+                std::process::exit(0);
+            }
             _ => {
-                eprintln!("usage: gather_cubes [--fast]");
-                eprintln!("  --fast  use a manual clock ticked 1/60 s per frame: no waiting");
+                eprint!("{USAGE}");
                 std::process::exit(2);
             }
         }

@@ -31,14 +31,22 @@ fn frame_due(n: u64) -> Duration {
     Duration::from_nanos(n * 1_000_000_000 / FPS)
 }
 
+/// What `--help` prints (on stdout), and a bad argument (on stderr).
+const USAGE: &str = "usage: launch_rocket [--fast]
+  --fast  use a manual clock advanced 1/60 s per frame: no waiting
+";
+
 fn main() -> Result<(), Error> {
     let mut fast = false;
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
             "--fast" => fast = true,
+            "--help" | "-h" => {
+                print!("{USAGE}");
+                std::process::exit(0);
+            }
             _ => {
-                eprintln!("usage: launch_rocket [--fast]");
-                eprintln!("  --fast  use a manual clock advanced 1/60 s per frame: no waiting");
+                eprint!("{USAGE}");
                 std::process::exit(2);
             }
         }

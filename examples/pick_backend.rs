@@ -80,6 +80,10 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let backends = match args.as_slice() {
         [] => Backend::enabled(),
+        [flag] if flag == "--help" || flag == "-h" => {
+            print!("{USAGE}");
+            return;
+        }
         [flag, name] if flag == "--backend" => match Backend::from_name(name) {
             Ok(b) if b.is_enabled() => vec![b],
             Ok(b) => usage(&format!(
@@ -117,7 +121,13 @@ fn main() {
     }
 }
 
+/// What `--help` prints (on stdout), and a bad argument after its reason
+/// (on stderr).
+const USAGE: &str = "usage: pick_backend [--backend threadpool|tokio|smol|async-std]
+  runs the program on every backend compiled in, or on the one named
+";
+
 fn usage(why: &str) -> ! {
-    eprintln!("{why}\nusage: pick_backend [--backend threadpool|tokio|smol|async-std]");
+    eprint!("{why}\n{USAGE}");
     std::process::exit(2);
 }

@@ -32,6 +32,27 @@ fn run_example(name: &str, args: &[&str]) -> String {
 }
 
 #[test]
+fn every_example_prints_its_usage_on_help() {
+    // Every example in `examples/`, so a new one is held to it too.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("examples/ is listed")
+        .map(|entry| entry.expect("an entry of examples/").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "rs"))
+        .map(|path| path.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 10, "examples found: {names:?}");
+    for name in &names {
+        let stdout = run_example(name, &["--help"]);
+        assert!(
+            stdout.starts_with(&format!("usage: {name} ")),
+            "{name} --help printed:\n{stdout}"
+        );
+    }
+}
+
+#[test]
 fn launch_rocket_counts_down_without_stalling_a_frame() {
     let stdout = run_example("launch_rocket", &["--fast"]);
     let lines: Vec<&str> = stdout.lines().collect();

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use taskchain_core::{
-    BoxFuture, ChainSettings, Error, HostSpawner, Runtime, TaskHost, TaskManager, TaskScheduling,
-    ThreadedChain,
+    ChainSettings, Error, HostSpawner, Runtime, RuntimeFuture, TaskHost, TaskManager,
+    TaskScheduling, ThreadedChain,
 };
 
 /// The variable async-std reads its thread count from.
@@ -50,7 +50,7 @@ impl Runtime for AsyncStdRuntime {
             .max(1)
     }
 
-    fn spawn(&self, future: BoxFuture) {
+    fn spawn(&self, future: RuntimeFuture) {
         // Detached (dropping the handle detaches). `task::spawn` would
         // panic where the builder returns an error; async-std never
         // refuses today, and if it did the future is dropped, as the trait
@@ -58,7 +58,7 @@ impl Runtime for AsyncStdRuntime {
         drop(async_std::task::Builder::new().spawn(future));
     }
 
-    fn sleep(&self, duration: Duration) -> BoxFuture {
+    fn sleep(&self, duration: Duration) -> RuntimeFuture {
         Box::pin(async_std::task::sleep(duration))
     }
 

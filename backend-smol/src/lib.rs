@@ -55,8 +55,6 @@
 //!
 //! [`ThreadedChain`]: taskchain_core::ThreadedChain
 #![cfg_attr(docsrs, feature(doc_cfg))]
-#![deny(missing_docs)]
-#![warn(missing_debug_implementations, rust_2018_idioms)]
 
 #[cfg(feature = "async-std")]
 mod async_std_runtime;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_executor::Executor;
 use taskchain_core::{
-    check_thread_count, BoxFuture, Error, HostSpawner, Runtime, TaskHost, TaskScheduling,
+    check_thread_count, Error, HostSpawner, Runtime, RuntimeFuture, TaskHost, TaskScheduling,
 };
 
 use crate::stop::Stop;
@@ -95,7 +95,7 @@ impl Runtime for SmolRuntime {
         self.threads.len()
     }
 
-    fn spawn(&self, future: BoxFuture) {
+    fn spawn(&self, future: RuntimeFuture) {
         // Detached: the chain tracks its workers itself. A panic inside is
         // kept by the task (async-executor propagates panics to the task's
         // awaiter, and a detached task has none), so the thread lives on.
@@ -112,7 +112,7 @@ impl Runtime for SmolRuntime {
         )))))
     }
 
-    fn sleep(&self, duration: Duration) -> BoxFuture {
+    fn sleep(&self, duration: Duration) -> RuntimeFuture {
         // async-io's timer; a duration past the end of time never fires.
         Box::pin(async move {
             async_io::Timer::after(duration).await;

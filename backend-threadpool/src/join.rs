@@ -30,8 +30,11 @@ use crate::sync::Parker;
 ///   earlier poll or join.
 ///
 /// Dropping the handle detaches the task: it runs on, its output is
-/// dropped. [`cancel`](Self::cancel) stops it instead.
-#[must_use = "dropping a JoinHandle detaches its task; `.detach()` says so"]
+/// dropped. [`cancel`](Self::cancel) stops it instead. This is the
+/// convention of every task handle of taskchain (and of tokio's
+/// `JoinHandle`), so a handle is not `#[must_use]`: spawning and dropping
+/// the handle is a fire-and-forget spawn, and [`detach`](Self::detach)
+/// only says so out loud.
 pub struct JoinHandle<T> {
     state: State<T>,
 }

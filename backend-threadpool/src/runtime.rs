@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use taskchain_core::{BoxFuture, Runtime, Scheduler, TaskRunnable, TaskScheduling};
+use taskchain_core::{Runtime, RuntimeFuture, Scheduler, TaskRunnable, TaskScheduling};
 
 use crate::job::Job;
 use crate::pool_state::PoolState;
@@ -22,11 +22,11 @@ impl Runtime for ThreadPool {
     }
 
     /// Spawns `future` detached; after shutdown it is dropped unpolled.
-    fn spawn(&self, future: BoxFuture) {
+    fn spawn(&self, future: RuntimeFuture) {
         ThreadPool::spawn(self, future).detach();
     }
 
-    fn sleep(&self, duration: Duration) -> BoxFuture {
+    fn sleep(&self, duration: Duration) -> RuntimeFuture {
         Box::pin(ThreadPool::sleep(self, duration))
     }
 

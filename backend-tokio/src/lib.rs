@@ -49,8 +49,6 @@
 //! be built come back as an [`Error`](taskchain_core::Error).
 //!
 //! [`ThreadedChain`]: taskchain_core::ThreadedChain
-#![deny(missing_docs)]
-#![warn(missing_debug_implementations, rust_2018_idioms)]
 
 mod make_chain;
 mod runtime;

@@ -11,7 +11,7 @@ use std::thread::{self, ThreadId};
 use std::time::Duration;
 
 use taskchain_core::{
-    check_thread_count, BoxFuture, Error, HostSpawner, Runtime, TaskHost, TaskScheduling,
+    check_thread_count, Error, HostSpawner, Runtime, RuntimeFuture, TaskHost, TaskScheduling,
 };
 use tokio::runtime::{Builder, Handle, RuntimeFlavor};
 
@@ -148,7 +148,7 @@ impl Runtime for TokioRuntime {
         self.threads
     }
 
-    fn spawn(&self, future: BoxFuture) {
+    fn spawn(&self, future: RuntimeFuture) {
         // Detached: the chain tracks its workers itself. On a runtime that
         // is shutting down tokio drops the future, as the trait allows.
         match &self.driver {
@@ -176,7 +176,7 @@ impl Runtime for TokioRuntime {
             .is_some_and(|&driver| driver == thread::current().id())
     }
 
-    fn sleep(&self, duration: Duration) -> BoxFuture {
+    fn sleep(&self, duration: Duration) -> RuntimeFuture {
         // A tokio sleep binds to the runtime current where it is created;
         // entering ours makes that this one, from any thread.
         let _context = self.handle.enter();
@@ -198,7 +198,7 @@ impl HostSpawner for TokioHosts {
 /// A future spawned on a current-thread runtime, which notes the thread
 /// that first polls it: the one that drives the runtime.
 struct NotingDriver {
-    future: BoxFuture,
+    future: RuntimeFuture,
     driver: Arc<OnceLock<ThreadId>>,
 }
 

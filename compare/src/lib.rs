@@ -9,8 +9,6 @@
 //!   of `taskchain-benches` measures the same code.
 //! - [`report`]: the samples of a run, the figures, ratios and verdicts read
 //!   off them, and the text, Markdown, JSON and SVG outputs.
-#![deny(missing_docs)]
-#![warn(missing_debug_implementations, rust_2018_idioms)]
 
 pub mod report;
 mod subject;

@@ -87,8 +87,6 @@
 //! run_scenarios(FrameChainFactory::new());
 //! check_random_programs(FrameChainFactory::default(), 64);
 //! ```
-#![deny(missing_docs)]
-#![warn(missing_debug_implementations, rust_2018_idioms)]
 
 mod backend_checks;
 pub mod cli_flags;

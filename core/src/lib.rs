@@ -41,8 +41,6 @@
 //! No function of this crate panics on any argument: bad input comes back
 //! as an [`Error`]. A task that panics is caught at the poll boundary; its
 //! future holds [`Error::Panicked`] and the chain goes on.
-#![deny(missing_docs)]
-#![warn(missing_debug_implementations, rust_2018_idioms)]
 
 mod chain;
 mod clock;
@@ -59,7 +57,7 @@ pub use chain::frame::FrameChain;
 pub use chain::host::TaskHost;
 pub use chain::runnable::TaskRunnable;
 pub use chain::runtime::{
-    check_thread_count, BoxFuture, HostSpawner, Runtime, Scheduler, TaskScheduling, MAX_THREADS,
+    check_thread_count, HostSpawner, Runtime, RuntimeFuture, Scheduler, TaskScheduling, MAX_THREADS,
 };
 pub use chain::settings::{ChainSettings, ChainStats};
 pub use chain::task_chain::{TaskChain, TaskChainExt};

@@ -16,7 +16,7 @@ use common::{setup, PanicOnDrop};
 use taskchain_conformance::kit::counters::{bump, counter, get};
 use taskchain_conformance::kit::quiet_panics::quiet_panics;
 use taskchain_core::{
-    AsyncFuture, BoxFuture, ChainSettings, Promise, Runtime, TaskChain, TaskChainExt,
+    AsyncFuture, ChainSettings, Promise, Runtime, RuntimeFuture, TaskChain, TaskChainExt,
 };
 
 /// A runtime whose spawned futures the test polls by hand (`poll_all`)
@@ -24,7 +24,7 @@ use taskchain_core::{
 /// does: every step of a worker is under the test's control.
 #[derive(Default)]
 struct ManualRuntime {
-    futures: Mutex<Vec<BoxFuture>>,
+    futures: Mutex<Vec<RuntimeFuture>>,
 }
 
 struct Noop;
@@ -56,10 +56,10 @@ impl Runtime for ManualRuntime {
     fn threads(&self) -> usize {
         1
     }
-    fn spawn(&self, future: BoxFuture) {
+    fn spawn(&self, future: RuntimeFuture) {
         self.futures.lock().unwrap().push(future);
     }
-    fn sleep(&self, _duration: Duration) -> BoxFuture {
+    fn sleep(&self, _duration: Duration) -> RuntimeFuture {
         Box::pin(std::future::pending())
     }
 }

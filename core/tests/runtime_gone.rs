@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use common::setup;
 use taskchain_core::{
-    AsyncFuture, BoxFuture, ChainSettings, Error, Runtime, TaskBuilder, TaskChain, TaskChainExt,
-    TaskManager, ThreadedChain,
+    AsyncFuture, ChainSettings, Error, Runtime, RuntimeFuture, TaskBuilder, TaskChain,
+    TaskChainExt, TaskManager, ThreadedChain,
 };
 
 /// A hang guard, not a timing expectation.
@@ -54,7 +54,7 @@ impl Runtime for ClosableRuntime {
     fn threads(&self) -> usize {
         1
     }
-    fn spawn(&self, mut future: BoxFuture) {
+    fn spawn(&self, mut future: RuntimeFuture) {
         if self.closed.load(Ordering::SeqCst) {
             return;
         }
@@ -72,7 +72,7 @@ impl Runtime for ClosableRuntime {
         });
         self.threads.lock().unwrap().push(thread);
     }
-    fn sleep(&self, duration: Duration) -> BoxFuture {
+    fn sleep(&self, duration: Duration) -> RuntimeFuture {
         common::ThreadRuntime.sleep(duration)
     }
 }

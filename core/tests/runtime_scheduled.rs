@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use common::{eventually, setup, PATIENCE};
 use taskchain_core::{
-    current_task, next_frame, AsyncFuture, BoxFuture, ChainSettings, DoneStatus, Error,
-    HostSpawner, Runtime, Scheduler, TaskBuilder, TaskChain, TaskChainExt, TaskHandle, TaskHost,
+    current_task, next_frame, AsyncFuture, ChainSettings, DoneStatus, Error, HostSpawner, Runtime,
+    RuntimeFuture, Scheduler, TaskBuilder, TaskChain, TaskChainExt, TaskHandle, TaskHost,
     TaskManager, TaskRunnable, TaskScheduling, ThreadedChain,
 };
 
@@ -146,10 +146,10 @@ impl Runtime for Toy {
     fn threads(&self) -> usize {
         self.threads
     }
-    fn spawn(&self, future: BoxFuture) {
+    fn spawn(&self, future: RuntimeFuture) {
         common::ThreadRuntime.spawn(future)
     }
-    fn sleep(&self, duration: Duration) -> BoxFuture {
+    fn sleep(&self, duration: Duration) -> RuntimeFuture {
         common::ThreadRuntime.sleep(duration)
     }
     fn task_scheduling(&self) -> Option<TaskScheduling> {

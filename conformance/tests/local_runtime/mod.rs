@@ -11,7 +11,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
-use taskchain_core::{BoxFuture, Runtime};
+use taskchain_core::{Runtime, RuntimeFuture};
 
 /// Due times and the wakers waiting for them.
 #[derive(Default)]
@@ -97,7 +97,7 @@ impl Wake for Unpark {
     }
 }
 
-fn block_on(mut future: BoxFuture) {
+fn block_on(mut future: RuntimeFuture) {
     let waker = Waker::from(Arc::new(Unpark(thread::current())));
     let mut cx = Context::from_waker(&waker);
     while future.as_mut().poll(&mut cx).is_pending() {
@@ -139,14 +139,14 @@ impl Runtime for ThreadPerFuture {
         self.threads
     }
 
-    fn spawn(&self, future: BoxFuture) {
+    fn spawn(&self, future: RuntimeFuture) {
         thread::Builder::new()
             .name("local-runtime-worker".into())
             .spawn(move || block_on(future))
             .expect("spawn a worker thread");
     }
 
-    fn sleep(&self, duration: Duration) -> BoxFuture {
+    fn sleep(&self, duration: Duration) -> RuntimeFuture {
         Box::pin(Sleep {
             at: Instant::now() + duration,
             timer: self.timer.clone(),

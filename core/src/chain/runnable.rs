@@ -39,7 +39,7 @@ use crate::task::raw::TaskRef;
 /// use std::sync::{Arc, Mutex};
 /// use std::time::Duration;
 /// use taskchain_core::{
-///     AsyncFuture, BoxFuture, ChainSettings, Runtime, Scheduler, TaskChainExt, TaskManager,
+///     AsyncFuture, ChainSettings, Runtime, RuntimeFuture, Scheduler, TaskChainExt, TaskManager,
 ///     TaskRunnable, TaskScheduling,
 /// };
 ///
@@ -60,13 +60,13 @@ use crate::task::raw::TaskRef;
 /// impl Runtime for Toy {
 ///     fn name(&self) -> &str { "toy" }
 ///     fn threads(&self) -> usize { 2 }
-///     fn spawn(&self, future: BoxFuture) { std::thread::spawn(move || block_on(future)); }
-///     fn sleep(&self, _: Duration) -> BoxFuture { Box::pin(std::future::pending()) }
+///     fn spawn(&self, future: RuntimeFuture) { std::thread::spawn(move || block_on(future)); }
+///     fn sleep(&self, _: Duration) -> RuntimeFuture { Box::pin(std::future::pending()) }
 ///     fn task_scheduling(&self) -> Option<TaskScheduling> {
 ///         Some(TaskScheduling::Runnables(self.0.clone()))
 ///     }
 /// }
-/// # fn block_on(mut f: BoxFuture) {
+/// # fn block_on(mut f: RuntimeFuture) {
 /// #     struct Unpark(std::thread::Thread);
 /// #     impl std::task::Wake for Unpark { fn wake(self: Arc<Self>) { self.0.unpark() } }
 /// #     let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));

@@ -51,7 +51,7 @@ pub fn check_thread_count(threads: usize, what: &str) -> Result<(), Error> {
 }
 
 /// A boxed, sendable future with no output: what a chain hands a runtime.
-pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+pub type RuntimeFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 /// An async runtime a [`ThreadedChain`](crate::ThreadedChain) runs on.
 ///
@@ -70,7 +70,7 @@ pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 ///
 /// ```
 /// use std::time::Duration;
-/// use taskchain_core::{BoxFuture, Runtime};
+/// use taskchain_core::{Runtime, RuntimeFuture};
 ///
 /// /// One thread per spawned future: slow, but a complete runtime.
 /// struct ThreadPerFuture;
@@ -82,10 +82,10 @@ pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 ///     fn threads(&self) -> usize {
 ///         1
 ///     }
-///     fn spawn(&self, future: BoxFuture) {
+///     fn spawn(&self, future: RuntimeFuture) {
 ///         std::thread::spawn(move || futures_lite_block_on(future));
 ///     }
-///     fn sleep(&self, duration: Duration) -> BoxFuture {
+///     fn sleep(&self, duration: Duration) -> RuntimeFuture {
 ///         let (tx, rx) = std::sync::mpsc::channel::<()>();
 ///         std::thread::spawn(move || {
 ///             std::thread::sleep(duration);
@@ -97,7 +97,7 @@ pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 ///         })
 ///     }
 /// }
-/// # fn futures_lite_block_on(f: BoxFuture) {
+/// # fn futures_lite_block_on(f: RuntimeFuture) {
 /// #     use std::task::{Context, Poll, Wake, Waker};
 /// #     struct Unpark(std::thread::Thread);
 /// #     impl Wake for Unpark { fn wake(self: std::sync::Arc<Self>) { self.0.unpark() } }
@@ -120,11 +120,11 @@ pub trait Runtime: Send + Sync + 'static {
     /// Runs `future` to completion on the runtime's threads, inside the
     /// runtime's context, detached. A runtime that is shutting down may
     /// drop it instead.
-    fn spawn(&self, future: BoxFuture);
+    fn spawn(&self, future: RuntimeFuture);
 
     /// A future that completes once `duration` has passed, on the
     /// runtime's timer.
-    fn sleep(&self, duration: Duration) -> BoxFuture;
+    fn sleep(&self, duration: Duration) -> RuntimeFuture;
 
     /// How the runtime takes a chain's coroutines, if it does: a chain
     /// that may use every thread of its runtime then hands it the
@@ -279,7 +279,7 @@ impl Runtime for WatchedRuntime {
         self.inner.threads()
     }
 
-    fn spawn(&self, future: BoxFuture) {
+    fn spawn(&self, future: RuntimeFuture) {
         self.inner.spawn(Box::pin(Watched {
             future,
             guard: WorkerGuard {
@@ -288,7 +288,7 @@ impl Runtime for WatchedRuntime {
         }))
     }
 
-    fn sleep(&self, duration: Duration) -> BoxFuture {
+    fn sleep(&self, duration: Duration) -> RuntimeFuture {
         self.inner.sleep(duration)
     }
 
@@ -304,7 +304,7 @@ impl Runtime for WatchedRuntime {
 /// A worker future and its guard; the future is dropped first (a
 /// threaded chain's worker counts itself out in its `Drop`).
 struct Watched {
-    future: BoxFuture,
+    future: RuntimeFuture,
     guard: WorkerGuard,
 }
 

@@ -243,15 +243,15 @@ pub trait TaskChainExt: TaskChain {
     /// ```
     /// use std::sync::Arc;
     /// use std::time::Duration;
-    /// # use taskchain_core::{BoxFuture, Runtime};
+    /// # use taskchain_core::{Runtime, RuntimeFuture};
     /// # struct ThreadPerFuture;
     /// # impl Runtime for ThreadPerFuture {
     /// #     fn name(&self) -> &str { "thread-per-future" }
     /// #     fn threads(&self) -> usize { 1 }
-    /// #     fn spawn(&self, future: BoxFuture) { std::thread::spawn(move || block_on(future)); }
-    /// #     fn sleep(&self, d: Duration) -> BoxFuture { Box::pin(async move { std::thread::sleep(d) }) }
+    /// #     fn spawn(&self, future: RuntimeFuture) { std::thread::spawn(move || block_on(future)); }
+    /// #     fn sleep(&self, d: Duration) -> RuntimeFuture { Box::pin(async move { std::thread::sleep(d) }) }
     /// # }
-    /// # fn block_on(mut f: BoxFuture) {
+    /// # fn block_on(mut f: RuntimeFuture) {
     /// #     struct Unpark(std::thread::Thread);
     /// #     impl std::task::Wake for Unpark { fn wake(self: Arc<Self>) { self.0.unpark() } }
     /// #     let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));

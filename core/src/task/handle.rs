@@ -223,7 +223,8 @@ pub(crate) fn requeue(task: TaskRef) {
 }
 
 /// An untyped handle to a task: what `find_task`, `tasks()` and friends
-/// return. Cloning it is cheap.
+/// return. Cloning it is cheap. Dropping it leaves the task running, as
+/// dropping any task handle does; [`cancel`](Self::cancel) stops it.
 ///
 /// ```
 /// use taskchain_core::{DoneStatus, TaskBuilder, TaskContext, TaskManager};
@@ -288,7 +289,10 @@ impl std::fmt::Debug for AnyTask {
 /// output, moved out once like a `JoinHandle`'s: a second read gets
 /// [`Error::AlreadyTaken`]. Dropping the handle detaches the task; it keeps
 /// running, and its output is dropped when it finishes (or at once, if it
-/// already did).
+/// already did). [`cancel`](Self::cancel) stops it instead. This is the
+/// convention of every task handle of taskchain (and of tokio's
+/// `JoinHandle`): a handle is not `#[must_use]`, spawning and dropping it
+/// is a fire-and-forget spawn.
 ///
 /// ```
 /// use taskchain_core::{AsyncFuture, Error, TaskManager};
@@ -309,7 +313,7 @@ impl std::fmt::Debug for AnyTask {
 /// # Cancellation
 ///
 /// [`cancel`](Self::cancel) asks the task to end and cancels what it
-/// awaits at once; dropping the handle does not cancel the task.
+/// awaits at once.
 ///
 /// # Panics
 ///
@@ -547,6 +551,10 @@ impl<T: Send + 'static> AsyncFuture for TaskHandle<T> {
 /// [`LocalSpawner`](crate::LocalSpawner). It stays on the thread that owns
 /// the chain; awaiting it yields the task's output.
 ///
+/// Dropping the handle detaches the task, as for a [`TaskHandle`]: it keeps
+/// running, and its output is dropped (on the owner thread) when it
+/// finishes. [`cancel`](Self::cancel) stops it instead.
+///
 /// ```
 /// use std::rc::Rc;
 /// use taskchain_core::TaskManager;
@@ -564,8 +572,8 @@ impl<T: Send + 'static> AsyncFuture for TaskHandle<T> {
 ///
 /// # Cancellation
 ///
-/// As [`TaskHandle`]'s: [`cancel`](Self::cancel) asks the task to end;
-/// dropping the handle detaches it.
+/// As [`TaskHandle`]'s: [`cancel`](Self::cancel) asks the task to end and
+/// cancels what it awaits.
 ///
 /// # Panics
 ///

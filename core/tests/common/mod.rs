@@ -100,10 +100,10 @@ impl taskchain_core::Runtime for ThreadRuntime {
     fn threads(&self) -> usize {
         2
     }
-    fn spawn(&self, future: taskchain_core::BoxFuture) {
+    fn spawn(&self, future: taskchain_core::RuntimeFuture) {
         std::thread::spawn(move || block_on(future));
     }
-    fn sleep(&self, duration: Duration) -> taskchain_core::BoxFuture {
+    fn sleep(&self, duration: Duration) -> taskchain_core::RuntimeFuture {
         let at = std::time::Instant::now() + duration;
         let mut started = false;
         Box::pin(std::future::poll_fn(move |cx| {
@@ -124,7 +124,7 @@ impl taskchain_core::Runtime for ThreadRuntime {
 }
 
 /// Runs `future` to completion on this thread.
-pub fn block_on(mut future: taskchain_core::BoxFuture) {
+pub fn block_on(mut future: taskchain_core::RuntimeFuture) {
     struct Unpark(std::thread::Thread);
     impl std::task::Wake for Unpark {
         fn wake(self: Arc<Self>) {

@@ -96,14 +96,14 @@ const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
 /// ```
 /// use std::sync::Arc;
 /// use std::time::Duration;
-/// use taskchain_core::{AsyncFuture, BoxFuture, ChainSettings, Runtime, TaskChainExt, TaskManager};
+/// use taskchain_core::{AsyncFuture, ChainSettings, Runtime, RuntimeFuture, TaskChainExt, TaskManager};
 ///
 /// # struct ThreadPerFuture;
 /// # impl Runtime for ThreadPerFuture {
 /// #     fn name(&self) -> &str { "thread-per-future" }
 /// #     fn threads(&self) -> usize { 1 }
-/// #     fn spawn(&self, future: BoxFuture) { std::thread::spawn(move || block_on(future)); }
-/// #     fn sleep(&self, d: Duration) -> BoxFuture {
+/// #     fn spawn(&self, future: RuntimeFuture) { std::thread::spawn(move || block_on(future)); }
+/// #     fn sleep(&self, d: Duration) -> RuntimeFuture {
 /// #         let at = std::time::Instant::now() + d;
 /// #         Box::pin(std::future::poll_fn(move |cx| {
 /// #             if std::time::Instant::now() >= at { return std::task::Poll::Ready(()); }
@@ -113,7 +113,7 @@ const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
 /// #         }))
 /// #     }
 /// # }
-/// # fn block_on(mut f: BoxFuture) {
+/// # fn block_on(mut f: RuntimeFuture) {
 /// #     struct Unpark(std::thread::Thread);
 /// #     impl std::task::Wake for Unpark { fn wake(self: Arc<Self>) { self.0.unpark() } }
 /// #     let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use crate::chain::core::{run_jobs, ChainCore};
 use crate::chain::epoch_queues::{abort_tasks, Entry, EpochQueues};
-use crate::chain::runtime::BoxFuture;
+use crate::chain::runtime::RuntimeFuture;
 use crate::chain::settings::ChainSettings;
 use crate::chain::threaded::epoch_gate::EpochGate;
 use crate::chain::threaded::Inner;
@@ -124,7 +124,7 @@ pub(crate) struct Worker {
     inner: Arc<Inner>,
     /// The runtime's timer for the next sleeper, and when it is due on the
     /// chain's clock.
-    timer: Option<(Duration, BoxFuture)>,
+    timer: Option<(Duration, RuntimeFuture)>,
     /// Its waker may be in the idle list.
     registered: bool,
     /// Buffers for a batch of runs and their results, kept between polls.
