@@ -327,3 +327,40 @@ fn arena_runs_a_round_with_streams_a_group_and_a_timeout() {
         "full output:\n{stdout}"
     );
 }
+
+#[test]
+fn asset_loader_runs_struct_tasks_of_three_types_and_skips_the_music() {
+    let stdout = run_example("asset_loader", &["--fast"]);
+    let lines: Vec<&str> = stdout.lines().collect();
+    // 60 frames per second on the manual clock: a texture chunk per frame,
+    // a model part every 250 ms (frames 15, 30, 45), a music buffer every
+    // 500 ms until the skip on frame 45 reaches the music's pause. In a
+    // frame the texture (sort 0) runs first, then the model (1), then the
+    // music (2).
+    assert_eq!(
+        lines,
+        [
+            "t = 0.000 s  grass.png: 32/96 KB",
+            "t = 0.017 s  grass.png: 64/96 KB",
+            "t = 0.033 s  grass.png: 96/96 KB",
+            "t = 0.250 s  tree.egg: mesh loaded (1 of 3 parts)",
+            "t = 0.500 s  tree.egg: skeleton loaded (2 of 3 parts)",
+            "t = 0.500 s  theme.ogg: buffer 1 of 8",
+            "t = 0.750 s  the player skips the music",
+            "t = 0.750 s  tree.egg: animations loaded (3 of 3 parts)",
+            "t = 0.750 s  theme.ogg: stopped after 1 of 8 buffers (the future was cancelled)",
+            "all loaders done after 46 frames",
+            "grass.png (texture): 96 KB",
+            "tree.egg (model): 168 KB",
+            "theme.ogg: the future was cancelled",
+        ],
+        "full output:\n{stdout}"
+    );
+}
+
+#[test]
+fn asset_loader_rejects_unknown_arguments() {
+    let output = cargo_run_example("asset_loader", &["--slow"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("usage: asset_loader"));
+}

@@ -18,7 +18,9 @@
 //!   suspend+cancel, one wake, a re-sort) beside 1,000 and 100,000 idle
 //!   coroutines and as many sleeping tasks, the registry and the sleep
 //!   heap both large (the scaling workloads time cancels and wakes on
-//!   every subject, without sleeping tasks and without the spawn).
+//!   every subject, without sleeping tasks and without the spawn);
+//! - `struct_task`: a struct task (`CoroutineTask`) spawned beside the
+//!   same coroutine as an `async` block, and from a box.
 //!
 //! A bench named after a workload runs that workload's own code from
 //! `taskchain-compare` ([`bench_workload`]), so it measures exactly what

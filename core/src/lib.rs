@@ -9,6 +9,10 @@
 //!   them goes behind one type with [`AsyncFuture::into_boxed`]; a
 //!   coroutine awaits one for at most some time with [`wait_for`], and
 //!   takes several as they finish with [`as_completed`].
+//! - A coroutine task may also be a struct implementing [`CoroutineTask`]
+//!   (with [`async_trait`](macro@async_trait)), whose `async fn run` is the
+//!   coroutine and whose fields are its state; tasks of different types
+//!   spawn from one list of boxes.
 //! - [`FrameChain`] is the embedded chain a game loop drives with
 //!   [`TaskManager::poll`]: no runtime, no threads, one epoch per frame.
 //!
@@ -52,6 +56,10 @@ mod manager;
 mod sync;
 mod task;
 
+/// The attribute that implements [`CoroutineTask`] (and declares any other
+/// object-safe async trait): re-exported from the `async-trait` crate, so
+/// that code using taskchain needs no dependency of its own for it.
+pub use async_trait::async_trait;
 pub use chain::core::ChainCore;
 pub use chain::frame::FrameChain;
 pub use chain::host::TaskHost;
@@ -86,6 +94,7 @@ pub use manager::{TaskManager, DEFAULT_CHAIN};
 pub use task::blocking::Blocking;
 pub use task::builder::{ScheduledTask, TaskBuilder};
 pub use task::context::TaskContext;
+pub use task::coroutine_task::CoroutineTask;
 pub use task::current::current_task;
 pub use task::death::{TaskDeath, TaskEnd};
 pub use task::group::join::GroupJoin;

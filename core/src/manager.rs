@@ -21,6 +21,7 @@ use crate::future::pending_call::PendingCall;
 use crate::future::promise::Promise;
 use crate::task::builder::TaskBuilder;
 use crate::task::context::TaskContext;
+use crate::task::coroutine_task::CoroutineTask;
 use crate::task::group::TaskGroup;
 use crate::task::handle::{AnyTask, TaskHandle};
 use crate::task::kinds::Task;
@@ -364,6 +365,39 @@ impl TaskManager {
         T: Send + 'static,
     {
         self.default.spawn_fallible(future)
+    }
+
+    /// Spawns a struct task (see [`CoroutineTask`]) on the default chain:
+    /// `job.run(..)` is the coroutine, named, sorted and prioritized as
+    /// `job` says. A `Box<dyn CoroutineTask<Output = T>>` spawns as its
+    /// content does.
+    ///
+    /// ```
+    /// use taskchain_core::{async_trait, AnyTask, CoroutineTask, Error, TaskManager};
+    ///
+    /// struct Counter(u32);
+    ///
+    /// #[async_trait]
+    /// impl CoroutineTask for Counter {
+    ///     type Output = u32;
+    ///
+    ///     async fn run(&mut self, _task: &AnyTask) -> Result<u32, Error> {
+    ///         self.0 += 1;
+    ///         Ok(self.0)
+    ///     }
+    /// }
+    ///
+    /// let manager = TaskManager::new();
+    /// let task = manager.spawn_task(Counter(41));
+    /// assert_eq!(manager.run_until(&task), Ok(42));
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// A panic in `job`'s `name`, `sort` or `priority` unwinds out of this
+    /// call; one in its `run` is caught as the task runs.
+    pub fn spawn_task<C: CoroutineTask>(&self, job: C) -> TaskHandle<C::Output> {
+        self.default.spawn_task(job)
     }
 
     /// Adds a recurring task to the default chain.

@@ -124,6 +124,10 @@ pub trait Runtime: Send + Sync + 'static {
 
     /// A future that completes once `duration` has passed, on the
     /// runtime's timer.
+    ///
+    /// The future is `'static`, it does not borrow the runtime: a chain's
+    /// worker keeps it across its polls, while the chain may let go of the
+    /// runtime (at shutdown).
     fn sleep(&self, duration: Duration) -> RuntimeFuture;
 
     /// How the runtime takes a chain's coroutines, if it does: a chain

@@ -17,6 +17,7 @@ use crate::future::shield::Shield;
 use crate::task::blocking::Blocking;
 use crate::task::builder::TaskBuilder;
 use crate::task::context::TaskContext;
+use crate::task::coroutine_task::CoroutineTask;
 use crate::task::group::TaskGroup;
 use crate::task::handle::{AnyTask, TaskHandle};
 use crate::task::kinds::{Recurring, Task};
@@ -228,6 +229,20 @@ pub trait TaskChainExt: TaskChain {
         T: Send + 'static,
     {
         let cell = TaskBuilder::fallible(future).spawn_into(self.core());
+        TaskHandle::new(cell)
+    }
+
+    /// Spawns a struct task (see [`CoroutineTask`]): `job.run(..)` is the
+    /// coroutine, named, sorted and prioritized as `job` says. On a chain
+    /// that was shut down (or whose runtime is gone) the handle is
+    /// cancelled at once, and `run` is never called.
+    ///
+    /// # Panics
+    ///
+    /// A panic in `job`'s `name`, `sort` or `priority` unwinds out of this
+    /// call; one in its `run` is caught as the task runs.
+    fn spawn_task<C: CoroutineTask>(&self, job: C) -> TaskHandle<C::Output> {
+        let cell = TaskBuilder::from_task(job).spawn_into(self.core());
         TaskHandle::new(cell)
     }
 

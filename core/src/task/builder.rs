@@ -73,6 +73,12 @@ impl<W: Task> TaskBuilder<W> {
         self
     }
 
+    /// Names the task with a name already shared, or leaves it unnamed.
+    pub(crate) fn shared_name(mut self, name: Option<Arc<str>>) -> Self {
+        self.opts.name = name;
+        self
+    }
+
     /// Sets the sort (default 0): lower sorts run first in each epoch.
     pub fn sort(mut self, sort: i32) -> Self {
         self.opts.sort = sort;

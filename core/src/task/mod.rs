@@ -7,6 +7,8 @@
 //! - `blocking`: `Blocking`, a blocking closure run once as a task.
 //! - `sequence`: task sequences, child tasks run one after another as one.
 //! - `builder`: `TaskBuilder`, a task with its properties, not yet scheduled.
+//! - `coroutine_task`: `CoroutineTask`, a coroutine task written as a struct
+//!   whose `run` method is the coroutine (object-safe, with `async_trait`).
 //! - `state`: the state word below and its transitions.
 //! - `header`: the type-independent part of a task (id, sort, priority,
 //!   start time, state, chain, out-of-line properties) and spawn options.
@@ -129,6 +131,7 @@ pub(crate) mod blocking;
 pub(crate) mod builder;
 pub(crate) mod cell;
 pub(crate) mod context;
+pub(crate) mod coroutine_task;
 pub(crate) mod current;
 pub(crate) mod death;
 pub(crate) mod group;
