@@ -321,7 +321,10 @@ fn round_of(exec: &Exec, subject: Subject, n: usize, awaits: Awaits) -> Result<G
         (Awaits::SharedPromise, _)
         | (
             Awaits::Native,
-            Subject::FrameChain | Subject::Chain(_) | Subject::Raw(Raw::StdThreads),
+            Subject::FrameChain
+            | Subject::FrameChainTraced
+            | Subject::Chain(_)
+            | Subject::Raw(Raw::StdThreads),
         ) => round(exec, n, SharedPromise(Promise::new())),
     }
 }
