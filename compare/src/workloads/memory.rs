@@ -88,7 +88,7 @@ pub(crate) const MEMORY_10K: Workload = Workload {
             steady (second) round, resident-set growth in the first (0 \
             without /proc); std threads: 1,000 threads waiting on it",
     metrics: METRICS_WITH_RESIDENT,
-    applies_to: |_| true,
+    applies_to: |subject| !subject.is_variant(),
     run: |subject, mode| run(subject, mode, 10_000, Awaits::SharedPromise),
 };
 
