@@ -4,12 +4,13 @@
 //!
 //! Every call site is one call to a function here. Without the feature
 //! the functions are empty and inlined away: the crate compiles to what it
-//! was, nothing read, nothing formatted. With it and no subscriber, each
-//! call is `tracing`'s check of its callsite (a load and a compare); the
-//! fields (a name behind a lock, a clock reading) are read only when a
-//! subscriber wants the span or event.
+//! was, nothing read, nothing formatted. With it, each span or event is
+//! first `tracing`'s check of its level and callsite (with no subscriber
+//! installed, one atomic load and a compare); the fields (a name behind a
+//! lock, a clock reading) are read only when a subscriber wants the span
+//! or event.
 //!
-//! Every span and event has the target [`TARGET`], whichever crate the
+//! Every span and event has the target `TARGET`, whichever crate the
 //! source was compiled as. The task's events carry its id and name
 //! themselves: a cancel request or a shutdown comes from outside the
 //! task's run span.
