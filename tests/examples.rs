@@ -364,3 +364,45 @@ fn asset_loader_rejects_unknown_arguments() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("usage: asset_loader"));
 }
+
+#[test]
+fn tracing_prints_the_spans_and_events_of_each_task() {
+    let stdout = run_example("tracing", &["--fast"]);
+    // In this order, each fragment in a line of its own (the subscriber's
+    // level column and span prefix around them are its own format).
+    let heartbeat = r#"task{id=1 name="heartbeat" chain="default" sort=1 priority=2}"#;
+    let sleeper = r#"task{id=2 name="sleeper" chain="default" sort=0 priority=0}"#;
+    let faulty = r#"task{id=3 name="faulty" chain="default" sort=0 priority=0}"#;
+    let expected = [
+        "-- frame 0".to_owned(),
+        format!("{sleeper}: taskchain: new"),
+        format!("{faulty}: taskchain: new"),
+        format!(
+            r#"WARN {faulty}: taskchain: task panicked task=3 name="faulty" during="run" panic="the faulty task gave up""#
+        ),
+        format!("{heartbeat}: taskchain: new"),
+        "heartbeat: beat 1".to_owned(),
+        r#"DEBUG taskchain: cancel requested task=2 name="sleeper" made=true abort=false"#.to_owned(),
+        "cancelling the sleeper: true".to_owned(),
+        "-- frame 1".to_owned(),
+        format!("{sleeper}: taskchain: new"),
+        format!(
+            r#"DEBUG {sleeper}: taskchain: cancel delivered task=2 name="sleeper" at="await""#
+        ),
+        "heartbeat: beat 2".to_owned(),
+        "heartbeat: beat 3".to_owned(),
+        format!(r#"DEBUG {heartbeat}: taskchain: upon_death task=1 name="heartbeat" end=Finished"#),
+        "heartbeat: upon_death, clean exit = true".to_owned(),
+        r#"heartbeat done: true, sleeper: Err(Cancelled), faulty: Err(Panicked("the faulty task gave up"))"#
+            .to_owned(),
+        "-- shutting down".to_owned(),
+        r#"DEBUG taskchain: chain shutdown chain="default" tasks=0"#.to_owned(),
+    ];
+    let mut lines = stdout.lines();
+    for fragment in &expected {
+        assert!(
+            lines.any(|line| line.contains(fragment.as_str())),
+            "no line with {fragment:?} in order in the output:\n{stdout}"
+        );
+    }
+}

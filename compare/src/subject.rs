@@ -1,7 +1,8 @@
-//! What a workload runs on: the embedded frame chain, a taskchain backend's
-//! threaded chain, a raw runtime (to read taskchain's overhead as a ratio
-//! to the runtime it wraps), or the floor (the cheapest correct executor,
-//! to read how far above it everything sits).
+//! What a workload runs on: the embedded frame chain (also built with the
+//! core's `tracing` feature, to read that feature's cost), a taskchain
+//! backend's threaded chain, a raw runtime (to read taskchain's overhead as
+//! a ratio to the runtime it wraps), or the floor (the cheapest correct
+//! executor, to read how far above it everything sits).
 
 use taskchain::Backend;
 
@@ -31,6 +32,11 @@ pub enum Raw {
 pub enum Subject {
     /// The embedded frame chain, driven by `poll()` on the calling thread.
     FrameChain,
+    /// The same, with the core's `tracing` feature on and no subscriber
+    /// installed (the core built a second time, as
+    /// `taskchain-core-traced`): it runs `spawn_many` only, to read what
+    /// the feature costs beside [`FrameChain`](Self::FrameChain).
+    FrameChainTraced,
     /// A threaded chain on a backend, [`THREADS`] workers.
     Chain(Backend),
     /// A raw runtime.
@@ -46,7 +52,7 @@ impl Subject {
     /// Every subject this build has (backends by feature), taskchain's
     /// first.
     pub fn all() -> Vec<Subject> {
-        let mut all = vec![Subject::FrameChain];
+        let mut all = vec![Subject::FrameChain, Subject::FrameChainTraced];
         all.extend(Backend::enabled().into_iter().map(Subject::Chain));
         all.extend(
             [
@@ -67,6 +73,7 @@ impl Subject {
     pub fn name(self) -> &'static str {
         match self {
             Subject::FrameChain => "taskchain frame chain",
+            Subject::FrameChainTraced => "taskchain frame chain, tracing on",
             Subject::Chain(Backend::Threadpool) => "taskchain-threadpool",
             Subject::Chain(Backend::Tokio) => "taskchain-tokio",
             Subject::Chain(Backend::Smol) => "taskchain-smol",
@@ -84,15 +91,27 @@ impl Subject {
     /// Whether this is taskchain (a chain) rather than a raw runtime or
     /// the floor.
     pub fn is_taskchain(self) -> bool {
-        matches!(self, Subject::FrameChain | Subject::Chain(_))
+        matches!(
+            self,
+            Subject::FrameChain | Subject::FrameChainTraced | Subject::Chain(_)
+        )
+    }
+
+    /// Whether this subject is another one built with an option, measured
+    /// on `spawn_many` only to read the option's cost (the frame chain
+    /// with `tracing` on), rather than a subject of every workload.
+    pub fn is_variant(self) -> bool {
+        self == Subject::FrameChainTraced
     }
 
     /// The raw runtime a taskchain subject wraps (its ratio's baseline):
     /// the frame chain is compared with tokio's current-thread runtime,
-    /// the thread pool's chain with the raw pool.
+    /// the thread pool's chain with the raw pool; a variant with the
+    /// subject it varies (the traced frame chain with the frame chain).
     pub fn baseline(self) -> Option<Subject> {
         match self {
             Subject::FrameChain => Some(Subject::Raw(Raw::TokioCurrentThread)),
+            Subject::FrameChainTraced => Some(Subject::FrameChain),
             Subject::Chain(Backend::Threadpool) => Some(Subject::Raw(Raw::ThreadPool)),
             Subject::Chain(Backend::Tokio) => Some(Subject::Raw(Raw::TokioMultiThread)),
             Subject::Chain(Backend::Smol) => Some(Subject::Raw(Raw::AsyncExecutor)),
@@ -103,12 +122,14 @@ impl Subject {
 
     /// The `--backend` filter names that select it: a taskchain backend's
     /// name selects its chain and the raw runtime beneath; "frame" the
-    /// frame chain, tokio current_thread and the floor; "std" std threads.
+    /// frame chain (with and without tracing), tokio current_thread and
+    /// the floor; "std" std threads.
     pub fn filter_names(self) -> &'static [&'static str] {
         match self {
-            Subject::FrameChain | Subject::Raw(Raw::TokioCurrentThread) | Subject::Floor => {
-                &["frame"]
-            }
+            Subject::FrameChain
+            | Subject::FrameChainTraced
+            | Subject::Raw(Raw::TokioCurrentThread)
+            | Subject::Floor => &["frame"],
             Subject::Chain(Backend::Threadpool) | Subject::Raw(Raw::ThreadPool) => &["threadpool"],
             Subject::Chain(Backend::Tokio) | Subject::Raw(Raw::TokioMultiThread) => &["tokio"],
             Subject::Chain(Backend::Smol) | Subject::Raw(Raw::AsyncExecutor) => &["smol"],

@@ -40,6 +40,30 @@
 //! assert_eq!(manager.run_until(&rocket), Ok(Ok("Launch!")));
 //! ```
 //!
+//! # Features
+//!
+//! - `tracing` (off by default): reports to [`tracing`](https://docs.rs/tracing),
+//!   with the target `taskchain`. Each task run is a span `task` (level
+//!   TRACE) with the fields `id`, `name` (empty if the task has none),
+//!   `chain`, `sort` and `priority`. Events, each with the task's `task`
+//!   (id) and `name` where one task is concerned:
+//!   - `cancel requested` (DEBUG; `made`: the request took, `abort`: the
+//!     chain's shutdown or the loss of its runtime made it);
+//!   - `cancel delivered` (DEBUG; `at`: `await` when a coroutine reads
+//!     [`Error::Cancelled`] at an await point, `end` when the task is ended
+//!     with the request pending);
+//!   - `task panicked` (WARN; `during`: `run`, `drop` or `upon_death`;
+//!     `panic`: the message);
+//!   - `upon_death` (DEBUG; `end`: the [`TaskEnd`] it is called with);
+//!   - `chain shutdown` (DEBUG; `chain`, `tasks`: its live tasks), once per
+//!     chain;
+//!   - `frame budget overrun` (DEBUG; `chain`, `budget`, `spent`,
+//!     `deferred`: runs were left for the next poll).
+//!
+//!   Without the feature none of this is compiled; with it and no
+//!   subscriber, each span or event costs `tracing`'s check of its
+//!   callsite.
+//!
 //! # Panics
 //!
 //! No function of this crate panics on any argument: bad input comes back
@@ -55,6 +79,7 @@ mod interval;
 mod manager;
 mod sync;
 mod task;
+mod trace;
 
 /// The attribute that implements [`CoroutineTask`] (and declares any other
 /// object-safe async trait): re-exported from the `async-trait` crate, so

@@ -259,7 +259,10 @@ mod tests {
             .map(|w| w.name)
             .collect();
         assert_eq!(names, ["memory_fake"]);
-        assert_eq!(options.subjects(), [FRAME, TOKIO_CT, Subject::Floor]);
+        assert_eq!(
+            options.subjects(),
+            [FRAME, Subject::FrameChainTraced, TOKIO_CT, Subject::Floor]
+        );
         assert_eq!(options.out, Some(PathBuf::from("/tmp/x")));
         assert_eq!(run(&["--smoke"]).unwrap().repeats(), 1);
         assert_eq!(run(&["--full"]).unwrap().repeats(), 7);

@@ -173,7 +173,7 @@ mod tests {
              ns/task · taskchain frame chain | 0.60× tokio current_thread | ≤ 0.50× | **MISSED** |"
         ));
         assert!(
-            md.contains("\n0 met, 1 MISSED, 0 inconclusive, 19 not measured.\n"),
+            md.contains("\n0 met, 1 MISSED, 0 inconclusive, 20 not measured.\n"),
             "{md}"
         );
     }

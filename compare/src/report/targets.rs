@@ -23,6 +23,10 @@ pub const SHARED_FUTURE_MEMORY: &[&str] = &["memory_10k", "memory_100k", "memory
 /// The frame chain's name.
 pub const FRAME_CHAIN: &str = "taskchain frame chain";
 
+/// The name of the frame chain with the core's `tracing` feature on (and
+/// no subscriber).
+pub const FRAME_CHAIN_TRACED: &str = "taskchain frame chain, tracing on";
+
 /// The subject of this build named `name`, if there is one.
 pub fn subject_named(name: &str) -> Option<Subject> {
     Subject::all().into_iter().find(|s| s.name() == name)
@@ -142,6 +146,14 @@ pub const TARGETS: &[Target] = &[
         metrics: Metrics::Named("ns/task"),
         subjects: Subjects::Each(FRAME),
         limit: Limit::RatioAtMost(Against::Named("tokio current_thread"), 0.5),
+    },
+    Target {
+        goal: "frame chain with tracing on, no subscriber: spawn+complete at most 1.05x \
+               the frame chain without it",
+        workloads: Workloads::Each(&["spawn_many"]),
+        metrics: Metrics::Named("ns/task"),
+        subjects: Subjects::Each(&[FRAME_CHAIN_TRACED]),
+        limit: Limit::RatioAtMost(Against::Named(FRAME_CHAIN), 1.05),
     },
     Target {
         goal: "frame chain: net yield at most 1.5x the floor at 1,000 and 100,000 tasks",

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use taskchain::threadpool::ThreadPool;
 use taskchain::{ChainSettings, ManualClock, TaskChain, TaskManager, ThreadedChain};
+use taskchain_core_traced as traced;
 
 use super::floor::Floor;
 use super::smol_pool::SmolPool;
@@ -42,6 +43,8 @@ pub(crate) struct Exec {
 
 enum Kind {
     Frame(TaskManager),
+    /// The frame chain of the core built with `tracing` on.
+    FrameTraced(traced::TaskManager),
     Chain {
         /// Owns the chain: dropping it shuts the chain down.
         manager: TaskManager,
@@ -82,6 +85,10 @@ impl Exec {
                 FrameClock::Manual => TaskManager::with_clock(ManualClock::new()),
                 FrameClock::Real => TaskManager::new(),
             }),
+            Subject::FrameChainTraced => Kind::FrameTraced(match clock {
+                FrameClock::Manual => traced::TaskManager::with_clock(traced::ManualClock::new()),
+                FrameClock::Real => traced::TaskManager::new(),
+            }),
             Subject::Chain(backend) => {
                 let manager = TaskManager::new();
                 let chain = backend
@@ -119,6 +126,7 @@ impl Exec {
     pub(crate) fn spawner(&self) -> Spawner {
         match &self.kind {
             Kind::Frame(manager) => Spawner::Frame(manager.default_chain().clone()),
+            Kind::FrameTraced(manager) => Spawner::FrameTraced(manager.default_chain().clone()),
             Kind::Chain { chain, .. } => Spawner::Chain(chain.clone()),
             Kind::TokioCurrentThread(rt) | Kind::TokioMultiThread(rt) => {
                 Spawner::Tokio(rt.handle().clone())
@@ -130,7 +138,9 @@ impl Exec {
         }
     }
 
-    /// The taskchain chain tasks are spawned on (`None` on a raw runtime).
+    /// The taskchain chain tasks are spawned on (`None` on a raw runtime,
+    /// and on the traced frame chain, whose chain is the other build's
+    /// type).
     pub(crate) fn chain(&self) -> Option<Arc<dyn TaskChain>> {
         match &self.kind {
             Kind::Frame(manager) => Some(manager.default_chain().clone()),
@@ -155,7 +165,8 @@ impl Exec {
     /// not finished after two minutes there.
     pub(crate) fn block_on<F: Future>(&self, future: F) -> Result<F::Output, String> {
         match &self.kind {
-            Kind::Frame(manager) => drive_frames(manager, future),
+            Kind::Frame(manager) => drive_frames(|| manager.poll(), future),
+            Kind::FrameTraced(manager) => drive_frames(|| manager.poll(), future),
             Kind::Chain { .. } | Kind::Executor(_) | Kind::Pool(_) => {
                 Ok(futures_lite::future::block_on(future))
             }
@@ -175,17 +186,8 @@ impl Exec {
         let deadline = Instant::now() + GIVE_UP;
         let gave_up = || format!("gave up after {} s waiting for {what}", GIVE_UP.as_secs());
         match &self.kind {
-            Kind::Frame(manager) => {
-                while !done() {
-                    manager
-                        .poll()
-                        .map_err(|e| format!("the frame chain failed to poll: {e}"))?;
-                    if Instant::now() >= deadline {
-                        return Err(gave_up());
-                    }
-                }
-                Ok(())
-            }
+            Kind::Frame(manager) => poll_until(|| manager.poll(), done, deadline, gave_up),
+            Kind::FrameTraced(manager) => poll_until(|| manager.poll(), done, deadline, gave_up),
             Kind::TokioCurrentThread(rt) => rt.block_on(async {
                 while !done() {
                     if Instant::now() >= deadline {
@@ -229,9 +231,29 @@ impl Wake for Woken {
     }
 }
 
+/// Polls the frame chain (`poll`) until `done()` holds, or fails with
+/// `gave_up()` past `deadline`.
+fn poll_until<E: std::fmt::Display>(
+    poll: impl Fn() -> Result<(), E>,
+    done: impl Fn() -> bool,
+    deadline: Instant,
+    gave_up: impl Fn() -> String,
+) -> Result<(), String> {
+    while !done() {
+        poll().map_err(|e| format!("the frame chain failed to poll: {e}"))?;
+        if Instant::now() >= deadline {
+            return Err(gave_up());
+        }
+    }
+    Ok(())
+}
+
 /// A game loop: `future` polled between frames when woken, the frame chain
-/// polled back to back.
-fn drive_frames<F: Future>(manager: &TaskManager, future: F) -> Result<F::Output, String> {
+/// polled back to back (`poll`).
+fn drive_frames<F: Future, E: std::fmt::Display>(
+    poll: impl Fn() -> Result<(), E>,
+    future: F,
+) -> Result<F::Output, String> {
     let mut future = std::pin::pin!(future);
     let woken = Arc::new(Woken(AtomicBool::new(true)));
     let waker = Waker::from(woken.clone());
@@ -244,9 +266,7 @@ fn drive_frames<F: Future>(manager: &TaskManager, future: F) -> Result<F::Output
                 return Ok(output);
             }
         }
-        manager
-            .poll()
-            .map_err(|e| format!("the frame chain failed to poll: {e}"))?;
+        poll().map_err(|e| format!("the frame chain failed to poll: {e}"))?;
         polls = polls.wrapping_add(1);
         if polls.is_multiple_of(POLLS_PER_CLOCK_CHECK) && Instant::now() >= deadline {
             return Err(format!(
@@ -263,6 +283,7 @@ impl Drop for Exec {
             // Dropping the manager would do it too; said out loud, since
             // the compare binary relies on nothing being left running.
             Kind::Frame(manager) | Kind::Chain { manager, .. } => manager.shutdown(),
+            Kind::FrameTraced(manager) => manager.shutdown(),
             Kind::Pool(pool) => pool.shutdown(),
             // Dropping it drops its queued tasks; it has no threads.
             // Dropping the runtime (or the pool's threads) stops it;

@@ -12,6 +12,8 @@ use taskchain::TaskHandle;
 pub(crate) enum Join<T: 'static> {
     /// A taskchain task, on the frame chain or a threaded chain.
     Task(TaskHandle<T>),
+    /// A task of the core built with `tracing` on.
+    TracedTask(taskchain_core_traced::TaskHandle<T>),
     /// A tokio task.
     Tokio(tokio::task::JoinHandle<T>),
     /// An async-executor task.
@@ -32,7 +34,7 @@ impl<T: 'static> Join<T> {
             Join::Executor(task) => task.detach(),
             Join::Pool(handle) => handle.detach(),
             Join::Floor(task) => task.detach(),
-            Join::Task(_) | Join::Tokio(_) | Join::AsyncStd(_) => {}
+            Join::Task(_) | Join::TracedTask(_) | Join::Tokio(_) | Join::AsyncStd(_) => {}
         }
     }
 }
@@ -44,6 +46,9 @@ impl<T: 'static> Future for Join<T> {
         // Every handle is `Unpin`, and so is `Join`.
         match self.get_mut() {
             Join::Task(handle) => Pin::new(handle)
+                .poll(cx)
+                .map(|r| r.map_err(|e| format!("task failed: {e}"))),
+            Join::TracedTask(handle) => Pin::new(handle)
                 .poll(cx)
                 .map(|r| r.map_err(|e| format!("task failed: {e}"))),
             Join::Tokio(handle) => Pin::new(handle)
@@ -78,6 +83,9 @@ pub(crate) async fn cancel_all<T: 'static>(joins: Vec<Join<T>>) {
     for join in joins {
         match join {
             Join::Task(handle) => {
+                handle.cancel();
+            }
+            Join::TracedTask(handle) => {
                 handle.cancel();
             }
             Join::Tokio(handle) => handle.abort(),

@@ -88,7 +88,7 @@ pub(crate) const MEMORY_10K: Workload = Workload {
             steady (second) round, resident-set growth in the first (0 \
             without /proc); std threads: 1,000 threads waiting on it",
     metrics: METRICS_WITH_RESIDENT,
-    applies_to: |_| true,
+    applies_to: |subject| !subject.is_variant(),
     run: |subject, mode| run(subject, mode, 10_000, Awaits::SharedPromise),
 };
 
@@ -321,7 +321,10 @@ fn round_of(exec: &Exec, subject: Subject, n: usize, awaits: Awaits) -> Result<G
         (Awaits::SharedPromise, _)
         | (
             Awaits::Native,
-            Subject::FrameChain | Subject::Chain(_) | Subject::Raw(Raw::StdThreads),
+            Subject::FrameChain
+            | Subject::FrameChainTraced
+            | Subject::Chain(_)
+            | Subject::Raw(Raw::StdThreads),
         ) => round(exec, n, SharedPromise(Promise::new())),
     }
 }

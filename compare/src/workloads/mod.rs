@@ -38,16 +38,17 @@ pub use smol_pool::SmolPool;
 /// Whether `subject` runs futures: every subject but std threads. The
 /// floor is one of them: it has a spawner, join handles, `run_until` and
 /// cancel by dropping a handle, all that the spawn, yield, ping-pong,
-/// chained-spawn, gather, memory and scaling workloads need.
+/// chained-spawn, gather, memory and scaling workloads need. A variant
+/// (see [`Subject::is_variant`]) runs `spawn_many` alone.
 pub(crate) fn runs_futures(subject: Subject) -> bool {
-    subject != Subject::Raw(Raw::StdThreads)
+    subject != Subject::Raw(Raw::StdThreads) && !subject.is_variant()
 }
 
 /// Whether `subject` has worker threads to wake from idle and a timer of
 /// its own, which the latency and timer workloads measure: every subject
 /// but std threads (no futures) and the floor (one thread, no timer).
 pub(crate) fn has_threads_and_timer(subject: Subject) -> bool {
-    !matches!(subject, Subject::Raw(Raw::StdThreads) | Subject::Floor)
+    !matches!(subject, Subject::Raw(Raw::StdThreads) | Subject::Floor) && !subject.is_variant()
 }
 
 /// Every workload, in report order.
@@ -76,4 +77,25 @@ pub fn workloads() -> Vec<Workload> {
         scaling_wake::SCALING_WAKE,
         scaling_cancel::SCALING_CANCEL,
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_traced_frame_chain_runs_spawn_many_only() {
+        for workload in workloads() {
+            assert_eq!(
+                (workload.applies_to)(Subject::FrameChainTraced),
+                workload.name == "spawn_many",
+                "{}",
+                workload.name
+            );
+        }
+        assert_eq!(
+            Subject::FrameChainTraced.baseline(),
+            Some(Subject::FrameChain)
+        );
+    }
 }

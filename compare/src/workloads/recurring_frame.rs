@@ -29,7 +29,7 @@ pub(crate) const RECURRING_FRAME: Workload = Workload {
         Metric::lower("ns/task @1k", "ns"),
         Metric::lower("ns/task @100k", "ns"),
     ],
-    applies_to: |s| s.is_taskchain() || s == Subject::Floor,
+    applies_to: |s| (s.is_taskchain() && !s.is_variant()) || s == Subject::Floor,
     run,
 };
 

@@ -1,7 +1,8 @@
 //! `spawn_many`: 10,000 trivial coroutines (`async {}`) spawned and
 //! completed, each handle awaited in order by the driver.
 //!
-//! - the frame chain: spawned between frames, the chain polled until done;
+//! - the frame chain (also with the core's `tracing` feature on, no
+//!   subscriber): spawned between frames, the chain polled until done;
 //! - threaded chains, async-executor, async-std, the raw thread pool:
 //!   spawned from the calling thread, run by the runtime's threads;
 //! - tokio: spawned inside `block_on` (on current_thread, run there too);
@@ -19,7 +20,8 @@ use crate::{Metric, Mode, Raw, Sample, Subject, Workload};
 pub(crate) const SPAWN_MANY: Workload = Workload {
     name: "spawn_many",
     about: "10,000 trivial coroutines spawned and awaited by the driver (frame \
-            chain: between frames, polled until done; tokio and the floor: \
+            chain, also with tracing on and no subscriber: between frames, \
+            polled until done; tokio and the floor: \
             in block_on; threaded runtimes: from the calling thread); std \
             threads: \
             spawned and joined, 1,000 in quick mode",

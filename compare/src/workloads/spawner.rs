@@ -6,6 +6,7 @@ use std::sync::Arc;
 use async_executor::Executor;
 use taskchain::threadpool::ThreadPool;
 use taskchain::{FrameChain, TaskChainExt, ThreadedChain};
+use taskchain_core_traced::TaskChainExt as _;
 
 use super::floor::FloorSpawner;
 use super::join::Join;
@@ -16,6 +17,8 @@ use super::join::Join;
 pub(crate) enum Spawner {
     /// The embedded frame chain (its tasks run inside `poll()`).
     Frame(Arc<FrameChain>),
+    /// The frame chain of the core built with `tracing` on.
+    FrameTraced(Arc<taskchain_core_traced::FrameChain>),
     /// A threaded chain.
     Chain(Arc<ThreadedChain>),
     /// A tokio runtime, current-thread or multi-thread.
@@ -39,6 +42,7 @@ impl Spawner {
     {
         match self {
             Spawner::Frame(chain) => Join::Task(chain.spawn(future)),
+            Spawner::FrameTraced(chain) => Join::TracedTask(chain.spawn(future)),
             Spawner::Chain(chain) => Join::Task(chain.spawn(future)),
             Spawner::Tokio(handle) => Join::Tokio(handle.spawn(future)),
             Spawner::Executor(executor) => Join::Executor(executor.spawn(future)),

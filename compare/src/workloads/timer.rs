@@ -53,6 +53,11 @@ fn run(subject: Subject, mode: Mode) -> Result<Sample, String> {
                 .await
                 .map_err(|e| format!("pause failed: {e}"))
         })),
+        Spawner::FrameTraced(_) => spawner.spawn(naps(n, || async {
+            taskchain_core_traced::pause(NAP)
+                .await
+                .map_err(|e| format!("pause failed: {e}"))
+        })),
         Spawner::Tokio(_) => spawner.spawn(naps(n, || async {
             tokio::time::sleep(NAP).await;
             Ok(())

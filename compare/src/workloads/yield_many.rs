@@ -99,6 +99,7 @@ fn timed(exec: &Exec, subject: Subject, tasks: usize, yields: usize) -> Result<D
             exec.block_on(many(spawner, tasks, yields, async_std::task::yield_now))?
         }
         Subject::Raw(Raw::StdThreads) => Err("std threads do not yield".into()),
+        Subject::FrameChainTraced => Err("the traced frame chain runs spawn_many only".into()),
     }
 }
 

@@ -28,6 +28,7 @@ use crate::sync::{
 };
 use crate::task::header::Header;
 use crate::task::raw::TaskRef;
+use crate::trace;
 
 /// The part of a chain its tasks point to.
 ///
@@ -629,7 +630,9 @@ impl ChainCore {
     /// once each; a task running meanwhile ends when its run does), then
     /// closes the chain at once, or when the last poll in progress ends.
     pub(crate) fn shutdown(&self) {
-        self.shut_down.store(true, Ordering::Release);
+        if !self.shut_down.swap(true, Ordering::Release) {
+            trace::chain_shutdown(self);
+        }
         loop {
             let tasks = self.locked().registry.drain(&self.slots);
             if tasks.is_empty() {

@@ -257,10 +257,11 @@ impl EpochQueues {
     }
 
     /// The frame budget ran out: the runs left go on next poll, pickups
-    /// wait for the next epoch.
-    pub(crate) fn cut_short(&mut self) {
+    /// wait for the next epoch. Returns whether runs were left.
+    pub(crate) fn cut_short(&mut self) -> bool {
         self.cut_short = !self.active.is_empty() || !self.side.is_empty();
         self.next.append(&mut self.pickup);
+        self.cut_short
     }
 
     /// Every run of the epoch is done and budget is left: queues the tasks

@@ -16,6 +16,7 @@ use crate::clock::Clock;
 use crate::error::Error;
 use crate::sync::{Mutex, ScopeGuard};
 use crate::task::local::LocalSpawner;
+use crate::trace;
 
 /// The embedded frame chain: it runs only inside [`poll`](TaskChain::poll),
 /// on the caller's thread, one epoch per call.
@@ -101,7 +102,8 @@ impl FrameChain {
                 return;
             }
             if !within_budget(ran) {
-                queues.cut_short();
+                let deferred = queues.cut_short();
+                trace::budget_overrun(core, settings.frame_budget, poll_start, deferred);
                 break;
             }
             let Some(entry) = queues.pop_run() else {

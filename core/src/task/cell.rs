@@ -27,6 +27,7 @@ use crate::task::header::{Header, Options};
 use crate::task::kinds::{Step, Task};
 use crate::task::raw::{CancelMade, OutputRef, TaskRef, TaskVTable};
 use crate::task::state::{Abort, CancelRequest, Ending, Release, RunStart, Suspended, Suspension};
+use crate::trace::{self, PanicIn};
 
 /// Drops a user value, catching a panicking `Drop`; returns its message.
 fn drop_caught<T>(value: T) -> Option<String> {
@@ -341,20 +342,25 @@ impl<W: Task> TaskCell<W> {
     /// returned true wins, and the first panic is the one reported. Without
     /// `drop_work` the work stays in its slot (the caller leaks the cell).
     fn finish(&self, mut outcome: Outcome<W::Output>, drop_work: bool) {
+        trace::finishing(self.header(), end_of(&outcome));
         // From here a `cancel()` (from `upon_death`, or any thread) finds
         // the task finishing: its outcome is decided.
         self.header().state.mark_finishing();
         if drop_work {
             if let Some(message) = self.drop_work() {
+                trace::panicked(self.header(), PanicIn::Drop, &message);
                 outcome = panicked_unless_ended(outcome, message);
             }
         }
         // An ended task awaits nothing, and keeps nothing it awaited alive.
         self.header().awaited().clear();
         if let Some(upon_death) = self.header().take_upon_death() {
+            trace::upon_death(self.header(), end_of(&outcome));
             let death = TaskDeath::new(self.header(), end_of(&outcome));
             if let Err(payload) = catch_unwind(AssertUnwindSafe(move || upon_death.call(&death))) {
-                outcome = panicked_unless_ended(outcome, message_of(payload));
+                let message = message_of(payload);
+                trace::panicked(self.header(), PanicIn::UponDeath, &message);
+                outcome = panicked_unless_ended(outcome, message);
             }
         }
         // Taken whatever the outcome, so an ended task no longer holds what
@@ -450,6 +456,7 @@ impl<W: Task> TaskCell<W> {
             RunStart::Run(before) => before,
             RunStart::Stale => return After::Idle,
         };
+        let _span = trace::run_span(self.header());
         if before.is_sleeping() {
             self.header().chain.sleeping_changed(-1);
         }
@@ -502,6 +509,7 @@ impl<W: Task> TaskCell<W> {
                 // true, and wins.
                 let ending = state.take_ending();
                 let message = message_of(payload);
+                trace::panicked(self.header(), PanicIn::Run, &message);
                 let outcome = match ending {
                     Ending::Cancelled => Outcome::Cancelled,
                     Ending::Value => Outcome::Panicked(message),
@@ -578,7 +586,13 @@ impl<W: Task> TaskCell<W> {
         let may_claim = self.header().may_drop_work_here();
         // Counted first, so that whoever the request reaches counts it.
         self.header().count_cancel();
-        match self.header().state.request_cancel(may_claim, join) {
+        let request = self.header().state.request_cancel(may_claim, join);
+        let made = !matches!(
+            request,
+            CancelRequest::Complete | CancelRequest::TooLate | CancelRequest::Refused
+        );
+        trace::cancel_requested(self.header(), made, false);
+        match request {
             CancelRequest::Complete => {
                 // The request did not take: its count goes.
                 let _ = self.header().uncancel();
@@ -613,7 +627,12 @@ impl<W: Task> TaskCell<W> {
     /// Cancels at once, whatever the task is doing (`task` is this cell's
     /// reference).
     fn abort(&self, task: &TaskRef) {
-        match self.header().state.abort() {
+        let abort = self.header().state.abort();
+        // A stale queue entry of an ended task is aborted too: no request.
+        if !matches!(abort, Abort::Complete) {
+            trace::cancel_requested(self.header(), true, true);
+        }
+        match abort {
             Abort::Complete | Abort::RunnerWillSee => {}
             Abort::Claimed => {
                 let may_drop_work = self.header().may_drop_work_here();

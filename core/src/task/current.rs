@@ -16,6 +16,7 @@ use crate::sync::{scoped_thread_local, ScopeGuard};
 use crate::task::handle::AnyTask;
 use crate::task::header::Header;
 use crate::task::raw::TaskRef;
+use crate::trace;
 
 /// The current run: the task, the waker the chain polls it with, and the
 /// requests its futures leave for the chain.
@@ -72,7 +73,14 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&RunFrame<'_>) -> R) -> Option<R> {
 /// if the caller's await should end with `Error::Cancelled` (and cancel what
 /// it awaits).
 pub(crate) fn take_cancel() -> bool {
-    with_current(|frame| frame.header().state.deliver_cancel()).unwrap_or(false)
+    with_current(|frame| {
+        let delivered = frame.header().state.deliver_cancel();
+        if delivered {
+            trace::cancel_delivered(frame.header());
+        }
+        delivered
+    })
+    .unwrap_or(false)
 }
 
 /// The id of the task running on this thread.
