@@ -27,14 +27,26 @@ use taskchain::{
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::fmt::format::FmtSpan;
 
+/// What `--help` prints (on stdout), and a bad argument after its reason
+/// (on stderr).
+const USAGE: &str = "usage: tracing [--fast]
+  runs on a manual clock, always instant; --fast changes nothing
+";
+
 fn main() -> Result<(), Error> {
     // Always on the manual clock: `--fast`, which the other examples take,
     // is accepted and changes nothing.
     for arg in std::env::args().skip(1) {
-        if arg != "--fast" {
-            eprintln!("usage: tracing [--fast]");
-            eprintln!("  runs on a manual clock, always instant; --fast changes nothing");
-            std::process::exit(2);
+        match arg.as_str() {
+            "--fast" => {}
+            "--help" | "-h" => {
+                print!("{USAGE}");
+                std::process::exit(0);
+            }
+            other => {
+                eprint!("unknown argument {other:?}\n{USAGE}");
+                std::process::exit(2);
+            }
         }
     }
 
