@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -485,23 +486,44 @@ fn children_on_other_chains_are_awaited_from_the_frame_chain_and_back() {
     // A threaded-chain parent; children on the default frame chain, one
     // failing: the other, on the threaded chain, is cancelled.
     let never = manager.promise::<u32>();
+    // Set once the waiting child awaits `never`: the failing child fails
+    // only then, so the cancel it causes finds `never` awaited (a child
+    // cancelled before its first poll would drop it unawaited).
+    let awaiting = manager.promise::<()>();
     let handles = Spawned::default();
     let parent = {
-        let (frames, handles, never) = (
+        let (frames, handles, never, awaiting) = (
             manager.default_chain().clone(),
             handles.clone(),
             never.clone(),
+            awaiting.clone(),
         );
         workers.spawn(async move {
             let group = TaskGroup::<u32>::new();
             assert_eq!(group.spawn_on(&*frames, async { 4 }).map(|_| ()), Ok(()));
-            let failing = group
-                .spawn_fallible_on(&*frames, async {
-                    taskchain_core::next_frame().await;
-                    Err(Error::Timeout)
+            let failing = {
+                let awaiting = awaiting.clone();
+                group
+                    .spawn_fallible_on(&*frames, async move {
+                        awaiting.await?;
+                        taskchain_core::next_frame().await;
+                        Err(Error::Timeout)
+                    })
+                    .unwrap()
+            };
+            let waiting = group
+                .spawn_fallible(async move {
+                    let mut never = std::pin::pin!(never);
+                    std::future::poll_fn(|cx| {
+                        let read = never.as_mut().poll(cx);
+                        if read.is_pending() {
+                            let _ = awaiting.set_result(());
+                        }
+                        read
+                    })
+                    .await
                 })
                 .unwrap();
-            let waiting = group.spawn_fallible(never).unwrap();
             assert_eq!(waiting.chain_name(), "threaded", "the parent's chain");
             handles.lock().unwrap().extend([failing, waiting]);
             group.join().await

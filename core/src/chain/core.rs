@@ -3,6 +3,7 @@
 //! queues through which any thread hands it woken tasks and done callbacks.
 
 use std::cell::Cell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
@@ -19,8 +20,8 @@ use crate::chain::runner_count::RunnerCount;
 use crate::chain::runtime::{Runtime, TaskScheduling};
 use crate::chain::settings::{ChainSettings, ChainStats};
 use crate::clock::Clock;
-use crate::error::isolated;
 use crate::error::Error;
+use crate::error::{drop_payload, isolated};
 use crate::future::state::{Dispatch, Job};
 use crate::sync::{
     const_thread_local, current_thread, park_timeout, scoped_thread_local, AtomicBool, AtomicIsize,
@@ -329,9 +330,12 @@ impl ChainCore {
                 drop(shared);
                 match scheduling {
                     TaskScheduling::Runnables(s) => s.schedule(TaskRunnable::new(task, false)),
+                    // A re-sort from another thread may have hosted it
+                    // already (see `hand_over`): one host per task.
                     TaskScheduling::Hosts(s) => {
-                        let _ = header.state.claim_host();
-                        s.spawn_host(TaskHost::new(task));
+                        if header.state.claim_host() {
+                            s.spawn_host(TaskHost::new(task));
+                        }
                     }
                 }
                 return;
@@ -373,17 +377,24 @@ impl ChainCore {
                     return;
                 }
                 Some(TaskScheduling::Hosts(s)) => {
-                    if task.header().host.wake() {
-                        return;
-                    }
-                    // A task that ran in the epochs so far (spawned with a
-                    // delay, of another sort, or before the chain handed its
-                    // coroutines over) gets its host now. One made but not
-                    // yet run has no waker to wake: the epochs run the task
-                    // meanwhile.
-                    if task.header().state.claim_host() {
-                        s.spawn_host(TaskHost::new(task));
-                        return;
+                    match catch_unwind(AssertUnwindSafe(|| task.header().host.wake())) {
+                        Ok(true) => return,
+                        // A task that ran in the epochs so far (spawned with
+                        // a delay, of another sort, or before the chain
+                        // handed its coroutines over) gets its host now. One
+                        // made but not yet run has no waker to wake: the
+                        // epochs run the task meanwhile.
+                        Ok(false) => {
+                            if task.header().state.claim_host() {
+                                s.spawn_host(TaskHost::new(task));
+                                return;
+                            }
+                        }
+                        // The host's waker (the runtime's) panicked: the host
+                        // may not be scheduled, so the epochs run the task
+                        // (whichever run starts first takes it; the other
+                        // finds it taken).
+                        Err(payload) => drop_payload(payload),
                     }
                 }
                 None => {}

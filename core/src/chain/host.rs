@@ -66,7 +66,11 @@ impl Future for TaskHost {
             return Poll::Ready(());
         };
         // A runtime task's waker wakes that task whichever poll it came
-        // from: the first is kept.
+        // from: the first is kept. A completion on another thread wakes it
+        // if it reads it kept; else this poll reads the completion below:
+        // the run between (a reference dropped, or a run's start, each a
+        // read-modify-write of the state word the completion also writes)
+        // orders the keep before that read.
         task.header().host.keep(cx.waker());
         // A rerun it asks for wakes this host again (behind the runtime's
         // other work, as its own yields are) while its order is free. The

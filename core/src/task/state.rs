@@ -518,7 +518,7 @@ impl Snapshot {
 
 impl std::fmt::Debug for Snapshot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        const NAMES: [(u64, &str); 11] = [
+        const NAMES: [(u64, &str); 13] = [
             (SCHEDULED, "scheduled"),
             (RUNNING, "running"),
             (WOKEN, "woken"),
@@ -530,6 +530,8 @@ impl std::fmt::Debug for Snapshot {
             (SLEEPING, "sleeping"),
             (HANDLE, "handle"),
             (FINISHING, "finishing"),
+            (HOSTED, "hosted"),
+            (RESORT_PENDING, "resort-pending"),
         ];
         let set: Vec<&str> = NAMES
             .iter()
