@@ -250,7 +250,7 @@ fn cancel_on_another_thread_before_the_hosts_first_poll() {
     let (chain, exec) = hosted(&manager);
     let gate = Gate::default();
     let g = gate.clone();
-    let task = chain.spawn(async move { g.await });
+    let task = chain.spawn(g);
     assert_eq!(exec.spawned.load(Ordering::SeqCst), 1, "hosted at spawn");
     let t = task.as_any();
     std::thread::spawn(move || assert!(t.cancel()))
@@ -271,7 +271,7 @@ fn a_hosted_task_ending_on_the_workers_wakes_its_host() {
     let (chain, exec) = hosted(&manager);
     let gate = Gate::default();
     let g = gate.clone();
-    let task = chain.spawn(async move { g.await });
+    let task = chain.spawn(g);
     exec.drive(10);
     assert!(gate.has_waiter());
     assert_eq!(exec.live_hosts(), 1);
@@ -333,7 +333,7 @@ fn a_host_waker_whose_drop_panics_is_freed() {
     *exec.kind.lock().unwrap() = Some(WakerKind::PanickingDrop);
     let gate = Gate::default();
     let g = gate.clone();
-    let task = chain.spawn(async move { g.await });
+    let task = chain.spawn(g);
     exec.drive(10);
     assert_eq!(exec.live_wakers.load(Ordering::SeqCst), 1, "one kept");
     gate.open();
@@ -359,7 +359,7 @@ fn a_host_waker_whose_wake_panics_at_completion() {
     *exec.kind.lock().unwrap() = Some(WakerKind::PanickingWake);
     let gate = Gate::default();
     let g = gate.clone();
-    let task = chain.spawn(async move { g.await });
+    let task = chain.spawn(g);
     exec.drive(10);
     assert!(gate.has_waiter());
     task.set_sort(1);
