@@ -10,10 +10,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
-use std::task::{Context, Poll, RawWaker, RawWakerVTable, Wake, Waker};
+use std::task::{Context, RawWaker, RawWakerVTable, Wake, Waker};
 use std::time::Duration;
 
-use common::{eventually, setup, PATIENCE};
+use common::{eventually, setup, Gate, PATIENCE};
 use taskchain_core::{
     AsyncFuture, ChainSettings, DoneStatus, Error, HostSpawner, Runtime, RuntimeFuture,
     TaskBuilder, TaskChain, TaskChainExt, TaskContext, TaskHost, TaskManager, TaskScheduling,
@@ -208,37 +208,6 @@ fn hosted(manager: &TaskManager) -> (Arc<ThreadedChain>, Arc<Exec>) {
         )
         .unwrap();
     (chain, exec)
-}
-
-#[derive(Clone, Default)]
-struct Gate(Arc<Mutex<(bool, Option<Waker>)>>);
-
-impl Gate {
-    fn open(&self) {
-        let waker = {
-            let mut g = self.0.lock().unwrap();
-            g.0 = true;
-            g.1.take()
-        };
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-    }
-    fn has_waiter(&self) -> bool {
-        self.0.lock().unwrap().1.is_some()
-    }
-}
-
-impl Future for Gate {
-    type Output = ();
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut g = self.0.lock().unwrap();
-        if g.0 {
-            return Poll::Ready(());
-        }
-        g.1 = Some(cx.waker().clone());
-        Poll::Pending
-    }
 }
 
 /// A hosted task cancelled (claimed) on another thread before its host

@@ -10,10 +10,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Wake, Waker};
 use std::time::Duration;
 
-use common::{eventually, setup, PATIENCE};
+use common::{eventually, setup, Gate, PATIENCE};
 use taskchain_core::{
     current_task, next_frame, AsyncFuture, ChainSettings, DoneStatus, Error, HostSpawner, Runtime,
     RuntimeFuture, Scheduler, TaskBuilder, TaskChain, TaskChainExt, TaskHandle, TaskHost,
@@ -184,38 +184,6 @@ fn chain_on(
 /// The new path: two workers on a two-thread runtime, free-running.
 fn unordered(manager: &TaskManager, kind: Kind) -> (Arc<ThreadedChain>, Arc<Queue>) {
     chain_on(manager, kind, ChainSettings::default(), 2, 2)
-}
-
-/// A future that is pending until `open` is set, waking its waiter then.
-#[derive(Clone, Default)]
-struct Gate(Arc<Mutex<(bool, Option<Waker>)>>);
-
-impl Gate {
-    fn open(&self) {
-        let waker = {
-            let mut g = self.0.lock().unwrap();
-            g.0 = true;
-            g.1.take()
-        };
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-    }
-    fn has_waiter(&self) -> bool {
-        self.0.lock().unwrap().1.is_some()
-    }
-}
-
-impl Future for Gate {
-    type Output = ();
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut g = self.0.lock().unwrap();
-        if g.0 {
-            return Poll::Ready(());
-        }
-        g.1 = Some(cx.waker().clone());
-        Poll::Pending
-    }
 }
 
 fn counter() -> Arc<AtomicUsize> {

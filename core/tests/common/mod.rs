@@ -186,3 +186,41 @@ pub fn poll_until<F: taskchain_core::AsyncFuture>(
     }
     future.try_take()
 }
+
+/// A future that is pending until `open` is called, waking its waiter
+/// then.
+#[derive(Clone, Default)]
+pub struct Gate(Arc<std::sync::Mutex<(bool, Option<std::task::Waker>)>>);
+
+impl Gate {
+    pub fn open(&self) {
+        let waker = {
+            let mut g = self.0.lock().unwrap();
+            g.0 = true;
+            g.1.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Whether something awaits it now.
+    pub fn has_waiter(&self) -> bool {
+        self.0.lock().unwrap().1.is_some()
+    }
+}
+
+impl std::future::Future for Gate {
+    type Output = ();
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        let mut g = self.0.lock().unwrap();
+        if g.0 {
+            return std::task::Poll::Ready(());
+        }
+        g.1 = Some(cx.waker().clone());
+        std::task::Poll::Pending
+    }
+}
