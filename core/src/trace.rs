@@ -10,6 +10,10 @@
 //! lock, a clock reading) are read only when a subscriber wants the span
 //! or event.
 //!
+//! A subscriber is user code: each span and event is made (and the run
+//! span left) with its panic caught, so the bookkeeping around a call site
+//! runs whatever the subscriber does.
+//!
 //! Every span and event has the target `TARGET`, whichever crate the
 //! source was compiled as. The task's events carry its id and name
 //! themselves: a cancel request or a shutdown comes from outside the
@@ -56,11 +60,22 @@ mod on {
 
     use super::{PanicIn, TARGET};
     use crate::chain::core::ChainCore;
+    use crate::error::{drop_payload, isolated};
     use crate::task::death::TaskEnd;
     use crate::task::header::Header;
 
-    /// The span of one task run, entered until it drops.
-    pub(crate) type RunSpan = EnteredSpan;
+    /// The span of one task run, entered until it drops (none if the
+    /// subscriber panicked making it).
+    pub(crate) struct RunSpan(Option<EnteredSpan>);
+
+    impl Drop for RunSpan {
+        fn drop(&mut self) {
+            if let Some(span) = self.0.take() {
+                // Leaving and closing it call the subscriber.
+                isolated(move || drop(span));
+            }
+        }
+    }
 
     /// The task's name, empty if it has none (a field is recorded as a
     /// `&str`, never formatted into a new string).
@@ -71,17 +86,20 @@ mod on {
     /// Enters the span `task` for this run of `header`'s task.
     #[inline]
     pub(crate) fn run_span(header: &Header) -> RunSpan {
-        tracing::span!(
-            target: TARGET,
-            Level::TRACE,
-            "task",
-            id = header.id,
-            name = name(header),
-            chain = header.chain.name(),
-            sort = header.sort(),
-            priority = header.priority(),
-        )
-        .entered()
+        let entered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            tracing::span!(
+                target: TARGET,
+                Level::TRACE,
+                "task",
+                id = header.id,
+                name = name(header),
+                chain = header.chain.name(),
+                sort = header.sort(),
+                priority = header.priority(),
+            )
+            .entered()
+        }));
+        RunSpan(entered.map_err(drop_payload).ok())
     }
 
     /// A cancel request was made of the task (`abort`: by its chain's
@@ -89,15 +107,17 @@ mod on {
     /// had ended, or its value was already its outcome).
     #[inline]
     pub(crate) fn cancel_requested(header: &Header, made: bool, abort: bool) {
-        tracing::event!(
-            target: TARGET,
-            Level::DEBUG,
-            task = header.id,
-            name = name(header),
-            made,
-            abort,
-            "cancel requested"
-        );
+        isolated(|| {
+            tracing::event!(
+                target: TARGET,
+                Level::DEBUG,
+                task = header.id,
+                name = name(header),
+                made,
+                abort,
+                "cancel requested"
+            );
+        });
     }
 
     /// A coroutine read `Cancelled` at one of its await points: its
@@ -119,54 +139,62 @@ mod on {
 
     /// A cancel request reached the task `at` an await point or its end.
     fn delivered(header: &Header, at: &'static str) {
-        tracing::event!(
-            target: TARGET,
-            Level::DEBUG,
-            task = header.id,
-            name = name(header),
-            at,
-            "cancel delivered"
-        );
+        isolated(|| {
+            tracing::event!(
+                target: TARGET,
+                Level::DEBUG,
+                task = header.id,
+                name = name(header),
+                at,
+                "cancel delivered"
+            );
+        });
     }
 
     /// A panic was caught in the task's `place`.
     #[inline]
     pub(crate) fn panicked(header: &Header, place: PanicIn, message: &str) {
-        tracing::event!(
-            target: TARGET,
-            Level::WARN,
-            task = header.id,
-            name = name(header),
-            during = place.as_str(),
-            panic = message,
-            "task panicked"
-        );
+        isolated(|| {
+            tracing::event!(
+                target: TARGET,
+                Level::WARN,
+                task = header.id,
+                name = name(header),
+                during = place.as_str(),
+                panic = message,
+                "task panicked"
+            );
+        });
     }
 
     /// The task's `upon_death` is about to run.
     #[inline]
     pub(crate) fn upon_death(header: &Header, end: TaskEnd) {
-        tracing::event!(
-            target: TARGET,
-            Level::DEBUG,
-            task = header.id,
-            name = name(header),
-            end = ?end,
-            "upon_death"
-        );
+        isolated(|| {
+            tracing::event!(
+                target: TARGET,
+                Level::DEBUG,
+                task = header.id,
+                name = name(header),
+                end = ?end,
+                "upon_death"
+            );
+        });
     }
 
     /// The chain is shutting down (the first call only), its tasks about to
     /// be cancelled.
     #[inline]
     pub(crate) fn chain_shutdown(chain: &ChainCore) {
-        tracing::event!(
-            target: TARGET,
-            Level::DEBUG,
-            chain = chain.name(),
-            tasks = chain.task_count(),
-            "chain shutdown"
-        );
+        isolated(|| {
+            tracing::event!(
+                target: TARGET,
+                Level::DEBUG,
+                chain = chain.name(),
+                tasks = chain.task_count(),
+                "chain shutdown"
+            );
+        });
     }
 
     /// A poll of the frame chain spent its `budget` (it began at
@@ -179,15 +207,17 @@ mod on {
         poll_start: Duration,
         deferred: bool,
     ) {
-        tracing::event!(
-            target: TARGET,
-            Level::DEBUG,
-            chain = chain.name(),
-            budget = ?budget.unwrap_or_default(),
-            spent = ?chain.now().saturating_sub(poll_start),
-            deferred,
-            "frame budget overrun"
-        );
+        isolated(|| {
+            tracing::event!(
+                target: TARGET,
+                Level::DEBUG,
+                chain = chain.name(),
+                budget = ?budget.unwrap_or_default(),
+                spent = ?chain.now().saturating_sub(poll_start),
+                deferred,
+                "frame budget overrun"
+            );
+        });
     }
 }
 

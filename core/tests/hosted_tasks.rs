@@ -218,8 +218,7 @@ fn cancel_on_another_thread_before_the_hosts_first_poll() {
     let (_clock, manager) = setup();
     let (chain, exec) = hosted(&manager);
     let gate = Gate::default();
-    let g = gate.clone();
-    let task = chain.spawn(g);
+    let task = chain.spawn(gate.clone());
     assert_eq!(exec.spawned.load(Ordering::SeqCst), 1, "hosted at spawn");
     let t = task.as_any();
     std::thread::spawn(move || assert!(t.cancel()))
@@ -239,8 +238,7 @@ fn a_hosted_task_ending_on_the_workers_wakes_its_host() {
     let (_clock, manager) = setup();
     let (chain, exec) = hosted(&manager);
     let gate = Gate::default();
-    let g = gate.clone();
-    let task = chain.spawn(g);
+    let task = chain.spawn(gate.clone());
     exec.drive(10);
     assert!(gate.has_waiter());
     assert_eq!(exec.live_hosts(), 1);
@@ -301,8 +299,7 @@ fn a_host_waker_whose_drop_panics_is_freed() {
     let (chain, exec) = hosted(&manager);
     *exec.kind.lock().unwrap() = Some(WakerKind::PanickingDrop);
     let gate = Gate::default();
-    let g = gate.clone();
-    let task = chain.spawn(g);
+    let task = chain.spawn(gate.clone());
     exec.drive(10);
     assert_eq!(exec.live_wakers.load(Ordering::SeqCst), 1, "one kept");
     gate.open();
@@ -327,8 +324,7 @@ fn a_host_waker_whose_wake_panics_at_completion() {
     let (chain, exec) = hosted(&manager);
     *exec.kind.lock().unwrap() = Some(WakerKind::PanickingWake);
     let gate = Gate::default();
-    let g = gate.clone();
-    let task = chain.spawn(g);
+    let task = chain.spawn(gate.clone());
     exec.drive(10);
     assert!(gate.has_waiter());
     task.set_sort(1);

@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use taskchain_conformance::kit::quiet_panics::quiet_panics;
 use taskchain_core::{
-    pause, ChainSettings, DoneStatus, ManualClock, TaskBuilder, TaskChain, TaskChainExt,
-    TaskContext, TaskManager, DEFAULT_CHAIN,
+    pause, AsyncFuture, ChainSettings, DoneStatus, ManualClock, TaskBuilder, TaskChain,
+    TaskChainExt, TaskContext, TaskManager, DEFAULT_CHAIN,
 };
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
@@ -431,4 +431,97 @@ fn a_frame_budget_overrun_is_reported_with_the_runs_it_deferred() {
         log.runs_of(next.id()).is_empty(),
         "deferred to the next poll"
     );
+}
+
+/// A subscriber that panics in every call it gets: user code, as any
+/// other.
+struct Panicking;
+
+impl Subscriber for Panicking {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &Attributes<'_>) -> Id {
+        panic!("subscriber: new_span");
+    }
+    fn record(&self, _: &Id, _: &Record<'_>) {}
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+    fn event(&self, _: &Event<'_>) {
+        panic!("subscriber: event");
+    }
+    fn enter(&self, _: &Id) {
+        panic!("subscriber: enter");
+    }
+    fn exit(&self, _: &Id) {
+        panic!("subscriber: exit");
+    }
+}
+
+/// Enters its spans, then panics when they are left.
+struct PanicsOnExit(AtomicU64);
+
+impl Subscriber for PanicsOnExit {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &Attributes<'_>) -> Id {
+        Id::from_u64(self.0.fetch_add(1, Ordering::Relaxed))
+    }
+    fn record(&self, _: &Id, _: &Record<'_>) {}
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+    fn event(&self, _: &Event<'_>) {}
+    fn enter(&self, _: &Id) {}
+    fn exit(&self, _: &Id) {
+        panic!("subscriber: exit");
+    }
+}
+
+/// Every span, event and run of a task's life under `subscriber`: each
+/// task still ends once, as it would without one, and no poll panics.
+fn tasks_end_under(subscriber: impl Subscriber + Send + Sync + 'static) {
+    quiet_panics("subscriber:");
+    quiet_panics("boom:");
+    let manager = TaskManager::with_clock(ManualClock::new());
+    let deaths = Arc::new(AtomicU64::new(0));
+    tracing::subscriber::with_default(subscriber, || {
+        let counted = deaths.clone();
+        let walker = manager
+            .add_task(
+                TaskBuilder::recurring(|task: &TaskContext<'_>| match task.frame() {
+                    0 => DoneStatus::Cont,
+                    _ => DoneStatus::Done,
+                })
+                .name("walker")
+                .upon_death(move |_| {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                }),
+            )
+            .unwrap();
+        let sleeper = manager.spawn(async { pause(Duration::from_secs(60)).await });
+        let faulty = manager.spawn(async { panic!("boom: the task") });
+        let idle = manager.spawn(std::future::pending::<()>());
+        manager.poll().unwrap();
+        assert!(sleeper.cancel());
+        manager.poll().unwrap();
+        manager.poll().unwrap();
+        assert_eq!(walker.wait(), Ok(()));
+        assert_eq!(sleeper.wait(), Ok(Err(taskchain_core::Error::Cancelled)));
+        assert!(matches!(
+            faulty.wait(),
+            Err(taskchain_core::Error::Panicked(_))
+        ));
+        manager.default_chain().shutdown();
+        assert_eq!(idle.wait(), Err(taskchain_core::Error::Cancelled));
+    });
+    assert_eq!(deaths.load(Ordering::SeqCst), 1, "upon_death ran once");
+}
+
+#[test]
+fn a_subscriber_that_panics_everywhere_changes_no_outcome() {
+    tasks_end_under(Panicking);
+}
+
+#[test]
+fn a_subscriber_that_panics_when_a_run_span_is_left_changes_no_outcome() {
+    tasks_end_under(PanicsOnExit(AtomicU64::new(1)));
 }
