@@ -21,7 +21,11 @@
 //!   (`TaskScheduling`: a `Scheduler` of runnables or a `HostSpawner`).
 //! - `runnable`: `TaskRunnable`, one run of a task handed to a runtime.
 //! - `host`: `TaskHost`, a task of a runtime that runs one coroutine.
+//! - `sharded_count`: `ShardedCount`, calls in progress counted per
+//!   thread, which the two below pair with a flag.
 //! - `runner_count`: `RunnerCount`, the runs of a chain in progress.
+//! - `runtime_calls`: `RuntimeCalls`, a threaded chain's calls into its
+//!   runtime in progress, which its shutdown waits for.
 //! - `threaded`: `ThreadedChain`, run by worker futures on a runtime (its
 //!   epoch gate, workers and idle-worker list).
 
@@ -36,6 +40,8 @@ pub(crate) mod registry;
 pub(crate) mod runnable;
 pub(crate) mod runner_count;
 pub(crate) mod runtime;
+pub(crate) mod runtime_calls;
 pub(crate) mod settings;
+pub(crate) mod sharded_count;
 pub(crate) mod task_chain;
 pub(crate) mod threaded;

@@ -4,20 +4,8 @@
 
 use std::sync::atomic::Ordering;
 
-use crate::sync::{fence, AtomicBool, AtomicUsize};
-
-/// Shards of the count; a thread counts in shard `thread % SHARDS`.
-#[cfg(not(loom))]
-const SHARDS: usize = 8;
-/// Under loom, two: every load is a branch point of every model, and two
-/// shards show the same protocol as eight.
-#[cfg(loom)]
-const SHARDS: usize = 2;
-
-/// One shard, alone on its cache line (128 bytes: two lines, which
-/// adjacent-line prefetchers fetch together).
-#[repr(align(128))]
-struct Shard(AtomicUsize);
+use crate::chain::sharded_count::ShardedCount;
+use crate::sync::{fence, AtomicBool};
 
 /// Runs of a chain in progress (polls, worker polls, runs outside the
 /// epochs), and whether its shutdown ended every task (drained).
@@ -32,18 +20,10 @@ struct Shard(AtomicUsize);
 /// "close" (closing is idempotent). A run
 /// that starts after the mark is a stale one: every task had ended by
 /// then, so it queues nothing.
+#[derive(Default)]
 pub(crate) struct RunnerCount {
-    shards: [Shard; SHARDS],
+    runs: ShardedCount,
     drained: AtomicBool,
-}
-
-impl Default for RunnerCount {
-    fn default() -> Self {
-        RunnerCount {
-            shards: std::array::from_fn(|_| Shard(AtomicUsize::new(0))),
-            drained: AtomicBool::new(false),
-        }
-    }
 }
 
 impl RunnerCount {
@@ -51,9 +31,7 @@ impl RunnerCount {
     /// give [`exit`](Self::exit).
     #[inline]
     pub(crate) fn enter(&self, thread: u64) -> usize {
-        let shard = (thread % SHARDS as u64) as usize;
-        self.shards[shard].0.fetch_add(1, Ordering::SeqCst);
-        shard
+        self.runs.enter(thread)
     }
 
     /// A run counted in `shard` is over; true if the chain is drained and
@@ -61,9 +39,9 @@ impl RunnerCount {
     #[inline]
     #[must_use]
     pub(crate) fn exit(&self, shard: usize) -> bool {
-        self.shards[shard].0.fetch_sub(1, Ordering::SeqCst);
+        self.runs.exit(shard);
         fence(Ordering::SeqCst);
-        self.drained.load(Ordering::SeqCst) && self.is_zero()
+        self.drained.load(Ordering::SeqCst) && self.runs.is_zero()
     }
 
     /// Marks the chain drained (its shutdown ended every task); true if no
@@ -72,13 +50,7 @@ impl RunnerCount {
     pub(crate) fn drain(&self) -> bool {
         self.drained.store(true, Ordering::SeqCst);
         fence(Ordering::SeqCst);
-        self.is_zero()
-    }
-
-    /// Whether no run is in progress. Not a snapshot: a run that starts
-    /// meanwhile may be missed, which the protocol allows (see the type).
-    fn is_zero(&self) -> bool {
-        self.shards.iter().all(|s| s.0.load(Ordering::SeqCst) == 0)
+        self.runs.is_zero()
     }
 }
 

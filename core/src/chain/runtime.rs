@@ -138,7 +138,12 @@ pub trait Runtime: Send + Sync + 'static {
     ///
     /// What it returns must not keep the runtime's threads going: a chain
     /// keeps it as long as any of its tasks is referenced, and lets go of
-    /// the runtime itself at shutdown.
+    /// the runtime itself at shutdown. The chain's shutdown lets go only
+    /// once none of its calls through it (a host's spawn or a wake of its
+    /// waker, a runnable's schedule) is in flight, and a later call holds
+    /// the runtime while it lasts (or is not made, if the runtime is gone):
+    /// a runtime may free its queues when dropped, and a call in flight
+    /// would then leave its task where nothing drops it.
     fn task_scheduling(&self) -> Option<TaskScheduling> {
         None
     }
@@ -182,8 +187,9 @@ impl std::fmt::Debug for TaskScheduling {
 ///
 /// An implementation spawns the host as one of the runtime's tasks,
 /// detached (the host completes by itself once the coroutine's task
-/// ended); a runtime that is gone drops it instead, which the chain takes
-/// as such.
+/// ended), and never polls it inline: the call comes from a wake, user
+/// code that may hold locks. A runtime that is gone drops it instead,
+/// which the chain takes as such.
 pub trait HostSpawner: Send + Sync + 'static {
     /// Spawns `host` as a task of the runtime.
     fn spawn_host(&self, host: TaskHost);
