@@ -2,12 +2,14 @@
 //! driving `async-io`'s reactor and timers.
 
 use std::sync::{Arc, Weak};
+use std::task::Waker;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use async_executor::Executor;
 use taskchain_core::{
     check_thread_count, Error, HostSpawner, Runtime, RuntimeFuture, TaskHost, TaskScheduling,
+    WakeGate,
 };
 
 use crate::stop::Stop;
@@ -44,6 +46,9 @@ const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
 #[derive(Debug)]
 pub struct SmolRuntime {
     executor: Arc<Executor<'static>>,
+    /// The wakes of hosts from other threads, which the drop waits for
+    /// before the executor goes (see `SmolHosts::wake_host`).
+    host_wakes: Arc<WakeGate>,
     stop: Arc<Stop>,
     threads: Vec<JoinHandle<()>>,
 }
@@ -59,6 +64,7 @@ impl SmolRuntime {
         check_thread_count(threads, "a smol runtime")?;
         let mut runtime = SmolRuntime {
             executor: Arc::new(Executor::new()),
+            host_wakes: Arc::new(WakeGate::new()),
             stop: Stop::new(threads),
             threads: Vec::with_capacity(threads),
         };
@@ -107,9 +113,10 @@ impl Runtime for SmolRuntime {
     /// Each coroutine a chain hands over runs in an async-executor task of
     /// its own, which its wakes wake.
     fn task_scheduling(&self) -> Option<TaskScheduling> {
-        Some(TaskScheduling::Hosts(Arc::new(SmolHosts(Arc::downgrade(
-            &self.executor,
-        )))))
+        Some(TaskScheduling::Hosts(Arc::new(SmolHosts {
+            executor: Arc::downgrade(&self.executor),
+            wakes: self.host_wakes.clone(),
+        })))
     }
 
     fn sleep(&self, duration: Duration) -> RuntimeFuture {
@@ -120,19 +127,33 @@ impl Runtime for SmolRuntime {
     }
 }
 
-/// Spawns hosts as async-executor tasks. It holds the executor weakly: a
-/// chain keeps it while its tasks are referenced, and a host queued on the
-/// executor references its task, so a strong reference would keep both
-/// alive for good once the runtime stopped.
-struct SmolHosts(Weak<Executor<'static>>);
+/// Spawns hosts as async-executor tasks, and wakes them through the
+/// runtime's gate.
+struct SmolHosts {
+    /// Weakly: a chain keeps its spawner while its tasks are referenced,
+    /// and a host queued on the executor references its task, so a strong
+    /// reference would keep both alive for good once the runtime stopped.
+    executor: Weak<Executor<'static>>,
+    /// Closed by the runtime's drop before the executor goes.
+    wakes: Arc<WakeGate>,
+}
 
 impl HostSpawner for SmolHosts {
     fn spawn_host(&self, host: TaskHost) {
         // The executor gone, the host is dropped: the chain learns that its
         // runtime is.
-        if let Some(executor) = self.0.upgrade() {
+        if let Some(executor) = self.executor.upgrade() {
             executor.spawn(host).detach();
         }
+    }
+
+    /// `Executor::drop` drains its queue once: a wake that marked its task
+    /// scheduled before the drain would push it after, where nothing drops
+    /// it (the host, its task and its chain with it). The runtime's drop
+    /// closes the gate first, waiting for the wakes inside it; a wake after
+    /// that is not made, and the executor's drop drops the host.
+    fn wake_host(&self, waker: &Waker) {
+        self.wakes.wake(|| waker.wake_by_ref());
     }
 }
 
@@ -153,7 +174,47 @@ impl Drop for SmolRuntime {
                 let _ = handle.join();
             }
         }
+        // No host wake is in flight from here, and none is made later.
+        self.host_wakes.close();
         // The executor (and the tasks left on it) drops with the last
         // reference: here, or on a thread still finishing its poll.
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::{Wake, Waker};
+
+    use taskchain_core::{Runtime, TaskScheduling};
+
+    use super::SmolRuntime;
+
+    #[derive(Default)]
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// A host's wake goes through the runtime's gate: made while the
+    /// runtime lives, not once its drop began (the executor's drop drops
+    /// the hosts then).
+    #[test]
+    fn host_wakes_stop_when_the_runtime_drops() {
+        let runtime = SmolRuntime::new(1).unwrap();
+        let Some(TaskScheduling::Hosts(spawner)) = runtime.task_scheduling() else {
+            panic!("the smol runtime hosts coroutines");
+        };
+        let count = Arc::new(Count::default());
+        let waker = Waker::from(count.clone());
+        spawner.wake_host(&waker);
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        drop(runtime);
+        spawner.wake_host(&waker);
+        assert_eq!(count.0.load(Ordering::SeqCst), 1, "woken after the drop");
     }
 }

@@ -95,6 +95,7 @@ pub use chain::runtime::{
 pub use chain::settings::{ChainSettings, ChainStats};
 pub use chain::task_chain::{TaskChain, TaskChainExt};
 pub use chain::threaded::ThreadedChain;
+pub use chain::wake_gate::WakeGate;
 pub use clock::{duration_from_secs, Clock, ManualClock, RealClock};
 pub use error::Error;
 pub use event::future::EventFuture;

@@ -231,8 +231,8 @@ impl TaskManager {
         if self.find_chain(name).is_ok() {
             return Err(Error::DuplicateChain(name.to_owned()));
         }
-        let (watched, watch) = RuntimeWatch::wrap(runtime.clone());
-        let chain = ThreadedChain::watched(name, self.clock.clone(), settings, watched, &runtime)?;
+        let (runtime, watch) = RuntimeWatch::wrap(runtime);
+        let chain = ThreadedChain::new(name, self.clock.clone(), settings, runtime)?;
         watch.attach(chain.core())?;
         self.add_chain(chain.clone())?;
         Ok(chain)

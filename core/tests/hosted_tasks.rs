@@ -28,8 +28,8 @@ enum WakerKind {
     PanickingWake,
     /// `drop` panics (after releasing its reference).
     PanickingDrop,
-    /// `wake` reports to the executor whether its runtime was dropped
-    /// while it ran (see `Exec::watch_wake`).
+    /// `wake` counts in `Exec::wakes_around_spawner` a wake made other than
+    /// through the spawner's `wake_host`.
     Watched,
 }
 
@@ -45,22 +45,16 @@ struct Exec {
     kind: Mutex<Option<WakerKind>>,
     /// Waker data alive (raw wakers only).
     live_wakers: Arc<AtomicUsize>,
-    /// Set when the runtime (`Toy`) is dropped.
-    runtime_dropped: AtomicBool,
-    /// The next `Watched` wake holds on (up to `HOLD`) for the runtime's
-    /// drop, as a thread descheduled inside a waker does.
-    hold_next_wake: AtomicBool,
-    /// `Watched` wakes in progress.
-    in_wake: AtomicUsize,
-    /// `Watched` wakes that ran, in whole or part, once the runtime was
-    /// dropped: a real runtime may have freed its queue by then.
-    wakes_without_runtime: AtomicUsize,
+    /// Calls of the spawner's `wake_host`.
+    wake_host_calls: AtomicUsize,
+    /// `Watched` wakes made other than through `wake_host`.
+    wakes_around_spawner: AtomicUsize,
 }
 
-/// How long a held wake (or `upon_death`) waits for the runtime's drop: a
-/// chain that waits for it sees it return; one that does not drops the
-/// runtime meanwhile.
-const HOLD: Duration = Duration::from_secs(1);
+thread_local! {
+    /// Set while this thread is inside the spawner's `wake_host`.
+    static IN_WAKE_HOST: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
 
 struct Idx(Weak<Exec>, usize);
 
@@ -98,9 +92,9 @@ fn raw_waker(data: Arc<RawData>) -> Waker {
     fn wake_by_ref(p: *const ()) {
         // SAFETY: as above, borrowed.
         let a = std::mem::ManuallyDrop::new(unsafe { Arc::from_raw(p.cast::<RawData>()) });
-        if a.kind == WakerKind::Watched {
+        if a.kind == WakerKind::Watched && !IN_WAKE_HOST.with(|w| w.get()) {
             if let Some(e) = a.idx.0.upgrade() {
-                e.watch_wake(e.hold_next_wake.swap(false, Ordering::SeqCst));
+                e.wakes_around_spawner.fetch_add(1, Ordering::SeqCst);
             }
         }
         a.idx.wake_by_ref();
@@ -184,28 +178,6 @@ impl Exec {
     fn live_hosts(&self) -> usize {
         self.hosts.lock().unwrap().iter().flatten().count()
     }
-
-    /// A `Watched` wake: counted in `in_wake` while it runs, waiting for
-    /// the runtime's drop first if `hold`; counted in
-    /// `wakes_without_runtime` if that drop came before it returned.
-    fn watch_wake(&self, hold: bool) {
-        self.in_wake.fetch_add(1, Ordering::SeqCst);
-        if hold {
-            self.wait_for_runtime_drop();
-        }
-        if self.runtime_dropped.load(Ordering::SeqCst) {
-            self.wakes_without_runtime.fetch_add(1, Ordering::SeqCst);
-        }
-        self.in_wake.fetch_sub(1, Ordering::SeqCst);
-    }
-
-    /// Waits until the runtime is dropped, at most `HOLD`.
-    fn wait_for_runtime_drop(&self) {
-        let deadline = std::time::Instant::now() + HOLD;
-        while !self.runtime_dropped.load(Ordering::SeqCst) && std::time::Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-    }
 }
 
 struct ExecRef(Weak<Exec>);
@@ -219,15 +191,25 @@ impl HostSpawner for ExecRef {
             e.ready.lock().unwrap().push_back(hosts.len() - 1);
         }
     }
+
+    fn wake_host(&self, waker: &Waker) {
+        if let Some(e) = self.0.upgrade() {
+            e.wake_host_calls.fetch_add(1, Ordering::SeqCst);
+        }
+        IN_WAKE_HOST.with(|w| w.set(true));
+        // Reset however the wake returns (a panicking waker unwinds here).
+        struct Reset;
+        impl Drop for Reset {
+            fn drop(&mut self) {
+                IN_WAKE_HOST.with(|w| w.set(false));
+            }
+        }
+        let _reset = Reset;
+        waker.wake_by_ref();
+    }
 }
 
 struct Toy(Arc<Exec>);
-
-impl Drop for Toy {
-    fn drop(&mut self) {
-        self.0.runtime_dropped.store(true, Ordering::SeqCst);
-    }
-}
 
 impl Runtime for Toy {
     fn name(&self) -> &str {
@@ -249,24 +231,16 @@ impl Runtime for Toy {
     }
 }
 
-/// A chain on a toy runtime that only the chain holds.
 fn hosted(manager: &TaskManager) -> (Arc<ThreadedChain>, Arc<Exec>) {
-    let (chain, exec, _) = hosted_shared(manager);
-    (chain, exec)
-}
-
-/// A chain on a toy runtime that the caller holds too.
-fn hosted_shared(manager: &TaskManager) -> (Arc<ThreadedChain>, Arc<Exec>, Arc<dyn Runtime>) {
     let exec = Arc::new(Exec::default());
-    let runtime: Arc<dyn Runtime> = Arc::new(Toy(exec.clone()));
     let chain = manager
         .make_threaded_chain(
             "toy",
             ChainSettings::default().num_threads(2),
-            runtime.clone(),
+            Arc::new(Toy(exec.clone())),
         )
         .unwrap();
-    (chain, exec, runtime)
+    (chain, exec)
 }
 
 /// A hosted task cancelled (claimed) on another thread before its host
@@ -572,111 +546,49 @@ fn resort_pending_is_cleared_and_never_sticks() {
     }
 }
 
-/// A wake of a hosted task still inside its host's waker (another thread
-/// opened what the task awaited) while the chain shuts down: the chain
-/// lets go of its runtime only once that wake returned. A runtime may free
-/// its queue when dropped (async-executor's drop drains its queue once: a
-/// task that a wake schedules after that is never dropped, nor the chain
-/// its host holds).
+/// Every wake of a host goes through its runtime's `HostSpawner::wake_host`
+/// (which a runtime whose drop frees its queue guards with a `WakeGate`):
+/// a wake from another thread (a gate opened), a cancel's wake, the end of
+/// a task on the workers, and the ends a shutdown makes.
 #[test]
-fn a_host_wake_in_flight_holds_the_runtime_until_it_returns() {
+fn every_wake_of_a_host_goes_through_its_spawner() {
     let (_clock, manager) = setup();
     let (chain, exec) = hosted(&manager);
     *exec.kind.lock().unwrap() = Some(WakerKind::Watched);
-    let gate = Gate::default();
-    let task = chain.spawn(gate.clone());
+    let gates: Vec<Gate> = (0..4).map(|_| Gate::default()).collect();
+    let tasks: Vec<_> = gates.iter().map(|g| chain.spawn(g.clone())).collect();
     exec.drive(10);
-    assert!(gate.has_waiter(), "the host ran the task, which waits");
-    exec.hold_next_wake.store(true, Ordering::SeqCst);
-    let opener = std::thread::spawn(move || gate.open());
-    eventually("the wake is inside the host's waker", || {
-        exec.in_wake.load(Ordering::SeqCst) == 1
-    });
-    drop((chain, manager));
-    opener.join().unwrap();
     assert!(
-        exec.runtime_dropped.load(Ordering::SeqCst),
-        "the runtime went"
+        gates.iter().all(Gate::has_waiter),
+        "every host ran its task"
     );
-    assert_eq!(
-        exec.wakes_without_runtime.load(Ordering::SeqCst),
-        0,
-        "a host's waker was still running when the chain dropped its runtime"
-    );
-    assert_eq!(task.result(Some(PATIENCE)), Err(Error::Cancelled));
-}
-
-/// A hosted task claimed by a `cancel()` on another thread before its host
-/// first ran, whose host then polls (keeping its waker: the end will wake
-/// it) while its `upon_death` still runs: the shutdown, meanwhile, lets
-/// the runtime go, which only the chain held. The end then makes no call
-/// into the dropped runtime (whose drop drops its hosts, as a real one's
-/// does).
-#[test]
-fn a_task_ending_on_another_thread_after_the_shutdown_leaves_a_dropped_runtime_alone() {
-    let (_clock, manager) = setup();
-    let (chain, exec) = hosted(&manager);
-    let task = ending_on_another_thread(&chain, &exec, |exec| exec.wait_for_runtime_drop());
-    drop((chain, manager));
-    assert!(
-        exec.runtime_dropped.load(Ordering::SeqCst),
-        "the runtime went"
-    );
-    assert_eq!(task.result(Some(PATIENCE)), Err(Error::Cancelled));
-    assert_eq!(
-        exec.wakes_without_runtime.load(Ordering::SeqCst),
-        0,
-        "the task's end woke its host after the chain dropped its runtime"
-    );
-}
-
-/// As above, on a runtime that lives on (the test holds it): the end,
-/// after the shutdown, wakes the host, which completes.
-#[test]
-fn a_task_ending_on_another_thread_after_the_shutdown_wakes_its_host_on_a_live_runtime() {
-    let (_clock, manager) = setup();
-    let (chain, exec, runtime) = hosted_shared(&manager);
-    let shut = Arc::new(AtomicBool::new(false));
-    let s = shut.clone();
-    let task = ending_on_another_thread(&chain, &exec, move |_| {
-        eventually("the chain shuts down", || s.load(Ordering::SeqCst));
-    });
-    drop((chain, manager));
-    shut.store(true, Ordering::SeqCst);
-    assert_eq!(task.result(Some(PATIENCE)), Err(Error::Cancelled));
+    // A wake from another thread; the host runs the task to its end.
+    let g = gates[0].clone();
+    std::thread::spawn(move || g.open()).join().unwrap();
+    // A cancel's wake: the host delivers it.
+    assert!(tasks[1].cancel());
+    exec.drive(10);
+    assert_eq!(tasks[0].try_take(), Some(Ok(())));
+    assert_eq!(tasks[1].try_take(), Some(Err(Error::Cancelled)));
+    // A task ending on the workers (moved off sort 0) wakes its host.
+    tasks[2].set_sort(1);
+    gates[2].open();
+    assert_eq!(tasks[2].result(Some(PATIENCE)), Ok(()));
     eventually("the end wakes the host", || {
         !exec.ready.lock().unwrap().is_empty()
     });
     exec.drive(10);
-    assert_eq!(exec.live_hosts(), 0, "the host saw the end and completed");
-    assert_eq!(exec.wakes_without_runtime.load(Ordering::SeqCst), 0);
-    drop(runtime);
-}
-
-/// Spawns a hosted task whose `upon_death` runs `dying` (after marking
-/// that it started), cancels it from another thread before its host first
-/// ran (the cancel claims it, and ends it there), and polls its host once
-/// while `upon_death` runs: the host keeps its waker and waits for the end.
-fn ending_on_another_thread(
-    chain: &Arc<ThreadedChain>,
-    exec: &Arc<Exec>,
-    dying: impl FnOnce(&Exec) + Clone + Send + 'static,
-) -> taskchain_core::TaskHandle<()> {
-    *exec.kind.lock().unwrap() = Some(WakerKind::Watched);
-    let started = Arc::new(AtomicBool::new(false));
-    let (s, e) = (started.clone(), exec.clone());
-    let task = chain
-        .add_task(
-            TaskBuilder::coroutine(Gate::default()).upon_death(move |_| {
-                s.store(true, Ordering::SeqCst);
-                dying(&e);
-            }),
-        )
-        .unwrap();
-    let t = task.as_any();
-    std::thread::spawn(move || assert!(t.cancel()));
-    eventually("its upon_death runs", || started.load(Ordering::SeqCst));
+    // The shutdown ends the last one, which wakes its host.
+    let before = exec.wake_host_calls.load(Ordering::SeqCst);
+    drop((chain, manager));
+    assert_eq!(tasks[3].result(Some(PATIENCE)), Err(Error::Cancelled));
+    assert!(exec.wake_host_calls.load(Ordering::SeqCst) > before);
     exec.drive(10);
-    assert_eq!(exec.live_hosts(), 1, "the host waits for the task's end");
-    task
+    assert_eq!(exec.live_hosts(), 0, "every host saw its task's end");
+    assert_eq!(
+        exec.wakes_around_spawner.load(Ordering::SeqCst),
+        0,
+        "a host was woken other than through its spawner"
+    );
+    assert!(exec.wake_host_calls.load(Ordering::SeqCst) >= 5);
 }

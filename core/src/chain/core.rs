@@ -18,7 +18,6 @@ use crate::chain::registry::{matching_names, Registry, SHRINK_ABOVE};
 use crate::chain::runnable::TaskRunnable;
 use crate::chain::runner_count::RunnerCount;
 use crate::chain::runtime::{Runtime, TaskScheduling};
-use crate::chain::runtime_calls::{RuntimeCall, RuntimeCalls};
 use crate::chain::settings::{ChainSettings, ChainStats};
 use crate::clock::Clock;
 use crate::error::Error;
@@ -95,17 +94,12 @@ pub struct ChainCore {
     /// `set_unordered`).
     unordered: AtomicBool,
     /// A threaded chain's runtime, weakly (the chain lets go of it at
-    /// shutdown), for `stalls_if_blocked` and for `runtime_call` after the
-    /// shutdown.
+    /// shutdown), for `stalls_if_blocked`.
     runtime: OnceLock<Weak<dyn Runtime>>,
     /// Polls (frame chain), worker polls and runs outside the epochs
     /// (threaded chain) in progress, and whether `shutdown` has ended
     /// every task: the chain closes once both hold (see `RunnerCount`).
     runners: RunnerCount,
-    /// Calls into a threaded chain's runtime in progress (host wakes and
-    /// spawns, runnable schedules), which its shutdown waits for before it
-    /// lets the runtime go (see `RuntimeCalls`).
-    runtime_calls: RuntimeCalls,
 }
 
 /// Why a task is handed to the poller.
@@ -176,7 +170,6 @@ impl ChainCore {
             unordered: AtomicBool::new(false),
             runtime: OnceLock::new(),
             runners: RunnerCount::default(),
-            runtime_calls: RuntimeCalls::default(),
         })
     }
 
@@ -335,10 +328,6 @@ impl ChainCore {
         if wake_at.is_none() {
             if let Some(scheduling) = self.unordered_scheduling(header) {
                 drop(shared);
-                // The runtime is gone, and the shutdown aborted the task.
-                let Some(_call) = self.runtime_call() else {
-                    return;
-                };
                 match scheduling {
                     TaskScheduling::Runnables(s) => s.schedule(TaskRunnable::new(task, false)),
                     // A re-sort from another thread may have hosted it
@@ -381,18 +370,34 @@ impl ChainCore {
     }
 
     fn hand_over(&self, task: TaskRef, placement: Placement, again: bool) {
-        let mut task = task;
         if placement == Placement::Run && !self.injector.is_closed() {
-            if let Some(scheduling) = self.unordered_scheduling(task.header()) {
-                // The runtime is gone, and the shutdown ended every task:
-                // a stale wake.
-                let Some(_call) = self.runtime_call() else {
+            match self.unordered_scheduling(task.header()) {
+                Some(TaskScheduling::Runnables(s)) => {
+                    s.schedule(TaskRunnable::new(task, again));
                     return;
-                };
-                match hand_to_runtime(scheduling, task, again) {
-                    Some(refused) => task = refused,
-                    None => return,
                 }
+                Some(TaskScheduling::Hosts(s)) => {
+                    match catch_unwind(AssertUnwindSafe(|| task.header().host.wake(&**s))) {
+                        Ok(true) => return,
+                        // A task that ran in the epochs so far (spawned with
+                        // a delay, of another sort, or before the chain
+                        // handed its coroutines over) gets its host now. One
+                        // made but not yet run has no waker to wake: the
+                        // epochs run the task meanwhile.
+                        Ok(false) => {
+                            if task.header().state.claim_host() {
+                                s.spawn_host(TaskHost::new(task));
+                                return;
+                            }
+                        }
+                        // The host's waker (the runtime's) panicked: the host
+                        // may not be scheduled, so the epochs run the task
+                        // (whichever run starts first takes it; the other
+                        // finds it taken).
+                        Err(payload) => drop_payload(payload),
+                    }
+                }
+                None => {}
             }
         }
         // A poll of this chain runs on this thread: it is open (it closes
@@ -420,11 +425,21 @@ impl ChainCore {
         self.scheduling.get()
     }
 
-    /// Sets the runtime a threaded chain runs on (`runtime`, as `watched`
-    /// wraps it), and how it takes coroutines; once per chain.
-    pub(crate) fn set_runtime(&self, watched: &Arc<dyn Runtime>, runtime: &Arc<dyn Runtime>) {
+    /// Wakes the host of `header`'s task, through the spawner of the
+    /// runtime that hosts it (see `HostSpawner::wake_host`); false if the
+    /// host kept no waker yet.
+    pub(crate) fn wake_host(&self, header: &Header) -> bool {
+        match self.scheduling.get() {
+            Some(TaskScheduling::Hosts(s)) => header.host.wake(&**s),
+            _ => false,
+        }
+    }
+
+    /// Sets the runtime a threaded chain runs on, and how it takes
+    /// coroutines; once per chain.
+    pub(crate) fn set_runtime(&self, runtime: &Arc<dyn Runtime>) {
         let _ = self.runtime.set(Arc::downgrade(runtime));
-        if let Some(scheduling) = watched.task_scheduling() {
+        if let Some(scheduling) = runtime.task_scheduling() {
             let _ = self.scheduling.set(scheduling);
         }
     }
@@ -669,27 +684,6 @@ impl ChainCore {
         }
     }
 
-    /// Counts a call into the runtime's scheduling (a host's wake or spawn,
-    /// a runnable's schedule) until the guard drops (see `RuntimeCalls`).
-    /// Once the shutdown let the runtime go, the guard holds the runtime
-    /// instead, if it still lives (others use it): `None` if it does not,
-    /// and its drop dropped what it held of the chain: make no call.
-    #[inline]
-    pub(crate) fn runtime_call(&self) -> Option<RuntimeCall<'_>> {
-        if let Some(call) = self.runtime_calls.enter(thread_number()) {
-            return Some(call);
-        }
-        let runtime = self.runtime.get().and_then(Weak::upgrade)?;
-        Some(RuntimeCall::holding(runtime))
-    }
-
-    /// Makes later calls into the runtime no-ops and waits, up to
-    /// `deadline`, for those in flight: a threaded chain's shutdown, before
-    /// it drops its runtime. False if one was still in flight then.
-    pub(crate) fn release_runtime(&self, deadline: std::time::Instant) -> bool {
-        self.runtime_calls.release(deadline)
-    }
-
     /// Marks a poll of the chain in progress until the guard drops: a
     /// shut-down chain closes only once every such poll is over.
     pub(crate) fn enter_runner(&self) -> Runner<'_> {
@@ -866,45 +860,9 @@ const_thread_local! {
     static THREAD_NUMBER: Cell<u64> = Cell::new(NO_OWNER);
 }
 
-/// Hands `task` (woken, or asking to run `again`) to the runtime that
-/// schedules the chain's coroutines; gives it back if the chain's epochs
-/// must run it.
-fn hand_to_runtime(scheduling: &TaskScheduling, task: TaskRef, again: bool) -> Option<TaskRef> {
-    match scheduling {
-        TaskScheduling::Runnables(s) => {
-            s.schedule(TaskRunnable::new(task, again));
-            None
-        }
-        TaskScheduling::Hosts(s) => {
-            match catch_unwind(AssertUnwindSafe(|| task.header().host.wake())) {
-                Ok(true) => None,
-                // A task that ran in the epochs so far (spawned with a
-                // delay, of another sort, or before the chain handed its
-                // coroutines over) gets its host now. One made but not yet
-                // run has no waker to wake: the epochs run the task
-                // meanwhile.
-                Ok(false) => {
-                    if task.header().state.claim_host() {
-                        s.spawn_host(TaskHost::new(task));
-                        return None;
-                    }
-                    Some(task)
-                }
-                // The host's waker (the runtime's) panicked: the host may
-                // not be scheduled, so the epochs run the task (whichever
-                // run starts first takes it; the other finds it taken).
-                Err(payload) => {
-                    drop_payload(payload);
-                    Some(task)
-                }
-            }
-        }
-    }
-}
-
 /// A number for the calling thread, unique in the process and never
 /// `NO_OWNER`; an atomic can hold it, unlike a `ThreadId`.
-fn thread_number() -> u64 {
+pub(crate) fn thread_number() -> u64 {
     THREAD_NUMBER
         .try_with(|n| {
             if n.get() == NO_OWNER {

@@ -24,8 +24,8 @@
 //! - `sharded_count`: `ShardedCount`, calls in progress counted per
 //!   thread, which the two below pair with a flag.
 //! - `runner_count`: `RunnerCount`, the runs of a chain in progress.
-//! - `runtime_calls`: `RuntimeCalls`, a threaded chain's calls into its
-//!   runtime in progress, which its shutdown waits for.
+//! - `wake_gate`: `WakeGate`, wakes into a runtime in flight, which its
+//!   drop waits for.
 //! - `threaded`: `ThreadedChain`, run by worker futures on a runtime (its
 //!   epoch gate, workers and idle-worker list).
 
@@ -40,8 +40,8 @@ pub(crate) mod registry;
 pub(crate) mod runnable;
 pub(crate) mod runner_count;
 pub(crate) mod runtime;
-pub(crate) mod runtime_calls;
 pub(crate) mod settings;
 pub(crate) mod sharded_count;
 pub(crate) mod task_chain;
 pub(crate) mod threaded;
+pub(crate) mod wake_gate;

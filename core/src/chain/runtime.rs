@@ -9,7 +9,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, Weak};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use crate::chain::core::ChainCore;
@@ -138,12 +138,7 @@ pub trait Runtime: Send + Sync + 'static {
     ///
     /// What it returns must not keep the runtime's threads going: a chain
     /// keeps it as long as any of its tasks is referenced, and lets go of
-    /// the runtime itself at shutdown. The chain's shutdown lets go only
-    /// once none of its calls through it (a host's spawn or a wake of its
-    /// waker, a runnable's schedule) is in flight, and a later call holds
-    /// the runtime while it lasts (or is not made, if the runtime is gone):
-    /// a runtime may free its queues when dropped, and a call in flight
-    /// would then leave its task where nothing drops it.
+    /// the runtime itself at shutdown.
     fn task_scheduling(&self) -> Option<TaskScheduling> {
         None
     }
@@ -193,6 +188,16 @@ impl std::fmt::Debug for TaskScheduling {
 pub trait HostSpawner: Send + Sync + 'static {
     /// Spawns `host` as a task of the runtime.
     fn spawn_host(&self, host: TaskHost);
+
+    /// Wakes a host through `waker`, the one it kept from its runtime: the
+    /// chain wakes its hosts only through this, from any thread. The
+    /// default wakes it (`waker.wake_by_ref()`). A runtime whose drop frees
+    /// its queue while another thread may be inside one of its wakers
+    /// makes the wake through a [`WakeGate`](crate::WakeGate) that its drop
+    /// closes first.
+    fn wake_host(&self, waker: &Waker) {
+        waker.wake_by_ref();
+    }
 }
 
 /// How a runtime queues a chain's runnables (see

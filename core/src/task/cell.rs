@@ -421,12 +421,11 @@ impl<W: Task> TaskCell<W> {
             // The runtime task hosting it completes once it sees the end (it
             // may not be the one ending it). A task hosted only after this
             // point finds the end on its host's first poll. A waker is
-            // foreign code; a runtime the chain let go of is not called if
-            // it is gone.
-            if let Some(_call) = self.header().chain.runtime_call() {
-                let _ = catch_unwind(AssertUnwindSafe(|| self.header().host.wake()))
-                    .map_err(message_of);
-            }
+            // foreign code.
+            let _ = catch_unwind(AssertUnwindSafe(|| {
+                self.header().chain.wake_host(self.header())
+            }))
+            .map_err(message_of);
         }
     }
 

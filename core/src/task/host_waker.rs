@@ -9,6 +9,7 @@ use std::ptr;
 use std::sync::atomic::Ordering;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
+use crate::chain::runtime::HostSpawner;
 use crate::error::isolated;
 use crate::sync::{ptr_mut, AtomicPtr};
 
@@ -66,12 +67,13 @@ impl HostWaker {
             .store(ptr::from_ref(kept.vtable()).cast_mut(), Ordering::Release);
     }
 
-    /// Wakes the kept waker by reference; false if none is kept yet. A
-    /// waker is user code: it may panic, to the caller.
-    pub(crate) fn wake(&self) -> bool {
+    /// Wakes the kept waker through `spawner` (its runtime's: see
+    /// `HostSpawner::wake_host`); false if none is kept yet. A waker is
+    /// foreign code: it may panic, to the caller.
+    pub(crate) fn wake(&self, spawner: &dyn HostSpawner) -> bool {
         match self.get() {
             Some(waker) => {
-                waker.wake_by_ref();
+                spawner.wake_host(&waker);
                 true
             }
             None => false,
@@ -117,6 +119,13 @@ mod tests {
 
     use super::HostWaker;
 
+    /// A spawner whose hosts' wakes are plain.
+    struct Plain;
+
+    impl crate::chain::runtime::HostSpawner for Plain {
+        fn spawn_host(&self, _host: crate::chain::host::TaskHost) {}
+    }
+
     #[derive(Default)]
     struct Count(AtomicUsize);
 
@@ -130,11 +139,11 @@ mod tests {
     fn the_first_waker_kept_is_woken_and_dropped_once_with_the_header() {
         let (first, second) = (Arc::new(Count::default()), Arc::new(Count::default()));
         let host = HostWaker::default();
-        assert!(!host.wake(), "nothing kept yet");
+        assert!(!host.wake(&Plain), "nothing kept yet");
         host.keep(&Waker::from(first.clone()));
         host.keep(&Waker::from(second.clone()));
-        assert!(host.wake());
-        assert!(host.wake());
+        assert!(host.wake(&Plain));
+        assert!(host.wake(&Plain));
         assert_eq!(first.0.load(Ordering::SeqCst), 2);
         assert_eq!(second.0.load(Ordering::SeqCst), 0, "the first kept stays");
         assert_eq!(Arc::strong_count(&first), 2, "one clone kept");
@@ -172,6 +181,13 @@ mod loom_model {
 
     use super::HostWaker;
 
+    /// A spawner whose hosts' wakes are plain.
+    struct Plain;
+
+    impl crate::chain::runtime::HostSpawner for Plain {
+        fn spawn_host(&self, _host: crate::chain::host::TaskHost) {}
+    }
+
     struct Count(StdAtomicUsize);
 
     impl Wake for Count {
@@ -197,7 +213,7 @@ mod loom_model {
                     loom::thread::spawn(move || host.keep(&waker))
                 })
                 .collect();
-            let woke = host.wake();
+            let woke = host.wake(&Plain);
             for keeper in keepers {
                 keeper.join().unwrap();
             }

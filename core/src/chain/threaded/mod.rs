@@ -210,38 +210,23 @@ impl ThreadedChain {
         settings: ChainSettings,
         runtime: Arc<dyn Runtime>,
     ) -> Result<Arc<Self>, Error> {
-        Self::watched(name, clock, settings, runtime.clone(), &runtime)
-    }
-
-    /// As [`new`](Self::new), on `runtime` as `watched` wraps it (the
-    /// manager's wrapper, which tells the chain when the runtime drops a
-    /// worker): the chain keeps `watched`, and knows `runtime` itself, the
-    /// one whose drop frees its queues, for its calls into it after its
-    /// shutdown (see `ChainCore::runtime_call`).
-    pub(crate) fn watched(
-        name: &str,
-        clock: Arc<dyn Clock>,
-        settings: ChainSettings,
-        watched: Arc<dyn Runtime>,
-        runtime: &Arc<dyn Runtime>,
-    ) -> Result<Arc<Self>, Error> {
         check_settings(&settings)?;
         let mut settings = settings;
         if settings.num_threads == 0 {
-            settings.num_threads = watched.threads().max(1);
+            settings.num_threads = runtime.threads().max(1);
         }
         let workers = settings.num_threads;
-        let unordered = runs_unordered(&settings, watched.threads());
+        let unordered = runs_unordered(&settings, runtime.threads());
         let inner = Arc::new(Inner {
             core: ChainCore::new(name, clock, settings),
-            runtime: Mutex::new(Some(watched.clone())),
+            runtime: Mutex::new(Some(runtime.clone())),
             sched: Mutex::new(Sched::default()),
             idle: IdleWorkers::new(),
             frames: AtomicU64::new(0),
             live_workers: Mutex::new(workers),
             workers_gone: Condvar::new(),
         });
-        inner.core.set_runtime(&watched, runtime);
+        inner.core.set_runtime(&runtime);
         inner.core.set_unordered(unordered);
         let weak: Weak<Inner> = Arc::downgrade(&inner);
         inner.core.set_listener(Box::new(move || {
@@ -250,7 +235,7 @@ impl ThreadedChain {
             }
         }));
         for _ in 0..workers {
-            watched.spawn(Box::pin(Worker::new(inner.clone())));
+            runtime.spawn(Box::pin(Worker::new(inner.clone())));
         }
         Ok(Arc::new(ThreadedChain { inner }))
     }
@@ -337,11 +322,9 @@ impl TaskChain for ThreadedChain {
     /// (up to ten seconds, for one inside a long run),
     /// runs the done callbacks queued meanwhile and closes the chain (later
     /// done callbacks and handler calls are dropped unrun), and lets go of
-    /// the runtime, which stops its threads if nothing else uses it, once
-    /// no call of the chain into it (a wake, a spawn: the runtime's own
-    /// code) is in flight on another thread. From one of the chain's own
-    /// tasks it waits for nothing else: the workers stop once that task's
-    /// run is over, and the last run closes the chain.
+    /// the runtime, which stops its threads if nothing else uses it. From
+    /// one of the chain's own tasks it waits for nothing: the workers stop
+    /// once that task's run is over, and the last run closes the chain.
     fn shutdown(&self) {
         let inner = &self.inner;
         inner.core.shutdown();
@@ -371,9 +354,6 @@ impl TaskChain for ThreadedChain {
             // The runs the runtime schedules by itself end too.
             inner.core.wait_closed(deadline);
         }
-        // No call into the runtime is in flight from here, and a later one
-        // holds it: a runtime may free its queues as it drops.
-        inner.core.release_runtime(deadline);
         let runtime = inner
             .runtime
             .lock()
