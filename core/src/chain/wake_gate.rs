@@ -167,9 +167,16 @@ mod tests {
             })
         };
         // However long the wake stays inside, the close waits for it.
+        let patience = std::time::Instant::now() + Duration::from_secs(120);
+        while !gate.is_closed() {
+            assert!(
+                std::time::Instant::now() < patience,
+                "the close never began"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
         std::thread::sleep(Duration::from_millis(100));
         assert!(!closed.load(Ordering::SeqCst), "closed with a wake inside");
-        assert!(gate.is_closed());
         leave.send(()).unwrap();
         assert!(waking.join().unwrap(), "the wake in flight was made");
         closing.join().unwrap();
