@@ -22,7 +22,7 @@
 //! - `runnable`: `TaskRunnable`, one run of a task handed to a runtime.
 //! - `host`: `TaskHost`, a task of a runtime that runs one coroutine.
 //! - `sharded_count`: `ShardedCount`, calls in progress counted per
-//!   thread, which the two below pair with a flag.
+//!   thread, which `RunnerCount` and `WakeGate` pair with a flag.
 //! - `runner_count`: `RunnerCount`, the runs of a chain in progress.
 //! - `wake_gate`: `WakeGate`, wakes into a runtime in flight, which its
 //!   drop waits for.

@@ -1,6 +1,6 @@
 //! `ShardedCount`: a count of calls in progress that threads raise and
 //! lower each on a cache line of its own, read whole only by a rare
-//! closing step (see `RunnerCount` and `RuntimeCalls`).
+//! closing step (see `RunnerCount` and `WakeGate`).
 
 use std::sync::atomic::Ordering;
 
